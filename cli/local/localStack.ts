@@ -1,0 +1,197 @@
+import { mkdir, readFile, rm, writeFile, open } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import path from 'node:path';
+import type { Server } from 'node:http';
+import { z } from 'zod';
+import { createSqsServer } from 'local-aws-sqs';
+import { resetAwsClients } from '../../lambdas/config/clients.ts';
+import { ensureLocalResources, LOCAL_RESOURCES, restoreQueues, snapshotQueues } from './localResources.ts';
+
+const require = createRequire(import.meta.url);
+
+/** Endpoints of the three emulated services, as a client needs them. */
+export const StackEndpoints = z.object({ dynamodb: z.url(), s3: z.url(), sqs: z.url() });
+export type StackEndpoints = z.output<typeof StackEndpoints>;
+
+const StackFile = z.object({ pid: z.number().int(), endpoints: StackEndpoints, startedAt: z.string() });
+
+export interface LocalStack {
+  dataDir: string;
+  endpoints: StackEndpoints;
+  /** True when this process runs the emulators; false when it joined another process's stack. */
+  owner: boolean;
+  close(): Promise<void>;
+}
+
+export interface OpenLocalStackOptions {
+  /** Set the `AWS_*` variables of this process so that `createAwsClients` reaches the stack. */
+  applyEnv?: boolean;
+}
+
+const STACK_FILE = 'stack.json';
+const LOCK_FILE = 'stack.lock';
+
+const pidAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+const portOpen = (url: string): Promise<boolean> =>
+  new Promise((resolve) => {
+    const { hostname, port } = new URL(url);
+    const socket = net.connect({ host: hostname, port: Number(port) });
+    socket.setTimeout(1000);
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => { socket.destroy(); resolve(false); });
+  });
+
+async function readRunningStack(dataDir: string): Promise<StackEndpoints | undefined> {
+  let raw: string;
+  try {
+    raw = await readFile(path.join(dataDir, STACK_FILE), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const parsed = StackFile.safeParse(JSON.parse(raw));
+  if (!parsed.success || !pidAlive(parsed.data.pid)) return undefined;
+  const { endpoints } = parsed.data;
+  const open = await Promise.all([portOpen(endpoints.dynamodb), portOpen(endpoints.s3), portOpen(endpoints.sqs)]);
+  return open.every(Boolean) ? endpoints : undefined;
+}
+
+/**
+ * Takes the data dir's lock: only one process at a time runs the emulators on a data dir
+ * (LevelDB and the snapshots are single-writer). A lock left by a dead process is taken over.
+ */
+async function acquireLock(dataDir: string): Promise<boolean> {
+  const lockPath = path.join(dataDir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(lockPath, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number(await readFile(lockPath, 'utf8').catch(() => 'NaN'));
+      if (Number.isInteger(holder) && pidAlive(holder)) return false;
+      await rm(lockPath, { force: true });
+    }
+  }
+  return false;
+}
+
+const listen = (server: Server): Promise<string> =>
+  new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') return reject(new Error('emulator has no TCP address'));
+      resolve(`http://127.0.0.1:${address.port}`);
+    });
+  });
+
+const closeServer = (server: { close(cb: (err?: Error) => void): unknown }): Promise<void> =>
+  new Promise((resolve) => server.close(() => resolve()));
+
+/** Points this process's AWS SDK clients at the stack. */
+export function applyStackEnv(endpoints: StackEndpoints): void {
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoints.dynamodb;
+  process.env.AWS_ENDPOINT_URL_S3 = endpoints.s3;
+  process.env.AWS_ENDPOINT_URL_SQS = endpoints.sqs;
+  // s3rver accepts only these credentials; dynalite and the SQS emulator accept any.
+  process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
+  process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+  process.env.AWS_REGION = 'us-east-1';
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  process.env.S3_FORCE_PATH_STYLE = 'true';
+  process.env.TABLE_NAME = LOCAL_RESOURCES.tableName;
+  process.env.BUCKET_NAME = LOCAL_RESOURCES.bucketName;
+  process.env.OUTREACH_QUEUE_URL = `${endpoints.sqs}/${LOCAL_RESOURCES.accountId}/${LOCAL_RESOURCES.queueName}`;
+  process.env.OUTREACH_DLQ_URL = `${endpoints.sqs}/${LOCAL_RESOURCES.accountId}/${LOCAL_RESOURCES.dlqName}`;
+  resetAwsClients();
+}
+
+async function startEmulators(dataDir: string): Promise<{ endpoints: StackEndpoints; stop(): Promise<void> }> {
+  const dynalite = require('dynalite')({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: path.join(dataDir, 'dynamodb') }) as Server;
+  const S3rver = require('s3rver') as new (options: object) => { run(): Promise<{ port: number }>; close(): Promise<void> };
+  await mkdir(path.join(dataDir, 's3'), { recursive: true });
+  const s3 = new S3rver({ address: '127.0.0.1', port: 0, directory: path.join(dataDir, 's3'), silent: true });
+  const sqs = await createSqsServer({ port: 0, hostname: '127.0.0.1', accountId: LOCAL_RESOURCES.accountId, emulateQueueCreationLifecycle: false });
+  const sqsAddress = sqs.address();
+  if (sqsAddress === null || typeof sqsAddress === 'string') throw new Error('SQS emulator has no TCP address');
+  const endpoints = {
+    dynamodb: await listen(dynalite),
+    s3: `http://127.0.0.1:${(await s3.run()).port}`,
+    sqs: `http://127.0.0.1:${sqsAddress.port}`,
+  };
+  return {
+    endpoints,
+    async stop() {
+      await Promise.all([closeServer(dynalite), s3.close(), closeServer(sqs)]);
+    },
+  };
+}
+
+/**
+ * Opens the embedded stack on `dataDir`: joins the one another process is running there
+ * (`churnguard serve`), or starts dynalite, s3rver and the SQS emulator in this process.
+ * State lives in the data dir, so a later run continues where this one stopped; SQS messages,
+ * which the emulator keeps in memory, are saved to a snapshot on close and restored on open.
+ */
+export async function openLocalStack(dataDir: string, options: OpenLocalStackOptions = {}): Promise<LocalStack> {
+  const dir = path.resolve(dataDir);
+  await mkdir(dir, { recursive: true });
+  const applyEnv = options.applyEnv ?? true;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const running = await readRunningStack(dir);
+    if (running) {
+      if (applyEnv) applyStackEnv(running);
+      return { dataDir: dir, endpoints: running, owner: false, close: async () => {} };
+    }
+    if (await acquireLock(dir)) return startOwnedStack(dir, applyEnv);
+    // Another process is starting the stack: wait for its stack.json.
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`Could not open the local stack in ${dir}: another process holds ${LOCK_FILE} but never became ready`);
+}
+
+async function startOwnedStack(dir: string, applyEnv: boolean): Promise<LocalStack> {
+  const emulators = await startEmulators(dir);
+  const { endpoints } = emulators;
+  const previousEnv = { ...process.env };
+  applyStackEnv(endpoints);
+  await ensureLocalResources();
+  await restoreQueues(dir);
+  await writeFile(path.join(dir, STACK_FILE), JSON.stringify({ pid: process.pid, endpoints, startedAt: new Date().toISOString() }, null, 2));
+  if (!applyEnv) {
+    process.env = previousEnv;
+    resetAwsClients();
+  }
+  let closed = false;
+  return {
+    dataDir: dir,
+    endpoints,
+    owner: true,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await rm(path.join(dir, STACK_FILE), { force: true });
+      const env = { ...process.env };
+      applyStackEnv(endpoints);
+      await snapshotQueues(dir).catch((error: unknown) => console.error(`churnguard: could not save the local queues: ${String(error)}`));
+      process.env = env;
+      resetAwsClients();
+      await emulators.stop();
+      await rm(path.join(dir, LOCK_FILE), { force: true });
+    },
+  };
+}

@@ -1,0 +1,17 @@
+/**
+ * Keys of the single DynamoDB table. Everything of one customer shares the partition
+ * `C#<customerId>`, so a Scan segment always holds whole customers.
+ */
+export const customerPk = (customerId: string) => `C#${customerId}`;
+/** Events sort by time inside the partition; the eventId makes a re-sent event overwrite itself. */
+export const eventSk = (occurredAt: string, eventId: string) => `E#${occurredAt}#${eventId}`;
+export const EVENT_SK_PREFIX = 'E#';
+export const PROFILE_SK = 'PROFILE';
+export const RISK_SK = 'RISK';
+export const outreachSk = (runId: string) => `OUT#${runId}`;
+export const OUTREACH_SK_PREFIX = 'OUT#';
+
+export const customerIdFromPk = (pk: string): string => {
+  if (!pk.startsWith('C#')) throw new Error(`not a customer partition key: ${pk}`);
+  return pk.slice(2);
+};

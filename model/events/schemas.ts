@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import { EVENT_LIMITS, ID_PATTERN, NAME_PATTERN } from './limits.ts';
+
+/** Version of the event contract; producers may send it, the store records it. */
+export const EVENT_SCHEMA_VERSION = 1;
+
+const id = (what: string) =>
+  z
+    .string({ error: `${what} must be a string` })
+    .min(1, `${what} must not be empty`)
+    .max(EVENT_LIMITS.maxIdLength, `${what} must be at most ${EVENT_LIMITS.maxIdLength} characters`)
+    .regex(ID_PATTERN, `${what} may contain only letters, digits and . _ : @ -`);
+
+const name = (what: string) =>
+  z
+    .string({ error: `${what} must be a string` })
+    .min(1, `${what} must not be empty`)
+    .max(EVENT_LIMITS.maxNameLength, `${what} must be at most ${EVENT_LIMITS.maxNameLength} characters`)
+    .regex(NAME_PATTERN, `${what} may contain only letters, digits, spaces and . _ : - /`);
+
+const text = (what: string) =>
+  z.string().max(EVENT_LIMITS.maxTextLength, `${what} must be at most ${EVENT_LIMITS.maxTextLength} characters`);
+
+const quantity = (what: string) =>
+  z
+    .number({ error: `${what} must be a number` })
+    .finite(`${what} must be finite`)
+    .nonnegative(`${what} must not be negative`)
+    .max(EVENT_LIMITS.maxQuantity, `${what} must be at most ${EVENT_LIMITS.maxQuantity}`);
+
+const cents = (what: string) => quantity(what).int(`${what} must be a whole number of cents`);
+
+const MIN_MS = Date.parse(EVENT_LIMITS.minTimestamp);
+const MAX_MS = Date.parse(EVENT_LIMITS.maxTimestamp);
+
+/**
+ * ISO 8601 instant with an explicit offset (`Z` or `+02:00`), within the contract's range.
+ * Normalised to UTC with milliseconds, so stored sort keys order by time.
+ */
+export const Timestamp = z
+  .string({ error: 'must be an ISO 8601 timestamp string' })
+  .pipe(z.iso.datetime({ offset: true, error: 'must be an ISO 8601 timestamp with a time zone, e.g. 2026-03-01T12:00:00Z' }))
+  .refine((s) => {
+    const ms = Date.parse(s);
+    return ms >= MIN_MS && ms < MAX_MS;
+  }, `must be on or after ${EVENT_LIMITS.minTimestamp} and before ${EVENT_LIMITS.maxTimestamp}`)
+  .transform((s) => new Date(s).toISOString());
+
+/** Calendar date `YYYY-MM-DD`. */
+export const CalendarDate = z.iso.date({ error: 'must be a date YYYY-MM-DD' });
+
+export const PaymentFailureReason = z.enum([
+  'card_declined',
+  'expired_card',
+  'insufficient_funds',
+  'processing_error',
+  'fraud_suspected',
+  'other',
+]);
+
+const ProfileAttributeValue = z.union([z.string().max(EVENT_LIMITS.maxTextLength), z.number().finite(), z.boolean(), z.null()], {
+  error: `must be a string (at most ${EVENT_LIMITS.maxTextLength} characters), a finite number, a boolean or null`,
+});
+
+const ProfileAttributes = z
+  .record(name('attribute name'), ProfileAttributeValue)
+  .refine((attrs) => Object.keys(attrs).length <= EVENT_LIMITS.maxProfileAttributes, {
+    message: `must have at most ${EVENT_LIMITS.maxProfileAttributes} attributes`,
+  });
+
+const empty = z.strictObject({}).default({});
+
+/** Properties of each event type: the part that differs between types. */
+export const EventProperties = {
+  session_started: z.strictObject({ durationSeconds: quantity('durationSeconds').optional() }).default({}),
+  feature_used: z.strictObject({ feature: name('feature'), quantity: quantity('quantity').default(1) }),
+  payment_succeeded: z.strictObject({ amountCents: cents('amountCents'), currency: z.string().regex(/^[A-Z]{3}$/, 'currency must be an ISO 4217 code such as USD').optional() }),
+  payment_failed: z.strictObject({ amountCents: cents('amountCents'), reason: PaymentFailureReason }),
+  card_expiring: z.strictObject({ expiresOn: CalendarDate }),
+  support_ticket_opened: z.strictObject({ ticketId: id('ticketId'), priority: z.enum(['low', 'normal', 'high', 'urgent']).default('normal') }),
+  support_ticket_resolved: z.strictObject({ ticketId: id('ticketId') }),
+  survey_response: z.strictObject({ score: z.number().int('score must be a whole number').min(0, 'score must be 0 to 10').max(10, 'score must be 0 to 10'), comment: text('comment').optional() }),
+  subscription_started: z.strictObject({ plan: name('plan'), mrrCents: cents('mrrCents') }),
+  plan_changed: z.strictObject({ fromPlan: name('fromPlan'), toPlan: name('toPlan'), mrrCents: cents('mrrCents') }),
+  subscription_cancelled: z.strictObject({ reason: name('reason').optional() }).default({}),
+  subscription_reactivated: z.strictObject({ plan: name('plan').optional(), mrrCents: cents('mrrCents').optional() }).default({}),
+  customer_profile: z.strictObject({ attributes: ProfileAttributes }),
+  custom: z.strictObject({ name: name('name'), quantity: quantity('quantity').default(1) }),
+} as const;
+
+export type EventType = keyof typeof EventProperties;
+export const EVENT_TYPES = Object.keys(EventProperties) as EventType[];
+
+const envelope = {
+  eventId: id('eventId'),
+  customerId: id('customerId'),
+  occurredAt: Timestamp,
+  schemaVersion: z.literal(EVENT_SCHEMA_VERSION).optional(),
+};
+
+const variant = <T extends EventType>(type: T) =>
+  z.strictObject({ ...envelope, type: z.literal(type), properties: EventProperties[type] });
+
+/** One usage event, discriminated on `type`. */
+export const ChurnEvent = z.discriminatedUnion(
+  'type',
+  [
+    variant('session_started'),
+    variant('feature_used'),
+    variant('payment_succeeded'),
+    variant('payment_failed'),
+    variant('card_expiring'),
+    variant('support_ticket_opened'),
+    variant('support_ticket_resolved'),
+    variant('survey_response'),
+    variant('subscription_started'),
+    variant('plan_changed'),
+    variant('subscription_cancelled'),
+    variant('subscription_reactivated'),
+    variant('customer_profile'),
+    variant('custom'),
+  ],
+  { error: (issue) => (issue.code === 'invalid_union' ? `type must be one of: ${EVENT_TYPES.join(', ')}` : undefined) },
+);
+
+/** A validated event: `occurredAt` is normalised UTC ISO, defaults are applied. */
+export type ChurnEvent = z.output<typeof ChurnEvent>;
+/** What a producer sends. */
+export type ChurnEventInput = z.input<typeof ChurnEvent>;
+export type EventOf<T extends EventType> = Extract<ChurnEvent, { type: T }>;

@@ -1,0 +1,77 @@
+import type { z } from 'zod';
+import { EVENT_LIMITS } from './limits.ts';
+import { ChurnEvent } from './schemas.ts';
+
+/** One problem with one field of one event. `path` is dotted: `properties.amountCents`. */
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** Why the event at `index` of a batch was not accepted. */
+export interface EventRejection {
+  index: number;
+  eventId?: string;
+  errors: FieldError[];
+}
+
+export type EventValidation = { ok: true; event: ChurnEvent } | { ok: false; rejection: EventRejection };
+
+const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
+  path.length === 0 ? '(event)' : path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+
+/** Turns zod issues into field errors a producer can act on. */
+export function toFieldErrors(error: z.ZodError): FieldError[] {
+  return error.issues.map((issue) => {
+    const path = formatPath(issue.path);
+    if (issue.code === 'unrecognized_keys') {
+      return { path, message: `unknown field(s): ${issue.keys.join(', ')}` };
+    }
+    return { path, message: issue.message };
+  });
+}
+
+const eventIdOf = (raw: unknown): string | undefined => {
+  if (raw && typeof raw === 'object' && 'eventId' in raw) {
+    const value = (raw as { eventId: unknown }).eventId;
+    if (typeof value === 'string' && value.length <= EVENT_LIMITS.maxIdLength) return value;
+  }
+  return undefined;
+};
+
+/**
+ * Validates one event on its own, so that a bad neighbour never costs a good event.
+ *
+ * @example
+ * const result = validateEvent(JSON.parse(line), 3);
+ * if (!result.ok) console.error(result.rejection.errors);
+ */
+export function validateEvent(raw: unknown, index: number): EventValidation {
+  const eventId = eventIdOf(raw);
+  const size = Buffer.byteLength(JSON.stringify(raw) ?? '', 'utf8');
+  if (size > EVENT_LIMITS.maxEventBytes) {
+    return {
+      ok: false,
+      rejection: { index, eventId, errors: [{ path: '(event)', message: `event is ${size} bytes, the limit is ${EVENT_LIMITS.maxEventBytes}` }] },
+    };
+  }
+  const parsed = ChurnEvent.safeParse(raw);
+  if (parsed.success) return { ok: true, event: parsed.data };
+  return { ok: false, rejection: { index, ...(eventId === undefined ? {} : { eventId }), errors: toFieldErrors(parsed.error) } };
+}
+
+export interface BatchValidation {
+  valid: Array<{ index: number; event: ChurnEvent }>;
+  rejected: EventRejection[];
+}
+
+/** Validates every event of a batch independently. */
+export function validateEvents(raws: readonly unknown[], firstIndex = 0): BatchValidation {
+  const result: BatchValidation = { valid: [], rejected: [] };
+  raws.forEach((raw, i) => {
+    const checked = validateEvent(raw, firstIndex + i);
+    if (checked.ok) result.valid.push({ index: firstIndex + i, event: checked.event });
+    else result.rejected.push(checked.rejection);
+  });
+  return result;
+}
