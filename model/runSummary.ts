@@ -1,0 +1,96 @@
+import { z } from 'zod';
+
+/**
+ * The summary of one train-and-score run, written to `runs/<runId>/summary.json`.
+ * The job produces it; the report and the retention team read it. Versioned: add fields, never
+ * change the meaning of one.
+ */
+export const SUMMARY_VERSION = 1;
+
+export const ModelMetrics = z.object({
+  rocAuc: z.number(),
+  prAuc: z.number(),
+  logLoss: z.number(),
+  brier: z.number(),
+  /** Expected calibration error (10 equal-width bins). */
+  ece: z.number(),
+  /** Churn rate in the top decile of risk ÷ overall churn rate. */
+  topDecileLift: z.number(),
+  /** Share of all churners found in the top decile of risk. */
+  topDecileRecall: z.number(),
+  threshold: z.number(),
+  precisionAtThreshold: z.number(),
+  recallAtThreshold: z.number(),
+  rows: z.number().int(),
+  positives: z.number().int(),
+});
+export type ModelMetrics = z.output<typeof ModelMetrics>;
+
+export const GainsPoint = z.object({ populationShare: z.number(), churnersFound: z.number() });
+export const CalibrationBin = z.object({ predicted: z.number(), observed: z.number(), count: z.number().int() });
+
+export const MonthlyChurn = z.object({
+  /** `YYYY-MM` */
+  month: z.string(),
+  customersAtStart: z.number().int(),
+  voluntary: z.number().int(),
+  involuntary: z.number().int(),
+  passive: z.number().int(),
+  /** (voluntary + involuntary + passive) ÷ customersAtStart */
+  churnRate: z.number(),
+});
+
+export const FeatureDrift = z.object({ feature: z.string(), psi: z.number(), flagged: z.boolean() });
+
+export const AtRiskCustomer = z.object({
+  customerId: z.string(),
+  risk: z.number(),
+  band: z.enum(['high', 'medium', 'low']),
+  mrrAtRisk: z.number(),
+  drivers: z.array(z.string()),
+  playbook: z.string(),
+});
+
+export const RunSummary = z.object({
+  summaryVersion: z.literal(SUMMARY_VERSION),
+  runId: z.string(),
+  mode: z.enum(['train', 'score', 'train-and-score', 'score-segment']),
+  asOf: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  modelVersion: z.string().nullable(),
+  /** The training decision of this run, when it trained. */
+  training: z
+    .object({
+      candidateVersion: z.string(),
+      promoted: z.boolean(),
+      reason: z.string(),
+      backend: z.string(),
+      model: ModelMetrics,
+      baseline: ModelMetrics,
+      /** Validation-set curves of the model that scored this run. */
+      gains: z.array(GainsPoint),
+      calibration: z.array(CalibrationBin),
+    })
+    .nullable(),
+  scoring: z.object({
+    customersScored: z.number().int(),
+    bands: z.object({ high: z.number().int(), medium: z.number().int(), low: z.number().int() }),
+    /** Sum over scored customers of risk × MRR, in cents per month. */
+    expectedMrrAtRiskCents: z.number(),
+    /** Histogram of calibrated risk in 20 equal bins over [0, 1]. */
+    riskHistogram: z.array(z.object({ from: z.number(), to: z.number(), count: z.number().int() })),
+  }),
+  outreach: z.object({
+    selected: z.number().int(),
+    sent: z.number().int(),
+    skippedCooldown: z.number().int(),
+    skippedBudget: z.number().int(),
+    failed: z.number().int(),
+    byPlaybook: z.record(z.string(), z.number().int()),
+  }),
+  churnByMonth: z.array(MonthlyChurn),
+  drift: z.array(FeatureDrift),
+  topAtRisk: z.array(AtRiskCustomer),
+});
+export type RunSummary = z.output<typeof RunSummary>;
