@@ -32,6 +32,7 @@ const cents = (what: string) => quantity(what).int(`${what} must be a whole numb
 
 const MIN_MS = Date.parse(EVENT_LIMITS.minTimestamp);
 const MAX_MS = Date.parse(EVENT_LIMITS.maxTimestamp);
+const CANONICAL_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /**
  * ISO 8601 instant with an explicit offset (`Z` or `+02:00`), within the contract's range.
@@ -40,11 +41,15 @@ const MAX_MS = Date.parse(EVENT_LIMITS.maxTimestamp);
 export const Timestamp = z
   .string({ error: 'must be an ISO 8601 timestamp string' })
   .pipe(z.iso.datetime({ offset: true, error: 'must be an ISO 8601 timestamp with a time zone, e.g. 2026-03-01T12:00:00Z' }))
-  .refine((s) => {
+  .transform((s, ctx) => {
     const ms = Date.parse(s);
-    return ms >= MIN_MS && ms < MAX_MS;
-  }, `must be on or after ${EVENT_LIMITS.minTimestamp} and before ${EVENT_LIMITS.maxTimestamp}`)
-  .transform((s) => new Date(s).toISOString());
+    if (!(ms >= MIN_MS && ms < MAX_MS)) {
+      ctx.addIssue({ code: 'custom', message: `must be on or after ${EVENT_LIMITS.minTimestamp} and before ${EVENT_LIMITS.maxTimestamp}` });
+      return z.NEVER;
+    }
+    // Most producers already send the canonical form: skip re-formatting it (ingest's hot path).
+    return CANONICAL_UTC.test(s) ? s : new Date(ms).toISOString();
+  });
 
 /** Calendar date `YYYY-MM-DD`. */
 export const CalendarDate = z.iso.date({ error: 'must be a date YYYY-MM-DD' });
@@ -58,8 +63,18 @@ export const PaymentFailureReason = z.enum([
   'other',
 ]);
 
-const ProfileAttributeValue = z.union([z.string().max(EVENT_LIMITS.maxTextLength), z.number().finite(), z.boolean(), z.null()], {
-  error: `must be a string (at most ${EVENT_LIMITS.maxTextLength} characters), a finite number, a boolean or null`,
+/**
+ * Numbers DynamoDB can store: magnitude up to 9.99e125 and down to 1e-130 (or zero). Outside
+ * that range BatchWriteItem fails the whole batch of 25, so such a value is rejected here, with
+ * its event, instead of costing its neighbours.
+ */
+const storableNumber = z
+  .number()
+  .finite()
+  .refine((n) => n === 0 || (Math.abs(n) < 1e126 && Math.abs(n) >= 1e-130), 'numbers must be 0 or between 1e-130 and 1e125 in magnitude');
+
+const ProfileAttributeValue = z.union([z.string().max(EVENT_LIMITS.maxTextLength), storableNumber, z.boolean(), z.null()], {
+  error: `must be a string (at most ${EVENT_LIMITS.maxTextLength} characters), a finite number between 1e-130 and 1e125 in magnitude (or 0), a boolean or null`,
 });
 
 const ProfileAttributes = z

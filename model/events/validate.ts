@@ -48,16 +48,41 @@ const eventIdOf = (raw: unknown): string | undefined => {
  */
 export function validateEvent(raw: unknown, index: number): EventValidation {
   const eventId = eventIdOf(raw);
-  const size = Buffer.byteLength(JSON.stringify(raw) ?? '', 'utf8');
+  const reject = (errors: FieldError[]): EventValidation => ({
+    ok: false,
+    rejection: { index, ...(eventId === undefined ? {} : { eventId }), errors },
+  });
+  const shape = describeNonObject(raw);
+  if (shape !== undefined) return reject([{ path: '(event)', message: `event must be a JSON object, got ${shape}` }]);
+  const size = serialisedSize(raw);
+  if (size === undefined) return reject([{ path: '(event)', message: 'event is nested too deeply to be read' }]);
   if (size > EVENT_LIMITS.maxEventBytes) {
-    return {
-      ok: false,
-      rejection: { index, eventId, errors: [{ path: '(event)', message: `event is ${size} bytes, the limit is ${EVENT_LIMITS.maxEventBytes}` }] },
-    };
+    return reject([{ path: '(event)', message: `event is ${size} bytes, the limit is ${EVENT_LIMITS.maxEventBytes}` }]);
   }
   const parsed = ChurnEvent.safeParse(raw);
   if (parsed.success) return { ok: true, event: parsed.data };
-  return { ok: false, rejection: { index, ...(eventId === undefined ? {} : { eventId }), errors: toFieldErrors(parsed.error) } };
+  return reject(toFieldErrors(parsed.error));
+}
+
+/** Names what `raw` is when it is not a plain object, so the producer sees what arrived. */
+function describeNonObject(raw: unknown): string | undefined {
+  if (raw === null) return 'null';
+  if (Array.isArray(raw)) return 'an array';
+  if (typeof raw !== 'object') return `a ${typeof raw}`;
+  return undefined;
+}
+
+/**
+ * UTF-8 size of the event as JSON, or undefined when it cannot be serialised: a hostile body
+ * nested a hundred thousand levels deep overflows `JSON.stringify`'s stack, and that must be a
+ * rejection of this event, not a crash of the whole request.
+ */
+function serialisedSize(raw: unknown): number | undefined {
+  try {
+    return Buffer.byteLength(JSON.stringify(raw) ?? '', 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 export interface BatchValidation {

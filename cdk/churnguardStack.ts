@@ -1,0 +1,130 @@
+import { CfnOutput, Duration, Stack, Token } from 'aws-cdk-lib';
+import type { StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { ChurnguardConfig } from './config.ts';
+import { Alarms } from './constructs/alarms.ts';
+import { IngestApi } from './constructs/ingestApi.ts';
+import { JobSchedules } from './constructs/jobSchedules.ts';
+import { Outreach } from './constructs/outreach.ts';
+import { ScaleOut } from './constructs/scaleOut.ts';
+import { Storage } from './constructs/storage.ts';
+import { TrainScoreJob } from './constructs/trainScoreJob.ts';
+
+export interface ChurnguardStackProps extends StackProps {
+  /** Validated settings (see cdk/config.ts; app.ts reads them from CDK context). */
+  readonly config: ChurnguardConfig;
+}
+
+/** Powertools metrics namespace shared by all functions. */
+export const METRICS_NAMESPACE = 'Churnguard';
+
+/**
+ * churnguard on AWS: ingest API → table; scheduled train/score job → bucket, table, outreach queue;
+ * outreach consumer → webhook; alarms on everything that needs a person. Scale-out (Step Functions
+ * Distributed Map over Scan segments) when `config.scaleOutSegments` is set.
+ */
+export class ChurnguardStack extends Stack {
+  readonly storage: Storage;
+  readonly ingest: IngestApi;
+  readonly outreach: Outreach;
+  readonly job: TrainScoreJob;
+  readonly scaleOut: ScaleOut | undefined;
+  readonly schedules: JobSchedules;
+  readonly alarms: Alarms;
+
+  constructor(scope: Construct, id: string, props: ChurnguardStackProps) {
+    super(scope, id, props);
+    // S3 server access logs delivered under a bucket policy, not the legacy LogDeliveryWrite ACL
+    // (ACLs stay disabled everywhere). Set here so the stack behaves the same in any app or test.
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
+    const { config } = props;
+    if (config.encryption === 'customer-managed' && Token.isUnresolved(this.region)) {
+      // TableV2 writes the key per replica region, which an environment-agnostic stack cannot name.
+      throw new Error(
+        'encryption=customer-managed needs a concrete region: deploy with a configured AWS profile or AWS_REGION (the CDK CLI passes it as CDK_DEFAULT_REGION).',
+      );
+    }
+
+    this.storage = new Storage(this, 'Storage', {
+      encryption: config.encryption,
+      deletionProtection: config.deletionProtection,
+      runsRetentionDays: config.runsRetentionDays,
+    });
+    const { table, bucket, dataKey } = this.storage;
+
+    this.ingest = new IngestApi(this, 'Ingest', {
+      table,
+      dataKey,
+      eventTtlDays: config.eventTtlDays,
+      jwt: config.jwtIssuer && config.jwtAudience ? { issuer: config.jwtIssuer, audience: config.jwtAudience } : undefined,
+      rateLimit: config.ingestRateLimit,
+      burstLimit: config.ingestBurstLimit,
+      logRetentionDays: config.logRetentionDays,
+      metricsNamespace: METRICS_NAMESPACE,
+    });
+
+    this.outreach = new Outreach(this, 'Outreach', {
+      table,
+      dataKey,
+      webhookUrl: config.webhookUrl,
+      webhookSecretArn: config.webhookSecretArn,
+      consumerTimeout: Duration.seconds(config.consumerTimeoutSeconds),
+      queueRetention: Duration.days(config.queueRetentionDays),
+      logRetentionDays: config.logRetentionDays,
+      metricsNamespace: METRICS_NAMESPACE,
+    });
+
+    this.job = new TrainScoreJob(this, 'TrainScoreJob', {
+      table,
+      bucket,
+      queue: this.outreach.queue,
+      dataKey,
+      logRetentionDays: config.logRetentionDays,
+      settings: {
+        budgetMaxMessages: config.budgetMaxMessages,
+        cooldownDays: config.cooldownDays,
+        costLostCustomer: config.costLostCustomer,
+        costIntervention: config.costIntervention,
+        horizonDays: config.horizonDays,
+        churnDefinition: config.churnDefinition,
+        metricsNamespace: METRICS_NAMESPACE,
+      },
+    });
+
+    this.scaleOut =
+      config.scaleOutSegments === undefined
+        ? undefined
+        : new ScaleOut(this, 'ScaleOut', {
+            job: this.job.function,
+            segments: config.scaleOutSegments,
+            logRetentionDays: config.logRetentionDays,
+          });
+
+    this.schedules = new JobSchedules(this, 'Schedules', {
+      job: this.job.function,
+      scaleOut: this.scaleOut?.stateMachine,
+      failures: this.job.failures,
+      dailyScore: config.dailyScoreSchedule,
+      weeklyTrain: config.weeklyTrainSchedule,
+      timeZone: config.scheduleTimeZone,
+    });
+
+    this.alarms = new Alarms(this, 'Alarms', {
+      functions: { Ingest: this.ingest.handler, OutreachConsumer: this.outreach.consumer, TrainScoreJob: this.job.function },
+      outreachDeadLetters: this.outreach.deadLetterQueue,
+      jobFailures: this.job.failures,
+      scaleOut: this.scaleOut?.stateMachine,
+      email: config.alarmEmail,
+    });
+
+    new CfnOutput(this, 'EventsUrl', { value: this.ingest.eventsUrl, description: 'POST usage events here (SigV4-signed unless JWT is configured)' });
+    new CfnOutput(this, 'TableName', { value: table.tableName });
+    new CfnOutput(this, 'BucketName', { value: bucket.bucketName });
+    new CfnOutput(this, 'OutreachQueueUrl', { value: this.outreach.queue.queueUrl });
+    new CfnOutput(this, 'OutreachDeadLetterQueueArn', { value: this.outreach.deadLetterQueue.queueArn });
+    new CfnOutput(this, 'JobFunctionName', { value: this.job.function.functionName });
+    new CfnOutput(this, 'WebhookSecretArn', { value: this.outreach.webhookSecret.secretArn });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+    if (this.scaleOut) new CfnOutput(this, 'ScaleOutStateMachineArn', { value: this.scaleOut.stateMachine.stateMachineArn });
+  }
+}

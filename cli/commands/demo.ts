@@ -1,0 +1,223 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import { Presets, SingleBar } from 'cli-progress';
+import Table from 'cli-table3';
+import { z } from 'zod';
+import { createAwsClients } from '../../lambdas/config/clients.ts';
+import { eventStoreFromEnv } from '../../lambdas/ingest/store.ts';
+import type { DrainResult } from '../../lambdas/outreach/drain.ts';
+import type { JobResult } from '../../lambdas/train-score/job.ts';
+import { DEFAULT_SIMULATION_END, SIMULATOR_VERSION, simulateCustomers, simulationWindow, type CustomerTruth, type SimulationWindow } from '../../model/simulate/index.ts';
+import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
+import { ingestSimulation } from '../report/ingestSimulation.ts';
+import { loadScores, type ScoreRow } from '../report/runSummaries.ts';
+import { startWebhookReceiver, type ReceivedDelivery } from '../report/webhookReceiver.ts';
+import { drainLocalOutreach, localWebhookSecret } from './outreach.ts';
+import { writeReportFile, type WrittenReport } from './report.ts';
+import { runLocalJob } from './run.ts';
+
+export const DemoOptions = z.object({
+  customers: z.number().int().positive().default(1000),
+  days: z.number().int().min(60, 'days must be at least 60: the job needs a few horizons of history').default(180),
+  seed: z.number().int().nonnegative().default(42),
+  end: z.string().default(DEFAULT_SIMULATION_END),
+  dataDir: z.string().min(1),
+  /** Where the HTML report goes (default `<data-dir>/report.html`). */
+  reportPath: z.string().optional(),
+  /** Outreach budget of the run (messages). */
+  budget: z.number().int().nonnegative().optional(),
+  /** Show progress bars on stderr (when it is a terminal). */
+  progress: z.boolean().default(true),
+  /** Stop waiting for outreach deliveries after this long. */
+  maxDrainMs: z.number().int().positive().default(60_000),
+});
+export type DemoOptions = z.input<typeof DemoOptions>;
+
+export interface DemoResult {
+  window: SimulationWindow;
+  ingest: { skipped: boolean; customers: number; events: number; accepted: number; rejected: number; unstored: number; elapsedMs: number; eventsPerSecond: number | null };
+  job: JobResult;
+  /** Scored customers at risk (band high or medium), with their playbook. */
+  atRisk: ScoreRow[];
+  /** How many of them each playbook got. */
+  atRiskByPlaybook: Record<string, number>;
+  delivery: DrainResult & { verified: number; badSignatures: number; messages: ReceivedDelivery[] };
+  report: WrittenReport;
+  truth: CustomerTruth[];
+  stepsMs: Record<'ingest' | 'job' | 'delivery' | 'report', number>;
+}
+
+const SimulationMarker = z.object({ simulatorVersion: z.literal(SIMULATOR_VERSION), customers: z.number(), days: z.number(), seed: z.number(), end: z.string(), events: z.number(), accepted: z.number() });
+
+/** A progress bar on stderr per long step; silent when stderr is not a terminal or progress is off. */
+function stepBar(enabled: boolean, format: string, total: number, payload: Record<string, unknown> = {}) {
+  if (!enabled || !process.stderr.isTTY) return { update: (_v: number, _p?: Record<string, unknown>) => {}, stop: () => {} };
+  const bar = new SingleBar({ stream: process.stderr, format, hideCursor: true, etaBuffer: 50 }, Presets.shades_classic);
+  bar.start(Math.max(1, total), 0, payload);
+  return { update: (value: number, p?: Record<string, unknown>) => bar.update(value, p), stop: () => bar.stop() };
+}
+
+const say = (message: string) => console.error(`churnguard demo: ${message}`);
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const started = performance.now();
+  const value = await fn();
+  return [value, performance.now() - started];
+}
+
+/**
+ * The whole pipeline on the embedded stack: simulate a business → ingest its events through the
+ * ingest path → train, score and select (the job) → deliver outreach through the consumer to a
+ * local webhook that verifies signatures → write the HTML report. Running it again on the same
+ * data dir continues from the stored state: events already ingested are not re-sent, the run
+ * (same run id) reuses its model decision, and no customer gets a second message.
+ */
+export async function runDemo(input: DemoOptions): Promise<DemoResult> {
+  const options = DemoOptions.parse(input);
+  const dataDir = path.resolve(options.dataDir);
+  const simulation = { customers: options.customers, days: options.days, seed: options.seed, end: options.end };
+  const window = simulationWindow(simulation);
+  const demoDir = path.join(dataDir, 'demo');
+  await mkdir(demoDir, { recursive: true });
+  return withLocalStack(dataDir, async () => {
+    const [ingest, ingestMs] = await timed(() => ingestStep(simulation, demoDir, options.progress));
+    const [job, jobMs] = await timed(() => jobStep(dataDir, window, options.budget, options.progress));
+    const [delivery, deliveryMs] = await timed(() => deliveryStep(dataDir, job.summary.outreach.sent, options.maxDrainMs, options.progress));
+    const [report, reportMs] = await timed(() => writeReportFile(job.summary, options.reportPath ?? path.join(dataDir, 'report.html')));
+    const atRiskRows = await atRisk(job);
+    const atRiskByPlaybook: Record<string, number> = {};
+    for (const row of atRiskRows) atRiskByPlaybook[row.playbook] = (atRiskByPlaybook[row.playbook] ?? 0) + 1;
+    return { window, ingest: ingest.summary, job, atRisk: atRiskRows, atRiskByPlaybook, delivery, report, truth: ingest.truth, stepsMs: { ingest: ingestMs, job: jobMs, delivery: deliveryMs, report: reportMs } };
+  });
+}
+
+async function ingestStep(simulation: { customers: number; days: number; seed: number; end: string }, demoDir: string, progress: boolean) {
+  const markerFile = path.join(demoDir, 'simulation.json');
+  const truthFile = path.join(demoDir, 'truth.json');
+  const previous = SimulationMarker.safeParse(JSON.parse(await readFile(markerFile, 'utf8').catch(() => 'null')));
+  if (previous.success && previous.data.customers === simulation.customers && previous.data.days === simulation.days && previous.data.seed === simulation.seed && previous.data.end === simulation.end) {
+    say(`the same simulated business is already stored (${previous.data.events.toLocaleString('en-US')} events): continuing from it`);
+    const truth = JSON.parse(await readFile(truthFile, 'utf8')) as CustomerTruth[];
+    return {
+      truth,
+      summary: { skipped: true, customers: simulation.customers, events: previous.data.events, accepted: previous.data.accepted, rejected: 0, unstored: 0, elapsedMs: 0, eventsPerSecond: null },
+    };
+  }
+  say(`simulating ${simulation.customers.toLocaleString('en-US')} customers over ${simulation.days} days and ingesting their events`);
+  const bar = stepBar(progress, 'ingest   [{bar}] {percentage}% | {value}/{total} customers | {events} events', simulation.customers, { events: 0 });
+  const result = await ingestSimulation(simulateCustomers(simulation), eventStoreFromEnv(), {
+    onProgress: (p) => bar.update(p.customers, { events: p.accepted.toLocaleString('en-US') }),
+  });
+  bar.update(simulation.customers, { events: result.accepted.toLocaleString('en-US') });
+  bar.stop();
+  if (result.rejected > 0 || result.unstored > 0) {
+    throw new Error(`ingest rejected ${result.rejected} and could not store ${result.unstored} of ${result.events} simulated events; nothing was trained`);
+  }
+  await writeFile(truthFile, JSON.stringify(result.truth));
+  await writeFile(markerFile, JSON.stringify({ simulatorVersion: SIMULATOR_VERSION, ...simulation, events: result.events, accepted: result.accepted }));
+  const eventsPerSecond = result.accepted / (result.elapsedMs / 1000);
+  say(`ingested ${result.accepted.toLocaleString('en-US')} events in ${(result.elapsedMs / 1000).toFixed(1)} s (${Math.round(eventsPerSecond).toLocaleString('en-US')} events/s)`);
+  const { truth, ...summary } = result;
+  return { truth, summary: { skipped: false, ...summary, eventsPerSecond } };
+}
+
+async function jobStep(dataDir: string, window: SimulationWindow, budget: number | undefined, progress: boolean): Promise<JobResult> {
+  say(`training and scoring as of ${window.end.slice(0, 10)}`);
+  const bar = stepBar(progress, 'job      [{bar}] {duration_formatted} | {status}', 1, { status: 'starting' });
+  try {
+    return await runLocalJob(dataDir, { mode: 'train-and-score', asOf: window.end }, budget === undefined ? {} : { budget }, (message) => bar.update(0, { status: message.slice(0, 70) }));
+  } finally {
+    bar.update(1, { status: 'done' });
+    bar.stop();
+  }
+}
+
+async function deliveryStep(dataDir: string, expected: number, maxWaitMs: number, progress: boolean): Promise<DemoResult['delivery']> {
+  const secret = await localWebhookSecret(dataDir);
+  const bar = stepBar(progress, 'outreach [{bar}] {value}/{total} messages delivered', expected);
+  const receiver = await startWebhookReceiver(secret, () => bar.update(receiver.delivered.length));
+  say(`delivering outreach to a local webhook at ${receiver.url} (signatures verified)`);
+  try {
+    const drained = await drainLocalOutreach({ dataDir, webhookUrl: receiver.url, maxWaitMs, log: (message) => say(message) });
+    const dedupIds = new Set(receiver.delivered.map((d) => d.dedupId));
+    return { ...drained, verified: dedupIds.size, badSignatures: receiver.badSignatures, messages: receiver.delivered };
+  } finally {
+    bar.stop();
+    await receiver.close();
+  }
+}
+
+/** The scored customers at risk (band high or medium), from the run's scores snapshot. */
+async function atRisk(job: JobResult): Promise<ScoreRow[]> {
+  if (!job.scoresKey) return [];
+  const { s3 } = createAwsClients();
+  const rows = await loadScores(s3, z.string().parse(process.env.BUCKET_NAME), job.scoresKey);
+  return rows.filter((row) => row.band !== 'low');
+}
+
+/** The closing table of the demo. */
+export function demoTable(result: DemoResult): string {
+  // Plain borders when piped: colour codes are noise in a log file.
+  const style = process.stdout.isTTY ? { head: ['cyan'] } : { head: [], border: [] };
+  const table = new Table({ head: ['', 'result'], style, wordWrap: true, colWidths: [26, 64] });
+  const { summary } = result.job;
+  const t = summary.training;
+  const fmt = (n: number) => n.toLocaleString('en-US');
+  table.push(
+    ['business', `${fmt(result.ingest.customers)} customers, ${result.window.start.slice(0, 10)} → ${result.window.end.slice(0, 10)}`],
+    [
+      'events ingested',
+      result.ingest.skipped
+        ? `${fmt(result.ingest.events)} (stored by an earlier run: not re-sent)`
+        : `${fmt(result.ingest.accepted)} in ${(result.ingest.elapsedMs / 1000).toFixed(1)} s = ${fmt(Math.round(result.ingest.eventsPerSecond ?? 0))} events/s`,
+    ],
+    ['model ROC AUC', t ? `${t.model.rocAuc.toFixed(3)} vs logistic baseline ${t.baseline.rocAuc.toFixed(3)} (${t.promoted ? 'promoted' : 'not promoted'}, ${t.backend})` : 'no training this run'],
+    ['customers scored', `${fmt(summary.scoring.customersScored)}: ${summary.scoring.bands.high} high, ${summary.scoring.bands.medium} medium risk`],
+    ['at risk by playbook', Object.entries(result.atRiskByPlaybook).sort((a, b) => b[1] - a[1]).map(([p, n]) => `${p} ${n}`).join(', ') || 'none'],
+    ['expected MRR at risk', `$${(summary.scoring.expectedMrrAtRiskCents / 100).toLocaleString('en-US', { maximumFractionDigits: 0 })} per month`],
+    [
+      'messages delivered',
+      `${result.delivery.verified} this run, signature verified (${summary.outreach.sent} queued in total for run ${summary.runId}; ${result.delivery.badSignatures} bad signatures; ${result.delivery.failedAttempts} retried)`,
+    ],
+    ['report', result.report.path],
+    ['took', `ingest ${(result.stepsMs.ingest / 1000).toFixed(1)} s, job ${(result.stepsMs.job / 1000).toFixed(1)} s, outreach ${(result.stepsMs.delivery / 1000).toFixed(1)} s`],
+  );
+  return table.toString();
+}
+
+const count = (what: string, min: number) => (value: string) => {
+  const parsed = z.coerce.number().int().min(min).safeParse(value);
+  if (!parsed.success) throw new Error(`${what} must be a whole number ≥ ${min}, got "${value}"`);
+  return parsed.data;
+};
+
+export function register(program: Command): void {
+  program
+    .command('demo')
+    .description('the whole pipeline on the embedded stack: simulate → ingest → train → score → outreach → report')
+    .addOption(new Option('--customers <n>', 'simulated customers').argParser(count('--customers', 1)).default(1000))
+    .addOption(new Option('--days <n>', 'days of history').argParser(count('--days', 60)).default(180))
+    .addOption(new Option('--seed <n>', 'random seed of the simulation').argParser(count('--seed', 0)).default(42))
+    .addOption(new Option('--budget <n>', 'outreach budget of the run (messages)').argParser(count('--budget', 0)))
+    .option('--report <file>', 'where to write the HTML report (default <data-dir>/report.html)')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (opts: { customers: number; days: number; seed: number; budget?: number; report?: string; dataDir: string; json?: boolean }) => {
+      const result = await runDemo({
+        customers: opts.customers,
+        days: opts.days,
+        seed: opts.seed,
+        dataDir: opts.dataDir,
+        ...(opts.budget === undefined ? {} : { budget: opts.budget }),
+        ...(opts.report ? { reportPath: opts.report } : {}),
+      });
+      if (opts.json) {
+        const { truth: _truth, atRisk: _atRisk, delivery, job, ...rest } = result;
+        const { messages: _messages, ...deliveryCounts } = delivery;
+        console.log(JSON.stringify({ ...rest, delivery: deliveryCounts, summary: job.summary }, null, 2));
+      } else {
+        console.log(demoTable(result));
+      }
+    });
+}

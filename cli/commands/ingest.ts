@@ -1,0 +1,185 @@
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import { Presets, SingleBar } from 'cli-progress';
+import { z } from 'zod';
+import type { EventWriter } from '../../model/events/ingest.ts';
+import { ingestRecords, type LocatedRejection, type LocatedUnstored, type RecordsSummary } from '../../model/events/ingestRecords.ts';
+import { readCsv } from '../../model/events/readers/csv.ts';
+import { readJsonArray } from '../../model/events/readers/jsonArray.ts';
+import { readNdjson } from '../../model/events/readers/ndjson.ts';
+import type { SourceRecord } from '../../model/events/readers/sourceRecord.ts';
+import { eventStoreFromEnv } from '../../lambdas/ingest/store.ts';
+import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
+
+export const FILE_FORMATS = ['ndjson', 'json', 'csv'] as const;
+export type FileFormat = (typeof FILE_FORMATS)[number];
+
+/** What ingesting one file did. */
+export interface FileIngestSummary extends RecordsSummary {
+  file: string;
+  format: FileFormat;
+}
+
+/** Byte progress of one file, for a progress bar. */
+export type IngestProgress = (progress: { file: string; bytesRead: number; totalBytes: number; summary: RecordsSummary }) => void;
+
+/**
+ * The format of a file: by extension (`.ndjson`/`.jsonl`, `.csv`), else by its first
+ * non-blank character (`[` a JSON array, `{` NDJSON, anything else CSV).
+ */
+export async function detectFormat(file: string): Promise<FileFormat> {
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.ndjson' || ext === '.jsonl') return 'ndjson';
+  if (ext === '.csv') return 'csv';
+  const handle = await open(file, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(4096), 0, 4096, 0);
+    const head = buffer.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '').trimStart();
+    if (head.startsWith('[')) return 'json';
+    if (head.startsWith('{') || ext === '.json') return 'ndjson';
+    return 'csv';
+  } finally {
+    await handle.close();
+  }
+}
+
+const READERS: Record<FileFormat, (chunks: AsyncIterable<string | Uint8Array>) => AsyncIterable<SourceRecord>> = {
+  ndjson: readNdjson,
+  json: readJsonArray,
+  csv: readCsv,
+};
+
+/**
+ * Ingests one file of events (NDJSON, a JSON array or CSV) through the same validation and write
+ * path as the API, streaming it in request-sized chunks: a 1 GB file never sits in memory.
+ *
+ * @example
+ * const summary = await ingestFile('examples/sample-events.ndjson', eventStoreFromEnv());
+ * console.log(`${summary.accepted} accepted, ${summary.rejectedCount} rejected`);
+ */
+export async function ingestFile(file: string, store: EventWriter, onProgress?: IngestProgress, format?: FileFormat): Promise<FileIngestSummary> {
+  const chosen = format ?? (await detectFormat(file));
+  const totalBytes = (await stat(file)).size;
+  let bytesRead = 0;
+  const stream = createReadStream(file, { highWaterMark: 256 * 1024 });
+  async function* counted(): AsyncGenerator<Uint8Array> {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      bytesRead += chunk.length;
+      yield chunk;
+    }
+  }
+  try {
+    const summary = await ingestRecords(store, READERS[chosen](counted()), {
+      onChunk: (s) => onProgress?.({ file, bytesRead, totalBytes, summary: s }),
+    });
+    return { file, format: chosen, ...summary };
+  } finally {
+    stream.destroy();
+  }
+}
+
+const IngestOptions = z.object({
+  dataDir: z.string().min(1),
+  json: z.boolean().optional(),
+  format: z.enum(['auto', ...FILE_FORMATS]).default('auto'),
+});
+
+/** The whole run, as `--json` prints it. */
+export interface IngestRunSummary {
+  files: Array<{ file: string; format?: FileFormat; records: number; accepted: number; rejected: number; unstored: number; error?: string }>;
+  records: number;
+  accepted: number;
+  rejectedCount: number;
+  unstoredCount: number;
+  rejected: Array<LocatedRejection & { file: string }>;
+  unstored: Array<LocatedUnstored & { file: string }>;
+}
+
+/** 0 everything accepted; 2 some records rejected; 1 a file could not be read or events could not be stored. */
+export function ingestExitCode(run: IngestRunSummary): 0 | 1 | 2 {
+  if (run.unstoredCount > 0 || run.files.some((f) => f.error !== undefined)) return 1;
+  return run.rejectedCount > 0 ? 2 : 0;
+}
+
+function progressBar(totalBytes: number): { update: IngestProgress; stop(): void } {
+  if (!process.stderr.isTTY) return { update: () => {}, stop: () => {} };
+  const bar = new SingleBar(
+    { stream: process.stderr, format: 'ingest [{bar}] {percentage}% | {accepted} accepted, {rejected} rejected | {file}', hideCursor: true },
+    Presets.shades_classic,
+  );
+  bar.start(totalBytes, 0, { accepted: 0, rejected: 0, file: '' });
+  const perFile = new Map<string, { bytes: number; accepted: number; rejected: number }>();
+  const sum = (key: 'bytes' | 'accepted' | 'rejected') => [...perFile.values()].reduce((n, f) => n + f[key], 0);
+  return {
+    update: ({ file, bytesRead, summary }) => {
+      perFile.set(file, { bytes: bytesRead, accepted: summary.accepted, rejected: summary.rejectedCount });
+      bar.update(sum('bytes'), { accepted: sum('accepted'), rejected: sum('rejected'), file: path.basename(file) });
+    },
+    stop: () => bar.stop(),
+  };
+}
+
+/** Ingests every file (a file that cannot be read is reported and the others still go). */
+export async function ingestFiles(files: readonly string[], store: EventWriter, format: FileFormat | undefined, onProgress?: IngestProgress): Promise<IngestRunSummary> {
+  const run: IngestRunSummary = { files: [], records: 0, accepted: 0, rejectedCount: 0, unstoredCount: 0, rejected: [], unstored: [] };
+  for (const file of files) {
+    try {
+      const s = await ingestFile(file, store, onProgress, format);
+      run.files.push({ file, format: s.format, records: s.records, accepted: s.accepted, rejected: s.rejectedCount, unstored: s.unstoredCount });
+      run.records += s.records;
+      run.accepted += s.accepted;
+      run.rejectedCount += s.rejectedCount;
+      run.unstoredCount += s.unstoredCount;
+      run.rejected.push(...s.rejected.map((r) => ({ file, ...r })));
+      run.unstored.push(...s.unstored.map((u) => ({ file, ...u })));
+    } catch (error) {
+      run.files.push({ file, records: 0, accepted: 0, rejected: 0, unstored: 0, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return run;
+}
+
+const MAX_PRINTED = 20;
+
+function printHuman(run: IngestRunSummary): void {
+  for (const f of run.files) {
+    if (f.error !== undefined) console.log(`${f.file}: not ingested: ${f.error}`);
+    else console.log(`${f.file} (${f.format}): ${f.records} records, ${f.accepted} accepted, ${f.rejected} rejected${f.unstored ? `, ${f.unstored} NOT STORED` : ''}`);
+  }
+  for (const r of run.rejected.slice(0, MAX_PRINTED)) {
+    const where = `${r.file}:${r.line}${r.eventId ? ` (${r.eventId})` : ''}`;
+    console.log(`  rejected ${where}: ${r.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+  }
+  if (run.rejectedCount > MAX_PRINTED) console.log(`  ... and ${run.rejectedCount - MAX_PRINTED} more rejected (use --json for the details)`);
+  for (const u of run.unstored.slice(0, MAX_PRINTED)) console.log(`  not stored ${u.file}:${u.line} (${u.eventId}): ${u.reason}`);
+  if (run.files.length > 1) console.log(`total: ${run.records} records, ${run.accepted} accepted, ${run.rejectedCount} rejected`);
+}
+
+export function register(program: Command): void {
+  program
+    .command('ingest')
+    .description('ingest events from NDJSON, JSON-array or CSV files into the local stack (same validation as POST /events)')
+    .argument('<files...>', 'event files (.ndjson/.jsonl, .json, .csv)')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .addOption(new Option('--format <format>', 'file format (default: from the extension or the first character)').choices(['auto', ...FILE_FORMATS]).default('auto'))
+    .addHelpText('after', '\nExit code: 0 all accepted, 2 some records rejected, 1 a file could not be read or events could not be stored.')
+    .action(async (files: string[], raw: unknown) => {
+      const options = IngestOptions.parse(raw);
+      const format = options.format === 'auto' ? undefined : options.format;
+      const totalBytes = (await Promise.all(files.map((f) => stat(f).then((s) => s.size, () => 0)))).reduce((a, b) => a + b, 0);
+      const run = await withLocalStack(options.dataDir, async () => {
+        const bar = progressBar(totalBytes);
+        try {
+          return await ingestFiles(files, eventStoreFromEnv(), format, bar.update);
+        } finally {
+          bar.stop();
+        }
+      });
+      if (options.json) console.log(JSON.stringify(run, null, 2));
+      else printHuman(run);
+      process.exitCode = ingestExitCode(run);
+    });
+}

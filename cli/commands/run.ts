@@ -1,0 +1,92 @@
+import { Command, Option } from 'commander';
+import { z } from 'zod';
+import { createAwsClients } from '../../lambdas/config/clients.ts';
+import { jobSettingsFromEnv } from '../../lambdas/train-score/config.ts';
+import { JOB_MODES, runJob, type JobResult } from '../../lambdas/train-score/job.ts';
+import type { RunSummary } from '../../model/runSummary.ts';
+import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
+
+const RunOptions = z.object({
+  mode: z.enum(JOB_MODES),
+  asOf: z.string().optional(),
+  runId: z.string().optional(),
+  budget: z.coerce.number().int().nonnegative().optional(),
+  cooldownDays: z.coerce.number().int().nonnegative().optional(),
+  segment: z.coerce.number().int().nonnegative().optional(),
+  totalSegments: z.coerce.number().int().positive().optional(),
+  json: z.boolean().optional(),
+  dataDir: z.string(),
+});
+
+/** Runs the train-and-score job on the local stack; reusable by the demo. */
+export async function runLocalJob(
+  dataDir: string,
+  input: { mode: (typeof JOB_MODES)[number]; asOf?: string; runId?: string; segment?: number; totalSegments?: number },
+  overrides: { budget?: number; cooldownDays?: number } = {},
+  log: (message: string, fields?: Record<string, unknown>) => void = (message, fields) => console.error(`churnguard: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`),
+): Promise<JobResult> {
+  // Loaded on use: TF.js and the model code load only for `run`, not for every CLI command.
+  const { createJobDependencies } = await import('../../lambdas/train-score/dependencies.ts');
+  return withLocalStack(dataDir, async () => {
+    const settings = jobSettingsFromEnv(process.env, {
+      ...(overrides.budget === undefined ? {} : { maxMessages: overrides.budget }),
+      ...(overrides.cooldownDays === undefined ? {} : { cooldownDays: overrides.cooldownDays }),
+    });
+    return runJob(input, createJobDependencies(createAwsClients(), settings, log));
+  });
+}
+
+/** The human-readable account of a run. */
+export function formatRunSummary(summary: RunSummary, keys: { summaryKey: string; scoresKey?: string }): string {
+  const lines = [`run ${summary.runId} (${summary.mode}) as of ${summary.asOf}`];
+  if (summary.training) {
+    const t = summary.training;
+    lines.push(
+      `  training: ${t.candidateVersion} ${t.promoted ? 'promoted to champion' : 'not promoted'} (${t.reason})`,
+      `    ROC AUC ${t.model.rocAuc.toFixed(3)} vs baseline ${t.baseline.rocAuc.toFixed(3)}; backend ${t.backend}`,
+    );
+  }
+  const s = summary.scoring;
+  lines.push(
+    `  scored ${s.customersScored} customers with ${summary.modelVersion ?? 'no model'}: ${s.bands.high} high, ${s.bands.medium} medium, ${s.bands.low} low risk`,
+    `  expected MRR at risk: ${(s.expectedMrrAtRiskCents / 100).toFixed(2)} per month`,
+  );
+  const o = summary.outreach;
+  const playbooks = Object.entries(o.byPlaybook).map(([p, n]) => `${p} ${n}`).join(', ');
+  lines.push(`  outreach: ${o.sent} queued${playbooks ? ` (${playbooks})` : ''}, ${o.skippedCooldown} in cooldown, ${o.skippedBudget} over budget, ${o.failed} failed`);
+  const flagged = summary.drift.filter((d) => d.flagged);
+  lines.push(summary.drift.length ? `  drift: ${flagged.length} of ${summary.drift.length} features with PSI > 0.2${flagged.length ? `: ${flagged.map((d) => d.feature).join(', ')}` : ''}` : '  drift: not measured');
+  lines.push(`  summary: ${keys.summaryKey}${keys.scoresKey ? `; scores: ${keys.scoresKey}` : ''}`);
+  return lines.join('\n');
+}
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('run the train-and-score job: features, training, scoring, run summary and outreach selection')
+    .addOption(new Option('--mode <mode>', 'what to do').choices([...JOB_MODES]).default('train-and-score'))
+    .option('--as-of <date>', 'point in time to score at (ISO instant or YYYY-MM-DD; default now)')
+    .option('--run-id <id>', 'run id (default <mode>-<as-of day>: re-running resumes without re-sending)')
+    .option('--budget <n>', 'maximum outreach messages of the run (env BUDGET_MAX_MESSAGES, default 100)')
+    .option('--cooldown-days <n>', 'days before a customer may be contacted again (env COOLDOWN_DAYS, default 14)')
+    .option('--segment <n>', 'score-segment: the Scan segment of this worker')
+    .option('--total-segments <n>', 'score-segment: the number of Scan segments')
+    .addOption(jsonOption())
+    .addOption(dataDirOption())
+    .action(async (raw: unknown) => {
+      const options = RunOptions.parse(raw);
+      const { summary, summaryKey, scoresKey } = await runLocalJob(
+        options.dataDir,
+        {
+          mode: options.mode,
+          ...(options.asOf ? { asOf: options.asOf } : {}),
+          ...(options.runId ? { runId: options.runId } : {}),
+          ...(options.segment === undefined ? {} : { segment: options.segment }),
+          ...(options.totalSegments === undefined ? {} : { totalSegments: options.totalSegments }),
+        },
+        { ...(options.budget === undefined ? {} : { budget: options.budget }), ...(options.cooldownDays === undefined ? {} : { cooldownDays: options.cooldownDays }) },
+      );
+      if (options.json) console.log(JSON.stringify({ summaryKey, scoresKey, summary }, null, 2));
+      else console.log(formatRunSummary(summary, { summaryKey, ...(scoresKey ? { scoresKey } : {}) }));
+    });
+}

@@ -1,0 +1,13 @@
+import { z } from 'zod';
+import { BaseEnv } from '../config/env.ts';
+
+/** Settings of the ingest function. */
+export const IngestEnv = BaseEnv.extend({
+  /** Keep events this many days after they occurred (DynamoDB TTL); unset keeps them forever. */
+  EVENT_TTL_DAYS: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : Number(v)))
+    .pipe(z.number({ error: 'must be a number of days' }).positive('must be a positive number of days').max(36_500, 'must be at most 36500 days').optional()),
+});
+export type IngestEnv = z.output<typeof IngestEnv>;

@@ -1,0 +1,125 @@
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { EventWriteFailure, EventWriter } from '../../model/events/ingest.ts';
+import { ChurnEvent, EVENT_SCHEMA_VERSION } from '../../model/events/schemas.ts';
+import { batchWriteAll, type BatchWriteOptions, type KeyedPut } from './batchWrite.ts';
+import { customerPk, EVENT_SK_PREFIX, eventSk } from './keys.ts';
+
+/** Events of customers, as ingest writes them and features read them. */
+export interface EventStore extends EventWriter {
+  /** Every stored event of one customer, oldest first (all pages). */
+  listCustomerEvents(customerId: string, options?: { limit?: number }): Promise<ChurnEvent[]>;
+}
+
+/** An event as stored in the table. */
+export type EventItem = {
+  PK: string;
+  SK: string;
+  eventId: string;
+  customerId: string;
+  type: ChurnEvent['type'];
+  occurredAt: string;
+  properties: Record<string, unknown>;
+  /** When ingest wrote it (ISO); a re-send overwrites it. */
+  ingestedAt: string;
+  schemaVersion: number;
+  /** Expiry, epoch seconds: `occurredAt` + EVENT_TTL_DAYS, when configured. */
+  ttl?: number;
+};
+
+export interface EventItemOptions {
+  ingestedAt: Date;
+  ttlDays?: number | undefined;
+}
+
+/** The table item for an event; its key is deterministic, so a re-sent event overwrites itself. */
+export function eventToItem(event: ChurnEvent, options: EventItemOptions): EventItem {
+  const item: EventItem = {
+    PK: customerPk(event.customerId),
+    SK: eventSk(event.occurredAt, event.eventId),
+    eventId: event.eventId,
+    customerId: event.customerId,
+    type: event.type,
+    occurredAt: event.occurredAt,
+    properties: event.properties,
+    ingestedAt: options.ingestedAt.toISOString(),
+    schemaVersion: EVENT_SCHEMA_VERSION,
+  };
+  if (options.ttlDays !== undefined) item.ttl = Math.floor(Date.parse(event.occurredAt) / 1000) + Math.round(options.ttlDays * 86_400);
+  return item;
+}
+
+/**
+ * The event held by a table item (as lib-dynamodb unmarshalls it), checked against the event
+ * contract. Use it in any code that reads events (Query or Scan) so that all readers agree.
+ * Storage fields (keys, ingestedAt, schemaVersion, ttl) are not part of the event.
+ *
+ * @throws Error naming the item's key when the item is not a valid event
+ */
+export function eventFromItem(item: Record<string, unknown>): ChurnEvent {
+  const { eventId, customerId, type, occurredAt, properties } = item;
+  const parsed = ChurnEvent.safeParse({ eventId, customerId, type, occurredAt, properties });
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(item)'}: ${i.message}`).join('; ');
+    throw new Error(`item ${String(item.PK)} / ${String(item.SK)} is not a valid event: ${problems}`);
+  }
+  return parsed.data;
+}
+
+const itemKey = (item: Record<string, unknown>): string => `${String(item.PK)}\u0000${String(item.SK)}`;
+
+export interface DynamoEventStoreOptions {
+  tableName: string;
+  /** Expire events this many days after they occurred (sets `ttl`). */
+  ttlDays?: number | undefined;
+  now?: () => Date;
+  batchWrite?: Partial<BatchWriteOptions>;
+  /** Items per Query page (DynamoDB's own 1 MB page when unset). */
+  queryPageSize?: number;
+}
+
+/** `EventStore` on the single DynamoDB table (keys in keys.ts). */
+export class DynamoEventStore implements EventStore {
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly options: DynamoEventStoreOptions,
+  ) {}
+
+  /**
+   * Writes the events with BatchWriteItem. Events with the same key are written once: the last
+   * one wins, as if they had been sent one after the other. Reports, by event, what is not stored.
+   */
+  async putEvents(events: readonly ChurnEvent[]): Promise<{ failed: EventWriteFailure[] }> {
+    const ingestedAt = (this.options.now ?? (() => new Date()))();
+    const byKey = new Map<string, KeyedPut<ChurnEvent>>();
+    for (const event of events) {
+      const item = eventToItem(event, { ingestedAt, ttlDays: this.options.ttlDays });
+      const key = itemKey(item);
+      const earlier = byKey.get(key);
+      // Delete first so the surviving item takes the position of the last occurrence.
+      byKey.delete(key);
+      byKey.set(key, { key, item, sources: [...(earlier?.sources ?? []), event] });
+    }
+    const failures = await batchWriteAll(this.documents, this.options.tableName, [...byKey.values()], itemKey, this.options.batchWrite);
+    return { failed: failures.flatMap(({ sources, reason }) => sources.map((event) => ({ event, reason }))) };
+  }
+
+  async listCustomerEvents(customerId: string, options: { limit?: number } = {}): Promise<ChurnEvent[]> {
+    const events: ChurnEvent[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.options.tableName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+          ExpressionAttributeNames: { '#pk': 'PK', '#sk': 'SK' },
+          ExpressionAttributeValues: { ':pk': customerPk(customerId), ':prefix': EVENT_SK_PREFIX },
+          ExclusiveStartKey: startKey,
+          ...(this.options.queryPageSize === undefined ? {} : { Limit: this.options.queryPageSize }),
+        }),
+      );
+      for (const item of page.Items ?? []) events.push(eventFromItem(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined && (options.limit === undefined || events.length < options.limit));
+    return options.limit === undefined ? events : events.slice(0, options.limit);
+  }
+}

@@ -1,0 +1,207 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ClaimOutcome } from '../../model/outreach/selection.ts';
+import { customerPk, OUTREACH_SK_PREFIX, outreachSk } from './keys.ts';
+
+/** The per-customer claim index: one item holding the time of the latest claim. */
+export const OUTREACH_LOCK_SK = 'OUTLOCK';
+
+export interface ClaimRequest {
+  customerId: string;
+  runId: string;
+  dedupId: string;
+  /** The run's point in time (asOf): the cooldown is measured in the data's time, so simulations work. */
+  claimAt: string;
+  cooldownDays: number;
+  playbook: string;
+  risk: number;
+  modelVersion: string;
+}
+
+export interface OutreachRecord {
+  customerId: string;
+  runId: string;
+  dedupId: string;
+  status: 'claimed' | 'queued';
+  claimAt: string;
+  playbook?: string;
+  messageId?: string;
+  deliveredAt?: string;
+  attempts?: number;
+}
+
+export interface OutreachStore {
+  claim(request: ClaimRequest): Promise<ClaimOutcome>;
+  markQueued(customerId: string, runId: string, messageId: string): Promise<void>;
+  /** Gives back a claim whose message could not be queued, so the customer is not blocked for a whole cooldown. */
+  release(customerId: string, runId: string): Promise<void>;
+  recordAttempt(customerId: string, runId: string, error?: string): Promise<void>;
+  recordDelivery(customerId: string, runId: string, deliveredAt: string): Promise<void>;
+  list(customerId: string): Promise<OutreachRecord[]>;
+}
+
+const DAY_MS = 86_400_000;
+const IDENTITY = 'customerId = if_not_exists(customerId, :customerId), runId = if_not_exists(runId, :runId), dedupId = if_not_exists(dedupId, :dedupId)';
+const identityValues = (customerId: string, runId: string) => ({ ':customerId': customerId, ':runId': runId, ':dedupId': `${runId}:${customerId}` });
+
+const isConditionFailure = (error: unknown): boolean =>
+  error instanceof ConditionalCheckFailedException || (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
+
+/**
+ * Outreach claims in the single table, exactly one message per customer per cooldown even when two
+ * runs overlap. dynalite has no transactions, so the claim is two conditional writes:
+ *
+ * 1. `OUTLOCK` (per customer): put `{ runId, lastClaimAt }` only if there is none, or the last claim
+ *    is older than the cooldown (`lastClaimAt < :cooldownStart`), or it is this run's own claim
+ *    (a resumed run). DynamoDB evaluates the condition and writes atomically on the item, so of two
+ *    overlapping runs exactly one wins; the loser sees `cooldown`. The old lock comes back
+ *    (ReturnValues ALL_OLD) and is kept on the new one, so a release can restore it.
+ * 2. `OUT#<runId>`: put with `attribute_not_exists(SK)`. If it exists this run claimed before:
+ *    `queued` → `already-sent`, `claimed` → `resumed` (crashed between claim and send).
+ *
+ * A crash between 1 and 2 leaves a lock naming this run, which step 1 lets the same run pass again.
+ * The OUT# items are the outreach history; the lock is their index for the cooldown check, so a
+ * claim costs two writes instead of a query over every OUT# item.
+ */
+export class DynamoOutreachStore implements OutreachStore {
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async claim(request: ClaimRequest): Promise<ClaimOutcome> {
+    const pk = customerPk(request.customerId);
+    const cooldownStart = new Date(Date.parse(request.claimAt) - request.cooldownDays * DAY_MS).toISOString();
+    let previous: Record<string, unknown> | undefined;
+    try {
+      const result = await this.documents.send(
+        new GetCommand({ TableName: this.tableName, Key: { PK: pk, SK: OUTREACH_LOCK_SK }, ConsistentRead: true }),
+      );
+      previous = result.Item;
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            PK: pk,
+            SK: OUTREACH_LOCK_SK,
+            runId: request.runId,
+            lastClaimAt: request.claimAt,
+            // What to restore if this claim is released; the lock it replaces.
+            previousClaimAt: previous?.runId === request.runId ? previous?.previousClaimAt : previous?.lastClaimAt,
+          },
+          ConditionExpression: 'attribute_not_exists(PK) OR lastClaimAt < :cooldownStart OR runId = :runId',
+          ExpressionAttributeValues: { ':cooldownStart': cooldownStart, ':runId': request.runId },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) return 'cooldown';
+      throw error;
+    }
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            PK: pk,
+            SK: outreachSk(request.runId),
+            customerId: request.customerId,
+            runId: request.runId,
+            dedupId: request.dedupId,
+            status: 'claimed',
+            claimAt: request.claimAt,
+            claimedAt: new Date().toISOString(),
+            playbook: request.playbook,
+            risk: request.risk,
+            modelVersion: request.modelVersion,
+          },
+          ConditionExpression: 'attribute_not_exists(SK)',
+        }),
+      );
+      return 'claimed';
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const existing = await this.#get(request.customerId, request.runId);
+      return existing?.status === 'queued' ? 'already-sent' : 'resumed';
+    }
+  }
+
+  async markQueued(customerId: string, runId: string, messageId: string): Promise<void> {
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { PK: customerPk(customerId), SK: outreachSk(runId) },
+        UpdateExpression: 'SET #status = :queued, messageId = :messageId, queuedAt = :now',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':queued': 'queued', ':messageId': messageId, ':now': new Date().toISOString() },
+      }),
+    );
+  }
+
+  async release(customerId: string, runId: string): Promise<void> {
+    const pk = customerPk(customerId);
+    await this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: { PK: pk, SK: outreachSk(runId) } }));
+    const lock = (await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { PK: pk, SK: OUTREACH_LOCK_SK }, ConsistentRead: true }))).Item;
+    if (lock?.runId !== runId) return;
+    try {
+      if (typeof lock.previousClaimAt === 'string') {
+        await this.documents.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { PK: pk, SK: OUTREACH_LOCK_SK },
+            UpdateExpression: 'SET lastClaimAt = :previous, runId = :released REMOVE previousClaimAt',
+            ConditionExpression: 'runId = :runId',
+            ExpressionAttributeValues: { ':previous': lock.previousClaimAt, ':released': `released:${runId}`, ':runId': runId },
+          }),
+        );
+      } else {
+        await this.documents.send(
+          new DeleteCommand({ TableName: this.tableName, Key: { PK: pk, SK: OUTREACH_LOCK_SK }, ConditionExpression: 'runId = :runId', ExpressionAttributeValues: { ':runId': runId } }),
+        );
+      }
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error; // another run claimed meanwhile: its lock stands
+    }
+  }
+
+  async recordAttempt(customerId: string, runId: string, error?: string): Promise<void> {
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { PK: customerPk(customerId), SK: outreachSk(runId) },
+        // if_not_exists: a message whose claim item is missing (sent by hand, or the item was deleted) still gets a readable record.
+        UpdateExpression: `ADD attempts :one SET lastAttemptAt = :now, ${IDENTITY}${error === undefined ? '' : ', lastError = :error'}`,
+        ExpressionAttributeValues: { ':one': 1, ':now': new Date().toISOString(), ...identityValues(customerId, runId), ...(error === undefined ? {} : { ':error': error.slice(0, 500) }) },
+      }),
+    );
+  }
+
+  async recordDelivery(customerId: string, runId: string, deliveredAt: string): Promise<void> {
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { PK: customerPk(customerId), SK: outreachSk(runId) },
+        UpdateExpression: `SET deliveredAt = :at, ${IDENTITY} REMOVE lastError`,
+        ExpressionAttributeValues: { ':at': deliveredAt, ...identityValues(customerId, runId) },
+      }),
+    );
+  }
+
+  async list(customerId: string): Promise<OutreachRecord[]> {
+    const result = await this.documents.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+        ExpressionAttributeValues: { ':pk': customerPk(customerId), ':prefix': OUTREACH_SK_PREFIX },
+        ConsistentRead: true,
+      }),
+    );
+    return (result.Items ?? []).map(({ PK: _pk, SK: _sk, ...record }) => record as OutreachRecord);
+  }
+
+  async #get(customerId: string, runId: string): Promise<OutreachRecord | undefined> {
+    const result = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: { PK: customerPk(customerId), SK: outreachSk(runId) }, ConsistentRead: true }),
+    );
+    return result.Item as OutreachRecord | undefined;
+  }
+}

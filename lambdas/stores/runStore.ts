@@ -1,0 +1,65 @@
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { RunSummary } from '../../model/runSummary.ts';
+import type { FeatureDistribution } from '../../model/outreach/analytics.ts';
+
+/** Artifacts of one run on S3: `runs/<runId>/summary.json`, `runs/<runId>/scores.ndjson`, and drift baselines per model. */
+export interface RunStore {
+  putSummary(summary: RunSummary, part?: string): Promise<string>;
+  getSummary(runId: string): Promise<RunSummary | undefined>;
+  /** One JSON object per line; returns the key written. */
+  putScores(runId: string, rows: readonly object[], part?: string): Promise<string>;
+  putTrainingDistribution(modelVersion: string, distribution: FeatureDistribution): Promise<void>;
+  getTrainingDistribution(modelVersion: string): Promise<FeatureDistribution | undefined>;
+}
+
+export const runPrefix = (runId: string) => `runs/${runId}/`;
+
+const isMissing = (error: unknown): boolean =>
+  error instanceof NoSuchKey || ['NoSuchKey', 'NotFound'].includes((error as { name?: string } | null)?.name ?? '');
+
+export class S3RunStore implements RunStore {
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  async putSummary(summary: RunSummary, part?: string): Promise<string> {
+    const key = `${runPrefix(summary.runId)}${part ? `${part}/` : ''}summary.json`;
+    await this.#put(key, JSON.stringify(RunSummary.parse(summary), null, 2), 'application/json');
+    return key;
+  }
+
+  async getSummary(runId: string): Promise<RunSummary | undefined> {
+    const text = await this.#get(`${runPrefix(runId)}summary.json`);
+    return text === undefined ? undefined : RunSummary.parse(JSON.parse(text));
+  }
+
+  async putScores(runId: string, rows: readonly object[], part?: string): Promise<string> {
+    const key = `${runPrefix(runId)}${part ? `scores-${part}` : 'scores'}.ndjson`;
+    await this.#put(key, rows.map((row) => JSON.stringify(row)).join('\n') + (rows.length ? '\n' : ''), 'application/x-ndjson');
+    return key;
+  }
+
+  async putTrainingDistribution(modelVersion: string, distribution: FeatureDistribution): Promise<void> {
+    await this.#put(`drift/${modelVersion}/training-distribution.json`, JSON.stringify(distribution), 'application/json');
+  }
+
+  async getTrainingDistribution(modelVersion: string): Promise<FeatureDistribution | undefined> {
+    const text = await this.#get(`drift/${modelVersion}/training-distribution.json`);
+    return text === undefined ? undefined : (JSON.parse(text) as FeatureDistribution);
+  }
+
+  async #put(key: string, body: string, contentType: string): Promise<void> {
+    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
+  }
+
+  async #get(key: string): Promise<string | undefined> {
+    try {
+      const result = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return await result.Body?.transformToString('utf8');
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,19 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { awsClients } from '../config/clients.ts';
+import { jobSettingsFromEnv } from './config.ts';
+import { createJobDependencies } from './dependencies.ts';
+import { runJob, type JobInput, type JobResult } from './job.ts';
+
+const logger = new Logger({ serviceName: 'churnguard-train-score' });
+
+/**
+ * The scheduled job (EventBridge Scheduler) and the Step Functions segment worker: input
+ * `{ mode, asOf?, runId?, segment?, totalSegments? }`, validated by `runJob`. Returns where the
+ * summary is and the headline figures (small: Step Functions passes it on).
+ */
+export const handler = async (input: JobInput): Promise<Pick<JobResult, 'summaryKey' | 'scoresKey'> & { runId: string; scored: number; sent: number }> => {
+  const settings = jobSettingsFromEnv();
+  const deps = createJobDependencies(awsClients(), settings, (message, fields) => logger.info(message, fields ?? {}));
+  const { summary, summaryKey, scoresKey } = await runJob(input ?? {}, deps);
+  return { runId: summary.runId, summaryKey, ...(scoresKey ? { scoresKey } : {}), scored: summary.scoring.customersScored, sent: summary.outreach.sent };
+};

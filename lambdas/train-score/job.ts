@@ -1,0 +1,343 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { FeatureMatrix } from '../../model/features/matrix.ts';
+import {
+  featureDistribution,
+  featureDrift,
+  MonthlyChurnAccumulator,
+  summariseScores,
+  tapHistories,
+  type FeatureDistribution,
+  type HistoryLike,
+} from '../../model/outreach/analytics.ts';
+import { buildOutreachMessage } from '../../model/outreach/message.ts';
+import { choosePlaybook, type Playbook } from '../../model/outreach/playbooks.ts';
+import { allocateOutreach, rankForOutreach, type RankedCandidate } from '../../model/outreach/selection.ts';
+import type { CalibrationBin, GainsPoint, ModelMetrics, RunSummary } from '../../model/runSummary.ts';
+import { SUMMARY_VERSION } from '../../model/runSummary.ts';
+import type { ScoredCustomer } from '../../model/scoring.ts';
+import type { OutreachQueue } from '../stores/outreachQueue.ts';
+import type { OutreachStore } from '../stores/outreachStore.ts';
+import type { RiskStore } from '../stores/riskStore.ts';
+import type { RunStore } from '../stores/runStore.ts';
+
+export const JOB_MODES = ['train', 'score', 'train-and-score', 'score-segment'] as const;
+export type JobMode = (typeof JOB_MODES)[number];
+
+const RUN_ID_PATTERN = /^[A-Za-z0-9._:-]{1,100}$/;
+
+/** The job's input (EventBridge Scheduler, Step Functions, CLI), validated at the boundary. */
+export const JobInput = z
+  .object({
+    mode: z.enum(JOB_MODES).default('train-and-score'),
+    /** The point in time to score at: ISO instant or YYYY-MM-DD (midnight UTC). Default: now. */
+    asOf: z.union([z.iso.datetime({ offset: true }), z.iso.date()]).optional(),
+    runId: z.string().regex(RUN_ID_PATTERN, 'runId may contain only letters, digits and . _ : - (at most 100)').optional(),
+    /** score-segment only: which Scan segment this worker reads, of totalSegments. */
+    segment: z.number().int().nonnegative().optional(),
+    totalSegments: z.number().int().positive().max(1_000_000).optional(),
+  })
+  .strict()
+  .superRefine((input, ctx) => {
+    if (input.mode !== 'score-segment') return;
+    if (input.segment === undefined || input.totalSegments === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['segment'], message: 'score-segment needs segment and totalSegments' });
+    } else if (input.segment >= input.totalSegments) {
+      ctx.addIssue({ code: 'custom', path: ['segment'], message: `segment must be below totalSegments (${input.totalSegments})` });
+    }
+  });
+export type JobInput = z.input<typeof JobInput>;
+
+/** A model that can score: structurally the model helper's ChurnModel. */
+export interface ScoringModel {
+  readonly version: string;
+  threshold: number;
+  score(matrix: FeatureMatrix): ScoredCustomer[];
+  dispose(): void;
+}
+
+/** What training returns: structurally the model helper's TrainResult. */
+export interface TrainOutcome {
+  model: ScoringModel;
+  metrics: ModelMetrics;
+  baselineMetrics: ModelMetrics;
+  gains: z.output<typeof GainsPoint>[];
+  calibration: z.output<typeof CalibrationBin>[];
+  backend: string;
+  trainingMs: number;
+}
+
+export interface Datasets {
+  train: FeatureMatrix;
+  validation: FeatureMatrix;
+  scoring: FeatureMatrix;
+  cutoffs: { training: string[]; validation: string; scoring: string };
+}
+
+/** The knobs of a run (env in AWS, flags locally). */
+export interface JobConfig {
+  maxMessages: number;
+  cooldownDays: number;
+  costLostCustomer: number;
+  costIntervention: number;
+  /** Value of a customer with unknown MRR when ranking by expected loss (cents). */
+  unknownMrrValueCents: number;
+  /** Days without activity that count as passive churn in the analytics. */
+  passiveInactivityDays: number;
+  /** Scan segments read in parallel by a whole-table run. */
+  totalSegments: number;
+  /** How many at-risk customers the summary lists. */
+  topAtRisk: number;
+}
+
+export const DEFAULT_JOB_CONFIG: JobConfig = {
+  maxMessages: 100,
+  cooldownDays: 14,
+  costLostCustomer: 500,
+  costIntervention: 50,
+  unknownMrrValueCents: 1,
+  passiveInactivityDays: 30,
+  totalSegments: 4,
+  topAtRisk: 20,
+};
+
+/** Every part the job uses, injected so that tests swap any of them. */
+export interface JobDependencies {
+  config: JobConfig;
+  now(): Date;
+  log(message: string, fields?: Record<string, unknown>): void;
+  /** A fresh stream of customer histories (the events table), optionally only some Scan segments. */
+  histories(scan: { totalSegments: number; segments?: number[] }): AsyncIterable<HistoryLike>;
+  buildDatasets(customers: AsyncIterable<HistoryLike>, asOf: string): Promise<Datasets>;
+  buildScoringMatrix(customers: AsyncIterable<HistoryLike>, asOf: string): Promise<FeatureMatrix>;
+  train(train: FeatureMatrix, validation: FeatureMatrix, options: { costLostCustomer: number; costIntervention: number }): Promise<TrainOutcome>;
+  registry: {
+    register(result: TrainOutcome, context: { trainingWindow: { from: string; to: string }; dataFingerprint: string }): Promise<{ version: string; promoted: boolean; reason: string }>;
+    loadChampion(): Promise<ScoringModel | undefined>;
+  };
+  risks: RiskStore;
+  outreach: OutreachStore;
+  queue: OutreachQueue;
+  runs: RunStore;
+}
+
+export interface JobResult {
+  summary: RunSummary;
+  summaryKey: string;
+  scoresKey?: string;
+}
+
+type Training = NonNullable<RunSummary['training']>;
+type Scored = ScoredCustomer & { playbook: Playbook };
+
+
+/** `YYYY-MM-DD` means midnight UTC of that day. */
+export const normaliseAsOf = (asOf: string): string => new Date(/^\d{4}-\d{2}-\d{2}$/.test(asOf) ? `${asOf}T00:00:00Z` : asOf).toISOString();
+
+/**
+ * Deterministic run id from mode and asOf day (`score-2026-11-23`): a retried scheduled run
+ * gets the same id, so it resumes instead of sending twice. Segment workers share the id of
+ * their fan-out.
+ */
+export const defaultRunId = (mode: JobMode, asOf: string): string => `${mode === 'score-segment' ? 'score' : mode}-${asOf.slice(0, 10)}`;
+
+/** A short, stable fingerprint of the training data (ids, labels, features). */
+export function dataFingerprint(matrix: FeatureMatrix): string {
+  const hash = createHash('sha256');
+  hash.update(matrix.customerIds.join('\n'));
+  hash.update(Buffer.from(matrix.labels.buffer, matrix.labels.byteOffset, matrix.labels.byteLength));
+  hash.update(Buffer.from(matrix.numeric.buffer, matrix.numeric.byteOffset, matrix.numeric.byteLength));
+  hash.update(Buffer.from(matrix.categorical.buffer, matrix.categorical.byteOffset, matrix.categorical.byteLength));
+  return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * The train-and-score job: features → (train, register/promote) → score every active customer
+ * with the champion → RISK items, scores snapshot and run summary → select by expected loss
+ * → claim (cooldown, exactly once) → send. Re-running the same runId resumes: training is not
+ * repeated, RISK items are overwritten with the same content, and no customer is sent twice.
+ */
+export async function runJob(rawInput: JobInput, deps: JobDependencies): Promise<JobResult> {
+  const parsed = JobInput.safeParse(rawInput);
+  if (!parsed.success) {
+    throw new Error(`Invalid job input: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ')}`);
+  }
+  const input = parsed.data;
+  const startedAt = deps.now().toISOString();
+  const asOf = normaliseAsOf(input.asOf ?? startedAt);
+  const runId = input.runId ?? defaultRunId(input.mode, asOf);
+  const { config } = deps;
+  deps.log('run started', { runId, mode: input.mode, asOf });
+
+  const churn = new MonthlyChurnAccumulator({ asOf, inactivityDays: config.passiveInactivityDays });
+  const segments = input.mode === 'score-segment' ? [input.segment as number] : undefined;
+  const totalSegments = input.totalSegments ?? config.totalSegments;
+  const histories = tapHistories(deps.histories({ totalSegments, ...(segments ? { segments } : {}) }), (h) => churn.add(h));
+
+  let training: Training | null = null;
+  let scoringMatrix: FeatureMatrix;
+  let driftBaseline: FeatureDistribution | undefined;
+  let driftNote: string | undefined;
+
+  if (input.mode === 'train' || input.mode === 'train-and-score') {
+    const datasets = await deps.buildDatasets(histories, asOf);
+    scoringMatrix = datasets.scoring;
+    training = await trainOnce(runId, datasets, deps);
+    driftBaseline = featureDistribution(datasets.train);
+  } else {
+    scoringMatrix = await deps.buildScoringMatrix(histories, asOf);
+  }
+
+  const champion = input.mode === 'train' ? undefined : await deps.registry.loadChampion();
+  if (input.mode !== 'train' && !champion) deps.log('no champion model: nothing scored; train one first', { runId });
+  if (!driftBaseline && champion) {
+    driftBaseline = await deps.runs.getTrainingDistribution(champion.version);
+    if (!driftBaseline) driftNote = `no stored training distribution for ${champion.version}: drift skipped`;
+  }
+  if (driftNote) deps.log(driftNote, { runId });
+
+  let scored: Scored[] = [];
+  try {
+    scored = champion ? scoreWithPlaybooks(champion, scoringMatrix) : [];
+  } finally {
+    champion?.dispose();
+  }
+
+  const scoredAt = deps.now().toISOString();
+  const part = input.mode === 'score-segment' ? `segment-${input.segment}-of-${totalSegments}` : undefined;
+  let scoresKey: string | undefined;
+  if (champion) {
+    await deps.risks.putRisks(scored.map((customer) => ({ customer, playbook: customer.playbook, runId, scoredAt })));
+    scoresKey = await deps.runs.putScores(runId, scored.map(scoreRow), part);
+  }
+
+  const ranked = champion
+    ? rankForOutreach(scored, { threshold: champion.threshold, unknownMrrValueCents: config.unknownMrrValueCents }).ranked
+    : [];
+  const outreach = input.mode === 'train-and-score' || input.mode === 'score' ? await sendOutreach(ranked, { runId, asOf }, deps) : emptyOutreach();
+
+  const summary: RunSummary = {
+    summaryVersion: SUMMARY_VERSION,
+    runId,
+    mode: input.mode,
+    asOf,
+    startedAt,
+    finishedAt: deps.now().toISOString(),
+    modelVersion: champion?.version ?? null,
+    training,
+    scoring: summariseScores(scored),
+    outreach,
+    churnByMonth: churn.result(),
+    drift: driftBaseline ? featureDrift(driftBaseline, scoringMatrix) : [],
+    topAtRisk: ranked.slice(0, config.topAtRisk).map(({ customer }) => ({
+      customerId: customer.customerId,
+      risk: customer.risk,
+      band: customer.band,
+      mrrAtRisk: customer.mrrCents === null || !Number.isFinite(customer.mrrCents) ? 0 : customer.risk * customer.mrrCents,
+      drivers: customer.drivers.map((d) => d.sentence),
+      playbook: customer.playbook,
+    })),
+  };
+  const summaryKey = await deps.runs.putSummary(summary, part);
+  deps.log('run finished', { runId, scored: scored.length, sent: outreach.sent, summaryKey });
+  return { summary, summaryKey, ...(scoresKey ? { scoresKey } : {}) };
+}
+
+/** Trains and registers, unless this run already did (a resumed run reuses its decision). */
+async function trainOnce(runId: string, datasets: Datasets, deps: JobDependencies): Promise<Training> {
+  const previous = await deps.runs.getSummary(runId);
+  if (previous?.training) {
+    deps.log('run already trained: reusing its model decision', { runId, candidateVersion: previous.training.candidateVersion });
+    return previous.training;
+  }
+  const result = await deps.train(datasets.train, datasets.validation, { costLostCustomer: deps.config.costLostCustomer, costIntervention: deps.config.costIntervention });
+  try {
+    const trainingCutoffs = [...datasets.cutoffs.training].sort();
+    const decision = await deps.registry.register(result, {
+      trainingWindow: { from: trainingCutoffs[0] ?? datasets.cutoffs.validation, to: datasets.cutoffs.validation },
+      dataFingerprint: dataFingerprint(datasets.train),
+    });
+    await deps.runs.putTrainingDistribution(decision.version, featureDistribution(datasets.train));
+    deps.log('model registered', { runId, ...decision });
+    return {
+      candidateVersion: decision.version,
+      promoted: decision.promoted,
+      reason: decision.reason,
+      backend: result.backend,
+      model: result.metrics,
+      baseline: result.baselineMetrics,
+      gains: result.gains,
+      calibration: result.calibration,
+    };
+  } finally {
+    result.model.dispose();
+  }
+}
+
+function scoreWithPlaybooks(model: ScoringModel, matrix: FeatureMatrix): Scored[] {
+  if (matrix.customerIds.length === 0) return [];
+  return model.score(matrix).map((customer) => ({ ...customer, playbook: choosePlaybook(customer) }));
+}
+
+const scoreRow = (c: Scored) => ({
+  customerId: c.customerId,
+  risk: c.risk,
+  band: c.band,
+  playbook: c.playbook,
+  modelVersion: c.modelVersion,
+  mrrCents: c.mrrCents,
+  tenureDays: c.tenureDays,
+  drivers: c.drivers.map((d) => ({ feature: d.feature, family: d.family, sentence: d.sentence, contribution: d.contribution })),
+});
+
+const emptyOutreach = (): RunSummary['outreach'] => ({ selected: 0, sent: 0, skippedCooldown: 0, skippedBudget: 0, failed: 0, byPlaybook: {} });
+
+/**
+ * Claims the best candidates within the budget and queues their messages. A message that cannot
+ * be queued releases its claim (the customer stays eligible) and counts as failed.
+ */
+async function sendOutreach(ranked: RankedCandidate<Scored>[], run: { runId: string; asOf: string }, deps: JobDependencies): Promise<RunSummary['outreach']> {
+  const { runId, asOf } = run;
+  const allocation = await allocateOutreach(ranked, { maxMessages: deps.config.maxMessages }, ({ customer }) =>
+    deps.outreach.claim({
+      customerId: customer.customerId,
+      runId,
+      dedupId: `${runId}:${customer.customerId}`,
+      claimAt: asOf,
+      cooldownDays: deps.config.cooldownDays,
+      playbook: customer.playbook,
+      risk: customer.risk,
+      modelVersion: customer.modelVersion,
+    }),
+  );
+  const createdAt = deps.now().toISOString();
+  const messages = allocation.toSend.map(({ customer }) => buildOutreachMessage({ customer, playbook: customer.playbook, runId, createdAt }));
+  const outcomes = messages.length ? await deps.queue.send(messages) : [];
+  const byPlaybook: Record<string, number> = {};
+  const count = (playbook: string) => (byPlaybook[playbook] = (byPlaybook[playbook] ?? 0) + 1);
+  let sent = 0;
+  let failed = 0;
+  for (const [i, outcome] of outcomes.entries()) {
+    const { customer } = allocation.toSend[i]!;
+    if (outcome.ok) {
+      await deps.outreach.markQueued(customer.customerId, runId, outcome.messageId);
+      sent++;
+      count(customer.playbook);
+    } else {
+      failed++;
+      deps.log('outreach message not queued', { runId, customerId: customer.customerId, error: outcome.error });
+      await deps.outreach.release(customer.customerId, runId);
+    }
+  }
+  for (const { customer } of allocation.alreadySent) count(customer.playbook);
+  if (allocation.alreadySent.length) deps.log('resumed run: messages already queued were not sent again', { runId, count: allocation.alreadySent.length });
+  return {
+    selected: allocation.toSend.length + allocation.alreadySent.length,
+    sent: sent + allocation.alreadySent.length,
+    skippedCooldown: allocation.skippedCooldown,
+    skippedBudget: allocation.skippedBudget,
+    failed,
+    byPlaybook,
+  };
+}
+

@@ -1,0 +1,203 @@
+import { z } from 'zod';
+import { ChurnDefinition, DEFAULT_CHURN } from './churnDefinition.ts';
+import { sortedEvents, type CustomerHistory } from './history.ts';
+import { isActiveAt, labelAt, type Label } from './labels.ts';
+import type { FeatureMatrix } from './matrix.ts';
+import { dropUninformative, draftRow, fitCategories, planColumns, SchemaCollector, toMatrix, type RowDraft } from './matrixBuilder.ts';
+import { cutoffIndex, eventTimes } from './snapshot.ts';
+import { DAY_MS, parseInstant, startOfNextUtcDay } from './time.ts';
+
+const Instant = (what: string) =>
+  z.string({ error: `${what} must be a date or ISO timestamp string` }).transform((s, ctx) => {
+    try {
+      return parseInstant(s, what);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
+
+const CustomEvents = z.array(z.string().min(1)).optional();
+
+/** Options of `buildDatasets`, checked with a clear error per field. */
+export const DatasetOptions = z.object({
+  /** The present: scoring cutoff; nothing at or after it is used for features. */
+  asOf: Instant('asOf'),
+  horizonDays: z.number({ error: 'horizonDays must be a number' }).int('horizonDays must be whole days').positive('horizonDays must be positive'),
+  churn: ChurnDefinition,
+  /** Past cutoffs before the validation cutoff that give training examples. */
+  trainingCutoffs: z.number().int().min(0, 'trainingCutoffs must not be negative').max(104, 'trainingCutoffs must be at most 104').default(4),
+  /** Days between training cutoffs; defaults to the horizon (windows do not overlap). */
+  cutoffSpacingDays: z.number().int().positive('cutoffSpacingDays must be positive').optional(),
+  /** Custom event names that become columns; default: every name seen before asOf. */
+  customEvents: CustomEvents,
+  /** Share of customers held out for validation when only one cutoff has labels. */
+  validationFraction: z.number().gt(0).lt(1).default(0.2),
+  /** Keep columns that are constant on the training rows (default: drop them). */
+  keepConstantColumns: z.boolean().default(false),
+});
+export type DatasetOptions = z.input<typeof DatasetOptions>;
+
+export interface Datasets {
+  train: FeatureMatrix;
+  validation: FeatureMatrix;
+  scoring: FeatureMatrix;
+  /** Cutoffs, oldest first; `training` lists the cutoffs the training rows come from. */
+  cutoffs: { training: string[]; validation: string; scoring: string };
+  /**
+   * `latest-cutoff`: validation is the latest labelled cutoff (rolling origin, the normal case).
+   * `by-customer`: no training cutoff had labelled customers (e.g. an imported table, which has
+   * one labelled moment), so validation is a stratified, deterministic share of the customers of
+   * the validation cutoff and training is the rest.
+   */
+  validationSplit: 'latest-cutoff' | 'by-customer';
+  /** Columns dropped because they are constant on the training rows. */
+  droppedColumns: string[];
+}
+
+/**
+ * The cutoffs of a dataset: scoring = asOf; validation = asOf − horizon (the latest cutoff whose
+ * horizon is fully observed); training = validation − k·spacing for k = 1..n (oldest first).
+ */
+export function datasetCutoffs(options: DatasetOptions): Datasets['cutoffs'] {
+  const o = DatasetOptions.parse(options);
+  const asOfMs = Date.parse(o.asOf);
+  const validationMs = asOfMs - o.horizonDays * DAY_MS;
+  const spacing = (o.cutoffSpacingDays ?? o.horizonDays) * DAY_MS;
+  const training = Array.from({ length: o.trainingCutoffs }, (_, i) => new Date(validationMs - (o.trainingCutoffs - i) * spacing).toISOString());
+  return { training, validation: new Date(validationMs).toISOString(), scoring: o.asOf };
+}
+
+/** FNV-1a, for a deterministic order of customers that does not follow their ids. */
+const hash = (s: string): number => {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+};
+
+/**
+ * Splits labelled rows by customer, stratified by label and deterministic: within each class,
+ * customers ordered by a hash of their id; the first `fraction` (at least one when the class has
+ * two or more) go to validation.
+ */
+export function splitByCustomer(rows: readonly RowDraft[], fraction: number): { train: RowDraft[]; validation: RowDraft[] } {
+  const train: RowDraft[] = [];
+  const validation: RowDraft[] = [];
+  for (const label of [0, 1] as const) {
+    const members = rows
+      .filter((row) => row.label === label)
+      .map((row) => ({ row, key: hash(row.customerId) }))
+      .sort((a, b) => a.key - b.key || (a.row.customerId < b.row.customerId ? -1 : 1));
+    const held = members.length < 2 ? 0 : Math.max(1, Math.round(members.length * fraction));
+    members.forEach(({ row }, i) => (i < held ? validation : train).push(row));
+  }
+  const byId = (a: RowDraft, b: RowDraft) => (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0);
+  return { train: train.sort(byId), validation: validation.sort(byId) };
+}
+
+/**
+ * Builds the training, validation and scoring matrices in one pass over the customers (each
+ * history is read once and dropped: memory holds rows, not events).
+ *
+ * Rows: a customer is a row at a cutoff when they exist and are active there (see labels.ts).
+ * Training and validation keep only rows with a known label; scoring (at asOf) has every active
+ * customer with label -1. Events at or after asOf are ignored. All three matrices share their
+ * columns: profile types and custom names come from every history before asOf, categories are
+ * fitted on the training rows with later ones appended, and columns constant on the training
+ * rows are dropped (unless `keepConstantColumns`).
+ *
+ * @example
+ * const { train, validation, scoring } = await buildDatasets(scanCustomerHistories(documents, { tableName }), {
+ *   asOf: '2026-06-30', horizonDays: 30, churn: { kind: 'cancelled' },
+ * });
+ */
+export async function buildDatasets(customers: AsyncIterable<CustomerHistory>, options: DatasetOptions): Promise<Datasets> {
+  const o = DatasetOptions.parse(options);
+  const cutoffs = datasetCutoffs(options);
+  const asOfMs = Date.parse(o.asOf);
+  const labelled = [...cutoffs.training, cutoffs.validation].map((iso) => ({ iso, ms: Date.parse(iso), rows: [] as RowDraft[] }));
+  const scoringRows: RowDraft[] = [];
+  const schema = new SchemaCollector();
+  for await (const history of customers) {
+    const events = sortedEvents(history.events);
+    const times = eventTimes(events);
+    const asOfEnd = cutoffIndex(times, asOfMs);
+    schema.observe(events, asOfEnd);
+    for (const cutoff of labelled) {
+      const end = cutoffIndex(times, cutoff.ms);
+      if (!isActiveAt(events, times, end, cutoff.ms, o.churn)) continue;
+      const label = labelAt(events, times, end, cutoff.ms, o.horizonDays, o.churn);
+      if (label !== -1) cutoff.rows.push(draftRow(history.customerId, events, times, end, cutoff.ms, label));
+    }
+    if (isActiveAt(events, times, asOfEnd, asOfMs, o.churn)) scoringRows.push(draftRow(history.customerId, events, times, asOfEnd, asOfMs, -1));
+  }
+  const validationCutoff = labelled[labelled.length - 1] as (typeof labelled)[number];
+  const trainingCutoffs = labelled.slice(0, -1);
+  let trainRows = trainingCutoffs.flatMap((c) => c.rows);
+  let validationRows = validationCutoff.rows;
+  let validationSplit: Datasets['validationSplit'] = 'latest-cutoff';
+  let trainingIsos = trainingCutoffs.map((c) => c.iso);
+  if (trainRows.length === 0 && validationRows.length > 0) {
+    ({ train: trainRows, validation: validationRows } = splitByCustomer(validationRows, o.validationFraction));
+    validationSplit = 'by-customer';
+    trainingIsos = [validationCutoff.iso];
+  }
+  const planned = planColumns(schema, o.customEvents);
+  fitCategories(planned, trainRows, [...validationRows, ...scoringRows]);
+  const { plan, dropped } = o.keepConstantColumns || trainRows.length === 0 ? { plan: planned, dropped: [] } : dropUninformative(planned, trainRows);
+  return {
+    train: toMatrix(plan, trainRows, trainingIsos[trainingIsos.length - 1] ?? cutoffs.validation),
+    validation: toMatrix(plan, validationRows, cutoffs.validation),
+    scoring: toMatrix(plan, scoringRows, cutoffs.scoring),
+    cutoffs: { training: trainingIsos, validation: cutoffs.validation, scoring: cutoffs.scoring },
+    validationSplit,
+    droppedColumns: dropped,
+  };
+}
+
+/** Options of `buildFeatureMatrix`. */
+export const FeatureMatrixOptions = z.object({
+  horizonDays: z.number().int().positive('horizonDays must be positive').default(30),
+  churn: ChurnDefinition.default(DEFAULT_CHURN),
+  customEvents: CustomEvents,
+  /**
+   * How far the data is known to be complete: labels are known only when cutoff + horizon is at
+   * or before it. Default: the start of the UTC day after the latest event of any customer.
+   */
+  observedUntil: Instant('observedUntil').optional(),
+  /** Include customers already churned at the cutoff (default: only active ones). */
+  includeInactive: z.boolean().default(false),
+});
+export type FeatureMatrixOptions = z.input<typeof FeatureMatrixOptions>;
+
+/**
+ * The feature matrix of one cutoff: a row per customer that exists (and, unless
+ * `includeInactive`, is active) at the cutoff, with the label when it is observable. Columns
+ * (profile types, custom names, categories, sorted) come from the events before the cutoff only,
+ * so events at or after the cutoff change nothing but labels.
+ */
+export async function buildFeatureMatrix(customers: AsyncIterable<CustomerHistory>, cutoff: string, options: FeatureMatrixOptions = {}): Promise<FeatureMatrix> {
+  const o = FeatureMatrixOptions.parse(options);
+  const cutoffIso = parseInstant(cutoff, 'cutoff');
+  const cutoffMs = Date.parse(cutoffIso);
+  const schema = new SchemaCollector();
+  const rows: RowDraft[] = [];
+  let latestEventMs = Number.NEGATIVE_INFINITY;
+  for await (const history of customers) {
+    const events = sortedEvents(history.events);
+    const times = eventTimes(events);
+    if (times.length > 0) latestEventMs = Math.max(latestEventMs, times[times.length - 1] as number);
+    const end = cutoffIndex(times, cutoffMs);
+    if (end === 0) continue;
+    schema.observe(events, end);
+    const active = isActiveAt(events, times, end, cutoffMs, o.churn);
+    if (!active && !o.includeInactive) continue;
+    const label: Label = active ? labelAt(events, times, end, cutoffMs, o.horizonDays, o.churn) : -1;
+    rows.push(draftRow(history.customerId, events, times, end, cutoffMs, label));
+  }
+  const observedUntilMs = o.observedUntil ? Date.parse(o.observedUntil) : startOfNextUtcDay(latestEventMs);
+  if (cutoffMs + o.horizonDays * DAY_MS > observedUntilMs) for (const row of rows) row.label = -1;
+  const plan = planColumns(schema, o.customEvents);
+  fitCategories(plan, rows);
+  return toMatrix(plan, rows, cutoffIso);
+}

@@ -1,0 +1,194 @@
+import type { ChurnEvent } from '../events/schemas.ts';
+import { customFeatureName, FEATURE_DEFINITIONS, profileFeatureName } from './definitions.ts';
+import type { Label } from './labels.ts';
+import type { CategoricalColumn, FeatureMatrix, NumericColumn } from './matrix.ts';
+import { computeSnapshot, currentMrrCents, type ProfileValue } from './snapshot.ts';
+
+/**
+ * One customer at one cutoff before the columns are known: fixed feature values, the raw profile
+ * and custom counts (turned into columns once every history has been seen), the label and MRR.
+ */
+export interface RowDraft {
+  customerId: string;
+  fixed: Float64Array;
+  profile: Map<string, ProfileValue>;
+  custom: Map<string, number>;
+  label: Label;
+  mrrCents: number;
+}
+
+/** Builds the draft of one customer's row at a cutoff from `events[0, end)`. */
+export function draftRow(customerId: string, events: readonly ChurnEvent[], times: Float64Array, end: number, cutoffMs: number, label: Label): RowDraft {
+  const snapshot = computeSnapshot(events, times, end, cutoffMs);
+  const fixed = new Float64Array(FEATURE_DEFINITIONS.length);
+  FEATURE_DEFINITIONS.forEach((definition, i) => {
+    fixed[i] = definition.value(snapshot);
+  });
+  return { customerId, fixed, profile: snapshot.profile, custom: snapshot.custom30d, label, mrrCents: currentMrrCents(snapshot) };
+}
+
+/**
+ * What the data holds beyond the fixed features: profile attributes with their type and custom
+ * event names. An attribute is numeric when every non-null value seen is a number; otherwise
+ * (strings, booleans, mixed) it is categorical.
+ */
+export class SchemaCollector {
+  readonly attributes = new Map<string, { numeric: boolean }>();
+  readonly customNames = new Set<string>();
+
+  /** Takes note of `events[0, end)`. */
+  observe(events: readonly ChurnEvent[], end: number): void {
+    for (let i = 0; i < end; i++) {
+      const event = events[i] as ChurnEvent;
+      if (event.type === 'custom') this.customNames.add(event.properties.name);
+      else if (event.type === 'customer_profile') {
+        for (const [name, value] of Object.entries(event.properties.attributes)) {
+          const seen = this.attributes.get(name);
+          const numeric = value === null ? (seen?.numeric ?? true) : typeof value === 'number' && (seen?.numeric ?? true);
+          if (!seen) this.attributes.set(name, { numeric });
+          else seen.numeric = numeric;
+        }
+      }
+    }
+  }
+}
+
+interface NumericPlan {
+  column: NumericColumn;
+  get(row: RowDraft): number;
+}
+interface CategoricalPlan {
+  column: CategoricalColumn;
+  get(row: RowDraft): string | null;
+}
+
+/** The columns of a matrix and how each reads its value from a row draft. */
+export interface ColumnPlan {
+  numeric: NumericPlan[];
+  categorical: CategoricalPlan[];
+}
+
+const category = (value: ProfileValue | undefined): string | null => {
+  if (value === null || value === undefined) return null;
+  const text = String(value);
+  return text.trim() === '' ? null : text;
+};
+
+const sortedNames = (names: Iterable<string>) => [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+
+/**
+ * Decides the columns: fixed features, then one count per custom event name (`customEvents`, or
+ * every name seen, sorted), then profile attributes (sorted): numeric ones as numeric columns,
+ * the rest as categorical columns whose categories `fitCategories` fills.
+ */
+export function planColumns(schema: SchemaCollector, customEvents?: readonly string[]): ColumnPlan {
+  const numeric: NumericPlan[] = FEATURE_DEFINITIONS.map((d, i) => ({
+    column: { kind: 'numeric', name: d.name, family: d.family, description: d.description },
+    get: (row) => row.fixed[i] as number,
+  }));
+  for (const name of customEvents ?? sortedNames(schema.customNames)) {
+    numeric.push({
+      column: { kind: 'numeric', name: customFeatureName(name), family: 'custom', description: `"${name}" custom events in the last 30 days (sum of quantities)` },
+      get: (row) => row.custom.get(name) ?? 0,
+    });
+  }
+  const categorical: CategoricalPlan[] = [];
+  for (const name of sortedNames(schema.attributes.keys())) {
+    const description = `Profile attribute "${name}" (latest value before the cutoff)`;
+    if (schema.attributes.get(name)?.numeric) {
+      numeric.push({
+        column: { kind: 'numeric', name: profileFeatureName(name), family: 'profile', description },
+        get: (row) => {
+          const value = row.profile.get(name);
+          return typeof value === 'number' ? value : Number.NaN;
+        },
+      });
+    } else {
+      categorical.push({
+        column: { kind: 'categorical', name: profileFeatureName(name), family: 'profile', description, categories: [] },
+        get: (row) => category(row.profile.get(name)),
+      });
+    }
+  }
+  return { numeric, categorical };
+}
+
+/**
+ * Lists each categorical column's categories: those of `fitRows` sorted, then any seen only in
+ * `laterRows`, sorted, appended (so codes of fitted categories never move; the model treats the
+ * appended ones as unknown).
+ */
+export function fitCategories(plan: ColumnPlan, fitRows: readonly RowDraft[], laterRows: readonly RowDraft[] = []): void {
+  for (const { column, get } of plan.categorical) {
+    const fitted = new Set<string>();
+    for (const row of fitRows) {
+      const value = get(row);
+      if (value !== null) fitted.add(value);
+    }
+    const later = new Set<string>();
+    for (const row of laterRows) {
+      const value = get(row);
+      if (value !== null && !fitted.has(value)) later.add(value);
+    }
+    column.categories = [...sortedNames(fitted), ...sortedNames(later)];
+  }
+}
+
+/**
+ * Removes columns that carry no information in `rows` (the training rows): a numeric column with
+ * a single value and no missing ones, or all missing; a categorical column with at most one value
+ * and no missing ones, or all missing. Such a column cannot help a model, and one whose value only
+ * differs at scoring time (a tabular import's synthetic timeline) would mislead it.
+ */
+export function dropUninformative(plan: ColumnPlan, rows: readonly RowDraft[]): { plan: ColumnPlan; dropped: string[] } {
+  const informative = <V>(get: (row: RowDraft) => V, isMissing: (v: V) => boolean): boolean => {
+    let first: V | undefined;
+    let missing = 0;
+    let varies = false;
+    for (const row of rows) {
+      const value = get(row);
+      if (isMissing(value)) missing++;
+      else if (first === undefined) first = value;
+      else if (value !== first) varies = true;
+    }
+    if (first === undefined) return false;
+    return varies || missing > 0;
+  };
+  const numeric = plan.numeric.filter((p) => informative(p.get, Number.isNaN));
+  const categorical = plan.categorical.filter((p) => informative(p.get, (v) => v === null));
+  const kept = new Set([...numeric, ...categorical].map((p) => p.column.name));
+  const dropped = [...plan.numeric, ...plan.categorical].map((p) => p.column.name).filter((name) => !kept.has(name));
+  return { plan: { numeric, categorical }, dropped };
+}
+
+/** Fills the typed arrays of a matrix from row drafts. */
+export function toMatrix(plan: ColumnPlan, rows: readonly RowDraft[], cutoff: string): FeatureMatrix {
+  const nNum = plan.numeric.length;
+  const nCat = plan.categorical.length;
+  const numeric = new Float64Array(rows.length * nNum);
+  const categorical = new Int32Array(rows.length * nCat);
+  const labels = new Int8Array(rows.length);
+  const mrrCents = new Float64Array(rows.length);
+  const codes = plan.categorical.map(({ column }) => new Map(column.categories.map((c, i) => [c, i])));
+  rows.forEach((row, r) => {
+    plan.numeric.forEach(({ get }, c) => {
+      numeric[r * nNum + c] = get(row);
+    });
+    plan.categorical.forEach(({ get }, c) => {
+      const value = get(row);
+      categorical[r * nCat + c] = value === null ? -1 : (codes[c]?.get(value) ?? -1);
+    });
+    labels[r] = row.label;
+    mrrCents[r] = row.mrrCents;
+  });
+  return {
+    cutoff,
+    customerIds: rows.map((row) => row.customerId),
+    numericColumns: plan.numeric.map((p) => ({ ...p.column })),
+    categoricalColumns: plan.categorical.map((p) => ({ ...p.column, categories: [...p.column.categories] })),
+    numeric,
+    categorical,
+    labels,
+    mrrCents,
+  };
+}

@@ -1,0 +1,25 @@
+/** Milliseconds in one day: feature windows, horizons and durations are whole days. */
+export const DAY_MS = 86_400_000;
+export const HOUR_MS = 3_600_000;
+
+/**
+ * Reads an instant given by a person or a caller: a calendar date `YYYY-MM-DD` (midnight UTC)
+ * or an ISO 8601 timestamp with a zone. Returns it as UTC ISO with milliseconds.
+ *
+ * @param what names the value in the error, e.g. `--as-of`
+ * @throws Error naming `what` and the value when it is neither
+ * @example parseInstant('2026-03-01', '--as-of') // '2026-03-01T00:00:00.000Z'
+ */
+export function parseInstant(value: string, what: string): string {
+  const text = value.trim();
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text);
+  const withZone = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(text);
+  const ms = dateOnly ? Date.parse(`${text}T00:00:00Z`) : withZone ? Date.parse(text) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    throw new Error(`${what} must be a date YYYY-MM-DD or an ISO 8601 timestamp with a time zone (e.g. 2026-03-01T00:00:00Z), got "${value}"`);
+  }
+  return new Date(ms).toISOString();
+}
+
+/** The first instant of the UTC day after `ms`: a store is taken as complete through the day of its latest event. */
+export const startOfNextUtcDay = (ms: number): number => (Math.floor(ms / DAY_MS) + 1) * DAY_MS;

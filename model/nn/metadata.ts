@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { CalibrationBin, GainsPoint, ModelMetrics } from '../runSummary.ts';
+import { PlattCalibration } from './calibration.ts';
+import { Architecture } from './network.ts';
+import { Preprocessing } from './preprocessing.ts';
+
+export const METADATA_FORMAT_VERSION = 1;
+
+/** The period of data a model learned from (cutoffs of the training and validation matrices by default). */
+export const TrainingWindow = z.object({
+  from: z.string(),
+  to: z.string(),
+  cutoffs: z.array(z.string()).optional(),
+  horizonDays: z.number().optional(),
+});
+export type TrainingWindow = z.output<typeof TrainingWindow>;
+
+const ColumnSpec = z.object({ name: z.string(), family: z.string(), description: z.string() });
+
+/**
+ * Everything needed to load, trust and explain a model, stored as `models/<version>/metadata.json`.
+ * Add fields; never change the meaning of one.
+ */
+export const ModelMetadata = z.object({
+  formatVersion: z.literal(METADATA_FORMAT_VERSION),
+  version: z.string().regex(/^m-\d{8}T\d{6}Z-[0-9a-f]{6}$/),
+  createdAt: z.iso.datetime(),
+  /** TF.js backend the model was trained on. */
+  backend: z.string(),
+  architecture: Architecture,
+  /** The feature columns the model expects (matched by name). */
+  featureSpec: z.object({
+    numeric: z.array(ColumnSpec),
+    categorical: z.array(ColumnSpec.extend({ categories: z.array(z.string()) })),
+  }),
+  preprocessing: Preprocessing,
+  calibration: PlattCalibration,
+  /** Cost-optimal risk threshold chosen on validation: outreach at or above it pays off. */
+  threshold: z.number().min(0).max(1),
+  costs: z.object({ costLostCustomer: z.number(), costIntervention: z.number() }),
+  metrics: ModelMetrics,
+  baselineMetrics: ModelMetrics,
+  gains: z.array(GainsPoint),
+  calibrationBins: z.array(CalibrationBin),
+  training: z.object({
+    seed: z.number().int(),
+    trainRows: z.number().int(),
+    trainPositives: z.number().int(),
+    earlyStoppingRows: z.number().int(),
+    validationRows: z.number().int(),
+    epochsRun: z.number().int(),
+    bestEpoch: z.number().int(),
+    trainingMs: z.number(),
+  }),
+  trainingWindow: TrainingWindow,
+  dataFingerprint: z.string(),
+  /** sha256 (hex) of weights.bin; set when the model is serialised. */
+  weightsSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+});
+export type ModelMetadata = z.output<typeof ModelMetadata>;
+
+/** Metadata as stored beside saved weights: the checksum is mandatory there. */
+export const StoredModelMetadata = ModelMetadata.extend({ weightsSha256: z.string().regex(/^[0-9a-f]{64}$/) });
+export type StoredModelMetadata = z.output<typeof StoredModelMetadata>;

@@ -1,0 +1,201 @@
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { seededRandom, shuffleInPlace } from './random.ts';
+
+/**
+ * The network: dense layers ending in one linear unit, the churn LOGIT (calibration and
+ * explanations work on the logit). A logistic-regression baseline is the same thing with no
+ * hidden layer. Dropout is applied by the training loop, not stored as layers: the saved model
+ * is exactly the inference graph, and masks come from our seeded generator (a tfjs Dropout layer
+ * draws masks from Math.random, or repeats one mask forever when given a seed).
+ */
+export const Architecture = z.object({
+  kind: z.enum(['mlp', 'logistic']),
+  hidden: z.array(z.number().int().positive()),
+  dropout: z.number().min(0).max(0.9),
+  l2: z.number().min(0),
+  learningRate: z.number().positive(),
+  batchSize: z.number().int().positive(),
+  maxEpochs: z.number().int().positive(),
+  /** Epochs without improvement of the early-stopping loss before training stops. */
+  patience: z.number().int().positive(),
+});
+export type Architecture = z.output<typeof Architecture>;
+
+/** Defaults tuned on the inner validation slices of the Telco and Orange benchmarks (bench/model.ts). */
+export const MLP_ARCHITECTURE: Architecture = {
+  kind: 'mlp', hidden: [128, 64], dropout: 0.3, l2: 1e-4, learningRate: 1e-3, batchSize: 32, maxEpochs: 200, patience: 15,
+};
+export const LOGISTIC_ARCHITECTURE: Architecture = {
+  kind: 'logistic', hidden: [], dropout: 0, l2: 1e-4, learningRate: 1e-2, batchSize: 64, maxEpochs: 200, patience: 10,
+};
+
+/** Dense inputs: `rows × width` floats, row-major, as produced by transformMatrix. */
+export interface DenseInputs {
+  values: Float32Array;
+  rows: number;
+  width: number;
+}
+
+/**
+ * Builds the network (weights initialised from `seed`): "wide and deep". The churn logit is
+ * a linear function of the inputs (the wide part: logistic regression) plus an MLP of them (the
+ * deep part), so the network can always fall back on what the baseline knows and spends its
+ * hidden units on interactions. With no hidden layer it IS the logistic baseline.
+ */
+export function buildNetwork(width: number, architecture: Architecture, seed: number): tf.LayersModel {
+  const input = tf.input({ shape: [width], name: 'features' });
+  const wide = tf.layers.dense({
+    units: 1, activation: 'linear', name: 'wide_logit',
+    kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 100 }),
+  }).apply(input) as tf.SymbolicTensor;
+  if (architecture.hidden.length === 0) return tf.model({ inputs: input, outputs: wide, name: 'churn_logistic' });
+  let h: tf.SymbolicTensor = input;
+  architecture.hidden.forEach((units, i) => {
+    h = tf.layers.dense({
+      units, activation: 'relu', name: `hidden_${i + 1}`,
+      kernelInitializer: tf.initializers.heNormal({ seed: seed + i }),
+    }).apply(h) as tf.SymbolicTensor;
+  });
+  const deep = tf.layers.dense({
+    units: 1, activation: 'linear', name: 'deep_logit',
+    kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 200 }),
+  }).apply(h) as tf.SymbolicTensor;
+  const logit = tf.layers.add({ name: 'churn_logit' }).apply([wide, deep]) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: logit, name: 'churn_mlp' });
+}
+
+const denseLayers = (model: tf.LayersModel) => model.layers.filter((layer) => layer.getClassName() === 'Dense');
+
+/** Weighted binary cross-entropy on logits (mean over rows, weighted) plus L2 on kernels. */
+function weightedLoss(model: tf.LayersModel, logits: tf.Tensor, labels: tf.Tensor, weights: tf.Tensor, l2: number): tf.Scalar {
+  const perRow = tf.losses.sigmoidCrossEntropy(labels, logits, undefined, undefined, tf.Reduction.NONE);
+  const data = tf.div(tf.sum(tf.mul(perRow, weights)), tf.sum(weights)) as tf.Scalar;
+  if (l2 === 0) return data;
+  const kernels = denseLayers(model).map((layer) => tf.sum(tf.square(layer.trainableWeights[0]?.read() as tf.Tensor)));
+  return tf.add(data, tf.mul(l2, tf.addN(kernels))) as tf.Scalar;
+}
+
+/** The logit with inverted dropout after each hidden layer (training) or without (nextSeed undefined). */
+function forward(model: tf.LayersModel, x: tf.Tensor, dropout: number, nextSeed: (() => number) | undefined): tf.Tensor {
+  const wide = model.getLayer('wide_logit').apply(x) as tf.Tensor;
+  const hidden = model.layers.filter((layer) => layer.name.startsWith('hidden_'));
+  if (hidden.length === 0) return tf.reshape(wide, [-1]);
+  let h = x;
+  for (const layer of hidden) {
+    h = layer.apply(h) as tf.Tensor;
+    if (nextSeed && dropout > 0) {
+      const keep = tf.cast(tf.greaterEqual(tf.randomUniform(h.shape, 0, 1, 'float32', nextSeed()), dropout), 'float32');
+      h = tf.div(tf.mul(h, keep), 1 - dropout);
+    }
+  }
+  const deep = model.getLayer('deep_logit').apply(h) as tf.Tensor;
+  return tf.reshape(tf.add(wide, deep), [-1]);
+}
+
+export interface FitReport {
+  epochsRun: number;
+  bestEpoch: number;
+  bestStoppingLoss: number;
+}
+
+/**
+ * Trains `model` with Adam on (x, labels, weights), mini-batches in a seeded order, and stops
+ * early when the weighted loss on the stopping slice has not improved for `patience` epochs;
+ * the best epoch's weights are restored. Every tensor made here is disposed.
+ */
+export async function fitNetwork(
+  model: tf.LayersModel,
+  train: { x: DenseInputs; labels: Float32Array; weights: Float32Array },
+  stopping: { x: DenseInputs; labels: Float32Array; weights: Float32Array } | undefined,
+  architecture: Architecture,
+  seed: number,
+  log: (message: string) => void = () => {},
+): Promise<FitReport> {
+  const random = seededRandom(seed);
+  const nextSeed = () => Math.floor(random() * 2 ** 31);
+  const optimizer = tf.train.adam(architecture.learningRate);
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const xAll = tf.tensor2d(train.x.values, [train.x.rows, train.x.width]);
+  const yAll = tf.tensor1d(train.labels);
+  const wAll = tf.tensor1d(train.weights);
+  const stopTensors = stopping && {
+    x: tf.tensor2d(stopping.x.values, [stopping.x.rows, stopping.x.width]),
+    y: tf.tensor1d(stopping.labels),
+    w: tf.tensor1d(stopping.weights),
+  };
+  const order = Array.from({ length: train.x.rows }, (_, i) => i);
+  let best = { epoch: 0, loss: Number.POSITIVE_INFINITY, weights: variables.map((v) => v.dataSync().slice()) };
+  let epoch = 0;
+  try {
+    for (epoch = 1; epoch <= architecture.maxEpochs; epoch++) {
+      shuffleInPlace(order, random);
+      for (let start = 0; start < order.length; start += architecture.batchSize) {
+        const batch = tf.tensor1d(Int32Array.from(order.slice(start, start + architecture.batchSize)), 'int32');
+        optimizer.minimize(() => {
+          const logits = forward(model, tf.gather(xAll, batch), architecture.dropout, nextSeed);
+          return weightedLoss(model, logits, tf.gather(yAll, batch), tf.gather(wAll, batch), architecture.l2);
+        }, false, variables);
+        batch.dispose();
+      }
+      if (!stopTensors) continue;
+      const loss = tf.tidy(() => weightedLoss(model, forward(model, stopTensors.x, 0, undefined), stopTensors.y, stopTensors.w, 0).dataSync()[0] as number);
+      if (loss < best.loss - 1e-5) best = { epoch, loss, weights: variables.map((v) => v.dataSync().slice()) };
+      else if (epoch - best.epoch >= architecture.patience) break;
+      // Let other work (logging, I/O) run between epochs.
+      if (epoch % 10 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    const epochsRun = Math.min(epoch, architecture.maxEpochs);
+    if (stopTensors) variables.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(best.weights[i] as Float32Array, v.shape))));
+    log(`${architecture.kind}: ${epochsRun} epochs, best stopping loss ${best.loss.toFixed(4)} at epoch ${best.epoch}`);
+    return { epochsRun, bestEpoch: stopTensors ? best.epoch : epochsRun, bestStoppingLoss: best.loss };
+  } finally {
+    tf.dispose([xAll, yAll, wAll, ...(stopTensors ? [stopTensors.x, stopTensors.y, stopTensors.w] : [])]);
+    optimizer.dispose();
+  }
+}
+
+const PREDICT_BATCH_ROWS = 16_384;
+
+/** Churn logits of every row, computed in batches. */
+export function predictLogits(model: tf.LayersModel, x: DenseInputs): Float64Array {
+  const out = new Float64Array(x.rows);
+  for (let start = 0; start < x.rows; start += PREDICT_BATCH_ROWS) {
+    const rows = Math.min(PREDICT_BATCH_ROWS, x.rows - start);
+    const values = tf.tidy(() => {
+      const input = tf.tensor2d(x.values.subarray(start * x.width, (start + rows) * x.width), [rows, x.width]);
+      return (model.predict(input) as tf.Tensor).dataSync();
+    });
+    out.set(values, start);
+  }
+  return out;
+}
+
+/** Rows × steps interpolation points per gradient call: large enough to amortise, small enough for memory. */
+const IG_POINTS_PER_CALL = 8_192;
+
+/**
+ * Integrated gradients of the churn logit (Sundararajan et al., 2017) against `baseline`,
+ * with a `steps`-point midpoint Riemann sum, batched over rows. Returns rows × width
+ * attributions; each row's attributions sum to about logit(x) − logit(baseline).
+ */
+export function integratedGradients(model: tf.LayersModel, x: DenseInputs, baseline: ArrayLike<number>, steps = 24): Float32Array {
+  const out = new Float32Array(x.rows * x.width);
+  const gradient = tf.grad((input: tf.Tensor) => tf.sum(model.apply(input) as tf.Tensor));
+  const rowsPerCall = Math.max(1, Math.floor(IG_POINTS_PER_CALL / steps));
+  const alphas = Float32Array.from({ length: steps }, (_, k) => (k + 0.5) / steps);
+  for (let start = 0; start < x.rows; start += rowsPerCall) {
+    const rows = Math.min(rowsPerCall, x.rows - start);
+    const attributions = tf.tidy(() => {
+      const input = tf.tensor2d(x.values.subarray(start * x.width, (start + rows) * x.width), [rows, x.width]);
+      const base = tf.tensor1d(Float32Array.from(baseline));
+      const difference = tf.sub(input, base); // [rows, width]
+      // [steps, rows, width] points on the straight path from the baseline to each row.
+      const path = tf.add(base, tf.mul(tf.reshape(tf.tensor1d(alphas), [steps, 1, 1]), tf.expandDims(difference, 0)));
+      const grads = tf.reshape(gradient(tf.reshape(path, [steps * rows, x.width])), [steps, rows, x.width]);
+      return tf.mul(tf.mean(grads, 0), difference).dataSync() as Float32Array;
+    });
+    out.set(attributions, start * x.width);
+  }
+  return out;
+}

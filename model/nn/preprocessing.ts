@@ -1,0 +1,190 @@
+import { z } from 'zod';
+import type { FeatureColumn, FeatureMatrix } from '../features/matrix.ts';
+
+/**
+ * Turns a FeatureMatrix into the network's dense float inputs. Fitted on training rows only
+ * and saved with the model, so scoring applies exactly the statistics training saw.
+ *
+ * Input layout (columns of the dense matrix, in order): one standardised value per numeric
+ * column; one missing indicator per numeric column that had missing values in training; one
+ * one-hot slot per kept category of each categorical column plus `__other__` (rare or unseen)
+ * and `__missing__`.
+ */
+
+/** Categories rarer than this in training share the `__other__` slot. */
+export const MIN_CATEGORY_COUNT = 5;
+/** At most this many categories per column get their own slot (the most frequent). */
+export const MAX_CATEGORIES = 50;
+/** Non-negative columns more skewed than this are log1p-transformed before standardising. */
+export const LOG_SKEWNESS = 2;
+/** Standardised values are clipped to ±CLIP: one wild value must not saturate the network. */
+export const CLIP = 10;
+export const OTHER = '__other__';
+export const MISSING = '__missing__';
+
+const FamilyName = z.string();
+
+export const NumericInputSpec = z.object({
+  name: z.string(),
+  family: FamilyName,
+  description: z.string(),
+  transform: z.enum(['none', 'log1p']),
+  mean: z.number(),
+  std: z.number().positive(),
+  missingIndicator: z.boolean(),
+});
+export const CategoricalInputSpec = z.object({
+  name: z.string(),
+  family: FamilyName,
+  description: z.string(),
+  /** Kept categories, in slot order; followed by `__other__` and `__missing__`. */
+  categories: z.array(z.string()),
+});
+/** Where one dense input comes from: attributions of inputs are summed per `source`. */
+export const InputSource = z.object({
+  source: z.string(),
+  kind: z.enum(['value', 'missing', 'category']),
+  category: z.string().optional(),
+});
+export const Preprocessing = z.object({
+  numeric: z.array(NumericInputSpec),
+  categorical: z.array(CategoricalInputSpec),
+  inputs: z.array(InputSource),
+  /** Mean of every dense input over the training rows: the integrated-gradients baseline. */
+  baseline: z.array(z.number()),
+});
+export type Preprocessing = z.output<typeof Preprocessing>;
+export type NumericInputSpec = z.output<typeof NumericInputSpec>;
+export type CategoricalInputSpec = z.output<typeof CategoricalInputSpec>;
+
+/** Thrown when a matrix lacks columns the model was trained on (or has them with another kind). */
+export class IncompatibleFeaturesError extends Error {
+  override name = 'IncompatibleFeaturesError';
+}
+
+function numericStats(values: number[]): { transform: 'none' | 'log1p'; mean: number; std: number } {
+  const moments = (xs: number[]) => {
+    const n = xs.length || 1;
+    const mean = xs.reduce((s, x) => s + x, 0) / n;
+    const variance = xs.reduce((s, x) => s + (x - mean) ** 2, 0) / n;
+    const std = Math.sqrt(variance);
+    const skew = std > 0 ? xs.reduce((s, x) => s + ((x - mean) / std) ** 3, 0) / n : 0;
+    return { mean, std, skew };
+  };
+  const raw = moments(values);
+  const transform = values.length > 0 && values.every((x) => x >= 0) && raw.skew > LOG_SKEWNESS ? 'log1p' : 'none';
+  const used = transform === 'log1p' ? moments(values.map(Math.log1p)) : raw;
+  return { transform, mean: used.mean, std: used.std > 1e-12 ? used.std : 1 };
+}
+
+/** Fits the preprocessing on the labelled training rows of `train`. */
+export function fitPreprocessing(train: FeatureMatrix): Preprocessing {
+  const rows = train.customerIds.length;
+  const nNum = train.numericColumns.length;
+  const nCat = train.categoricalColumns.length;
+  const numeric: NumericInputSpec[] = train.numericColumns.map((column, c) => {
+    const present: number[] = [];
+    for (let r = 0; r < rows; r++) {
+      const v = train.numeric[r * nNum + c] as number;
+      if (Number.isFinite(v)) present.push(v);
+    }
+    const stats = numericStats(present);
+    return { name: column.name, family: column.family, description: column.description, ...stats, missingIndicator: present.length < rows };
+  });
+  const categorical: CategoricalInputSpec[] = train.categoricalColumns.map((column, c) => {
+    const counts = new Map<string, number>();
+    for (let r = 0; r < rows; r++) {
+      const code = train.categorical[r * nCat + c] as number;
+      const value = code >= 0 ? column.categories[code] : undefined;
+      if (value !== undefined) counts.set(value, (counts.get(value) ?? 0) + 1);
+    }
+    const kept = [...counts.entries()]
+      .filter(([, n]) => n >= MIN_CATEGORY_COUNT)
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .slice(0, MAX_CATEGORIES)
+      .map(([value]) => value);
+    return { name: column.name, family: column.family, description: column.description, categories: kept };
+  });
+  const inputs: Array<z.output<typeof InputSource>> = [
+    ...numeric.map((spec) => ({ source: spec.name, kind: 'value' as const })),
+    ...numeric.filter((spec) => spec.missingIndicator).map((spec) => ({ source: spec.name, kind: 'missing' as const })),
+    ...categorical.flatMap((spec) =>
+      [...spec.categories, OTHER, MISSING].map((category) => ({ source: spec.name, kind: 'category' as const, category })),
+    ),
+  ];
+  const spec: Preprocessing = { numeric, categorical, inputs, baseline: [] };
+  const dense = transformMatrix(spec, train);
+  const baseline = new Array<number>(inputs.length).fill(0);
+  for (let r = 0; r < rows; r++) for (let j = 0; j < inputs.length; j++) baseline[j] = (baseline[j] as number) + (dense[r * inputs.length + j] as number);
+  return { ...spec, baseline: baseline.map((sum) => (rows > 0 ? sum / rows : 0)) };
+}
+
+/** Index of every column the model needs in `matrix`, or an error naming the missing ones. */
+function locateColumns(spec: Preprocessing, matrix: FeatureMatrix): { numeric: number[]; categorical: number[] } {
+  const numericIndex = new Map(matrix.numericColumns.map((c, i) => [c.name, i]));
+  const categoricalIndex = new Map(matrix.categoricalColumns.map((c, i) => [c.name, i]));
+  const missing: string[] = [];
+  const numeric = spec.numeric.map((s) => numericIndex.get(s.name) ?? (missing.push(`${s.name} (numeric)`), -1));
+  const categorical = spec.categorical.map((s) => categoricalIndex.get(s.name) ?? (missing.push(`${s.name} (categorical)`), -1));
+  if (missing.length > 0) {
+    throw new IncompatibleFeaturesError(`the feature matrix lacks ${missing.length} column(s) the model was trained on: ${missing.join(', ')}`);
+  }
+  return { numeric, categorical };
+}
+
+/**
+ * Applies fitted preprocessing: returns rows × inputs.length floats, row-major.
+ * Columns are matched by name and categories by value, so column order and category codes
+ * may differ between the training matrix and the one scored.
+ */
+export function transformMatrix(spec: Preprocessing, matrix: FeatureMatrix): Float32Array {
+  const rows = matrix.customerIds.length;
+  const width = spec.inputs.length;
+  const out = new Float32Array(rows * width);
+  const located = locateColumns(spec, matrix);
+  const nNum = matrix.numericColumns.length;
+  const nCat = matrix.categoricalColumns.length;
+  const indicatorCount = spec.numeric.filter((s) => s.missingIndicator).length;
+  // Per categorical column: matrix code → slot offset within the column's one-hot group.
+  const slotMaps = spec.categorical.map((s, k) => {
+    const column = matrix.categoricalColumns[located.categorical[k] as number] as FeatureColumn & { categories: string[] };
+    const slotOf = new Map(s.categories.map((value, slot) => [value, slot]));
+    return column.categories.map((value) => slotOf.get(value) ?? s.categories.length);
+  });
+  for (let r = 0; r < rows; r++) {
+    const base = r * width;
+    let indicator = spec.numeric.length;
+    spec.numeric.forEach((s, k) => {
+      const raw = matrix.numeric[r * nNum + (located.numeric[k] as number)] as number;
+      const present = Number.isFinite(raw);
+      if (present) {
+        const x = s.transform === 'log1p' ? Math.log1p(Math.max(0, raw)) : raw;
+        out[base + k] = Math.max(-CLIP, Math.min(CLIP, (x - s.mean) / s.std));
+      } // missing: 0 = the training mean, flagged by the indicator
+      if (s.missingIndicator) out[base + indicator++] = present ? 0 : 1;
+    });
+    let offset = spec.numeric.length + indicatorCount;
+    spec.categorical.forEach((s, k) => {
+      const code = matrix.categorical[r * nCat + (located.categorical[k] as number)] as number;
+      const slot = code < 0 ? s.categories.length + 1 : (slotMaps[k]?.[code] ?? s.categories.length);
+      out[base + offset + slot] = 1;
+      offset += s.categories.length + 2;
+    });
+  }
+  return out;
+}
+
+/** The raw value of feature `source` at `row`, as shown to people: number, category or null. */
+export function rawFeatureValue(matrix: FeatureMatrix, row: number, source: string): number | string | null {
+  const n = matrix.numericColumns.findIndex((c) => c.name === source);
+  if (n >= 0) {
+    const v = matrix.numeric[row * matrix.numericColumns.length + n] as number;
+    return Number.isFinite(v) ? v : null;
+  }
+  const c = matrix.categoricalColumns.findIndex((col) => col.name === source);
+  if (c >= 0) {
+    const code = matrix.categorical[row * matrix.categoricalColumns.length + c] as number;
+    return code >= 0 ? (matrix.categoricalColumns[c]?.categories[code] ?? null) : null;
+  }
+  return null;
+}

@@ -1,0 +1,305 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openLocalStack, type LocalStack } from '../../cli/local/localStack.ts';
+import { createAwsClients, type AwsClients } from '../../lambdas/config/clients.ts';
+import { SqsOutreachQueue } from '../../lambdas/stores/outreachQueue.ts';
+import { DynamoOutreachStore } from '../../lambdas/stores/outreachStore.ts';
+import { DynamoRiskStore } from '../../lambdas/stores/riskStore.ts';
+import { S3RunStore } from '../../lambdas/stores/runStore.ts';
+import { customerPk, RISK_SK } from '../../lambdas/stores/keys.ts';
+import { DEFAULT_JOB_CONFIG, runJob, type JobDependencies, type ScoringModel } from '../../lambdas/train-score/job.ts';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { OutreachMessage } from '../../model/outreach/message.ts';
+import { RunSummary } from '../../model/runSummary.ts';
+import type { FeatureMatrix } from '../../model/features/matrix.ts';
+import type { HistoryLike } from '../../model/outreach/analytics.ts';
+import { event, tinyMatrix } from '../unit/outreachFactories.ts';
+
+/**
+ * The job against the emulators with the real stores (DynamoDB claims and RISK items, SQS, S3),
+ * and a fake scorer injected through the job's dependencies: risk = failed payments ÷ 4.
+ */
+
+let dataDir: string;
+let stack: LocalStack;
+let clients: AwsClients;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'churnguard-job-'));
+  stack = await openLocalStack(dataDir);
+  clients = createAwsClients();
+});
+
+afterAll(async () => {
+  await stack?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+/** Customers `<prefix>-<i>`: i % 5 failed payments, MRR 1000 + 100·i cents. */
+function business(prefix: string, count: number): HistoryLike[] {
+  return Array.from({ length: count }, (_, i) => {
+    const id = `${prefix}-${String(i).padStart(2, '0')}`;
+    const events = [event(id, 'subscription_started', '2026-01-05T00:00:00Z', { mrrCents: 1_000 + 100 * i })];
+    for (let f = 0; f < i % 5; f++) events.push(event(id, 'payment_failed', `2026-05-0${f + 1}T00:00:00Z`));
+    events.push(event(id, 'session_started', '2026-05-20T00:00:00Z'));
+    return { customerId: id, events };
+  });
+}
+
+function matrixOf(histories: HistoryLike[], asOf: string): FeatureMatrix {
+  const mrr = histories.map((h) => (h.events[0]?.type === 'subscription_started' ? h.events[0].properties.mrrCents : Number.NaN));
+  return tinyMatrix(histories.map((h) => h.customerId), histories.map((h) => h.events.filter((e) => e.type === 'payment_failed').length), mrr, asOf);
+}
+
+const fakeModel = (): ScoringModel => ({
+  version: 'm-fake',
+  threshold: 0.3,
+  score: (matrix) =>
+    matrix.customerIds.map((customerId, row) => {
+      const failed = matrix.numeric[row] as number;
+      const risk = Math.min(1, failed / 4);
+      return {
+        customerId,
+        risk,
+        band: risk >= 0.5 ? ('high' as const) : risk >= 0.3 ? ('medium' as const) : ('low' as const),
+        drivers: failed > 0 ? [{ feature: 'payments.failed_90d', family: 'payments' as const, value: failed, sentence: `${failed} failed payments in the last 90 days`, contribution: failed / 2 }] : [],
+        modelVersion: 'm-fake',
+        mrrCents: matrix.mrrCents[row] as number,
+        tenureDays: 120,
+      };
+    }),
+  dispose: () => {},
+});
+
+function dependencies(histories: HistoryLike[], overrides: Partial<JobDependencies> = {}, config: Partial<JobDependencies['config']> = {}): JobDependencies {
+  const table = process.env.TABLE_NAME as string;
+  const bucket = process.env.BUCKET_NAME as string;
+  return {
+    config: { ...DEFAULT_JOB_CONFIG, maxMessages: 10, ...config },
+    now: () => new Date(),
+    log: () => {},
+    histories: async function* () {
+      yield* histories;
+    },
+    buildDatasets: async () => {
+      throw new Error('not used: these tests score only');
+    },
+    buildScoringMatrix: async (customers, asOf) => {
+      const seen: HistoryLike[] = [];
+      for await (const h of customers) seen.push(h);
+      return matrixOf(seen, asOf);
+    },
+    train: async () => {
+      throw new Error('not used');
+    },
+    registry: { register: async () => ({ version: 'x', promoted: false, reason: '' }), loadChampion: async () => fakeModel() },
+    risks: new DynamoRiskStore(clients.documents, table),
+    outreach: new DynamoOutreachStore(clients.documents, table),
+    queue: new SqsOutreachQueue(clients.sqs, process.env.OUTREACH_QUEUE_URL as string),
+    runs: new S3RunStore(clients.s3, bucket),
+    ...overrides,
+  };
+}
+
+/** Takes every message off the outreach queue (receive + delete) and returns the parsed bodies. */
+async function takeAll(): Promise<OutreachMessage[]> {
+  const queueUrl = process.env.OUTREACH_QUEUE_URL as string;
+  const taken: OutreachMessage[] = [];
+  for (;;) {
+    const { Messages = [] } = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 30, WaitTimeSeconds: 0 }));
+    if (Messages.length === 0) return taken;
+    taken.push(...Messages.map((m) => OutreachMessage.parse(JSON.parse(m.Body ?? ''))));
+    await clients.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((m, i) => ({ Id: `d${i}`, ReceiptHandle: m.ReceiptHandle as string })) }));
+  }
+}
+
+const ids = (messages: OutreachMessage[]) => messages.map((m) => m.customerId).sort();
+
+describe('runJob (score) on the emulators', () => {
+  const histories = business('full', 20);
+  // Eligible (risk ≥ 0.3: 2–4 failures): i % 5 ∈ {2,3,4} → 12 customers; ranked by risk × MRR.
+  const eligible = histories.filter((_, i) => i % 5 >= 2).map((h) => h.customerId);
+  const expectedLoss = (i: number) => Math.min(1, (i % 5) / 4) * (1_000 + 100 * i);
+  const topTen = histories
+    .map((h, i) => ({ id: h.customerId, loss: expectedLoss(i) }))
+    .filter((c) => eligible.includes(c.id))
+    .sort((a, b) => b.loss - a.loss)
+    .slice(0, 10)
+    .map((c) => c.id)
+    .sort();
+
+  it('scores every customer, writes RISK items, snapshot and summary, and sends the best 10 within budget once', async () => {
+    // Act
+    const { summary, summaryKey, scoresKey } = await runJob({ mode: 'score', asOf: '2026-06-01' }, dependencies(histories));
+    const messages = await takeAll();
+    // Assess
+    expect(summary.runId).toBe('score-2026-06-01');
+    expect(summaryKey).toBe('runs/score-2026-06-01/summary.json');
+    expect(scoresKey).toBe('runs/score-2026-06-01/scores.ndjson');
+    expect(ids(messages)).toEqual(topTen);
+    expect(new Set(messages.map((m) => m.dedupId)).size).toBe(10);
+    expect(messages.every((m) => m.playbook === 'payment_recovery' && m.runId === 'score-2026-06-01')).toBe(true);
+    expect(summary.outreach).toEqual({ selected: 10, sent: 10, skippedCooldown: 0, skippedBudget: 2, failed: 0, byPlaybook: { payment_recovery: 10 } });
+    expect(summary.scoring.customersScored).toBe(20);
+    const stored = await new S3RunStore(clients.s3, process.env.BUCKET_NAME as string).getSummary('score-2026-06-01');
+    expect(RunSummary.parse(stored)).toEqual(summary);
+    const risk = await clients.documents.send(new GetCommand({ TableName: process.env.TABLE_NAME, Key: { PK: customerPk('full-04'), SK: RISK_SK } }));
+    expect(risk.Item).toMatchObject({ risk: 1, band: 'high', playbook: 'payment_recovery', modelVersion: 'm-fake', runId: 'score-2026-06-01' });
+    expect(typeof risk.Item?.scoredAt).toBe('string');
+  });
+
+  it('re-running the same runId resumes without sending anything twice', async () => {
+    const { summary } = await runJob({ mode: 'score', asOf: '2026-06-01' }, dependencies(histories));
+    expect(await takeAll()).toEqual([]);
+    expect(summary.outreach.sent).toBe(10); // the run's messages, all queued by the first attempt
+  });
+
+  it('a later run within the cooldown contacts nobody again, only the customers the budget left out', async () => {
+    const { summary } = await runJob({ mode: 'score', asOf: '2026-06-05' }, dependencies(histories));
+    const messages = await takeAll();
+    expect(ids(messages)).toEqual(eligible.filter((id) => !topTen.includes(id)).sort());
+    expect(summary.outreach.skippedCooldown).toBe(10);
+    const again = await runJob({ mode: 'score', asOf: '2026-06-10' }, dependencies(histories));
+    expect(await takeAll()).toEqual([]);
+    expect(again.summary.outreach.skippedCooldown).toBe(12);
+  });
+
+  it('contacts customers again once the cooldown has passed', async () => {
+    const { summary } = await runJob({ mode: 'score', asOf: '2026-06-16' }, dependencies(histories, {}, { maxMessages: 100 }));
+    const messages = await takeAll();
+    expect(ids(messages)).toEqual(topTen);
+    expect(summary.outreach.skippedCooldown).toBe(2); // the two contacted on 06-05, still within 14 days
+  });
+});
+
+describe('overlapping runs', () => {
+  it('send exactly one message per customer when two runs claim at the same time', async () => {
+    const histories = business('race', 15);
+    const [a, b] = await Promise.all([
+      runJob({ mode: 'score', asOf: '2026-07-01', runId: 'race-a' }, dependencies(histories, {}, { maxMessages: 100 })),
+      runJob({ mode: 'score', asOf: '2026-07-01', runId: 'race-b' }, dependencies(histories, {}, { maxMessages: 100 })),
+    ]);
+    const messages = await takeAll();
+    expect(messages).toHaveLength(9); // 15 customers, i % 5 ∈ {2,3,4}
+    expect(new Set(messages.map((m) => m.customerId)).size).toBe(9);
+    expect(a.summary.outreach.sent + b.summary.outreach.sent).toBe(9);
+    expect(a.summary.outreach.skippedCooldown + b.summary.outreach.skippedCooldown).toBe(9);
+  });
+});
+
+describe('a message over 256 KiB', () => {
+  it('fails that customer only, releases their claim, and sends the others', async () => {
+    const histories = business('big', 5); // big-02, big-03, big-04 are eligible
+    const model = fakeModel();
+    const huge: ScoringModel = {
+      ...model,
+      score: (matrix) =>
+        model.score(matrix).map((c) =>
+          c.customerId === 'big-04' ? { ...c, drivers: [{ ...c.drivers[0]!, sentence: 'x'.repeat(300 * 1024) }] } : c,
+        ),
+    };
+    const deps = dependencies(histories, { registry: { register: async () => ({ version: 'x', promoted: false, reason: '' }), loadChampion: async () => huge } });
+    const { summary } = await runJob({ mode: 'score', asOf: '2026-08-01', runId: 'big-run' }, deps);
+    expect(ids(await takeAll())).toEqual(['big-02', 'big-03']);
+    expect(summary.outreach).toMatchObject({ sent: 2, failed: 1 });
+    // released: the customer can be claimed by the next run, their failed claim left no OUT# item
+    expect(await deps.outreach.list('big-04')).toEqual([]);
+    expect(await deps.outreach.claim({ customerId: 'big-04', runId: 'next', dedupId: 'next:big-04', claimAt: '2026-08-02T00:00:00.000Z', cooldownDays: 14, playbook: 'offer', risk: 1, modelVersion: 'm' })).toBe('claimed');
+  });
+});
+
+describe('job input', () => {
+  it('rejects a bad mode, a bad runId and a segment worker without its segment, naming the field', async () => {
+    const deps = dependencies([]);
+    await expect(runJob({ mode: 'fly' } as never, deps)).rejects.toThrow(/mode/);
+    await expect(runJob({ mode: 'score', runId: 'a b' }, deps)).rejects.toThrow(/runId/);
+    await expect(runJob({ mode: 'score-segment' }, deps)).rejects.toThrow(/segment: score-segment needs segment and totalSegments/);
+    await expect(runJob({ mode: 'score-segment', segment: 4, totalSegments: 4 }, deps)).rejects.toThrow(/segment must be below/);
+  });
+
+  it('runs a score-segment worker over its segment only, without outreach', async () => {
+    const seen: Array<{ totalSegments: number; segments?: number[] }> = [];
+    const histories = business('seg', 5);
+    const deps = dependencies(histories, {
+      histories: (scan) => {
+        seen.push(scan);
+        return (async function* () {
+          yield* histories;
+        })();
+      },
+    });
+    const { summary, summaryKey, scoresKey } = await runJob({ mode: 'score-segment', asOf: '2026-09-01', segment: 1, totalSegments: 4 }, deps);
+    expect(seen).toEqual([{ totalSegments: 4, segments: [1] }]);
+    expect(summaryKey).toBe('runs/score-2026-09-01/segment-1-of-4/summary.json');
+    expect(scoresKey).toBe('runs/score-2026-09-01/scores-segment-1-of-4.ndjson');
+    expect(summary.outreach.sent).toBe(0);
+    expect(await takeAll()).toEqual([]);
+  });
+});
+
+describe('runJob (train-and-score) with an injected trainer', () => {
+  const metrics = { rocAuc: 0.8, prAuc: 0.5, logLoss: 0.4, brier: 0.1, ece: 0.02, topDecileLift: 3, topDecileRecall: 0.3, threshold: 0.3, precisionAtThreshold: 0.5, recallAtThreshold: 0.6, rows: 10, positives: 3 };
+
+  function trainingDeps(histories: HistoryLike[], counters: { trained: number; registered: number }) {
+    return dependencies(histories, {
+      buildDatasets: async (customers, asOf) => {
+        const seen: HistoryLike[] = [];
+        for await (const h of customers) seen.push(h);
+        // Training data all without failures; scoring data as is: a drifted payments feature.
+        const train = tinyMatrix(seen.map((h) => h.customerId), seen.map(() => 0), seen.map(() => 1_000), '2026-09-01T00:00:00.000Z');
+        return { train, validation: train, scoring: matrixOf(seen, asOf), cutoffs: { training: ['2026-08-01T00:00:00.000Z', '2026-07-01T00:00:00.000Z'], validation: '2026-09-01T00:00:00.000Z', scoring: asOf } };
+      },
+      train: async () => {
+        counters.trained++;
+        return { model: fakeModel(), metrics, baselineMetrics: { ...metrics, rocAuc: 0.7 }, gains: [{ populationShare: 0.1, churnersFound: 0.3 }], calibration: [{ predicted: 0.2, observed: 0.25, count: 10 }], backend: 'cpu', trainingMs: 5 };
+      },
+      registry: {
+        register: async (_result, context) => {
+          counters.registered++;
+          expect(context.trainingWindow).toEqual({ from: '2026-07-01T00:00:00.000Z', to: '2026-09-01T00:00:00.000Z' });
+          expect(context.dataFingerprint).toMatch(/^[0-9a-f]{16}$/);
+          return { version: 'm-fake', promoted: true, reason: 'beats the baseline' };
+        },
+        loadChampion: async () => fakeModel(),
+      },
+    });
+  }
+
+  it('trains, registers, records the decision and churn analytics, measures drift against the training matrix', async () => {
+    const counters = { trained: 0, registered: 0 };
+    const { summary } = await runJob({ mode: 'train-and-score', asOf: '2026-10-01', runId: 'train-1' }, trainingDeps(business('tr', 10), counters));
+    expect(counters).toEqual({ trained: 1, registered: 1 });
+    expect(summary.training).toMatchObject({ candidateVersion: 'm-fake', promoted: true, backend: 'cpu', model: { rocAuc: 0.8 }, baseline: { rocAuc: 0.7 } });
+    expect(summary.modelVersion).toBe('m-fake');
+    expect(summary.drift).toEqual([{ feature: 'payments.failed_90d', psi: expect.any(Number), flagged: true }]);
+    expect(summary.churnByMonth.map((m) => m.month)).toEqual(['2026-01', '2026-02', '2026-03', '2026-04', '2026-05', '2026-06', '2026-07', '2026-08', '2026-09', '2026-10']);
+    expect(summary.churnByMonth.find((m) => m.month === '2026-07')).toMatchObject({ customersAtStart: 0, passive: 0 }); // all gone passively by then
+    expect(summary.churnByMonth.find((m) => m.month === '2026-06')).toMatchObject({ customersAtStart: 10, passive: 2, involuntary: 8 }); // 8 left with unrecovered failed payments
+    expect(summary.outreach.sent).toBe(6);
+    await takeAll();
+  });
+
+  it('does not train again when the same run is resumed', async () => {
+    const counters = { trained: 0, registered: 0 };
+    const { summary } = await runJob({ mode: 'train-and-score', asOf: '2026-10-01', runId: 'train-1' }, trainingDeps(business('tr', 10), counters));
+    expect(counters).toEqual({ trained: 0, registered: 0 });
+    expect(summary.training?.candidateVersion).toBe('m-fake');
+    expect(await takeAll()).toEqual([]);
+  });
+
+  it('in score mode measures drift against the champion’s stored training distribution, and skips it when there is none', async () => {
+    const withBaseline = await runJob({ mode: 'score', asOf: '2026-10-02', runId: 'score-drift' }, dependencies(business('tr', 10)));
+    expect(withBaseline.summary.training).toBeNull();
+    expect(withBaseline.summary.drift).toHaveLength(1);
+    const unknownModel = { ...fakeModel(), version: 'm-without-distribution' };
+    const without = await runJob(
+      { mode: 'score', asOf: '2026-10-02', runId: 'score-nodrift' },
+      dependencies(business('tr', 10), { registry: { register: async () => ({ version: '', promoted: false, reason: '' }), loadChampion: async () => unknownModel } }),
+    );
+    expect(without.summary.drift).toEqual([]);
+    await takeAll();
+  });
+});

@@ -1,0 +1,97 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openLocalStack, type LocalStack } from '../../cli/local/localStack.ts';
+import { createAwsClients, type AwsClients } from '../../lambdas/config/clients.ts';
+import { DynamoEventStore } from '../../lambdas/stores/eventStore.ts';
+import { RISK_SK } from '../../lambdas/stores/keys.ts';
+import { jobSettingsFromEnv } from '../../lambdas/train-score/config.ts';
+import { createJobDependencies } from '../../lambdas/train-score/dependencies.ts';
+import { runJob, type JobResult } from '../../lambdas/train-score/job.ts';
+import { OutreachMessage } from '../../model/outreach/message.ts';
+import { RunSummary } from '../../model/runSummary.ts';
+import { simulateBusiness } from '../../model/simulate/simulateBusiness.ts';
+
+/**
+ * The real wiring of the job (scan → features → TF.js training → S3 registry → scoring → claims →
+ * SQS) on the emulators, with a small simulated business so that training takes seconds.
+ */
+
+let dataDir: string;
+let stack: LocalStack;
+let clients: AwsClients;
+let first: JobResult;
+const asOf = '2026-06-30T00:00:00.000Z';
+
+const deps = () => createJobDependencies(clients, jobSettingsFromEnv(process.env, { maxMessages: 25 }), () => {});
+
+async function queuedMessages(): Promise<OutreachMessage[]> {
+  // Peek-like: a long visibility so each message is received once; the stack is discarded afterwards.
+  const seen: OutreachMessage[] = [];
+  for (;;) {
+    const { Messages = [] } = await clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: process.env.OUTREACH_QUEUE_URL, MaxNumberOfMessages: 10, VisibilityTimeout: 600, WaitTimeSeconds: 0 }),
+    );
+    if (Messages.length === 0) return seen;
+    seen.push(...Messages.map((m) => OutreachMessage.parse(JSON.parse(m.Body ?? ''))));
+  }
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'churnguard-pipeline-'));
+  stack = await openLocalStack(dataDir);
+  clients = createAwsClients();
+  const { events } = simulateBusiness({ customers: 150, days: 100, seed: 7, end: '2026-06-30' });
+  const { failed } = await new DynamoEventStore(clients.documents, { tableName: process.env.TABLE_NAME as string }).putEvents(events);
+  expect(failed).toEqual([]);
+  first = await runJob({ mode: 'train-and-score', asOf }, deps());
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('train-and-score with the real features, model and registry', () => {
+  it('trains and promotes a first model, scores every active customer and writes a valid summary', async () => {
+    const { summary } = first;
+    expect(RunSummary.safeParse(summary).success).toBe(true);
+    expect(summary.runId).toBe('train-and-score-2026-06-30');
+    expect(summary.training?.promoted).toBe(true);
+    expect(summary.modelVersion).toBe(summary.training?.candidateVersion);
+    expect(summary.scoring.customersScored).toBeGreaterThan(100);
+    expect(summary.churnByMonth.length).toBeGreaterThanOrEqual(5);
+    expect(summary.drift.length).toBeGreaterThan(0);
+    let riskItems = 0;
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await clients.documents.send(
+        new ScanCommand({ TableName: process.env.TABLE_NAME, FilterExpression: 'SK = :risk', ExpressionAttributeValues: { ':risk': RISK_SK }, ExclusiveStartKey }),
+      );
+      riskItems += page.Items?.length ?? 0;
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    expect(riskItems).toBe(summary.scoring.customersScored);
+  });
+
+  it('queues one valid message per selected customer within budget, and a re-run of the same runId queues nothing more', async () => {
+    // A month without any event later, most customers look inactive: plenty above the model's threshold.
+    const later = await runJob({ mode: 'score', asOf: '2026-07-30', runId: 'later' }, deps());
+    const rerun = await runJob({ mode: 'score', asOf: '2026-07-30', runId: 'later' }, deps());
+    const messages = (await queuedMessages()).filter((m) => m.runId === 'later');
+    expect(later.summary.training).toBeNull();
+    expect(later.summary.modelVersion).toBe(first.summary.modelVersion);
+    expect(later.summary.outreach.sent).toBe(25);
+    expect(messages).toHaveLength(25);
+    expect(new Set(messages.map((m) => m.customerId)).size).toBe(25);
+    expect(rerun.summary.outreach.sent).toBe(25); // the same 25, not queued again
+  });
+
+  it('does not retrain when the training run is resumed', async () => {
+    const again = await runJob({ mode: 'train-and-score', asOf }, deps());
+    expect(again.summary.training?.candidateVersion).toBe(first.summary.training?.candidateVersion);
+  });
+});

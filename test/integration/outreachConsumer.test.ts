@@ -1,0 +1,153 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openLocalStack, type LocalStack } from '../../cli/local/localStack.ts';
+import { createAwsClients, type AwsClients } from '../../lambdas/config/clients.ts';
+import { createOutreachConsumer } from '../../lambdas/outreach/consumer.ts';
+import { drainOutreach } from '../../lambdas/outreach/drain.ts';
+import { idempotencyStore } from '../../lambdas/outreach/handler.ts';
+import { SqsOutreachQueue } from '../../lambdas/stores/outreachQueue.ts';
+import { DynamoOutreachStore } from '../../lambdas/stores/outreachStore.ts';
+import { verifyWebhookSignature } from '../../lambdas/stores/webhookSignature.ts';
+import { WebhookSink } from '../../lambdas/stores/webhookSink.ts';
+import { buildOutreachMessage, type OutreachMessage } from '../../model/outreach/message.ts';
+import { scoredCustomer } from '../unit/outreachFactories.ts';
+
+/**
+ * The consumer handler against the emulators: real SQS queue + DLQ (visibility 1 s, maxReceiveCount
+ * 2 so retries take seconds), Powertools idempotency in the DynamoDB table, and a local webhook.
+ */
+
+const SECRET = 'test-webhook-secret';
+let dataDir: string;
+let stack: LocalStack;
+let clients: AwsClients;
+let queueUrl: string;
+let dlqUrl: string;
+let server: Server;
+let webhookUrl: string;
+/** dedupIds whose first delivery the webhook answers with 500. */
+const failFirst = new Set<string>();
+let requests: Array<{ dedupId: string; status: number; signatureValid: boolean }> = [];
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'churnguard-consumer-'));
+  stack = await openLocalStack(dataDir);
+  clients = createAwsClients();
+  dlqUrl = (await clients.sqs.send(new CreateQueueCommand({ QueueName: 'consumer-test-dlq' }))).QueueUrl as string;
+  queueUrl = (
+    await clients.sqs.send(
+      new CreateQueueCommand({
+        QueueName: 'consumer-test',
+        Attributes: {
+          VisibilityTimeout: '1',
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: 'arn:aws:sqs:us-east-1:000000000000:consumer-test-dlq', maxReceiveCount: 2 }),
+        },
+      }),
+    )
+  ).QueueUrl as string;
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const dedupId = (JSON.parse(body.toString('utf8')) as OutreachMessage).dedupId;
+      const first = !requests.some((r) => r.dedupId === dedupId);
+      const status = failFirst.has(dedupId) && first ? 500 : 200;
+      requests.push({ dedupId, status, signatureValid: verifyWebhookSignature(body, SECRET, req.headers['x-churnguard-signature'] as string) });
+      res.writeHead(status).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no address');
+  webhookUrl = `http://127.0.0.1:${address.port}/crm`;
+});
+
+afterAll(async () => {
+  server?.closeAllConnections();
+  await new Promise((resolve) => server?.close(resolve));
+  await stack?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+  requests = [];
+  failFirst.clear();
+});
+
+const table = () => process.env.TABLE_NAME as string;
+const store = () => new DynamoOutreachStore(clients.documents, table());
+const consumer = () =>
+  createOutreachConsumer({
+    sink: new WebhookSink({ url: webhookUrl, secret: async () => SECRET, timeoutMs: 2_000 }),
+    deliveries: store(),
+    persistenceStore: idempotencyStore(table(), clients.dynamodb),
+  });
+const messages = (runId: string, count: number) =>
+  Array.from({ length: count }, (_, i) =>
+    buildOutreachMessage({ customer: scoredCustomer({ customerId: `${runId}-c${i}` }), playbook: 'payment_recovery', runId, createdAt: '2026-11-23T00:00:00.000Z' }),
+  );
+const drain = () => drainOutreach({ sqs: clients.sqs, queueUrl, consumer: consumer(), maxWaitMs: 20_000, pollIntervalMs: 100 });
+
+async function takeAll(url: string): Promise<string[]> {
+  const bodies: string[] = [];
+  for (;;) {
+    const { Messages = [] } = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 30, WaitTimeSeconds: 0 }));
+    if (Messages.length === 0) return bodies;
+    bodies.push(...Messages.map((m) => m.Body ?? ''));
+    await clients.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: Messages.map((m, i) => ({ Id: `d${i}`, ReceiptHandle: m.ReceiptHandle as string })) }));
+  }
+}
+
+describe('outreach consumer', () => {
+  it('retries the deliveries the webhook failed, does not re-send the others, and records attempts', async () => {
+    // Prepare
+    const batch = messages('retry', 6);
+    failFirst.add(batch[1]!.dedupId).add(batch[4]!.dedupId);
+    await new SqsOutreachQueue(clients.sqs, queueUrl).send(batch);
+    // Act
+    const result = await drain();
+    // Assess
+    expect(result).toMatchObject({ delivered: 6, failedAttempts: 2, timedOut: false });
+    const accepted = requests.filter((r) => r.status === 200).map((r) => r.dedupId).sort();
+    expect(accepted).toEqual(batch.map((m) => m.dedupId).sort()); // each delivered exactly once
+    const perMessage = (id: string) => requests.filter((r) => r.dedupId === id).length;
+    expect(batch.map((m) => perMessage(m.dedupId))).toEqual([1, 2, 1, 1, 2, 1]);
+    expect(requests.every((r) => r.signatureValid)).toBe(true);
+    const [retried] = await store().list(batch[1]!.customerId);
+    expect(retried).toMatchObject({ attempts: 2, runId: 'retry' });
+    expect(typeof retried?.deliveredAt).toBe('string');
+    const [once] = await store().list(batch[0]!.customerId);
+    expect(once).toMatchObject({ attempts: 1 });
+    expect(await takeAll(dlqUrl)).toEqual([]);
+  });
+
+  it('delivers a message queued twice (same dedupId) only once', async () => {
+    const [message] = messages('dup', 1);
+    await clients.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(message) }));
+    await clients.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(message) }));
+    const result = await drain();
+    expect(result.delivered).toBe(2); // both SQS messages succeed and are deleted ...
+    expect(requests.map((r) => r.dedupId)).toEqual([message!.dedupId]); // ... but the webhook saw one
+  });
+
+  it('moves a malformed message to the DLQ after maxReceiveCount and nothing else', async () => {
+    // Prepare
+    const good = messages('poison', 2);
+    await clients.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ ...good[0], risk: 'very' , dedupId: 'poison:bad' }) }));
+    await new SqsOutreachQueue(clients.sqs, queueUrl).send(good);
+    // Act
+    const result = await drain();
+    // Assess
+    expect(result).toMatchObject({ delivered: 2, failedAttempts: 2, timedOut: false });
+    const dead = await takeAll(dlqUrl);
+    expect(dead).toHaveLength(1);
+    expect(JSON.parse(dead[0]!)).toMatchObject({ dedupId: 'poison:bad', risk: 'very' });
+    expect(requests.map((r) => r.dedupId).sort()).toEqual(good.map((m) => m.dedupId).sort());
+    expect(await takeAll(queueUrl)).toEqual([]);
+  });
+});

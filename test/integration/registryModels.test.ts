@@ -1,0 +1,116 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openLocalStack, type LocalStack } from '../../cli/local/localStack.ts';
+import { createAwsClients, type AwsClients } from '../../lambdas/config/clients.ts';
+import { S3ModelRegistry } from '../../lambdas/stores/modelRegistry.ts';
+import type { FeatureMatrix } from '../../model/features/matrix.ts';
+import { initBackend } from '../../model/nn/backend.ts';
+import { trainChurnModel, type TrainOptions, type TrainResult } from '../../model/nn/trainChurnModel.ts';
+import { syntheticMatrix } from '../unit/nnFixtures.ts';
+
+const FAST: TrainOptions = { epochs: 25, architecture: { hidden: [16, 8], batchSize: 64 }, seed: 5 };
+const WINDOW = { from: '2026-05-01T00:00:00.000Z', to: '2026-06-01T00:00:00.000Z' };
+let dataDir: string;
+let stack: LocalStack;
+let clients: AwsClients;
+let registry: S3ModelRegistry;
+let good: TrainResult;
+const train = syntheticMatrix(600, 21);
+const validation = syntheticMatrix(300, 22, { idPrefix: 'v' });
+
+/** A model trained on shuffled labels: it knows nothing, so it must never replace a real champion. */
+function withShuffledLabels(matrix: FeatureMatrix): FeatureMatrix {
+  const labels = Int8Array.from(matrix.labels);
+  labels.reverse();
+  return { ...matrix, labels };
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'churnguard-registry-'));
+  stack = await openLocalStack(dataDir);
+  clients = createAwsClients();
+  registry = new S3ModelRegistry(clients.s3, process.env.BUCKET_NAME ?? 'churnguard');
+  await initBackend(() => {});
+  good = await trainChurnModel(train, validation, FAST);
+});
+
+afterAll(async () => {
+  good?.model.dispose();
+  await stack?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('S3ModelRegistry', () => {
+  it('has no champion before the first registration', async () => {
+    expect(await registry.loadChampion()).toBeUndefined();
+    expect(await registry.list()).toEqual([]);
+  });
+
+  it('promotes a first model that beats its baseline, and the champion reloads with identical risks', async () => {
+    const decision = await registry.register(good, { trainingWindow: WINDOW, dataFingerprint: 'f'.repeat(64) });
+    expect(decision).toMatchObject({ version: good.model.version, promoted: true });
+    expect(decision.reason).toMatch(/first model; beats the logistic baseline/);
+    const champion = await registry.loadChampion();
+    const expected = good.model.predict(validation);
+    const got = champion?.predict(validation) ?? new Float64Array();
+    champion?.dispose();
+    expect(Array.from(got).map((p, i) => Math.abs(p - (expected[i] as number))).every((d) => d < 1e-9)).toBe(true);
+    expect(champion?.metadata.trainingWindow).toEqual(WINDOW);
+  });
+
+  it('stores model.json, weights.bin and metadata.json with the weights sha256 under models/<version>/', async () => {
+    const object = await clients.s3.send(new GetObjectCommand({ Bucket: 'churnguard', Key: `models/${good.model.version}/metadata.json` }));
+    const metadata = JSON.parse(await object.Body?.transformToString() ?? '{}');
+    expect(metadata).toMatchObject({ version: good.model.version, dataFingerprint: 'f'.repeat(64), backend: 'wasm' });
+    expect(metadata.weightsSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(good.model.version).toMatch(/^m-\d{8}T\d{6}Z-[0-9a-f]{6}$/);
+  });
+
+  it('is idempotent: registering the same result again keeps it champion', async () => {
+    const decision = await registry.register(good, { trainingWindow: WINDOW, dataFingerprint: 'f'.repeat(64) });
+    expect(decision).toMatchObject({ promoted: true, reason: expect.stringMatching(/already champion/) });
+  });
+
+  it('keeps a weaker challenger as rejected, with the reason and figures, and the champion unchanged', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // a different second: a different version
+    const weak = await trainChurnModel(withShuffledLabels(train), validation, { ...FAST, epochs: 5 });
+    // Whatever the weak model scores against its own baseline, it must not beat the champion on the same rows.
+    const decision = await registry.register(weak, { trainingWindow: WINDOW, dataFingerprint: 'e'.repeat(64) });
+    weak.model.dispose();
+    expect(decision.promoted).toBe(false);
+    expect(decision.reason).toMatch(/rejected/);
+    const listing = await registry.list();
+    expect(listing.map((l) => [l.version, l.champion, l.promoted])).toEqual([
+      [good.model.version, true, true],
+      [weak.model.version, false, false],
+    ]);
+    expect(listing[1]?.reason).toBe(decision.reason);
+  });
+
+  it('compares on the same validation rows: a champion scored on new data, not its stored figures', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const better = await trainChurnModel(train, validation, { ...FAST, epochs: 60, architecture: { hidden: [32, 16], batchSize: 64 }, seed: 9 });
+    const decision = await registry.register(better, { trainingWindow: WINDOW, dataFingerprint: 'd'.repeat(64) });
+    better.model.dispose();
+    expect(decision.reason).toMatch(/on the same 300 validation rows/);
+  });
+
+  it('refuses to load a model whose weights.bin was corrupted, with a clear error', async () => {
+    const key = `models/${good.model.version}/weights.bin`;
+    const object = await clients.s3.send(new GetObjectCommand({ Bucket: 'churnguard', Key: key }));
+    const bytes = await object.Body?.transformToByteArray() ?? new Uint8Array();
+    bytes[10] = (bytes[10] as number) ^ 0x55;
+    await clients.s3.send(new PutObjectCommand({ Bucket: 'churnguard', Key: key, Body: bytes }));
+    await expect(registry.load(good.model.version)).rejects.toThrow(
+      new RegExp(`model ${good.model.version}: weights.bin sha256 .* does not match metadata .*refusing to load`),
+    );
+  });
+
+  it('names a missing version and rejects malformed version ids', async () => {
+    await expect(registry.load('m-20200101T000000Z-abcdef')).rejects.toThrow(/incomplete or missing at s3:\/\/churnguard\/models\/m-20200101T000000Z-abcdef\//);
+    await expect(registry.load('../etc')).rejects.toThrow(/not a model version/);
+  });
+});

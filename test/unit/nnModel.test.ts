@@ -1,0 +1,174 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../model/nn/backend.ts';
+import { ChurnModel, riskBand } from '../../model/nn/churnModel.ts';
+import { ModelIntegrityError } from '../../model/nn/artifacts.ts';
+import { buildNetwork, integratedGradients, MLP_ARCHITECTURE, predictLogits } from '../../model/nn/network.ts';
+import { seededRandom } from '../../model/nn/random.ts';
+import { selectRows } from '../../model/nn/rows.ts';
+import { trainChurnModel, type TrainOptions, type TrainResult } from '../../model/nn/trainChurnModel.ts';
+import { syntheticMatrix } from './nnFixtures.ts';
+
+// Small and quick: a few hundred rows, a small network, few epochs.
+const FAST: TrainOptions = { epochs: 30, architecture: { hidden: [16, 8], batchSize: 64 }, seed: 11 };
+const train = syntheticMatrix(600, 1);
+const validation = syntheticMatrix(300, 2, { idPrefix: 'v' });
+let result: TrainResult;
+
+beforeAll(async () => {
+  await initBackend(() => {});
+  result = await trainChurnModel(train, validation, FAST);
+  return () => result.model.dispose();
+});
+
+describe('initBackend', () => {
+  it('chooses wasm here (tfjs-node is not installed) and keeps that choice', async () => {
+    expect(await initBackend(() => {})).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+  });
+});
+
+describe('trainChurnModel', () => {
+  it('learns the synthetic churn drivers, non-linear ones included: well above chance and above the logistic baseline', () => {
+    expect(result.metrics.rocAuc).toBeGreaterThan(0.65);
+    expect(result.metrics.rocAuc).toBeGreaterThan(result.baselineMetrics.rocAuc);
+    expect(result.metrics.rows).toBe(300);
+    expect(result.backend).toBe('wasm');
+  });
+
+  it('reports the logistic baseline, gains and calibration bins computed on the same validation rows', () => {
+    expect(result.baselineMetrics.rows).toBe(result.metrics.rows);
+    expect(result.baselineMetrics.rocAuc).toBeGreaterThan(0.6);
+    expect(result.gains[0]).toEqual({ populationShare: 0, churnersFound: 0 });
+    expect(result.gains.at(-1)).toEqual({ populationShare: 1, churnersFound: 1 });
+    expect(result.calibration.reduce((n, b) => n + b.count, 0)).toBe(300);
+  });
+
+  it('chooses the threshold that minimises cost on validation, so costlier losses lower it', async () => {
+    const cheapLoss = await trainChurnModel(train, validation, { ...FAST, costLostCustomer: 60, costIntervention: 50 });
+    cheapLoss.model.dispose();
+    expect(cheapLoss.metrics.threshold).toBeGreaterThanOrEqual(result.metrics.threshold);
+    expect(result.model.threshold).toBe(result.metrics.threshold);
+  });
+
+  it('is reproducible: the same seed and data give the same version suffix and the same risks', async () => {
+    const again = await trainChurnModel(train, validation, FAST);
+    const first = result.model.predict(validation);
+    const second = again.model.predict(validation);
+    again.model.dispose();
+    expect(again.model.version.slice(-6)).toBe(result.model.version.slice(-6));
+    expect(Array.from(second)).toEqual(Array.from(first));
+  });
+
+  it('ignores rows with unknown labels (-1)', async () => {
+    const partlyUnknown = { ...validation, labels: Int8Array.from(validation.labels, (y, i) => (i < 50 ? -1 : y)) };
+    const partial = await trainChurnModel(train, partlyUnknown, { ...FAST, epochs: 2 });
+    partial.model.dispose();
+    expect(partial.metrics.rows).toBe(250);
+    expect(partial.validation.customerIds[0]).toBe('v50');
+  });
+
+  it('refuses validation data without churners, saying what it got', async () => {
+    const stayersOnly = { ...validation, labels: new Int8Array(validation.labels.length) };
+    await expect(trainChurnModel(train, stayersOnly, FAST)).rejects.toThrow(/validation data needs labelled churners and stayers: got 0 churners/);
+  });
+
+  it('disposes every tensor: a train-and-score cycle leaves tf.memory().numTensors unchanged', async () => {
+    const before = tf.memory().numTensors;
+    const cycle = await trainChurnModel(train, validation, { ...FAST, epochs: 3, keepBaseline: true });
+    cycle.model.score(validation);
+    cycle.model.dispose();
+    cycle.baseline?.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('ChurnModel.score', () => {
+  it('gives every customer a calibrated risk, a band from the cost threshold and at most 3 risk-raising drivers with sentences', () => {
+    const scored = result.model.score(validation);
+    expect(scored).toHaveLength(300);
+    for (const customer of scored) {
+      expect(customer.risk).toBeGreaterThan(0);
+      expect(customer.risk).toBeLessThan(1);
+      expect(customer.band).toBe(riskBand(customer.risk, result.model.threshold));
+      expect(customer.drivers.length).toBeLessThanOrEqual(3);
+      for (const driver of customer.drivers) expect(driver.contribution).toBeGreaterThan(0);
+      expect(customer.drivers.map((d) => d.contribution)).toEqual([...customer.drivers.map((d) => d.contribution)].sort((a, b) => b - a));
+      expect(customer.modelVersion).toBe(result.model.version);
+    }
+  });
+
+  it('names failed payments first for a customer whose only unusual trait is many failed payments', () => {
+    const customer = selectRows(validation, [0]);
+    customer.numeric.set([5, 20, 100]); // 5 failed payments; ordinary sessions and tenure
+    customer.categorical.set([1]); // plan "pro": neutral
+    const [scored] = result.model.score(customer);
+    expect(scored?.drivers[0]?.feature).toBe('payments_failed_30d');
+    expect(scored?.drivers[0]?.family).toBe('payments');
+    expect(scored?.drivers[0]?.value).toBe(5);
+    expect(scored?.drivers[0]?.sentence).toMatch(/5/);
+  });
+
+  it('sums one-hot slots and missing indicators into their source feature', () => {
+    const { featureNames, values } = result.model.attributions(validation);
+    expect(featureNames).toEqual(['payments_failed_30d', 'sessions_30d', 'tenure_days', 'plan']);
+    expect(values).toHaveLength(300 * 4);
+  });
+
+  it('carries MRR and tenure of each customer', () => {
+    const [first] = result.model.score(validation);
+    expect(first?.mrrCents).toBe(validation.mrrCents[0]);
+    expect(first?.tenureDays).toBe(validation.numeric[2]);
+  });
+
+  it('bands: high at or above the threshold, medium from half of it, low below', () => {
+    expect([riskBand(0.2, 0.2), riskBand(0.1, 0.2), riskBand(0.099, 0.2)]).toEqual(['high', 'medium', 'low']);
+  });
+});
+
+describe('integratedGradients', () => {
+  it('attributions of a row add up to logit(row) − logit(baseline) (completeness)', () => {
+    const random = seededRandom(5);
+    const width = 6;
+    const network = buildNetwork(width, { ...MLP_ARCHITECTURE, hidden: [8, 4] }, 3);
+    const values = Float32Array.from({ length: 4 * width }, () => random() * 4 - 2);
+    const baseline = Array.from({ length: width }, () => random() - 0.5);
+    const attributions = integratedGradients(network, { values, rows: 4, width }, baseline, 32);
+    const logits = predictLogits(network, { values, rows: 4, width });
+    const base = predictLogits(network, { values: Float32Array.from(baseline), rows: 1, width })[0] as number;
+    for (let r = 0; r < 4; r++) {
+      const sum = attributions.slice(r * width, (r + 1) * width).reduce((a, b) => a + b, 0);
+      expect(sum).toBeCloseTo((logits[r] as number) - base, 1);
+    }
+    network.dispose();
+  });
+});
+
+describe('saved models', () => {
+  it('reload on wasm and on cpu and predict the same risks to 1e-5', async () => {
+    const artifacts = await result.model.toArtifacts();
+    const expected = result.model.predict(validation);
+    const risks: Record<string, Float64Array> = {};
+    for (const backend of ['cpu', 'wasm']) {
+      await tf.setBackend(backend);
+      const loaded = await ChurnModel.fromArtifacts(artifacts);
+      risks[backend] = loaded.predict(validation);
+      loaded.dispose();
+    }
+    await initBackend(() => {});
+    for (const backend of ['cpu', 'wasm']) {
+      const got = risks[backend] as Float64Array;
+      const worst = got.reduce((m, p, i) => Math.max(m, Math.abs(p - (expected[i] as number))), 0);
+      expect(worst, backend).toBeLessThan(1e-5);
+    }
+    expect(artifacts.metadata.weightsSha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('refuse weights whose sha256 does not match the metadata', async () => {
+    const artifacts = await result.model.toArtifacts();
+    const weights = artifacts.weights.slice();
+    weights[0] = (weights[0] as number) ^ 0xff;
+    await expect(ChurnModel.fromArtifacts({ ...artifacts, weights })).rejects.toThrow(ModelIntegrityError);
+    await expect(ChurnModel.fromArtifacts({ ...artifacts, weights })).rejects.toThrow(/sha256 .* does not match metadata/);
+  });
+});

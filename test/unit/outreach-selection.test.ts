@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { allocateOutreach, expectedLossCents, rankForOutreach, type ClaimOutcome } from '../../model/outreach/selection.ts';
+import { scoredCustomer } from './outreachFactories.ts';
+
+describe('expectedLossCents', () => {
+  it('is calibrated risk × MRR, and risk × the unit value when MRR is unknown', () => {
+    expect(expectedLossCents(0.25, 8_000)).toBe(2_000);
+    expect(expectedLossCents(0.25, null)).toBe(0.25);
+    expect(expectedLossCents(0.25, null, 4_000)).toBe(1_000);
+  });
+});
+
+describe('rankForOutreach', () => {
+  it('keeps customers at or above the cost threshold, ranked by expected loss, not by risk', () => {
+    // Prepare
+    const scored = [
+      scoredCustomer({ customerId: 'cheap-risky', risk: 0.9, mrrCents: 1_000 }), // 900
+      scoredCustomer({ customerId: 'valuable', risk: 0.4, mrrCents: 10_000 }), // 4000
+      scoredCustomer({ customerId: 'at-threshold', risk: 0.3, mrrCents: 5_000 }), // 1500
+      scoredCustomer({ customerId: 'below', risk: 0.29, mrrCents: 100_000 }),
+    ];
+    // Act
+    const { ranked, belowThreshold } = rankForOutreach(scored, { threshold: 0.3 });
+    // Assess
+    expect(ranked.map((r) => r.customer.customerId)).toEqual(['valuable', 'at-threshold', 'cheap-risky']);
+    expect(ranked.map((r) => r.expectedLossCents)).toEqual([4_000, 1_500, 900]);
+    expect(belowThreshold).toBe(1);
+  });
+
+  it('orders equal expected losses by risk, then customer id, so re-runs pick the same customers', () => {
+    const scored = [
+      scoredCustomer({ customerId: 'b', risk: 0.5, mrrCents: 2_000 }),
+      scoredCustomer({ customerId: 'a', risk: 0.5, mrrCents: 2_000 }),
+      scoredCustomer({ customerId: 'c', risk: 1, mrrCents: 1_000 }),
+    ];
+    expect(rankForOutreach(scored, { threshold: 0 }).ranked.map((r) => r.customer.customerId)).toEqual(['c', 'a', 'b']);
+  });
+});
+
+describe('allocateOutreach', () => {
+  const ranked = rankForOutreach(
+    ['a', 'b', 'c', 'd', 'e'].map((id, i) => scoredCustomer({ customerId: id, risk: 0.9 - i * 0.1 })),
+    { threshold: 0 },
+  ).ranked;
+
+  it('claims best first within the budget and counts the rest as over budget', async () => {
+    const claimed: string[] = [];
+    const allocation = await allocateOutreach(ranked, { maxMessages: 2 }, async ({ customer }) => {
+      claimed.push(customer.customerId);
+      return 'claimed';
+    });
+    expect(allocation.toSend.map((c) => c.customer.customerId)).toEqual(['a', 'b']);
+    expect(claimed).toEqual(['a', 'b']); // never claims beyond the budget
+    expect(allocation.skippedBudget).toBe(3);
+  });
+
+  it('skips customers in cooldown without spending budget on them', async () => {
+    const outcomes: Record<string, ClaimOutcome> = { a: 'cooldown', b: 'claimed', c: 'cooldown', d: 'claimed', e: 'claimed' };
+    const allocation = await allocateOutreach(ranked, { maxMessages: 2 }, async ({ customer }) => outcomes[customer.customerId]!);
+    expect(allocation.toSend.map((c) => c.customer.customerId)).toEqual(['b', 'd']);
+    expect(allocation.skippedCooldown).toBe(2);
+    expect(allocation.skippedBudget).toBe(1);
+  });
+
+  it('re-sends resumed claims and counts already-sent ones against the budget without re-sending', async () => {
+    const outcomes: Record<string, ClaimOutcome> = { a: 'already-sent', b: 'resumed', c: 'claimed', d: 'claimed', e: 'claimed' };
+    const allocation = await allocateOutreach(ranked, { maxMessages: 3 }, async ({ customer }) => outcomes[customer.customerId]!);
+    expect(allocation.alreadySent.map((c) => c.customer.customerId)).toEqual(['a']);
+    expect(allocation.toSend.map((c) => c.customer.customerId)).toEqual(['b', 'c']);
+    expect(allocation.skippedBudget).toBe(2);
+  });
+
+  it('sends nothing with a zero budget', async () => {
+    const allocation = await allocateOutreach(ranked, { maxMessages: 0 }, async () => 'claimed');
+    expect(allocation.toSend).toEqual([]);
+    expect(allocation.skippedBudget).toBe(5);
+  });
+});
