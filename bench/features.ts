@@ -157,7 +157,7 @@ async function main(): Promise<void> {
     console.log(`  of which feature code   : ${(clock.computeMs / 1000).toFixed(1)} s  (${rate(clock.events, clock.computeMs)} events/s, 6 cutoffs each); reading ≈ ${((fullMs - clock.computeMs) / 1000).toFixed(1)} s`);
     console.log(`  ratio to baseline       : ${(fullMs / readMs).toFixed(2)}× the time of reading alone`);
     console.log(`  rows                    : train ${d.train.customerIds.length}, validation ${d.validation.customerIds.length}, scoring ${d.scoring.customerIds.length} (${rows} rows × ${d.train.numericColumns.length + d.train.categoricalColumns.length} columns)`);
-    console.log(`  memory                  : RSS ${mb(rssBefore)} before, peak ${mb(full.peakRss)} (+${mb(full.peakRss - rssBefore)}) for ${read.result.toLocaleString('en-US')} events; all events as JS objects would need several GB`);
+    console.log(`  memory                  : RSS ${mb(rssBefore)} before, peak ${mb(full.peakRss)} (+${mb(full.peakRss - rssBefore)}) for ${read.result.toLocaleString('en-US')} events (scan alone peaks at ${mb(read.peakRss)}: the rest is the ${rows} rows)`);
   } finally {
     await stack.close();
     child.stdin?.end();

@@ -136,6 +136,7 @@ async function runDataset(key: string, spec: DatasetSpec, options: Record<string
     ...(options.lr !== undefined ? { learningRate: Number(options.lr) } : {}),
     ...(options.batch !== undefined ? { batchSize: Number(options.batch) } : {}),
     ...(options.patience !== undefined ? { patience: Number(options.patience) } : {}),
+    ...(options.ensemble !== undefined ? { ensemble: Number(options.ensemble) } : {}),
   };
   const result = await trainChurnModel(innerTrain, innerValidation, { seed, keepBaseline: true, architecture, log: (m) => console.error(`  [${key}] ${m}`) });
   const baseline = result.baseline as ChurnModel;
@@ -165,7 +166,7 @@ async function runDataset(key: string, spec: DatasetSpec, options: Record<string
 
 const { values } = parseArgs({
   options: {
-    dataset: { type: 'string' }, hidden: { type: 'string' }, dropout: { type: 'string' }, l2: { type: 'string' }, lr: { type: 'string' }, batch: { type: 'string' }, patience: { type: 'string' },
+    dataset: { type: 'string' }, hidden: { type: 'string' }, dropout: { type: 'string' }, l2: { type: 'string' }, lr: { type: 'string' }, batch: { type: 'string' }, patience: { type: 'string' }, ensemble: { type: 'string' },
   },
 });
 await initBackend();

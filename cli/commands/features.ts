@@ -87,6 +87,11 @@ async function exportFeatures(raw: unknown): Promise<void> {
     return;
   }
   if (!o.out) {
+    // `churnguard features ... | head` closes the pipe early: that is the reader's choice, not an error.
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(0);
+      throw error;
+    });
     await writeCsv(matrix, process.stdout);
     console.error(`features: ${summary.rows} customers active at ${cutoff}`);
     return;

@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -57,9 +58,15 @@ export const idempotencyStore = (tableName: string, client: DynamoDBClient) =>
 export const IDEMPOTENCY_PK = 'IDEMPOTENCY#outreach';
 
 let consumer: ReturnType<typeof consumerFromEnv> | undefined;
+const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'churnguard', serviceName: 'churnguard-outreach' });
 
 /** SQS → outreach delivery, reporting partial batch failures. */
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   consumer ??= consumerFromEnv();
-  return consumer(event, context);
+  const response = await consumer(event, context);
+  const failed = response.batchItemFailures.length;
+  metrics.addMetric('OutreachDelivered', MetricUnit.Count, event.Records.length - failed);
+  metrics.addMetric('OutreachDeliveryFailed', MetricUnit.Count, failed);
+  metrics.publishStoredMetrics();
+  return response;
 };

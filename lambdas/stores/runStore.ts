@@ -1,8 +1,9 @@
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
 import { RunSummary } from '../../model/runSummary.ts';
 import type { FeatureDistribution } from '../../model/outreach/analytics.ts';
 
-/** Artifacts of one run on S3: `runs/<runId>/summary.json`, `runs/<runId>/scores.ndjson`, and drift baselines per model. */
+/** Artifacts of one run on S3: `runs/<runId>/summary.json`, `runs/<runId>/scores.ndjson`, and each model's training distribution. */
 export interface RunStore {
   putSummary(summary: RunSummary, part?: string): Promise<string>;
   getSummary(runId: string): Promise<RunSummary | undefined>;
@@ -12,7 +13,22 @@ export interface RunStore {
   getTrainingDistribution(modelVersion: string): Promise<FeatureDistribution | undefined>;
 }
 
+/** The stored training distribution, checked when read back. */
+export const StoredFeatureDistribution = z.object({
+  columns: z.array(
+    z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('numeric'), name: z.string(), cuts: z.array(z.number()), shares: z.array(z.number()) }),
+      z.object({ kind: z.literal('categorical'), name: z.string(), categories: z.array(z.string()), shares: z.array(z.number()) }),
+    ]),
+  ),
+});
+
 export const runPrefix = (runId: string) => `runs/${runId}/`;
+/**
+ * Beside the model's own artifacts (the job may write only under models/ and runs/): the feature
+ * distribution of the model's training matrix, for drift checks in later score-only runs.
+ */
+export const trainingDistributionKey = (modelVersion: string) => `models/${modelVersion}/training-distribution.json`;
 
 const isMissing = (error: unknown): boolean =>
   error instanceof NoSuchKey || ['NoSuchKey', 'NotFound'].includes((error as { name?: string } | null)?.name ?? '');
@@ -41,12 +57,15 @@ export class S3RunStore implements RunStore {
   }
 
   async putTrainingDistribution(modelVersion: string, distribution: FeatureDistribution): Promise<void> {
-    await this.#put(`drift/${modelVersion}/training-distribution.json`, JSON.stringify(distribution), 'application/json');
+    await this.#put(trainingDistributionKey(modelVersion), JSON.stringify(distribution), 'application/json');
   }
 
   async getTrainingDistribution(modelVersion: string): Promise<FeatureDistribution | undefined> {
-    const text = await this.#get(`drift/${modelVersion}/training-distribution.json`);
-    return text === undefined ? undefined : (JSON.parse(text) as FeatureDistribution);
+    const text = await this.#get(trainingDistributionKey(modelVersion));
+    if (text === undefined) return undefined;
+    const parsed = StoredFeatureDistribution.safeParse(JSON.parse(text));
+    if (!parsed.success) throw new Error(`${trainingDistributionKey(modelVersion)} is not a feature distribution: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    return parsed.data satisfies FeatureDistribution;
   }
 
   async #put(key: string, body: string, contentType: string): Promise<void> {

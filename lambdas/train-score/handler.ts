@@ -1,10 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { awsClients } from '../config/clients.ts';
 import { jobSettingsFromEnv } from './config.ts';
 import { createJobDependencies } from './dependencies.ts';
 import { runJob, type JobInput, type JobResult } from './job.ts';
 
 const logger = new Logger({ serviceName: 'churnguard-train-score' });
+const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'churnguard', serviceName: 'churnguard-train-score' });
 
 /**
  * The scheduled job (EventBridge Scheduler) and the Step Functions segment worker: input
@@ -15,5 +17,10 @@ export const handler = async (input: JobInput): Promise<Pick<JobResult, 'summary
   const settings = jobSettingsFromEnv();
   const deps = createJobDependencies(awsClients(), settings, (message, fields) => logger.info(message, fields ?? {}));
   const { summary, summaryKey, scoresKey } = await runJob(input ?? {}, deps);
+  metrics.addMetric('CustomersScored', MetricUnit.Count, summary.scoring.customersScored);
+  metrics.addMetric('OutreachQueued', MetricUnit.Count, summary.outreach.sent);
+  metrics.addMetric('OutreachQueueFailed', MetricUnit.Count, summary.outreach.failed);
+  metrics.addMetric('FeaturesDrifted', MetricUnit.Count, summary.drift.filter((d) => d.flagged).length);
+  metrics.publishStoredMetrics();
   return { runId: summary.runId, summaryKey, ...(scoresKey ? { scoresKey } : {}), scored: summary.scoring.customersScored, sent: summary.outreach.sent };
 };

@@ -10,7 +10,7 @@ import {
   type FeatureDistribution,
   type HistoryLike,
 } from '../../model/outreach/analytics.ts';
-import { buildOutreachMessage } from '../../model/outreach/message.ts';
+import { buildOutreachMessage, outreachDedupId } from '../../model/outreach/message.ts';
 import { choosePlaybook, type Playbook } from '../../model/outreach/playbooks.ts';
 import { allocateOutreach, rankForOutreach, type RankedCandidate } from '../../model/outreach/selection.ts';
 import type { CalibrationBin, GainsPoint, ModelMetrics, RunSummary } from '../../model/runSummary.ts';
@@ -151,13 +151,67 @@ export function dataFingerprint(matrix: FeatureMatrix): string {
   return hash.digest('hex').slice(0, 16);
 }
 
+/** A validated run: its input, point in time, id, and where its artifacts go. */
+interface Run {
+  input: z.output<typeof JobInput>;
+  asOf: string;
+  runId: string;
+  startedAt: string;
+  totalSegments: number;
+  /** Sub-path of a segment worker's artifacts; undefined for a whole-table run. */
+  part?: string;
+}
+
+/** What the features step produced. */
+interface Features {
+  scoringMatrix: FeatureMatrix;
+  training: Training | null;
+  /** This run's training distribution (train modes) for drift; undefined otherwise. */
+  trainingDistribution?: FeatureDistribution;
+}
+
 /**
  * The train-and-score job: features → (train, register/promote) → score every active customer
  * with the champion → RISK items, scores snapshot and run summary → select by expected loss
  * → claim (cooldown, exactly once) → send. Re-running the same runId resumes: training is not
  * repeated, RISK items are overwritten with the same content, and no customer is sent twice.
+ *
+ * @example
+ * const { summary } = await runJob({ mode: 'score', asOf: '2026-11-23' }, createJobDependencies(awsClients(), jobSettingsFromEnv(), log));
  */
 export async function runJob(rawInput: JobInput, deps: JobDependencies): Promise<JobResult> {
+  const run = resolveRun(rawInput, deps);
+  deps.log('run started', { runId: run.runId, mode: run.input.mode, asOf: run.asOf });
+  const churn = new MonthlyChurnAccumulator({ asOf: run.asOf, inactivityDays: deps.config.passiveInactivityDays });
+  const features = await buildFeatures(run, deps, (history) => churn.add(history));
+  const champion = run.input.mode === 'train' ? undefined : await deps.registry.loadChampion();
+  if (run.input.mode !== 'train' && !champion) deps.log('no champion model: nothing scored; train one first', { runId: run.runId });
+  const driftBaseline = features.trainingDistribution ?? (await championDistribution(champion, run, deps));
+  const { scored, scoresKey } = await scoreAndStore(champion, features.scoringMatrix, run, deps);
+  const ranked = champion ? rankForOutreach(scored, { threshold: champion.threshold, unknownMrrValueCents: deps.config.unknownMrrValueCents }).ranked : [];
+  const sendsOutreach = run.input.mode === 'train-and-score' || run.input.mode === 'score';
+  const outreach = sendsOutreach ? await sendOutreach(ranked, run, deps) : emptyOutreach();
+  const summary: RunSummary = {
+    summaryVersion: SUMMARY_VERSION,
+    runId: run.runId,
+    mode: run.input.mode,
+    asOf: run.asOf,
+    startedAt: run.startedAt,
+    finishedAt: deps.now().toISOString(),
+    modelVersion: champion?.version ?? null,
+    training: features.training,
+    scoring: summariseScores(scored),
+    outreach,
+    churnByMonth: churn.result(),
+    drift: driftBaseline ? featureDrift(driftBaseline, features.scoringMatrix) : [],
+    topAtRisk: ranked.slice(0, deps.config.topAtRisk).map(atRiskEntry),
+  };
+  const summaryKey = await deps.runs.putSummary(summary, run.part);
+  deps.log('run finished', { runId: run.runId, scored: scored.length, sent: outreach.sent, summaryKey });
+  return { summary, summaryKey, ...(scoresKey ? { scoresKey } : {}) };
+}
+
+function resolveRun(rawInput: JobInput, deps: JobDependencies): Run {
   const parsed = JobInput.safeParse(rawInput);
   if (!parsed.success) {
     throw new Error(`Invalid job input: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ')}`);
@@ -165,83 +219,60 @@ export async function runJob(rawInput: JobInput, deps: JobDependencies): Promise
   const input = parsed.data;
   const startedAt = deps.now().toISOString();
   const asOf = normaliseAsOf(input.asOf ?? startedAt);
-  const runId = input.runId ?? defaultRunId(input.mode, asOf);
-  const { config } = deps;
-  deps.log('run started', { runId, mode: input.mode, asOf });
-
-  const churn = new MonthlyChurnAccumulator({ asOf, inactivityDays: config.passiveInactivityDays });
-  const segments = input.mode === 'score-segment' ? [input.segment as number] : undefined;
-  const totalSegments = input.totalSegments ?? config.totalSegments;
-  const histories = tapHistories(deps.histories({ totalSegments, ...(segments ? { segments } : {}) }), (h) => churn.add(h));
-
-  let training: Training | null = null;
-  let scoringMatrix: FeatureMatrix;
-  let driftBaseline: FeatureDistribution | undefined;
-  let driftNote: string | undefined;
-
-  if (input.mode === 'train' || input.mode === 'train-and-score') {
-    const datasets = await deps.buildDatasets(histories, asOf);
-    scoringMatrix = datasets.scoring;
-    training = await trainOnce(runId, datasets, deps);
-    driftBaseline = featureDistribution(datasets.train);
-  } else {
-    scoringMatrix = await deps.buildScoringMatrix(histories, asOf);
-  }
-
-  const champion = input.mode === 'train' ? undefined : await deps.registry.loadChampion();
-  if (input.mode !== 'train' && !champion) deps.log('no champion model: nothing scored; train one first', { runId });
-  if (!driftBaseline && champion) {
-    driftBaseline = await deps.runs.getTrainingDistribution(champion.version);
-    if (!driftBaseline) driftNote = `no stored training distribution for ${champion.version}: drift skipped`;
-  }
-  if (driftNote) deps.log(driftNote, { runId });
-
-  let scored: Scored[] = [];
-  try {
-    scored = champion ? scoreWithPlaybooks(champion, scoringMatrix) : [];
-  } finally {
-    champion?.dispose();
-  }
-
-  const scoredAt = deps.now().toISOString();
-  const part = input.mode === 'score-segment' ? `segment-${input.segment}-of-${totalSegments}` : undefined;
-  let scoresKey: string | undefined;
-  if (champion) {
-    await deps.risks.putRisks(scored.map((customer) => ({ customer, playbook: customer.playbook, runId, scoredAt })));
-    scoresKey = await deps.runs.putScores(runId, scored.map(scoreRow), part);
-  }
-
-  const ranked = champion
-    ? rankForOutreach(scored, { threshold: champion.threshold, unknownMrrValueCents: config.unknownMrrValueCents }).ranked
-    : [];
-  const outreach = input.mode === 'train-and-score' || input.mode === 'score' ? await sendOutreach(ranked, { runId, asOf }, deps) : emptyOutreach();
-
-  const summary: RunSummary = {
-    summaryVersion: SUMMARY_VERSION,
-    runId,
-    mode: input.mode,
+  const totalSegments = input.totalSegments ?? deps.config.totalSegments;
+  return {
+    input,
     asOf,
+    runId: input.runId ?? defaultRunId(input.mode, asOf),
     startedAt,
-    finishedAt: deps.now().toISOString(),
-    modelVersion: champion?.version ?? null,
-    training,
-    scoring: summariseScores(scored),
-    outreach,
-    churnByMonth: churn.result(),
-    drift: driftBaseline ? featureDrift(driftBaseline, scoringMatrix) : [],
-    topAtRisk: ranked.slice(0, config.topAtRisk).map(({ customer }) => ({
-      customerId: customer.customerId,
-      risk: customer.risk,
-      band: customer.band,
-      mrrAtRisk: customer.mrrCents === null || !Number.isFinite(customer.mrrCents) ? 0 : customer.risk * customer.mrrCents,
-      drivers: customer.drivers.map((d) => d.sentence),
-      playbook: customer.playbook,
-    })),
+    totalSegments,
+    ...(input.mode === 'score-segment' ? { part: `segment-${input.segment}-of-${totalSegments}` } : {}),
   };
-  const summaryKey = await deps.runs.putSummary(summary, part);
-  deps.log('run finished', { runId, scored: scored.length, sent: outreach.sent, summaryKey });
-  return { summary, summaryKey, ...(scoresKey ? { scoresKey } : {}) };
 }
+
+/** One scan feeds the features and (through `observe`) the churn analytics. */
+async function buildFeatures(run: Run, deps: JobDependencies, observe: (history: HistoryLike) => void): Promise<Features> {
+  const segments = run.input.mode === 'score-segment' ? [run.input.segment as number] : undefined;
+  const histories = tapHistories(deps.histories({ totalSegments: run.totalSegments, ...(segments ? { segments } : {}) }), observe);
+  if (run.input.mode === 'train' || run.input.mode === 'train-and-score') {
+    const datasets = await deps.buildDatasets(histories, run.asOf);
+    const training = await trainOnce(run.runId, datasets, deps);
+    return { scoringMatrix: datasets.scoring, training, trainingDistribution: featureDistribution(datasets.train) };
+  }
+  return { scoringMatrix: await deps.buildScoringMatrix(histories, run.asOf), training: null };
+}
+
+/** The champion's stored training distribution, for drift in a run that did not train. */
+async function championDistribution(champion: ScoringModel | undefined, run: Run, deps: JobDependencies): Promise<FeatureDistribution | undefined> {
+  if (!champion) return undefined;
+  const distribution = await deps.runs.getTrainingDistribution(champion.version);
+  if (!distribution) deps.log(`no stored training distribution for ${champion.version}: drift skipped`, { runId: run.runId });
+  return distribution;
+}
+
+/** Scores with the champion, chooses playbooks, writes RISK items and the scores snapshot. */
+async function scoreAndStore(champion: ScoringModel | undefined, matrix: FeatureMatrix, run: Run, deps: JobDependencies): Promise<{ scored: Scored[]; scoresKey?: string }> {
+  if (!champion) return { scored: [] };
+  let scored: Scored[];
+  try {
+    scored = scoreWithPlaybooks(champion, matrix);
+  } finally {
+    champion.dispose();
+  }
+  const scoredAt = deps.now().toISOString();
+  await deps.risks.putRisks(scored.map((customer) => ({ customer, playbook: customer.playbook, runId: run.runId, scoredAt })));
+  const scoresKey = await deps.runs.putScores(run.runId, scored.map(scoreRow), run.part);
+  return { scored, scoresKey };
+}
+
+const atRiskEntry = ({ customer }: RankedCandidate<Scored>): RunSummary['topAtRisk'][number] => ({
+  customerId: customer.customerId,
+  risk: customer.risk,
+  band: customer.band,
+  mrrAtRisk: customer.mrrCents === null || !Number.isFinite(customer.mrrCents) ? 0 : customer.risk * customer.mrrCents,
+  drivers: customer.drivers.map((d) => d.sentence),
+  playbook: customer.playbook,
+});
 
 /** Trains and registers, unless this run already did (a resumed run reuses its decision). */
 async function trainOnce(runId: string, datasets: Datasets, deps: JobDependencies): Promise<Training> {
@@ -296,13 +327,13 @@ const emptyOutreach = (): RunSummary['outreach'] => ({ selected: 0, sent: 0, ski
  * Claims the best candidates within the budget and queues their messages. A message that cannot
  * be queued releases its claim (the customer stays eligible) and counts as failed.
  */
-async function sendOutreach(ranked: RankedCandidate<Scored>[], run: { runId: string; asOf: string }, deps: JobDependencies): Promise<RunSummary['outreach']> {
+async function sendOutreach(ranked: RankedCandidate<Scored>[], run: Pick<Run, 'runId' | 'asOf'>, deps: JobDependencies): Promise<RunSummary['outreach']> {
   const { runId, asOf } = run;
   const allocation = await allocateOutreach(ranked, { maxMessages: deps.config.maxMessages }, ({ customer }) =>
     deps.outreach.claim({
       customerId: customer.customerId,
       runId,
-      dedupId: `${runId}:${customer.customerId}`,
+      dedupId: outreachDedupId(runId, customer.customerId),
       claimAt: asOf,
       cooldownDays: deps.config.cooldownDays,
       playbook: customer.playbook,
@@ -310,34 +341,39 @@ async function sendOutreach(ranked: RankedCandidate<Scored>[], run: { runId: str
       modelVersion: customer.modelVersion,
     }),
   );
-  const createdAt = deps.now().toISOString();
-  const messages = allocation.toSend.map(({ customer }) => buildOutreachMessage({ customer, playbook: customer.playbook, runId, createdAt }));
-  const outcomes = messages.length ? await deps.queue.send(messages) : [];
+  const { queued, failed } = await queueClaimed(allocation.toSend.map((c) => c.customer), runId, deps);
+  if (allocation.alreadySent.length) deps.log('resumed run: messages already queued were not sent again', { runId, count: allocation.alreadySent.length });
+  const sentCustomers = [...queued, ...allocation.alreadySent.map((c) => c.customer)];
   const byPlaybook: Record<string, number> = {};
-  const count = (playbook: string) => (byPlaybook[playbook] = (byPlaybook[playbook] ?? 0) + 1);
-  let sent = 0;
+  for (const { playbook } of sentCustomers) byPlaybook[playbook] = (byPlaybook[playbook] ?? 0) + 1;
+  return {
+    selected: allocation.toSend.length + allocation.alreadySent.length,
+    sent: sentCustomers.length,
+    skippedCooldown: allocation.skippedCooldown,
+    skippedBudget: allocation.skippedBudget,
+    failed,
+    byPlaybook,
+  };
+}
+
+/** Sends the claimed customers' messages; marks each queued, or releases the claim of one that failed. */
+async function queueClaimed(customers: Scored[], runId: string, deps: JobDependencies): Promise<{ queued: Scored[]; failed: number }> {
+  const createdAt = deps.now().toISOString();
+  const messages = customers.map((customer) => buildOutreachMessage({ customer, playbook: customer.playbook, runId, createdAt }));
+  const outcomes = messages.length ? await deps.queue.send(messages) : [];
+  const queued: Scored[] = [];
   let failed = 0;
   for (const [i, outcome] of outcomes.entries()) {
-    const { customer } = allocation.toSend[i]!;
+    const customer = customers[i]!;
     if (outcome.ok) {
       await deps.outreach.markQueued(customer.customerId, runId, outcome.messageId);
-      sent++;
-      count(customer.playbook);
+      queued.push(customer);
     } else {
       failed++;
       deps.log('outreach message not queued', { runId, customerId: customer.customerId, error: outcome.error });
       await deps.outreach.release(customer.customerId, runId);
     }
   }
-  for (const { customer } of allocation.alreadySent) count(customer.playbook);
-  if (allocation.alreadySent.length) deps.log('resumed run: messages already queued were not sent again', { runId, count: allocation.alreadySent.length });
-  return {
-    selected: allocation.toSend.length + allocation.alreadySent.length,
-    sent: sent + allocation.alreadySent.length,
-    skippedCooldown: allocation.skippedCooldown,
-    skippedBudget: allocation.skippedBudget,
-    failed,
-    byPlaybook,
-  };
+  return { queued, failed };
 }
 

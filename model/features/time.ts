@@ -15,7 +15,10 @@ export function parseInstant(value: string, what: string): string {
   const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text);
   const withZone = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(text);
   const ms = dateOnly ? Date.parse(`${text}T00:00:00Z`) : withZone ? Date.parse(text) : Number.NaN;
-  if (Number.isNaN(ms)) {
+  // Date.parse rolls 2026-02-31 over to March 3; a calendar date must exist as written.
+  const day = text.slice(0, 10);
+  const realDay = new Date(Date.parse(`${day}T00:00:00Z`)).toISOString().slice(0, 10) === day;
+  if (Number.isNaN(ms) || !realDay) {
     throw new Error(`${what} must be a date YYYY-MM-DD or an ISO 8601 timestamp with a time zone (e.g. 2026-03-01T00:00:00Z), got "${value}"`);
   }
   return new Date(ms).toISOString();

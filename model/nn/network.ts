@@ -3,10 +3,9 @@ import { z } from 'zod';
 import { seededRandom, shuffleInPlace } from './random.ts';
 
 /**
- * The network: dense layers ending in one linear unit, the churn LOGIT (calibration and
- * explanations work on the logit). A logistic-regression baseline is the same thing with no
- * hidden layer. Dropout is applied by the training loop, not stored as layers: the saved model
- * is exactly the inference graph, and masks come from our seeded generator (a tfjs Dropout layer
+ * The network outputs the churn LOGIT (calibration and explanations work on the logit). A
+ * logistic-regression baseline is the same network with no hidden layer. Dropout is applied by
+ * the training loop, not stored as layers: the saved model is exactly the inference graph, and masks come from our seeded generator (a tfjs Dropout layer
  * draws masks from Math.random, or repeats one mask forever when given a seed).
  */
 export const Architecture = z.object({
@@ -19,15 +18,20 @@ export const Architecture = z.object({
   maxEpochs: z.number().int().positive(),
   /** Epochs without improvement of the early-stopping loss before training stops. */
   patience: z.number().int().positive(),
+  /**
+   * Independent towers whose logits are averaged (an ensemble in one graph). Each tower has its
+   * own initialisation, dropout masks and loss, so they train as separate networks on the same batches.
+   */
+  ensemble: z.number().int().min(1).max(16).default(1),
 });
 export type Architecture = z.output<typeof Architecture>;
 
 /** Defaults tuned on the inner validation slices of the Telco and Orange benchmarks (bench/model.ts). */
 export const MLP_ARCHITECTURE: Architecture = {
-  kind: 'mlp', hidden: [128, 64], dropout: 0.3, l2: 1e-4, learningRate: 1e-3, batchSize: 32, maxEpochs: 200, patience: 15,
+  kind: 'mlp', hidden: [128, 64], dropout: 0.5, l2: 1e-3, learningRate: 3e-3, batchSize: 128, maxEpochs: 200, patience: 15, ensemble: 1,
 };
 export const LOGISTIC_ARCHITECTURE: Architecture = {
-  kind: 'logistic', hidden: [], dropout: 0, l2: 1e-4, learningRate: 1e-2, batchSize: 64, maxEpochs: 200, patience: 10,
+  kind: 'logistic', hidden: [], dropout: 0, l2: 1e-4, learningRate: 1e-2, batchSize: 128, maxEpochs: 200, patience: 10, ensemble: 1,
 };
 
 /** Dense inputs: `rows × width` floats, row-major, as produced by transformMatrix. */
@@ -45,52 +49,65 @@ export interface DenseInputs {
  */
 export function buildNetwork(width: number, architecture: Architecture, seed: number): tf.LayersModel {
   const input = tf.input({ shape: [width], name: 'features' });
+  const towers = Array.from({ length: architecture.ensemble }, (_, t) => buildTower(input, architecture, seed + 1000 * t, `t${t + 1}_`));
+  const logit = towers.length === 1 ? (towers[0] as tf.SymbolicTensor) : (tf.layers.average({ name: 'churn_logit' }).apply(towers) as tf.SymbolicTensor);
+  return tf.model({ inputs: input, outputs: logit, name: architecture.kind === 'logistic' ? 'churn_logistic' : 'churn_mlp' });
+}
+
+function buildTower(input: tf.SymbolicTensor, architecture: Architecture, seed: number, prefix: string): tf.SymbolicTensor {
   const wide = tf.layers.dense({
-    units: 1, activation: 'linear', name: 'wide_logit',
+    units: 1, activation: 'linear', name: `${prefix}wide_logit`,
     kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 100 }),
   }).apply(input) as tf.SymbolicTensor;
-  if (architecture.hidden.length === 0) return tf.model({ inputs: input, outputs: wide, name: 'churn_logistic' });
+  if (architecture.hidden.length === 0) return wide;
   let h: tf.SymbolicTensor = input;
   architecture.hidden.forEach((units, i) => {
     h = tf.layers.dense({
-      units, activation: 'relu', name: `hidden_${i + 1}`,
+      units, activation: 'relu', name: `${prefix}hidden_${i + 1}`,
       kernelInitializer: tf.initializers.heNormal({ seed: seed + i }),
     }).apply(h) as tf.SymbolicTensor;
   });
   const deep = tf.layers.dense({
-    units: 1, activation: 'linear', name: 'deep_logit',
+    units: 1, activation: 'linear', name: `${prefix}deep_logit`,
     kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 200 }),
   }).apply(h) as tf.SymbolicTensor;
-  const logit = tf.layers.add({ name: 'churn_logit' }).apply([wide, deep]) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: logit, name: 'churn_mlp' });
+  return tf.layers.add({ name: `${prefix}logit` }).apply([wide, deep]) as tf.SymbolicTensor;
 }
 
 const denseLayers = (model: tf.LayersModel) => model.layers.filter((layer) => layer.getClassName() === 'Dense');
 
-/** Weighted binary cross-entropy on logits (mean over rows, weighted) plus L2 on kernels. */
-function weightedLoss(model: tf.LayersModel, logits: tf.Tensor, labels: tf.Tensor, weights: tf.Tensor, l2: number): tf.Scalar {
+/** Weighted binary cross-entropy of logits [rows] (weighted mean over rows). */
+function weightedCrossEntropy(logits: tf.Tensor, labels: tf.Tensor, weights: tf.Tensor): tf.Scalar {
   const perRow = tf.losses.sigmoidCrossEntropy(labels, logits, undefined, undefined, tf.Reduction.NONE);
-  const data = tf.div(tf.sum(tf.mul(perRow, weights)), tf.sum(weights)) as tf.Scalar;
+  return tf.div(tf.sum(tf.mul(perRow, weights)), tf.sum(weights)) as tf.Scalar;
+}
+
+/** Training loss: the mean over towers of each tower's weighted cross-entropy, plus L2 on kernels. */
+function trainingLoss(model: tf.LayersModel, towerLogits: tf.Tensor[], labels: tf.Tensor, weights: tf.Tensor, l2: number): tf.Scalar {
+  const data = tf.div(tf.addN(towerLogits.map((logits) => weightedCrossEntropy(logits, labels, weights))), towerLogits.length) as tf.Scalar;
   if (l2 === 0) return data;
   const kernels = denseLayers(model).map((layer) => tf.sum(tf.square(layer.trainableWeights[0]?.read() as tf.Tensor)));
   return tf.add(data, tf.mul(l2, tf.addN(kernels))) as tf.Scalar;
 }
 
-/** The logit with inverted dropout after each hidden layer (training) or without (nextSeed undefined). */
-function forward(model: tf.LayersModel, x: tf.Tensor, dropout: number, nextSeed: (() => number) | undefined): tf.Tensor {
-  const wide = model.getLayer('wide_logit').apply(x) as tf.Tensor;
-  const hidden = model.layers.filter((layer) => layer.name.startsWith('hidden_'));
-  if (hidden.length === 0) return tf.reshape(wide, [-1]);
-  let h = x;
-  for (const layer of hidden) {
-    h = layer.apply(h) as tf.Tensor;
-    if (nextSeed && dropout > 0) {
-      const keep = tf.cast(tf.greaterEqual(tf.randomUniform(h.shape, 0, 1, 'float32', nextSeed()), dropout), 'float32');
-      h = tf.div(tf.mul(h, keep), 1 - dropout);
+/** Each tower's logit [rows], with inverted dropout after each hidden layer when `nextSeed` is given (training). */
+function towerForward(model: tf.LayersModel, x: tf.Tensor, dropout: number, nextSeed: (() => number) | undefined): tf.Tensor[] {
+  const towers = model.layers.filter((layer) => /^t\d+_wide_logit$/.test(layer.name)).map((layer) => layer.name.replace('wide_logit', ''));
+  return towers.map((prefix) => {
+    const wide = model.getLayer(`${prefix}wide_logit`).apply(x) as tf.Tensor;
+    const hidden = model.layers.filter((layer) => layer.name.startsWith(`${prefix}hidden_`));
+    if (hidden.length === 0) return tf.reshape(wide, [-1]);
+    let h = x;
+    for (const layer of hidden) {
+      h = layer.apply(h) as tf.Tensor;
+      if (nextSeed && dropout > 0) {
+        const keep = tf.cast(tf.greaterEqual(tf.randomUniform(h.shape, 0, 1, 'float32', nextSeed()), dropout), 'float32');
+        h = tf.div(tf.mul(h, keep), 1 - dropout);
+      }
     }
-  }
-  const deep = model.getLayer('deep_logit').apply(h) as tf.Tensor;
-  return tf.reshape(tf.add(wide, deep), [-1]);
+    const deep = model.getLayer(`${prefix}deep_logit`).apply(h) as tf.Tensor;
+    return tf.reshape(tf.add(wide, deep), [-1]);
+  });
 }
 
 export interface FitReport {
@@ -133,13 +150,17 @@ export async function fitNetwork(
       for (let start = 0; start < order.length; start += architecture.batchSize) {
         const batch = tf.tensor1d(Int32Array.from(order.slice(start, start + architecture.batchSize)), 'int32');
         optimizer.minimize(() => {
-          const logits = forward(model, tf.gather(xAll, batch), architecture.dropout, nextSeed);
-          return weightedLoss(model, logits, tf.gather(yAll, batch), tf.gather(wAll, batch), architecture.l2);
+          const towers = towerForward(model, tf.gather(xAll, batch), architecture.dropout, nextSeed);
+          return trainingLoss(model, towers, tf.gather(yAll, batch), tf.gather(wAll, batch), architecture.l2);
         }, false, variables);
         batch.dispose();
       }
       if (!stopTensors) continue;
-      const loss = tf.tidy(() => weightedLoss(model, forward(model, stopTensors.x, 0, undefined), stopTensors.y, stopTensors.w, 0).dataSync()[0] as number);
+      // Early stopping watches the deployed output: the average of the towers' logits.
+      const loss = tf.tidy(() => {
+        const towers = towerForward(model, stopTensors.x, 0, undefined);
+        return weightedCrossEntropy(tf.div(tf.addN(towers), towers.length), stopTensors.y, stopTensors.w).dataSync()[0] as number;
+      });
       if (loss < best.loss - 1e-5) best = { epoch, loss, weights: variables.map((v) => v.dataSync().slice()) };
       else if (epoch - best.epoch >= architecture.patience) break;
       // Let other work (logging, I/O) run between epochs.

@@ -50,7 +50,10 @@ export type ChurnCause = 'involuntary' | 'passive' | 'voluntary' | 'support';
 export const RATES = {
   /** Daily probability that a churn process starts, before loyalty, plan, size and channel. */
   churnTriggerPerDay: 0.0021,
-  /** Share of churn processes that show the signals but recover (noise a model must live with). */
+  /**
+   * Share of churn processes that show the signals but recover (noise a model must live with), for
+   * a customer of typical engagement; engaged and long-standing customers recover more often.
+   */
   falseAlarmShare: 0.33,
   /** Share of real churn that comes without warning. */
   suddenShare: 0.08,
@@ -70,6 +73,14 @@ export const RATES = {
   /** Longest tenure of an existing customer at the window start, in days. */
   maxPriorTenureDays: 1000,
 } as const;
+
+/**
+ * Chance that a churn process is a false alarm. Engaged customers ride out a failed payment, a bad
+ * ticket or a price rise far more often than disengaged ones, and long tenure adds tolerance: the
+ * same signal means different risks for different customers (an interaction, not a sum).
+ */
+export const falseAlarmChance = (engagement: number, tenureDays: number): number =>
+  Math.min(0.85, Math.max(0.03, RATES.falseAlarmShare * (0.15 + 0.85 * engagement * engagement) + (tenureDays > 365 ? 0.12 : 0)));
 
 /** Loyalty: churn hazard falls with tenure, from 1.85× in the first weeks towards 0.45×. */
 export const loyaltyFactor = (tenureDays: number): number => 0.45 + 1.4 * Math.exp(-tenureDays / 150);

@@ -13,6 +13,7 @@ import {
   RATES,
   SIZE_MIX,
   UPGRADE,
+  falseAlarmChance,
   loyaltyFactor,
   type ChurnCause,
   type PlanName,
@@ -163,7 +164,9 @@ export class CustomerSimulation {
 
   private startProcess(day: number, tenure: number): Process {
     const rng = this.rng;
-    const falseAlarm = rng.chance(RATES.falseAlarmShare);
+    // Engagement relative to a typical customer of the same size (1 = typical).
+    const engagement = (this.sessionRate / RATES.sessionsPerDay) * Math.exp(this.drift);
+    const falseAlarm = rng.chance(falseAlarmChance(engagement, tenure));
     const mix = { ...RATES.causeMix };
     if (tenure < 90) mix.passive *= 1.6;
     if (this.plan === 'starter') mix.involuntary *= 1.2;

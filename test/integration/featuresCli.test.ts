@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -48,13 +48,13 @@ describe('churnguard import table, then churnguard features', () => {
     const labels = lines.slice(1).map((l) => l.split(',').at(-1));
     expect(labels.filter((l) => l === '1').length).toBe(36);
     expect(labels.filter((l) => l === '0').length).toBe(115);
-    const first = Object.fromEntries(header.map((h, i) => [h, lines[1]?.split(',')[i]]));
+    const line = lines.find((l) => l.startsWith('7590-VHVEG,'));
+    const first = Object.fromEntries(header.map((h, i) => [h, line?.split(',')[i]]));
     expect(first).toMatchObject({ customerId: '7590-VHVEG', 'profile.Contract': 'Month-to-month', 'profile.tenure': '1', mrrCents: '2985', label: '0' });
   });
 
   it('reports bad rows by line with exit code 2 and imports the rest', async () => {
     const bad = path.join(dir, 'bad.csv');
-    const { writeFile } = await import('node:fs/promises');
     await writeFile(bad, 'id,plan,churned\na,pro,no\nb,pro\na,basic,yes\nc,team,yes\n');
     const result = await churnguard('import', 'table', bad, '--id', 'id', '--label', 'churned', '--as-of', '2026-07-01');
     expect(result.code).toBe(2);

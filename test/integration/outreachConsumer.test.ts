@@ -4,10 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { drainLocalOutreach, peekLocalOutreach } from '../../cli/commands/outreach.ts';
 import { openLocalStack, type LocalStack } from '../../cli/local/localStack.ts';
 import { createAwsClients, type AwsClients } from '../../lambdas/config/clients.ts';
 import { createOutreachConsumer } from '../../lambdas/outreach/consumer.ts';
-import { drainOutreach } from '../../lambdas/outreach/drain.ts';
+import { drainOutreach, localContext, toSqsRecord } from '../../lambdas/outreach/drain.ts';
 import { idempotencyStore } from '../../lambdas/outreach/handler.ts';
 import { SqsOutreachQueue } from '../../lambdas/stores/outreachQueue.ts';
 import { DynamoOutreachStore } from '../../lambdas/stores/outreachStore.ts';
@@ -149,5 +150,36 @@ describe('outreach consumer', () => {
     expect(JSON.parse(dead[0]!)).toMatchObject({ dedupId: 'poison:bad', risk: 'very' });
     expect(requests.map((r) => r.dedupId).sort()).toEqual(good.map((m) => m.dedupId).sort());
     expect(await takeAll(queueUrl)).toEqual([]);
+  });
+});
+
+describe('local outreach commands', () => {
+  it('peek shows waiting messages and leaves them; consume (dry run) then delivers them through the Lambda handler', async () => {
+    // Prepare: two messages on the stack's own outreach queue
+    const batch = messages('local', 2);
+    await new SqsOutreachQueue(clients.sqs, process.env.OUTREACH_QUEUE_URL as string).send(batch);
+    // Act
+    const peeked = await peekLocalOutreach(dataDir);
+    const peekedAgain = await peekLocalOutreach(dataDir);
+    const logged: string[] = [];
+    const result = await drainLocalOutreach({ dataDir, maxWaitMs: 10_000, log: (line) => logged.push(line) });
+    // Assess
+    expect(peeked.map((m) => (m.body as OutreachMessage).dedupId).sort()).toEqual(batch.map((m) => m.dedupId).sort());
+    expect(peekedAgain).toHaveLength(2);
+    expect(result).toMatchObject({ sink: 'dry-run', delivered: 2, failedAttempts: 0, timedOut: false });
+    expect(logged.filter((line) => line.startsWith('dry run: would deliver local:'))).toHaveLength(2);
+    expect(await peekLocalOutreach(dataDir)).toEqual([]);
+  });
+});
+
+describe('the Lambda handler', () => {
+  it('reports only the malformed record as a batch item failure (dry run without a webhook URL)', async () => {
+    const { handler } = await import('../../lambdas/outreach/handler.ts');
+    const [good] = messages('lambda', 1);
+    const record = (messageId: string, body: string) => toSqsRecord({ MessageId: messageId, ReceiptHandle: 'r', Body: body }, 'arn:aws:sqs:us-east-1:000000000000:q', 'us-east-1');
+    const response = await handler({ Records: [record('m-good', JSON.stringify(good)), record('m-bad', '{"messageVersion":1}')] }, localContext('churnguard-outreach-test'));
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-bad' }] });
+    const [delivered] = await store().list(good!.customerId);
+    expect(typeof delivered?.deliveredAt).toBe('string');
   });
 });

@@ -3,6 +3,7 @@ import { parseChurnOption, parseDuration } from '../../model/features/churnDefin
 import { FEATURE_DEFINITIONS } from '../../model/features/definitions.ts';
 import { describeFeature, formatDuration } from '../../model/features/explain.ts';
 import type { CategoricalColumn, FeatureColumn, NumericColumn } from '../../model/features/matrix.ts';
+import { parseInstant } from '../../model/features/time.ts';
 
 const numeric = (name: string): NumericColumn => ({ kind: 'numeric', name, family: 'activity', description: '' });
 const say = (name: string, value: number | string | null) => describeFeature(numeric(name), value);
@@ -78,5 +79,17 @@ describe('parseDuration and parseChurnOption', () => {
     expect(parseChurnOption('inactive:30d')).toEqual({ kind: 'inactive', days: 30 });
     expect(() => parseChurnOption('inactive')).toThrow(/use "cancelled" or "inactive:<days>d"/);
     expect(() => parseChurnOption('inactive:x')).toThrow(/churn "inactive:x": "x" is not a duration/);
+  });
+});
+
+describe('parseInstant', () => {
+  it('reads dates as midnight UTC and timestamps with a zone as UTC', () => {
+    expect(parseInstant('2026-03-01', '--as-of')).toBe('2026-03-01T00:00:00.000Z');
+    expect(parseInstant('2026-03-01T02:00:00+02:00', '--as-of')).toBe('2026-03-01T00:00:00.000Z');
+  });
+
+  it('rejects dates that do not exist and times without a zone, naming the option', () => {
+    expect(() => parseInstant('2026-02-31', '--as-of')).toThrow('--as-of must be a date YYYY-MM-DD or an ISO 8601 timestamp with a time zone');
+    expect(() => parseInstant('2026-03-01T00:00:00', '--as-of')).toThrow(/got "2026-03-01T00:00:00"/);
   });
 });

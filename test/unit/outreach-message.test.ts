@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import Ajv2020 from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { buildOutreachMessage, OutreachMessage, outreachDedupId, outreachMessageJsonSchema, parseOutreachMessage } from '../../model/outreach/message.ts';
 import { schemaFileText } from '../../scripts/write-schemas.ts';
@@ -65,6 +66,17 @@ describe('schemas/outreach-message.v1.json', () => {
   it('is exactly what scripts/write-schemas.ts generates from the zod schema', async () => {
     const committed = await readFile(new URL('../../schemas/outreach-message.v1.json', import.meta.url), 'utf8');
     expect(committed).toBe(schemaFileText(outreachMessageJsonSchema));
+  });
+
+  it('accepts the messages the job builds and rejects ones that break the contract (checked with a JSON Schema validator)', async () => {
+    const schema = JSON.parse(await readFile(new URL('../../schemas/outreach-message.v1.json', import.meta.url), 'utf8')) as object;
+    const validate = new Ajv2020({ strict: false }).compile(schema);
+    const message = buildOutreachMessage({ customer: scoredCustomer({ customerId: 'c-1', mrrCents: null }), playbook: 'loyalty_reward', runId: 'r', createdAt });
+    expect(validate(JSON.parse(JSON.stringify(message)))).toBe(true);
+    expect(validate({ ...message, risk: 2 })).toBe(false);
+    expect(validate({ ...message, playbook: 'spam' })).toBe(false);
+    const { dedupId: _dedupId, ...withoutDedupId } = message;
+    expect(validate(withoutDedupId)).toBe(false);
   });
 
   it('requires every field of the contract', () => {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { allocateOutreach, expectedLossCents, rankForOutreach, type ClaimOutcome } from '../../model/outreach/selection.ts';
 import { scoredCustomer } from './outreachFactories.ts';
@@ -74,5 +75,34 @@ describe('allocateOutreach', () => {
     const allocation = await allocateOutreach(ranked, { maxMessages: 0 }, async () => 'claimed');
     expect(allocation.toSend).toEqual([]);
     expect(allocation.skippedBudget).toBe(5);
+  });
+});
+
+describe('selection properties', () => {
+  const customerArb = fc.record({
+    risk: fc.double({ min: 0, max: 1, noNaN: true }),
+    mrrCents: fc.option(fc.integer({ min: 0, max: 1_000_000 }), { nil: null }),
+  });
+  const outcomeArb = fc.constantFrom<ClaimOutcome>('claimed', 'resumed', 'already-sent', 'cooldown');
+
+  it('never exceeds the budget, keeps rank order, and accounts for every candidate', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(customerArb, outcomeArb), { maxLength: 40 }), fc.integer({ min: 0, max: 30 }), fc.double({ min: 0, max: 1, noNaN: true }), async (rows, maxMessages, threshold) => {
+        const scored = rows.map(([c], i) => scoredCustomer({ customerId: `c${i}`, ...c }));
+        const outcomeOf = new Map(rows.map(([, o], i) => [`c${i}`, o]));
+        const { ranked, belowThreshold } = rankForOutreach(scored, { threshold });
+        const allocation = await allocateOutreach(ranked, { maxMessages }, async ({ customer }) => outcomeOf.get(customer.customerId)!);
+        const used = allocation.toSend.length + allocation.alreadySent.length;
+        expect(used).toBeLessThanOrEqual(maxMessages);
+        expect(ranked.length + belowThreshold).toBe(scored.length);
+        expect(ranked.every((r) => r.customer.risk >= threshold)).toBe(true);
+        expect(used + allocation.skippedCooldown + allocation.skippedBudget).toBe(ranked.length);
+        for (let i = 1; i < ranked.length; i++) expect(ranked[i - 1]!.expectedLossCents).toBeGreaterThanOrEqual(ranked[i]!.expectedLossCents);
+        const position = new Map(ranked.map((r, i) => [r.customer.customerId, i]));
+        const sendOrder = allocation.toSend.map((r) => position.get(r.customer.customerId)!);
+        expect([...sendOrder].sort((a, b) => a - b)).toEqual(sendOrder);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
