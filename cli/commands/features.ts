@@ -10,6 +10,7 @@ import { formatChurnDefinition, parseChurnOption, parseDuration } from '../../mo
 import { buildFeatureMatrix } from '../../model/features/datasets.ts';
 import { matrixCsvHeader, matrixToCsvRows } from '../../model/features/exportCsv.ts';
 import type { FeatureMatrix } from '../../model/features/matrix.ts';
+import { parseOptions } from '../../model/features/options.ts';
 import { parseInstant } from '../../model/features/time.ts';
 import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
 
@@ -51,7 +52,7 @@ function matrixRows(m: FeatureMatrix): Array<Record<string, string | number | nu
 }
 
 async function exportFeatures(raw: unknown): Promise<void> {
-  const o = FeaturesCliOptions.parse(raw);
+  const o = parseOptions(FeaturesCliOptions, raw, 'options');
   const cutoff = parseInstant(o.asOf, '--as-of');
   const horizonDays = parseDuration(o.horizon);
   const churn = parseChurnOption(o.churn);

@@ -5,6 +5,7 @@ import { EVENT_LIMITS } from '../../model/events/limits.ts';
 import { ingestEvents, type EventWriter } from '../../model/events/ingest.ts';
 import type { ChurnEvent } from '../../model/events/schemas.ts';
 import { parseDuration } from '../../model/features/churnDefinition.ts';
+import { parseOptions } from '../../model/features/options.ts';
 import { DAY_MS, parseInstant } from '../../model/features/time.ts';
 import { parseDelimited } from '../../model/import/delimited.ts';
 import { planEventLogImport } from '../../model/import/eventLogImport.ts';
@@ -71,7 +72,7 @@ const TableCliOptions = z.object({
 });
 
 async function importTable(file: string, raw: unknown): Promise<void> {
-  const o = TableCliOptions.parse(raw);
+  const o = parseOptions(TableCliOptions, raw, 'options');
   const table = parseDelimited(await readFile(file, 'utf8'), { delimiter: o.delimiter });
   const asOf = o.asOf === undefined ? defaultAsOf() : parseInstant(o.asOf, '--as-of');
   const horizonDays = parseDuration(o.horizon);
@@ -108,7 +109,7 @@ const EventsCliOptions = z.object({
 });
 
 async function importEventLog(file: string, raw: unknown): Promise<void> {
-  const o = EventsCliOptions.parse(raw);
+  const o = parseOptions(EventsCliOptions, raw, 'options');
   const table = parseDelimited(await readFile(file, 'utf8'), { delimiter: o.delimiter, header: o.header });
   const plan = planEventLogImport(table, {
     customerColumn: o.customer, timeColumn: o.time, typeColumn: o.type, eventType: o.eventType, valueColumn: o.value, valueUnit: o.valueUnit, shiftYears: o.shiftYears,

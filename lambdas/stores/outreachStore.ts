@@ -5,6 +5,9 @@ import { customerPk, OUTREACH_SK_PREFIX, outreachSk } from './keys.ts';
 
 /** The per-customer claim index: one item holding the time of the latest claim. */
 export const OUTREACH_LOCK_SK = 'OUTLOCK';
+/** The daily budget ledger: one item per day, `used` counts claims of that day's runs. */
+export const budgetPk = (day: string) => `BUDGET#${day}`;
+export const BUDGET_SK = 'OUTREACH';
 
 export interface ClaimRequest {
   customerId: string;
@@ -16,6 +19,11 @@ export interface ClaimRequest {
   playbook: string;
   risk: number;
   modelVersion: string;
+  /**
+   * Messages allowed per UTC day of `claimAt`, across every run of that day (the daily budget).
+   * Undefined: no daily ledger (the caller caps the run itself).
+   */
+  dailyBudget?: number;
 }
 
 export interface OutreachRecord {
@@ -33,7 +41,7 @@ export interface OutreachRecord {
 export interface OutreachStore {
   claim(request: ClaimRequest): Promise<ClaimOutcome>;
   markQueued(customerId: string, runId: string, messageId: string): Promise<void>;
-  /** Gives back a claim whose message could not be queued, so the customer is not blocked for a whole cooldown. */
+  /** Gives back a claim whose message could not be queued (and its unit of the daily budget), so the customer is not blocked for a whole cooldown. */
   release(customerId: string, runId: string): Promise<void>;
   recordAttempt(customerId: string, runId: string, error?: string): Promise<void>;
   recordDelivery(customerId: string, runId: string, deliveredAt: string): Promise<void>;
@@ -54,10 +62,14 @@ const isConditionFailure = (error: unknown): boolean =>
  * 1. `OUTLOCK` (per customer): put `{ runId, lastClaimAt }` only if there is none, or the last claim
  *    is older than the cooldown (`lastClaimAt < :cooldownStart`), or it is this run's own claim
  *    (a resumed run). DynamoDB evaluates the condition and writes atomically on the item, so of two
- *    overlapping runs exactly one wins; the loser sees `cooldown`. The old lock comes back
- *    (ReturnValues ALL_OLD) and is kept on the new one, so a release can restore it.
+ *    overlapping runs exactly one wins; the loser sees `cooldown`. The previous claim time is kept
+ *    on the new lock (`previousClaimAt`), so a release can restore it.
  * 2. `OUT#<runId>`: put with `attribute_not_exists(SK)`. If it exists this run claimed before:
  *    `queued` → `already-sent`, `claimed` → `resumed` (crashed between claim and send).
+ *
+ * 3. With a daily budget, a new claim then takes one unit of the day's ledger (`BUDGET#<day>`,
+ *    `ADD used 1` if `used < :max`: atomic, so overlapping runs of one day share the budget). When
+ *    the day is spent the claim is undone and the outcome is `over-budget`.
  *
  * A crash between 1 and 2 leaves a lock naming this run, which step 1 lets the same run pass again.
  * The OUT# items are the outreach history; the lock is their index for the cooldown check, so a
@@ -117,13 +129,60 @@ export class DynamoOutreachStore implements OutreachStore {
           ConditionExpression: 'attribute_not_exists(SK)',
         }),
       );
-      return 'claimed';
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      const existing = await this.#get(request.customerId, request.runId);
-      return existing?.status === 'queued' ? 'already-sent' : 'resumed';
+      const existing = (await this.#get(request.customerId, request.runId)) as (OutreachRecord & { budgetDay?: string }) | undefined;
+      if (existing?.status === 'queued') return 'already-sent';
+      // A crash right after step 2 left a claim without its unit of budget: take it now.
+      if (existing?.budgetDay === undefined) return this.#takeBudget(request, 'resumed');
+      return 'resumed';
+    }
+    return this.#takeBudget(request, 'claimed');
+  }
+
+  /** Step 3: the claim stands only with a unit of the day's budget. */
+  async #takeBudget(request: ClaimRequest, outcome: 'claimed' | 'resumed'): Promise<ClaimOutcome> {
+    if (request.dailyBudget === undefined) return outcome;
+    const day = request.claimAt.slice(0, 10);
+    if (await this.#reserve(day, request.dailyBudget)) {
+      await this.#update(request.customerId, request.runId, 'SET budgetDay = :day', { ':day': day });
+      return outcome;
+    }
+    await this.#undoClaim(request.customerId, request.runId);
+    return 'over-budget';
+  }
+
+  /** Takes one unit of the day's budget; false when it is spent. */
+  async #reserve(day: string, max: number): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { PK: budgetPk(day), SK: BUDGET_SK },
+          UpdateExpression: 'ADD used :one',
+          ConditionExpression: 'attribute_not_exists(used) OR used < :max',
+          ExpressionAttributeValues: { ':one': 1, ':max': max },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
     }
   }
+
+  async #update(customerId: string, runId: string, expression: string, values: Record<string, unknown>): Promise<void> {
+    await this.documents.send(
+      new UpdateCommand({ TableName: this.tableName, Key: { PK: customerPk(customerId), SK: outreachSk(runId) }, UpdateExpression: expression, ExpressionAttributeValues: values }),
+    );
+  }
+
+  /** How much of a day's budget is used (for reports and tests). */
+  async budgetUsed(day: string): Promise<number> {
+    const result = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { PK: budgetPk(day), SK: BUDGET_SK }, ConsistentRead: true }));
+    return typeof result.Item?.used === 'number' ? result.Item.used : 0;
+  }
+
 
   async markQueued(customerId: string, runId: string, messageId: string): Promise<void> {
     await this.documents.send(
@@ -138,6 +197,18 @@ export class DynamoOutreachStore implements OutreachStore {
   }
 
   async release(customerId: string, runId: string): Promise<void> {
+    const claim = await this.#get(customerId, runId);
+    await this.#undoClaim(customerId, runId);
+    const day = (claim as { budgetDay?: unknown } | undefined)?.budgetDay;
+    if (typeof day === 'string') {
+      await this.documents.send(
+        new UpdateCommand({ TableName: this.tableName, Key: { PK: budgetPk(day), SK: BUDGET_SK }, UpdateExpression: 'ADD used :minusOne', ExpressionAttributeValues: { ':minusOne': -1 } }),
+      );
+    }
+  }
+
+  /** Deletes the OUT# item and puts the lock back as it was before this run's claim. */
+  async #undoClaim(customerId: string, runId: string): Promise<void> {
     const pk = customerPk(customerId);
     await this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: { PK: pk, SK: outreachSk(runId) } }));
     const lock = (await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { PK: pk, SK: OUTREACH_LOCK_SK }, ConsistentRead: true }))).Item;

@@ -76,6 +76,7 @@ export interface Datasets {
 
 /** The knobs of a run (env in AWS, flags locally). */
 export interface JobConfig {
+  /** Outreach messages per day (UTC day of asOf), shared by every run of that day. */
   maxMessages: number;
   cooldownDays: number;
   costLostCustomer: number;
@@ -339,6 +340,7 @@ async function sendOutreach(ranked: RankedCandidate<Scored>[], run: Pick<Run, 'r
       playbook: customer.playbook,
       risk: customer.risk,
       modelVersion: customer.modelVersion,
+      dailyBudget: deps.config.maxMessages,
     }),
   );
   const { queued, failed } = await queueClaimed(allocation.toSend.map((c) => c.customer), runId, deps);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ChurnDefinition, DEFAULT_CHURN } from './churnDefinition.ts';
+import { parseOptions } from './options.ts';
 import { sortedEvents, type CustomerHistory } from './history.ts';
 import { isActiveAt, labelAt, type Label } from './labels.ts';
 import type { FeatureMatrix } from './matrix.ts';
@@ -60,7 +61,7 @@ export interface Datasets {
  * horizon is fully observed); training = validation − k·spacing for k = 1..n (oldest first).
  */
 export function datasetCutoffs(options: DatasetOptions): Datasets['cutoffs'] {
-  const o = DatasetOptions.parse(options);
+  const o = parseOptions(DatasetOptions, options, 'dataset options');
   const asOfMs = Date.parse(o.asOf);
   const validationMs = asOfMs - o.horizonDays * DAY_MS;
   const spacing = (o.cutoffSpacingDays ?? o.horizonDays) * DAY_MS;
@@ -112,7 +113,7 @@ export function splitByCustomer(rows: readonly RowDraft[], fraction: number): { 
  * });
  */
 export async function buildDatasets(customers: AsyncIterable<CustomerHistory>, options: DatasetOptions): Promise<Datasets> {
-  const o = DatasetOptions.parse(options);
+  const o = parseOptions(DatasetOptions, options, 'dataset options');
   const cutoffs = datasetCutoffs(options);
   const asOfMs = Date.parse(o.asOf);
   const labelled = [...cutoffs.training, cutoffs.validation].map((iso) => ({ iso, ms: Date.parse(iso), rows: [] as RowDraft[] }));
@@ -177,7 +178,7 @@ export type FeatureMatrixOptions = z.input<typeof FeatureMatrixOptions>;
  * so events at or after the cutoff change nothing but labels.
  */
 export async function buildFeatureMatrix(customers: AsyncIterable<CustomerHistory>, cutoff: string, options: FeatureMatrixOptions = {}): Promise<FeatureMatrix> {
-  const o = FeatureMatrixOptions.parse(options);
+  const o = parseOptions(FeatureMatrixOptions, options, 'feature matrix options');
   const cutoffIso = parseInstant(cutoff, 'cutoff');
   const cutoffMs = Date.parse(cutoffIso);
   const schema = new SchemaCollector();

@@ -17,7 +17,8 @@ export function parseInstant(value: string, what: string): string {
   const ms = dateOnly ? Date.parse(`${text}T00:00:00Z`) : withZone ? Date.parse(text) : Number.NaN;
   // Date.parse rolls 2026-02-31 over to March 3; a calendar date must exist as written.
   const day = text.slice(0, 10);
-  const realDay = new Date(Date.parse(`${day}T00:00:00Z`)).toISOString().slice(0, 10) === day;
+  const dayMs = Date.parse(`${day}T00:00:00Z`);
+  const realDay = !Number.isNaN(dayMs) && new Date(dayMs).toISOString().slice(0, 10) === day;
   if (Number.isNaN(ms) || !realDay) {
     throw new Error(`${what} must be a date YYYY-MM-DD or an ISO 8601 timestamp with a time zone (e.g. 2026-03-01T00:00:00Z), got "${value}"`);
   }
@@ -26,3 +27,4 @@ export function parseInstant(value: string, what: string): string {
 
 /** The first instant of the UTC day after `ms`: a store is taken as complete through the day of its latest event. */
 export const startOfNextUtcDay = (ms: number): number => (Math.floor(ms / DAY_MS) + 1) * DAY_MS;
+

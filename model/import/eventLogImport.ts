@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseOptions } from '../features/options.ts';
 import { EVENT_LIMITS, ID_PATTERN } from '../events/limits.ts';
 import type { ChurnEvent, ChurnEventInput } from '../events/schemas.ts';
 import { validateEvent } from '../events/validate.ts';
@@ -59,7 +60,7 @@ export interface EventLogImportPlan {
  * @throws Error for problems of the whole file (unknown columns)
  */
 export function planEventLogImport(table: DelimitedTable, options: EventLogImportOptions): EventLogImportPlan {
-  const o = EventLogImportOptions.parse(options);
+  const o = parseOptions(EventLogImportOptions, options, 'event log import options');
   const col = {
     customer: resolveColumn(table.header, o.customerColumn, '--customer'),
     time: resolveColumn(table.header, o.timeColumn, '--time'),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseOptions } from '../features/options.ts';
 import { ID_PATTERN, EVENT_LIMITS } from '../events/limits.ts';
 import type { ChurnEvent, ChurnEventInput } from '../events/schemas.ts';
 import { validateEvent } from '../events/validate.ts';
@@ -93,7 +94,7 @@ export function tableTimeline(asOf: string, horizonDays: number): TableTimeline 
  * @throws Error for problems of the whole file: unknown column, ambiguous label values
  */
 export function planTableImport(table: DelimitedTable, options: TableImportOptions): TableImportPlan {
-  const o = TableImportOptions.parse(options);
+  const o = parseOptions(TableImportOptions, options, 'table import options');
   const idIndex = o.idColumn === undefined ? -1 : resolveColumn(table.header, o.idColumn, '--id');
   const labelIndex = o.labelColumn === undefined ? -1 : resolveColumn(table.header, o.labelColumn, '--label');
   const dropped = new Set(o.drop.map((d) => resolveColumn(table.header, d, '--drop')));

@@ -52,9 +52,10 @@ export function rankForOutreach<C extends ScoredCustomer>(
  * - `claimed`: newly claimed, send now;
  * - `resumed`: this run claimed them before but never queued the message (a crashed run), send now;
  * - `already-sent`: this run already queued their message, do not send again;
- * - `cooldown`: contacted by another run within the cooldown, skip.
+ * - `cooldown`: contacted by another run within the cooldown, skip;
+ * - `over-budget`: the day's budget (shared by the day's runs) is spent: stop.
  */
-export type ClaimOutcome = 'claimed' | 'resumed' | 'already-sent' | 'cooldown';
+export type ClaimOutcome = 'claimed' | 'resumed' | 'already-sent' | 'cooldown' | 'over-budget';
 
 export interface Allocation<C extends ScoredCustomer> {
   /** Customers to send to now, best first. */
@@ -65,8 +66,9 @@ export interface Allocation<C extends ScoredCustomer> {
 }
 
 /**
- * Walks the ranked candidates best first and claims each until the budget is spent. Messages this
- * run already sent count against the budget; customers in cooldown do not. The claim is injected
+ * Walks the ranked candidates best first and claims each until the run's budget, or the day's
+ * (the claim answers `over-budget`), is spent. Messages this run already sent count against the
+ * budget; customers in cooldown do not. The claim is injected
  * (a conditional write in the store), so this stays pure and testable.
  */
 export async function allocateOutreach<C extends ScoredCustomer>(
@@ -82,6 +84,10 @@ export async function allocateOutreach<C extends ScoredCustomer>(
       break;
     }
     const outcome = await claim(candidate);
+    if (outcome === 'over-budget') {
+      allocation.skippedBudget = ranked.length - index;
+      break;
+    }
     if (outcome === 'cooldown') {
       allocation.skippedCooldown++;
       continue;

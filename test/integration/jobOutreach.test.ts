@@ -303,3 +303,53 @@ describe('runJob (train-and-score) with an injected trainer', () => {
     await takeAll();
   });
 });
+
+describe('DynamoOutreachStore claims', () => {
+  const claim = (store: DynamoOutreachStore, runId: string, claimAt: string) =>
+    store.claim({ customerId: 'lock-1', runId, dedupId: `${runId}:lock-1`, claimAt, cooldownDays: 14, playbook: 'offer', risk: 0.5, modelVersion: 'm' });
+
+  it('restores the previous claim time on release, so a failed send neither blocks nor frees the customer wrongly', async () => {
+    const store = new DynamoOutreachStore(clients.documents, process.env.TABLE_NAME as string);
+    expect(await claim(store, 'day-0', '2026-01-01T00:00:00.000Z')).toBe('claimed');
+    await store.markQueued('lock-1', 'day-0', 'msg-0');
+    expect(await claim(store, 'day-5', '2026-01-06T00:00:00.000Z')).toBe('cooldown');
+    expect(await claim(store, 'day-20', '2026-01-21T00:00:00.000Z')).toBe('claimed');
+    await store.release('lock-1', 'day-20'); // its message could not be queued
+    // Back to the day-0 contact: still in cooldown on day 10, free on day 16.
+    expect(await claim(store, 'day-10', '2026-01-11T00:00:00.000Z')).toBe('cooldown');
+    expect(await claim(store, 'day-16', '2026-01-17T00:00:00.000Z')).toBe('claimed');
+    expect(await claim(store, 'day-16', '2026-01-17T00:00:00.000Z')).toBe('resumed');
+    await store.markQueued('lock-1', 'day-16', 'msg-16');
+    expect(await claim(store, 'day-16', '2026-01-17T00:00:00.000Z')).toBe('already-sent');
+    expect((await store.list('lock-1')).map((r) => [r.runId, r.status])).toEqual([
+      ['day-0', 'queued'],
+      ['day-16', 'queued'],
+    ]);
+  });
+});
+
+describe('the daily budget', () => {
+  it('is shared by every run of the same day, and a failed send gives its unit back', async () => {
+    // Prepare: 15 customers, 9 eligible; a day budget of 5
+    const histories = business('daily', 15);
+    const deps = dependencies(histories, {}, { maxMessages: 5 });
+    // Act: two different runs on the same day
+    const morning = await runJob({ mode: 'score', asOf: '2026-11-01T06:00:00Z', runId: 'daily-morning' }, deps);
+    const evening = await runJob({ mode: 'score', asOf: '2026-11-01T18:00:00Z', runId: 'daily-evening' }, deps);
+    const nextDay = await runJob({ mode: 'score', asOf: '2026-11-02T06:00:00Z', runId: 'daily-next' }, deps);
+    // Assess
+    expect(morning.summary.outreach).toMatchObject({ sent: 5, skippedBudget: 4 });
+    expect(evening.summary.outreach).toMatchObject({ sent: 0, skippedCooldown: 5, skippedBudget: 4 });
+    expect(nextDay.summary.outreach).toMatchObject({ sent: 4, skippedCooldown: 5 });
+    expect(await takeAll()).toHaveLength(9);
+    const store = deps.outreach as DynamoOutreachStore;
+    expect(await store.budgetUsed('2026-11-01')).toBe(5);
+    expect(await store.budgetUsed('2026-11-02')).toBe(4);
+    // a released claim refunds its unit
+    await store.release('daily-00', 'daily-next'); // not claimed by that run: nothing to refund
+    const [claimedNext] = (await Promise.all(['daily-02', 'daily-03', 'daily-04', 'daily-07', 'daily-08', 'daily-09', 'daily-12', 'daily-13', 'daily-14'].map((id) => store.list(id)))).filter((records) => records.some((r) => r.runId === 'daily-next'));
+    const customerId = claimedNext![0]!.customerId;
+    await store.release(customerId, 'daily-next');
+    expect(await store.budgetUsed('2026-11-02')).toBe(3);
+  });
+});

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import Ajv2020 from 'ajv/dist/2020.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { buildOutreachMessage, OutreachMessage, outreachDedupId, outreachMessageJsonSchema, parseOutreachMessage } from '../../model/outreach/message.ts';
 import { schemaFileText } from '../../scripts/write-schemas.ts';

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { validateEvent } from '../../model/events/validate.ts';
 import type { ChurnEvent } from '../../model/events/schemas.ts';
+import { falseAlarmChance } from '../../model/simulate/catalog.ts';
 import { monthlyChurnRates, simulateBusiness, simulateCustomers, type CustomerTruth } from '../../model/simulate/index.ts';
 
 const DAY = 86_400_000;
@@ -155,6 +156,13 @@ describe('simulateBusiness', () => {
       ),
       { numRuns: 40 },
     );
+  });
+
+  it('makes the same warning sign riskier for disengaged, newer customers (an interaction a model can learn)', () => {
+    expect(falseAlarmChance(2, 30)).toBeGreaterThan(falseAlarmChance(1, 30));
+    expect(falseAlarmChance(1, 30)).toBeGreaterThan(falseAlarmChance(0.3, 30));
+    expect(falseAlarmChance(1, 400)).toBeGreaterThan(falseAlarmChance(1, 30));
+    expect(falseAlarmChance(100, 400)).toBeLessThanOrEqual(0.85);
   });
 
   it('rejects options it cannot simulate with the field and the rule', () => {
