@@ -341,15 +341,14 @@ describe('the daily budget', () => {
     expect(morning.summary.outreach).toMatchObject({ sent: 5, skippedBudget: 4 });
     expect(evening.summary.outreach).toMatchObject({ sent: 0, skippedCooldown: 5, skippedBudget: 4 });
     expect(nextDay.summary.outreach).toMatchObject({ sent: 4, skippedCooldown: 5 });
-    expect(await takeAll()).toHaveLength(9);
+    const messages = await takeAll();
+    expect(new Set(messages.map((m) => m.customerId)).size).toBe(9);
     const store = deps.outreach as DynamoOutreachStore;
     expect(await store.budgetUsed('2026-11-01')).toBe(5);
     expect(await store.budgetUsed('2026-11-02')).toBe(4);
-    // a released claim refunds its unit
-    await store.release('daily-00', 'daily-next'); // not claimed by that run: nothing to refund
-    const [claimedNext] = (await Promise.all(['daily-02', 'daily-03', 'daily-04', 'daily-07', 'daily-08', 'daily-09', 'daily-12', 'daily-13', 'daily-14'].map((id) => store.list(id)))).filter((records) => records.some((r) => r.runId === 'daily-next'));
-    const customerId = claimedNext![0]!.customerId;
-    await store.release(customerId, 'daily-next');
+    // Releasing a claim (its message could not be queued) gives its unit back.
+    const nextDayCustomer = messages.find((m) => m.runId === 'daily-next')!.customerId;
+    await store.release(nextDayCustomer, 'daily-next');
     expect(await store.budgetUsed('2026-11-02')).toBe(3);
   });
 });

@@ -83,7 +83,7 @@ describe('selection properties', () => {
     risk: fc.double({ min: 0, max: 1, noNaN: true }),
     mrrCents: fc.option(fc.integer({ min: 0, max: 1_000_000 }), { nil: null }),
   });
-  const outcomeArb = fc.constantFrom<ClaimOutcome>('claimed', 'resumed', 'already-sent', 'cooldown');
+  const outcomeArb = fc.constantFrom<ClaimOutcome>('claimed', 'resumed', 'already-sent', 'cooldown', 'over-budget');
 
   it('never exceeds the budget, keeps rank order, and accounts for every candidate', async () => {
     await fc.assert(
@@ -104,5 +104,19 @@ describe('selection properties', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('allocateOutreach and the daily budget', () => {
+  it('stops at the first over-budget claim: the day is spent for every later candidate', async () => {
+    const ranked = rankForOutreach(['a', 'b', 'c', 'd'].map((id, i) => scoredCustomer({ customerId: id, risk: 0.9 - i * 0.1 })), { threshold: 0 }).ranked;
+    const asked: string[] = [];
+    const allocation = await allocateOutreach(ranked, { maxMessages: 10 }, async ({ customer }) => {
+      asked.push(customer.customerId);
+      return customer.customerId === 'b' ? 'over-budget' : 'claimed';
+    });
+    expect(allocation.toSend.map((c) => c.customer.customerId)).toEqual(['a']);
+    expect(allocation.skippedBudget).toBe(3);
+    expect(asked).toEqual(['a', 'b']);
   });
 });
