@@ -2,7 +2,6 @@ import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ChurnguardStack } from './churnguardStack.ts';
 import { CONFIG_KEYS, parseConfig, unknownContextKeys } from './config.ts';
-import { ensureHandlerEntries } from './placeholders.ts';
 
 /**
  * CDK entry point (`cdk.json`: `npx tsx cdk/app.ts`). Settings come from context:
@@ -15,7 +14,6 @@ const contextKeys = Object.keys(JSON.parse(process.env.CDK_CONTEXT_JSON ?? '{}')
 for (const key of unknownContextKeys(contextKeys)) {
   console.error(`churnguard: unknown context key "${key}" is ignored; known keys: ${CONFIG_KEYS.join(', ')}, stackName`);
 }
-for (const entry of ensureHandlerEntries()) console.error(`churnguard: created placeholder ${entry} (its owner replaces it)`);
 
 new ChurnguardStack(app, String(app.node.tryGetContext('stackName') ?? 'Churnguard'), {
   config,

@@ -68,6 +68,8 @@ export class ChurnguardStack extends Stack {
       dataKey,
       webhookUrl: config.webhookUrl,
       webhookSecretArn: config.webhookSecretArn,
+      webhookTimeoutMs: config.webhookTimeoutMs,
+      cooldownDays: config.cooldownDays,
       consumerTimeout: Duration.seconds(config.consumerTimeoutSeconds),
       queueRetention: Duration.days(config.queueRetentionDays),
       logRetentionDays: config.logRetentionDays,
@@ -87,6 +89,9 @@ export class ChurnguardStack extends Stack {
         costIntervention: config.costIntervention,
         horizonDays: config.horizonDays,
         churnDefinition: config.churnDefinition,
+        unknownMrrValueCents: config.unknownMrrValueCents,
+        passiveInactivityDays: config.passiveInactivityDays,
+        scanSegments: config.scanSegments,
         metricsNamespace: METRICS_NAMESPACE,
       },
     });

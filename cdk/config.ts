@@ -80,6 +80,14 @@ export const ChurnguardConfig = z
     /** Replace IAM authorization with a JWT authorizer: issuer URL and audiences. */
     jwtIssuer: z.url({ protocol: /^https$/, error: 'must be an https:// issuer URL' }).optional(),
     jwtAudience: stringList.optional(),
+    /** Job: value (cents per month) of a customer with unknown MRR when ranking by expected loss; absent = the job's default (1: rank by risk). */
+    unknownMrrValueCents: numberLike.pipe(z.number().min(0)).optional(),
+    /** Job: days without activity that count as passive churn in the run summary; absent = the job's default (30). */
+    passiveInactivityDays: positiveInt.optional(),
+    /** Job: parallel Scan segments of a whole-table read (score runs and the scale-out send step); absent = the job's default (4). */
+    scanSegments: positiveInt.pipe(z.number().max(1000)).optional(),
+    /** Consumer: webhook request timeout in milliseconds; absent = the consumer's default (5000). Must end before the consumer does. */
+    webhookTimeoutMs: positiveInt.pipe(z.number().max(60_000)).optional(),
     /** Turns on the Step Functions fan-out over this many DynamoDB Scan segments. */
     scaleOutSegments: numberLike.pipe(z.number().int().min(2).max(1000)).optional(),
   })
@@ -89,6 +97,9 @@ export const ChurnguardConfig = z
     }
     if (config.jwtAudience !== undefined && config.jwtAudience.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['jwtAudience'], message: 'must name at least one audience' });
+    }
+    if (config.webhookTimeoutMs !== undefined && config.webhookTimeoutMs >= config.consumerTimeoutSeconds * 1000) {
+      ctx.addIssue({ code: 'custom', path: ['webhookTimeoutMs'], message: `must be below the consumer timeout (consumerTimeoutSeconds = ${config.consumerTimeoutSeconds} s)` });
     }
     if (config.ingestBurstLimit < config.ingestRateLimit) {
       ctx.addIssue({ code: 'custom', path: ['ingestBurstLimit'], message: 'must be at least ingestRateLimit' });

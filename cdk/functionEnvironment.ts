@@ -18,6 +18,14 @@ export interface FunctionEnvironment {
   readonly churnDefinition: string;
   /** 0: events never expire (no EVENT_TTL_DAYS variable is set). */
   readonly eventTtlDays: number;
+  /** Job, optional: value of a customer with unknown MRR (cents). */
+  readonly unknownMrrValueCents?: number | undefined;
+  /** Job, optional: inactivity days that count as passive churn. */
+  readonly passiveInactivityDays?: number | undefined;
+  /** Job, optional: parallel Scan segments of a whole-table read. */
+  readonly scanSegments?: number | undefined;
+  /** Consumer, optional: webhook request timeout (ms). */
+  readonly webhookTimeoutMs?: number | undefined;
   readonly serviceName: string;
   readonly metricsNamespace: string;
 }
@@ -36,6 +44,10 @@ export const ENVIRONMENT_VARIABLE: { readonly [K in keyof FunctionEnvironment]-?
   horizonDays: 'HORIZON_DAYS',
   churnDefinition: 'CHURN_DEFINITION',
   eventTtlDays: 'EVENT_TTL_DAYS',
+  unknownMrrValueCents: 'UNKNOWN_MRR_VALUE_CENTS',
+  passiveInactivityDays: 'PASSIVE_INACTIVITY_DAYS',
+  scanSegments: 'SCAN_SEGMENTS',
+  webhookTimeoutMs: 'OUTREACH_WEBHOOK_TIMEOUT_MS',
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
 };
@@ -43,7 +55,8 @@ export const ENVIRONMENT_VARIABLE: { readonly [K in keyof FunctionEnvironment]-?
 /** Which fields each function reads. */
 export const FIELDS_BY_FUNCTION = {
   ingest: ['tableName', 'eventTtlDays', 'serviceName', 'metricsNamespace'],
-  outreach: ['tableName', 'webhookUrl', 'webhookSecretArn', 'serviceName', 'metricsNamespace'],
+  // cooldownDays: delivered dedupIds are remembered for the cooldown plus a day.
+  outreach: ['tableName', 'webhookUrl', 'webhookSecretArn', 'webhookTimeoutMs', 'cooldownDays', 'serviceName', 'metricsNamespace'],
   trainScore: [
     'tableName',
     'bucketName',
@@ -54,6 +67,9 @@ export const FIELDS_BY_FUNCTION = {
     'costIntervention',
     'horizonDays',
     'churnDefinition',
+    'unknownMrrValueCents',
+    'passiveInactivityDays',
+    'scanSegments',
     'serviceName',
     'metricsNamespace',
   ],

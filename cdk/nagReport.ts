@@ -10,9 +10,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { ChurnguardStack } from './churnguardStack.ts';
 import { parseConfig } from './config.ts';
 import { listAcknowledgedRules } from './nag.ts';
-import { ensureHandlerEntries } from './placeholders.ts';
 
-ensureHandlerEntries();
 const context = JSON.parse(process.argv[2] ?? '{}') as Record<string, unknown>;
 const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
 const stack = new ChurnguardStack(app, 'Churnguard', { config: parseConfig(context), env: { account: '123456789012', region: 'us-east-1' } });

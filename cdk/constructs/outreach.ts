@@ -17,6 +17,10 @@ export interface OutreachProps {
   readonly webhookUrl: string | undefined;
   /** Existing secret with the webhook HMAC key; absent = a generated one. */
   readonly webhookSecretArn: string | undefined;
+  /** Webhook request timeout (ms); absent = the consumer's default. */
+  readonly webhookTimeoutMs?: number | undefined;
+  /** The outreach cooldown: the consumer remembers a delivered dedupId for this many days plus one. */
+  readonly cooldownDays: number;
   readonly consumerTimeout: Duration;
   readonly queueRetention: Duration;
   readonly logRetentionDays: number;
@@ -76,6 +80,8 @@ export class Outreach extends Construct {
         tableName: props.table.tableName,
         webhookUrl: props.webhookUrl,
         webhookSecretArn: this.webhookSecret.secretArn,
+        webhookTimeoutMs: props.webhookTimeoutMs,
+        cooldownDays: props.cooldownDays,
         serviceName: 'churnguard-outreach',
         metricsNamespace: props.metricsNamespace,
       }),

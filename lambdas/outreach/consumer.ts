@@ -3,6 +3,7 @@ import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempo
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseOutreachMessage, type OutreachMessage } from '../../model/outreach/message.ts';
+import { DEFAULT_COOLDOWN_DAYS } from '../../model/outreach/selection.ts';
 import type { OutreachStore } from '../stores/outreachStore.ts';
 import type { OutreachSink } from '../stores/webhookSink.ts';
 
@@ -12,8 +13,11 @@ export interface OutreachConsumerDependencies {
   deliveries: Pick<OutreachStore, 'recordAttempt' | 'recordDelivery'>;
   /** Powertools idempotency persistence (DynamoDB in the same table). */
   persistenceStore: BasePersistenceLayer;
-  /** How long a delivered dedupId is remembered (default 7 days: longer than any redelivery). */
-  idempotencyExpiresAfterSeconds?: number;
+  /**
+   * The outreach cooldown in days (env COOLDOWN_DAYS, default 14): a delivered dedupId is remembered
+   * for the cooldown plus a day (see `idempotencyExpirySeconds`).
+   */
+  cooldownDays?: number;
   log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -23,6 +27,17 @@ export interface DeliveryResult {
   sink: OutreachSink['kind'];
   status?: number;
 }
+
+const DAY_SECONDS = 86_400;
+
+/**
+ * How long the consumer remembers a delivered dedupId: the cooldown plus one day. A message can
+ * come back long after its first delivery (a DLQ redrive, a replayed run); within the cooldown the
+ * job would never send that customer another message, so until then the same dedupId can only be
+ * a duplicate. Shorter than the cooldown, a late redelivery would reach the customer twice; the
+ * extra day covers the gap between the run's asOf (the cooldown clock) and the wall clock.
+ */
+export const idempotencyExpirySeconds = (cooldownDays: number): number => (cooldownDays + 1) * DAY_SECONDS;
 
 /**
  * Builds the SQS consumer: each record is parsed (a malformed body fails that record only),
@@ -34,7 +49,7 @@ export function createOutreachConsumer(deps: OutreachConsumerDependencies): (eve
   const log = deps.log ?? (() => {});
   const config = new IdempotencyConfig({
     eventKeyJmesPath: 'dedupId',
-    expiresAfterSeconds: deps.idempotencyExpiresAfterSeconds ?? 7 * 24 * 3600,
+    expiresAfterSeconds: idempotencyExpirySeconds(deps.cooldownDays ?? DEFAULT_COOLDOWN_DAYS),
   });
 
   const deliverOnce = makeIdempotent(

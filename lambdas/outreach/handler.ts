@@ -4,6 +4,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
+import { DEFAULT_COOLDOWN_DAYS } from '../../model/outreach/selection.ts';
 import { awsClients } from '../config/clients.ts';
 import { BaseEnv, parseEnv } from '../config/env.ts';
 import { DynamoOutreachStore } from '../stores/outreachStore.ts';
@@ -20,6 +21,8 @@ export const OutreachConsumerEnv = BaseEnv.extend({
   /** Locally: the signing secret itself. */
   OUTREACH_WEBHOOK_SECRET: z.string().min(1).optional(),
   OUTREACH_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).default(5_000),
+  /** The job's outreach cooldown (same variable and default): delivered dedupIds are remembered one day longer. */
+  COOLDOWN_DAYS: z.coerce.number().int().nonnegative().default(DEFAULT_COOLDOWN_DAYS),
 });
 export type OutreachConsumerEnv = z.output<typeof OutreachConsumerEnv>;
 
@@ -45,6 +48,7 @@ export function consumerFromEnv(
     sink: sinkFromEnv(config, onDryRun),
     deliveries: new DynamoOutreachStore(documents, config.TABLE_NAME),
     persistenceStore: idempotencyStore(config.TABLE_NAME, dynamodb),
+    cooldownDays: config.COOLDOWN_DAYS,
     log: (level, message, fields) => logger[level](message, fields ?? {}),
   });
 }

@@ -12,7 +12,7 @@ import {
 } from '../../model/outreach/analytics.ts';
 import { buildOutreachMessage, outreachDedupId } from '../../model/outreach/message.ts';
 import { choosePlaybook, type Playbook } from '../../model/outreach/playbooks.ts';
-import { allocateOutreach, rankForOutreach, type RankedCandidate } from '../../model/outreach/selection.ts';
+import { allocateOutreach, DEFAULT_COOLDOWN_DAYS, rankForOutreach, type RankedCandidate } from '../../model/outreach/selection.ts';
 import type { CalibrationBin, GainsPoint, ModelMetrics, RunSummary } from '../../model/runSummary.ts';
 import { SUMMARY_VERSION } from '../../model/runSummary.ts';
 import type { ScoredCustomer } from '../../model/scoring.ts';
@@ -93,7 +93,7 @@ export interface JobConfig {
 
 export const DEFAULT_JOB_CONFIG: JobConfig = {
   maxMessages: 100,
-  cooldownDays: 14,
+  cooldownDays: DEFAULT_COOLDOWN_DAYS,
   costLostCustomer: 500,
   costIntervention: 50,
   unknownMrrValueCents: 1,

@@ -28,7 +28,7 @@ export type Architecture = z.output<typeof Architecture>;
 
 /** Defaults tuned on the inner validation slices of the Telco and Orange benchmarks (bench/model.ts). */
 export const MLP_ARCHITECTURE: Architecture = {
-  kind: 'mlp', hidden: [128, 64], dropout: 0.5, l2: 1e-3, learningRate: 3e-3, batchSize: 128, maxEpochs: 200, patience: 15, ensemble: 1,
+  kind: 'mlp', hidden: [128, 64], dropout: 0.5, l2: 1e-3, learningRate: 3e-3, batchSize: 128, maxEpochs: 200, patience: 15, ensemble: 3,
 };
 export const LOGISTIC_ARCHITECTURE: Architecture = {
   kind: 'logistic', hidden: [], dropout: 0, l2: 1e-4, learningRate: 1e-2, batchSize: 128, maxEpochs: 200, patience: 10, ensemble: 1,

@@ -1,5 +1,11 @@
 import type { ScoredCustomer } from '../scoring.ts';
 
+/**
+ * Days after a contact during which a customer is not contacted again. The job's claims and the
+ * consumer's memory of delivered messages both follow it (env COOLDOWN_DAYS).
+ */
+export const DEFAULT_COOLDOWN_DAYS = 14;
+
 /** How customers are ranked for outreach. */
 export interface SelectionOptions {
   /** Send only when calibrated risk ≥ this (the model's cost threshold). */

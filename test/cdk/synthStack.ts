@@ -4,7 +4,6 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { ChurnguardStack } from '../../cdk/churnguardStack.ts';
 import { parseConfig } from '../../cdk/config.ts';
 import type { ChurnguardConfigInput } from '../../cdk/config.ts';
-import { ensureHandlerEntries } from '../../cdk/placeholders.ts';
 
 /** A synthesised stack with everything the cdk tests look at. Synthesise once per test file. */
 export interface SynthesisedStack {
@@ -21,7 +20,6 @@ export const TEST_ENV = { account: '123456789012', region: 'us-east-1' } as cons
 
 /** Builds the stack with bundling skipped (the job image asset is still staged, as in a real synth). */
 export function synthStack(context: ChurnguardConfigInput = {}): SynthesisedStack {
-  ensureHandlerEntries();
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new ChurnguardStack(app, 'Churnguard', { config: parseConfig(context as Record<string, unknown>), env: TEST_ENV });
   const template = Template.fromStack(stack);

@@ -11,7 +11,7 @@ import { initBackend } from '../../model/nn/backend.ts';
 import { trainChurnModel, type TrainOptions, type TrainResult } from '../../model/nn/trainChurnModel.ts';
 import { syntheticMatrix } from '../unit/nnFixtures.ts';
 
-const FAST: TrainOptions = { epochs: 25, architecture: { hidden: [16, 8], batchSize: 64 }, seed: 5 };
+const FAST: TrainOptions = { epochs: 25, architecture: { hidden: [16, 8], batchSize: 64, ensemble: 2 }, seed: 5 };
 const WINDOW = { from: '2026-05-01T00:00:00.000Z', to: '2026-06-01T00:00:00.000Z' };
 let dataDir: string;
 let stack: LocalStack;
@@ -92,7 +92,7 @@ describe('S3ModelRegistry', () => {
 
   it('compares on the same validation rows: a champion scored on new data, not its stored figures', async () => {
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    const better = await trainChurnModel(train, validation, { ...FAST, epochs: 60, architecture: { hidden: [32, 16], batchSize: 64 }, seed: 9 });
+    const better = await trainChurnModel(train, validation, { ...FAST, epochs: 60, architecture: { hidden: [32, 16], batchSize: 64, ensemble: 1 }, seed: 9 });
     const decision = await registry.register(better, { trainingWindow: WINDOW, dataFingerprint: 'd'.repeat(64) });
     better.model.dispose();
     expect(decision.reason).toMatch(/on the same 300 validation rows/);

@@ -10,7 +10,7 @@ import { trainChurnModel, type TrainOptions, type TrainResult } from '../../mode
 import { syntheticMatrix } from './nnFixtures.ts';
 
 // Small and quick: a few hundred rows, a small network, few epochs.
-const FAST: TrainOptions = { epochs: 30, architecture: { hidden: [16, 8], batchSize: 64 }, seed: 11 };
+const FAST: TrainOptions = { epochs: 30, architecture: { hidden: [16, 8], batchSize: 64, ensemble: 2 }, seed: 11 };
 const train = syntheticMatrix(600, 1);
 const validation = syntheticMatrix(300, 2, { idPrefix: 'v' });
 let result: TrainResult;
