@@ -54,7 +54,12 @@ export const AtRiskCustomer = z.object({
 export const RunSummary = z.object({
   summaryVersion: z.literal(SUMMARY_VERSION),
   runId: z.string(),
-  mode: z.enum(['train', 'score', 'train-and-score', 'score-segment']),
+  /**
+   * `send` is the last step of a scale-out (fan-out) run: its summary counts the scores from the
+   * RISK items its segment workers wrote and has no churnByMonth or drift (empty arrays): those are
+   * in each worker's `score-segment` summary (runs/<runId>/segment-<i>-of-<n>/summary.json).
+   */
+  mode: z.enum(['train', 'score', 'train-and-score', 'score-segment', 'send']),
   asOf: z.string(),
   startedAt: z.string(),
   finishedAt: z.string(),

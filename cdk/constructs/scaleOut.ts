@@ -24,6 +24,10 @@ export const MAX_PARALLEL_SEGMENTS = 100;
  * The scale-out path: a Step Functions Distributed Map over Scan segments 0..N-1, each iteration
  * invoking the job with `{ mode: 'score-segment', segment, totalSegments, runId, asOf }`. A Scan
  * segment splits by partition key, so every worker holds whole customers and scores them on its own.
+ * The workers only write RISK items (tagged with the runId); after the map, one invocation
+ * `{ mode: 'send', runId, asOf }` reads them back, selects by expected loss across all segments
+ * (one budget, one ranking) and claims and sends like a whole-table run. It runs only when every
+ * segment succeeded, so a partial run sends nothing, and it is safe to retry (claims are conditional).
  *
  * Input: `{ "asOf": "<ISO date-time>" }` (the schedule passes its scheduled time). The runId is
  * `score-<day of asOf>`, as the job derives for a daily run, so a re-run of the same day writes the
@@ -70,13 +74,23 @@ export class ScaleOut extends Construct {
     });
     fanOut.itemProcessor(scoreSegment);
 
+    // The map's result is discarded, so its output is still { asOf, runId, segments }.
+    const send = new tasks.LambdaInvoke(this, 'SendOutreach', {
+      comment: 'Select from the RISK items of this run and queue outreach (claims make a retry send nothing twice)',
+      lambdaFunction: props.job,
+      payload: sfn.TaskInput.fromObject({ mode: 'send', 'runId.$': '$.runId', 'asOf.$': '$.asOf' }),
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: true,
+    });
+    send.addRetry({ errors: ['States.TaskFailed'], maxAttempts: 1, interval: Duration.seconds(30), backoffRate: 2 });
+
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: retentionFor(props.logRetentionDays),
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      comment: 'churnguard scale-out scoring: one job invocation per DynamoDB Scan segment',
-      definitionBody: sfn.DefinitionBody.fromChainable(plan.next(fanOut)),
+      comment: 'churnguard scale-out scoring: one job invocation per DynamoDB Scan segment, then one that sends the outreach',
+      definitionBody: sfn.DefinitionBody.fromChainable(plan.next(fanOut).next(send)),
       stateMachineType: sfn.StateMachineType.STANDARD,
       timeout: Duration.hours(3),
       tracingEnabled: true,

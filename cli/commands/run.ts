@@ -70,7 +70,7 @@ export function register(program: Command): void {
     .option('--budget <n>', 'maximum outreach messages of the run (env BUDGET_MAX_MESSAGES, default 100)')
     .option('--cooldown-days <n>', 'days before a customer may be contacted again (env COOLDOWN_DAYS, default 14)')
     .option('--segment <n>', 'score-segment: the Scan segment of this worker')
-    .option('--total-segments <n>', 'score-segment: the number of Scan segments')
+    .option('--total-segments <n>', 'score-segment: the number of Scan segments; send: Scan segments read in parallel')
     .addOption(jsonOption())
     .addOption(dataDirOption())
     .action(async (raw: unknown) => {

@@ -42,6 +42,18 @@ const VERSION = /^m-\d{8}T\d{6}Z-[0-9a-f]{6}$/;
 const ChampionPointer = z.object({ version: z.string().regex(VERSION), promotedAt: z.string(), reason: z.string() });
 const Decision = z.object({ version: z.string(), promoted: z.boolean(), reason: z.string(), decidedAt: z.string() });
 
+/** The part of metadata.json a listing shows. */
+const ListedMetadata = z.object({ createdAt: z.string(), metrics: ModelMetrics });
+
+/** JSON.parse that yields undefined (then a schema error naming the file) instead of a bare SyntaxError. */
+const parseJson = (bytes: Uint8Array): unknown => {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return undefined;
+  }
+};
+
 const isMissing = (error: unknown): boolean =>
   error instanceof NoSuchKey || ['NoSuchKey', 'NotFound'].includes((error as { name?: string } | null)?.name ?? '');
 
@@ -153,14 +165,15 @@ export class S3ModelRegistry implements ModelRegistry {
     const listings = await Promise.all(versions.sort().map(async (version) => {
       const [metadataBytes, decisionBytes] = await Promise.all([this.#get(`${this.prefix}${version}/metadata.json`), this.#get(`${this.prefix}${version}/decision.json`)]);
       if (!metadataBytes) return undefined;
-      const metadata = JSON.parse(new TextDecoder().decode(metadataBytes)) as { createdAt: string; metrics: unknown };
-      const decision = decisionBytes ? Decision.safeParse(JSON.parse(new TextDecoder().decode(decisionBytes))) : undefined;
+      const metadata = ListedMetadata.safeParse(parseJson(metadataBytes));
+      if (!metadata.success) throw new Error(`s3://${this.bucket}/${this.prefix}${version}/metadata.json is unreadable: ${metadata.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      const decision = decisionBytes ? Decision.safeParse(parseJson(decisionBytes)) : undefined;
       return {
         version,
-        createdAt: metadata.createdAt,
+        createdAt: metadata.data.createdAt,
         promoted: decision?.success ? decision.data.promoted : false,
         champion: pointer?.version === version,
-        metrics: ModelMetrics.parse(metadata.metrics),
+        metrics: metadata.data.metrics,
         reason: decision?.success ? decision.data.reason : 'no decision recorded',
       };
     }));

@@ -1,5 +1,7 @@
-import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Playbook } from '../../model/outreach/playbooks.ts';
+import { BatchWriteCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import type { FeatureFamily } from '../../model/features/matrix.ts';
+import { PLAYBOOKS, type Playbook } from '../../model/outreach/playbooks.ts';
 import type { ScoredCustomer } from '../../model/scoring.ts';
 import { customerPk, RISK_SK } from './keys.ts';
 
@@ -7,14 +9,73 @@ import { customerPk, RISK_SK } from './keys.ts';
 export interface RiskRecord {
   customer: ScoredCustomer;
   playbook: Playbook;
+  /** The run that wrote the item: the scale-out send step reads back its own run's items by it. */
   runId: string;
   scoredAt: string;
+  /** The cost threshold of the model that scored the customer, so a later step selects as the scoring run would. */
+  threshold: number;
+}
+
+/** A stored item that is not a valid RISK item of the run: skipped, and reported. */
+export interface InvalidRiskItem {
+  pk: string;
+  message: string;
+}
+
+export interface RunRiskScan {
+  /** Parallel Scan segments (DynamoDB TotalSegments). */
+  totalSegments: number;
+  /** Segments scanned at once; default all of them, up to 8. */
+  concurrency?: number;
+  onInvalidItem?: (item: InvalidRiskItem) => void;
 }
 
 export interface RiskStore {
   /** Overwrites each customer's RISK item; safe to repeat (same key, same content). */
   putRisks(records: readonly RiskRecord[]): Promise<void>;
+  /**
+   * Visits every RISK item written by `runId` (a parallel Scan, filtered server side), in no
+   * particular order. Returns how many were visited and how many were skipped as invalid.
+   */
+  forEachRunRisk(runId: string, scan: RunRiskScan, visit: (record: RiskRecord) => void): Promise<{ read: number; invalid: number }>;
 }
+
+/** Every feature family, checked by the compiler against the FeatureFamily union. */
+const FAMILIES: Record<FeatureFamily, true> = {
+  activity: true,
+  adoption: true,
+  payments: true,
+  support: true,
+  survey: true,
+  plan: true,
+  value: true,
+  tenure: true,
+  profile: true,
+  custom: true,
+};
+
+/** A RISK item as read back from the table (what `riskItem` writes). */
+export const StoredRiskItem = z.object({
+  customerId: z.string().min(1),
+  risk: z.number().min(0).max(1),
+  band: z.enum(['high', 'medium', 'low']),
+  drivers: z.array(
+    z.object({
+      feature: z.string(),
+      family: z.enum(Object.keys(FAMILIES) as [FeatureFamily, ...FeatureFamily[]]),
+      sentence: z.string(),
+      contribution: z.number(),
+      value: z.union([z.number(), z.string(), z.null()]),
+    }),
+  ),
+  playbook: z.enum(PLAYBOOKS),
+  modelVersion: z.string().min(1),
+  mrrCents: z.number().nullable(),
+  tenureDays: z.number().nullable(),
+  runId: z.string().min(1),
+  scoredAt: z.string(),
+  threshold: z.number().min(0).max(1),
+});
 
 const BATCH_SIZE = 25;
 const MAX_ATTEMPTS = 8;
@@ -37,6 +98,49 @@ export class DynamoRiskStore implements RiskStore {
     }
   }
 
+  async forEachRunRisk(runId: string, scan: RunRiskScan, visit: (record: RiskRecord) => void): Promise<{ read: number; invalid: number }> {
+    const counts = { read: 0, invalid: 0 };
+    const pending = Array.from({ length: scan.totalSegments }, (_, segment) => segment);
+    const worker = async () => {
+      for (let segment = pending.shift(); segment !== undefined; segment = pending.shift()) {
+        await this.#scanSegment(runId, segment, scan, (item) => {
+          const parsed = StoredRiskItem.safeParse(item);
+          if (parsed.success) {
+            counts.read++;
+            visit(recordFromItem(parsed.data));
+          } else {
+            counts.invalid++;
+            const issue = parsed.error.issues[0];
+            scan.onInvalidItem?.({ pk: String(item.PK), message: `${issue?.path.join('.') || '(item)'}: ${issue?.message ?? 'invalid'}` });
+          }
+        });
+      }
+    };
+    const concurrency = Math.max(1, Math.min(scan.concurrency ?? 8, scan.totalSegments));
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    return counts;
+  }
+
+  async #scanSegment(runId: string, segment: number, scan: RunRiskScan, onItem: (item: Record<string, unknown>) => void): Promise<void> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          Segment: segment,
+          TotalSegments: scan.totalSegments,
+          // Only this run's RISK items travel; events, profiles, claims and other runs' scores stay server side.
+          FilterExpression: '#sk = :risk AND #runId = :runId',
+          ExpressionAttributeNames: { '#sk': 'SK', '#runId': 'runId' },
+          ExpressionAttributeValues: { ':risk': RISK_SK, ':runId': runId },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) onItem(item);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+  }
+
   async #writeBatch(requests: Array<{ PutRequest: { Item: Record<string, unknown> } }>): Promise<void> {
     let pending: typeof requests = requests;
     for (let attempt = 1; pending.length > 0; attempt++) {
@@ -48,8 +152,14 @@ export class DynamoRiskStore implements RiskStore {
   }
 }
 
+/** The RiskRecord a stored item describes. */
+function recordFromItem(item: z.output<typeof StoredRiskItem>): RiskRecord {
+  const { playbook, runId, scoredAt, threshold, ...customer } = item;
+  return { customer, playbook, runId, scoredAt, threshold };
+}
+
 export function riskItem(record: RiskRecord): Record<string, unknown> {
-  const { customer, playbook, runId, scoredAt } = record;
+  const { customer, playbook, runId, scoredAt, threshold } = record;
   return {
     PK: customerPk(customer.customerId),
     SK: RISK_SK,
@@ -63,5 +173,6 @@ export function riskItem(record: RiskRecord): Record<string, unknown> {
     tenureDays: customer.tenureDays,
     runId,
     scoredAt,
+    threshold,
   };
 }

@@ -9,8 +9,8 @@ const logger = new Logger({ serviceName: 'churnguard-train-score' });
 const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'churnguard', serviceName: 'churnguard-train-score' });
 
 /**
- * The scheduled job (EventBridge Scheduler) and the Step Functions segment worker: input
- * `{ mode, asOf?, runId?, segment?, totalSegments? }`, validated by `runJob`. Returns where the
+ * The scheduled job (EventBridge Scheduler), the Step Functions segment worker (`score-segment`) and
+ * the fan-out's send step (`send`): input `{ mode, asOf?, runId?, segment?, totalSegments? }`, validated by `runJob`. Returns where the
  * summary is and the headline figures (small: Step Functions passes it on).
  */
 export const handler = async (input: JobInput): Promise<Pick<JobResult, 'summaryKey' | 'scoresKey'> & { runId: string; scored: number; sent: number }> => {

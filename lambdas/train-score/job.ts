@@ -5,6 +5,7 @@ import {
   featureDistribution,
   featureDrift,
   MonthlyChurnAccumulator,
+  ScoringSummaryAccumulator,
   summariseScores,
   tapHistories,
   type FeatureDistribution,
@@ -21,7 +22,12 @@ import type { OutreachStore } from '../stores/outreachStore.ts';
 import type { RiskStore } from '../stores/riskStore.ts';
 import type { RunStore } from '../stores/runStore.ts';
 
-export const JOB_MODES = ['train', 'score', 'train-and-score', 'score-segment'] as const;
+/**
+ * - `train`, `score`, `train-and-score`: a whole-table run (EventBridge Scheduler, CLI).
+ * - `score-segment`: one worker of the Step Functions fan-out: scores its Scan segment, writes RISK items, sends nothing.
+ * - `send`: the fan-out's last step: selects from the RISK items its workers wrote for the runId, and sends.
+ */
+export const JOB_MODES = ['train', 'score', 'train-and-score', 'score-segment', 'send'] as const;
 export type JobMode = (typeof JOB_MODES)[number];
 
 const RUN_ID_PATTERN = /^[A-Za-z0-9._:-]{1,100}$/;
@@ -33,7 +39,7 @@ export const JobInput = z
     /** The point in time to score at: ISO instant or YYYY-MM-DD (midnight UTC). Default: now. */
     asOf: z.union([z.iso.datetime({ offset: true }), z.iso.date()]).optional(),
     runId: z.string().regex(RUN_ID_PATTERN, 'runId may contain only letters, digits and . _ : - (at most 100)').optional(),
-    /** score-segment only: which Scan segment this worker reads, of totalSegments. */
+    /** score-segment: which Scan segment this worker reads, of totalSegments (send: Scan segments read in parallel). */
     segment: z.number().int().nonnegative().optional(),
     totalSegments: z.number().int().positive().max(1_000_000).optional(),
   })
@@ -138,9 +144,10 @@ export const normaliseAsOf = (asOf: string): string => new Date(/^\d{4}-\d{2}-\d
 /**
  * Deterministic run id from mode and asOf day (`score-2026-11-23`): a retried scheduled run
  * gets the same id, so it resumes instead of sending twice. Segment workers share the id of
- * their fan-out.
+ * their fan-out, and so does its send step.
  */
-export const defaultRunId = (mode: JobMode, asOf: string): string => `${mode === 'score-segment' ? 'score' : mode}-${asOf.slice(0, 10)}`;
+export const defaultRunId = (mode: JobMode, asOf: string): string =>
+  `${mode === 'score-segment' || mode === 'send' ? 'score' : mode}-${asOf.slice(0, 10)}`;
 
 /** A short, stable fingerprint of the training data (ids, labels, features). */
 export function dataFingerprint(matrix: FeatureMatrix): string {
@@ -183,6 +190,7 @@ interface Features {
 export async function runJob(rawInput: JobInput, deps: JobDependencies): Promise<JobResult> {
   const run = resolveRun(rawInput, deps);
   deps.log('run started', { runId: run.runId, mode: run.input.mode, asOf: run.asOf });
+  if (run.input.mode === 'send') return sendFromStoredRisks(run, deps);
   const churn = new MonthlyChurnAccumulator({ asOf: run.asOf, inactivityDays: deps.config.passiveInactivityDays });
   const features = await buildFeatures(run, deps, (history) => churn.add(history));
   const champion = run.input.mode === 'train' ? undefined : await deps.registry.loadChampion();
@@ -261,7 +269,7 @@ async function scoreAndStore(champion: ScoringModel | undefined, matrix: Feature
     champion.dispose();
   }
   const scoredAt = deps.now().toISOString();
-  await deps.risks.putRisks(scored.map((customer) => ({ customer, playbook: customer.playbook, runId: run.runId, scoredAt })));
+  await deps.risks.putRisks(scored.map((customer) => ({ customer, playbook: customer.playbook, runId: run.runId, scoredAt, threshold: champion.threshold })));
   const scoresKey = await deps.runs.putScores(run.runId, scored.map(scoreRow), run.part);
   return { scored, scoresKey };
 }
@@ -274,6 +282,63 @@ const atRiskEntry = ({ customer }: RankedCandidate<Scored>): RunSummary['topAtRi
   drivers: customer.drivers.map((d) => d.sentence),
   playbook: customer.playbook,
 });
+
+/**
+ * The send step of a fan-out run (`mode: 'send'`, after every `score-segment` worker finished):
+ * reads back the RISK items the workers wrote for this runId, ranks them with the same selection
+ * (each against the threshold of the model that scored it), then claims and sends exactly as a
+ * whole-table run does, so re-running it sends nothing twice. Its summary is the run's summary
+ * (`runs/<runId>/summary.json`): scoring counts from the RISK items, outreach from this step.
+ * churnByMonth and drift stay empty here: they need the histories and feature matrices, which only
+ * the segment workers read; each worker's summary (`runs/<runId>/segment-<i>-of-<n>/summary.json`)
+ * has them for its segment.
+ *
+ * A customer whose RISK item a later run overwrote before this step is not selected by this run
+ * (the item no longer names it); the later run is responsible for them.
+ */
+async function sendFromStoredRisks(run: Run, deps: JobDependencies): Promise<JobResult> {
+  const scoring = new ScoringSummaryAccumulator();
+  const candidates: Array<Scored & { threshold: number }> = [];
+  const models = new Map<string, number>();
+  const { read, invalid } = await deps.risks.forEachRunRisk(
+    run.runId,
+    {
+      totalSegments: run.totalSegments,
+      onInvalidItem: (item) => deps.log('RISK item skipped: not a valid RISK item', { runId: run.runId, pk: item.pk, error: item.message }),
+    },
+    ({ customer, playbook, threshold }) => {
+      scoring.add(customer);
+      models.set(customer.modelVersion, (models.get(customer.modelVersion) ?? 0) + 1);
+      // Only customers at or above their model's threshold can be selected: keep just those in memory.
+      if (!(customer.risk >= threshold)) return;
+      candidates.push({ ...customer, playbook, threshold });
+    },
+  );
+  if (read === 0) deps.log('no RISK items for this run: did its score-segment workers run?', { runId: run.runId, invalid });
+  if (models.size > 1) deps.log('RISK items of this run come from several models (a promotion during the fan-out)', { runId: run.runId, models: Object.fromEntries(models) });
+  const ranked = rankForOutreach(candidates, { threshold: (c) => c.threshold, unknownMrrValueCents: deps.config.unknownMrrValueCents }).ranked;
+  const outreach = await sendOutreach(ranked, run, deps);
+  const summary: RunSummary = {
+    summaryVersion: SUMMARY_VERSION,
+    runId: run.runId,
+    mode: 'send',
+    asOf: run.asOf,
+    startedAt: run.startedAt,
+    finishedAt: deps.now().toISOString(),
+    // The model that scored most of the run's customers (normally the only one).
+    modelVersion: [...models].sort(([, a], [, b]) => b - a)[0]?.[0] ?? null,
+    training: null,
+    scoring: scoring.result(),
+    outreach,
+    // Not available to this step: see the segment workers' summaries.
+    churnByMonth: [],
+    drift: [],
+    topAtRisk: ranked.slice(0, deps.config.topAtRisk).map(atRiskEntry),
+  };
+  const summaryKey = await deps.runs.putSummary(summary);
+  deps.log('run finished', { runId: run.runId, scored: read, sent: outreach.sent, summaryKey });
+  return { summary, summaryKey };
+}
 
 /** Trains and registers, unless this run already did (a resumed run reuses its decision). */
 async function trainOnce(runId: string, datasets: Datasets, deps: JobDependencies): Promise<Training> {

@@ -7,9 +7,12 @@ import type { ScoredCustomer } from '../scoring.ts';
 export const DEFAULT_COOLDOWN_DAYS = 14;
 
 /** How customers are ranked for outreach. */
-export interface SelectionOptions {
-  /** Send only when calibrated risk ≥ this (the model's cost threshold). */
-  threshold: number;
+export interface SelectionOptions<C extends ScoredCustomer = ScoredCustomer> {
+  /**
+   * Send only when calibrated risk ≥ this (the model's cost threshold). A function gives each
+   * customer the threshold of the model that scored them (a fan-out run reads stored scores).
+   */
+  threshold: number | ((customer: C) => number);
   /** Value used for customers whose MRR is unknown, in cents per month (default 1: rank by risk alone). */
   unknownMrrValueCents?: number;
 }
@@ -33,12 +36,13 @@ export function expectedLossCents(risk: number, mrrCents: number | null, unknown
  */
 export function rankForOutreach<C extends ScoredCustomer>(
   scored: readonly C[],
-  options: SelectionOptions,
+  options: SelectionOptions<C>,
 ): { ranked: RankedCandidate<C>[]; belowThreshold: number } {
   const ranked: RankedCandidate<C>[] = [];
   let belowThreshold = 0;
+  const thresholdOf = typeof options.threshold === 'number' ? () => options.threshold as number : options.threshold;
   for (const customer of scored) {
-    if (!(customer.risk >= options.threshold)) {
+    if (!(customer.risk >= thresholdOf(customer))) {
       belowThreshold++;
       continue;
     }

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { CONFIG_KEYS, parseConfig, unknownContextKeys } from '../../cdk/config.ts';
 import { ENVIRONMENT_VARIABLE, FIELDS_BY_FUNCTION, environmentFor } from '../../cdk/functionEnvironment.ts';
 import { retentionFor } from '../../cdk/constructs/nodeFunction.ts';
+import { OutreachConsumerEnv } from '../../lambdas/outreach/handler.ts';
+import { JobEnv } from '../../lambdas/train-score/config.ts';
 
 describe('parseConfig (CDK context → stack settings)', () => {
   it('fills every knob with its documented default when no context is given', () => {
@@ -19,6 +21,20 @@ describe('parseConfig (CDK context → stack settings)', () => {
     });
     expect(config.scaleOutSegments).toBeUndefined();
     expect(config.webhookUrl).toBeUndefined();
+  });
+
+  it('leaves the job\'s and the consumer\'s optional settings unset by default, so their own defaults apply', () => {
+    const config = parseConfig({});
+    expect(config.unknownMrrValueCents).toBeUndefined();
+    expect(config.passiveInactivityDays).toBeUndefined();
+    expect(config.scanSegments).toBeUndefined();
+    expect(config.webhookTimeoutMs).toBeUndefined();
+  });
+
+  it('reads the optional job and consumer settings from their `-c key=value` string forms', () => {
+    const config = parseConfig({ unknownMrrValueCents: '2500', passiveInactivityDays: '45', scanSegments: '16', webhookTimeoutMs: '8000' });
+    expect(config).toMatchObject({ unknownMrrValueCents: 2500, passiveInactivityDays: 45, scanSegments: 16, webhookTimeoutMs: 8000 });
+    expect(parseConfig({ unknownMrrValueCents: 0 }).unknownMrrValueCents).toBe(0);
   });
 
   it('accepts the string forms that `cdk deploy -c key=value` produces', () => {
@@ -42,6 +58,16 @@ describe('parseConfig (CDK context → stack settings)', () => {
     [{ jwtIssuer: 'https://id.example.com' }, 'jwtAudience'],
     [{ ingestRateLimit: '500', ingestBurstLimit: '100' }, 'ingestBurstLimit'],
     [{ alarmEmail: 'not-an-address' }, 'alarmEmail'],
+    [{ unknownMrrValueCents: '-1' }, 'unknownMrrValueCents'],
+    [{ unknownMrrValueCents: 'unknown' }, 'unknownMrrValueCents'],
+    [{ passiveInactivityDays: '0' }, 'passiveInactivityDays'],
+    [{ passiveInactivityDays: '7.5' }, 'passiveInactivityDays'],
+    [{ scanSegments: '0' }, 'scanSegments'],
+    [{ scanSegments: '1001' }, 'scanSegments'],
+    [{ webhookTimeoutMs: 'soon' }, 'webhookTimeoutMs'],
+    [{ webhookTimeoutMs: '60001' }, 'webhookTimeoutMs'],
+    // The webhook call must end before the consumer function times out.
+    [{ webhookTimeoutMs: '30000', consumerTimeoutSeconds: '30' }, 'webhookTimeoutMs'],
   ])('rejects %j naming the key %s', (raw, key) => {
     expect(() => parseConfig(raw)).toThrow(new RegExp(`context "${key}"`));
   });
@@ -74,8 +100,45 @@ describe('environmentFor (typed settings → function environment)', () => {
   });
 
   it('leaves out absent optional settings and a zero TTL, so the handler default applies', () => {
-    expect(environmentFor('outreach', { ...base, webhookUrl: undefined, webhookSecretArn: 'arn:secret' })).not.toHaveProperty('OUTREACH_WEBHOOK_URL');
+    expect(environmentFor('outreach', { ...base, webhookUrl: undefined, webhookSecretArn: 'arn:secret', cooldownDays: 14 })).not.toHaveProperty('OUTREACH_WEBHOOK_URL');
     expect(environmentFor('ingest', { ...base, eventTtlDays: 0 })).not.toHaveProperty('EVENT_TTL_DAYS');
+  });
+
+  const job = {
+    ...base,
+    bucketName: 'bkt',
+    outreachQueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/q',
+    budgetMaxMessages: 100,
+    cooldownDays: 14,
+    costLostCustomer: 500,
+    costIntervention: 50,
+    horizonDays: 30,
+    churnDefinition: 'cancelled',
+  };
+
+  it('publishes the job\'s optional settings when set, and leaves them out when absent', () => {
+    expect(environmentFor('trainScore', { ...job, unknownMrrValueCents: 2500, passiveInactivityDays: 45, scanSegments: 16 })).toMatchObject({
+      UNKNOWN_MRR_VALUE_CENTS: '2500',
+      PASSIVE_INACTIVITY_DAYS: '45',
+      SCAN_SEGMENTS: '16',
+    });
+    expect(Object.keys(environmentFor('trainScore', job))).not.toEqual(
+      expect.arrayContaining([expect.stringMatching(/^(UNKNOWN_MRR_VALUE_CENTS|PASSIVE_INACTIVITY_DAYS|SCAN_SEGMENTS)$/)]),
+    );
+  });
+
+  it('gives the consumer the cooldown (its idempotency memory follows it) and the optional webhook timeout', () => {
+    const outreach = { ...base, webhookUrl: 'https://hooks.example.com', webhookSecretArn: 'arn:secret', cooldownDays: 21 };
+    expect(environmentFor('outreach', { ...outreach, webhookTimeoutMs: 8000 })).toMatchObject({ COOLDOWN_DAYS: '21', OUTREACH_WEBHOOK_TIMEOUT_MS: '8000' });
+    expect(environmentFor('outreach', outreach)).not.toHaveProperty('OUTREACH_WEBHOOK_TIMEOUT_MS');
+  });
+
+  it('publishes only variables the function\'s own configuration parser reads', () => {
+    const readBy = { trainScore: Object.keys(JobEnv.shape), outreach: Object.keys(OutreachConsumerEnv.shape) };
+    for (const kind of ['trainScore', 'outreach'] as const) {
+      const published = FIELDS_BY_FUNCTION[kind].map((field) => ENVIRONMENT_VARIABLE[field]).filter((name) => !name.startsWith('POWERTOOLS_'));
+      expect(readBy[kind], kind).toEqual(expect.arrayContaining(published));
+    }
   });
 
   it('covers every variable the functions read, each published by exactly one field', () => {
@@ -83,8 +146,9 @@ describe('environmentFor (typed settings → function environment)', () => {
     expect([...published].sort()).toEqual(
       [
         'BUCKET_NAME', 'BUDGET_MAX_MESSAGES', 'CHURN_DEFINITION', 'COOLDOWN_DAYS', 'COST_INTERVENTION', 'COST_LOST_CUSTOMER',
-        'EVENT_TTL_DAYS', 'HORIZON_DAYS', 'OUTREACH_QUEUE_URL', 'OUTREACH_WEBHOOK_SECRET_ARN', 'OUTREACH_WEBHOOK_URL',
-        'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME', 'TABLE_NAME',
+        'EVENT_TTL_DAYS', 'HORIZON_DAYS', 'OUTREACH_QUEUE_URL', 'OUTREACH_WEBHOOK_SECRET_ARN', 'OUTREACH_WEBHOOK_TIMEOUT_MS',
+        'OUTREACH_WEBHOOK_URL', 'PASSIVE_INACTIVITY_DAYS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME',
+        'SCAN_SEGMENTS', 'TABLE_NAME', 'UNKNOWN_MRR_VALUE_CENTS',
       ].sort(),
     );
     expect(new Set(Object.values(ENVIRONMENT_VARIABLE)).size).toBe(Object.keys(ENVIRONMENT_VARIABLE).length);

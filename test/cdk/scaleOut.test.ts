@@ -20,6 +20,11 @@ beforeAll(() => {
     webhookSecretArn: WEBHOOK_SECRET_ARN,
     deletionProtection: 'false',
     budgetMaxMessages: '50',
+    cooldownDays: '21',
+    unknownMrrValueCents: '2500',
+    passiveInactivityDays: '45',
+    scanSegments: '16',
+    webhookTimeoutMs: '8000',
   });
 });
 
@@ -64,6 +69,24 @@ describe('ChurnguardStack with scale-out, a customer-managed key, JWT auth and a
       // payloadResponseOnly: the task invokes the job directly and its input is the selected item.
       expect(inner[0]).toMatchObject({ Type: 'Task', Resource: `\${${logicalId(synth, synth.stack.job.function)}.Arn}` });
       expect(inner[0]).not.toHaveProperty('Parameters');
+    });
+
+    it('after the map, invokes the job once with mode send for the same runId and asOf, then ends', () => {
+      const [[, props] = ['', {}]] = resourcesOfType(synth, 'AWS::StepFunctions::StateMachine');
+      const definition = parseDefinition(props.DefinitionString) as { States: Record<string, Record<string, unknown>> };
+      const map = Object.values(definition.States).find((state) => state.Type === 'Map');
+      const send = definition.States[map?.Next as string];
+      expect(send).toMatchObject({
+        Type: 'Task',
+        Resource: `\${${logicalId(synth, synth.stack.job.function)}.Arn}`,
+        Parameters: { mode: 'send', 'runId.$': '$.runId', 'asOf.$': '$.asOf' },
+        End: true,
+      });
+      // A retried send is safe: claims are conditional writes, so it sends nothing twice.
+      expect(send?.Retry).toEqual(expect.arrayContaining([expect.objectContaining({ ErrorEquals: ['States.TaskFailed'], MaxAttempts: 1 })]));
+      // Only the map and the send step invoke the job: nothing sends before every segment is scored.
+      const tasks = Object.values(definition.States).filter((state) => state.Type === 'Task');
+      expect(tasks).toEqual([send]);
     });
 
     it('logs every execution event without execution data, and traces', () => {
@@ -134,6 +157,15 @@ describe('ChurnguardStack with scale-out, a customer-managed key, JWT auth and a
     const role = logicalId(synth, synth.stack.outreach.consumer.role as never);
     const secretStatements = allowStatementsOfRole(synth, role).filter((statement) => actionsOf([statement]).includes('secretsmanager:GetSecretValue'));
     expect(secretStatements.map((statement) => statement.Resource)).toEqual([WEBHOOK_SECRET_ARN]);
+  });
+
+  it('passes the optional job and consumer settings to the functions that read them', () => {
+    const env = (fn: { node: { defaultChild?: unknown } }) =>
+      (synth.resources[logicalId(synth, fn)]?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env(synth.stack.job.function)).toMatchObject({ UNKNOWN_MRR_VALUE_CENTS: '2500', PASSIVE_INACTIVITY_DAYS: '45', SCAN_SEGMENTS: '16', COOLDOWN_DAYS: '21' });
+    expect(env(synth.stack.job.function)).not.toHaveProperty('OUTREACH_WEBHOOK_TIMEOUT_MS');
+    expect(env(synth.stack.outreach.consumer)).toMatchObject({ OUTREACH_WEBHOOK_TIMEOUT_MS: '8000', COOLDOWN_DAYS: '21' });
+    expect(env(synth.stack.outreach.consumer)).not.toHaveProperty('SCAN_SEGMENTS');
   });
 
   it('subscribes the alarm e-mail and passes the other knobs through', () => {

@@ -230,6 +230,9 @@ describe('ChurnguardStack with the default configuration', () => {
       expect(consumerEnv.OUTREACH_WEBHOOK_SECRET_ARN).toEqual({ Ref: logicalId(synth, synth.stack.outreach.webhookSecret) });
       expect(consumerEnv).not.toHaveProperty('OUTREACH_WEBHOOK_SECRET');
       expect(consumerEnv).not.toHaveProperty('OUTREACH_WEBHOOK_URL');
+      // The consumer remembers delivered messages for the cooldown plus a day: it reads the same setting.
+      expect(consumerEnv.COOLDOWN_DAYS).toBe('14');
+      expect(consumerEnv).not.toHaveProperty('OUTREACH_WEBHOOK_TIMEOUT_MS');
     });
   });
 

@@ -11,7 +11,7 @@ import { DynamoRiskStore } from '../../lambdas/stores/riskStore.ts';
 import { S3RunStore } from '../../lambdas/stores/runStore.ts';
 import { customerPk, RISK_SK } from '../../lambdas/stores/keys.ts';
 import { DEFAULT_JOB_CONFIG, runJob, type JobDependencies, type ScoringModel } from '../../lambdas/train-score/job.ts';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { OutreachMessage } from '../../model/outreach/message.ts';
 import { RunSummary } from '../../model/runSummary.ts';
 import type { FeatureMatrix } from '../../model/features/matrix.ts';
@@ -350,5 +350,83 @@ describe('the daily budget', () => {
     const nextDayCustomer = messages.find((m) => m.runId === 'daily-next')!.customerId;
     await store.release(nextDayCustomer, 'daily-next');
     expect(await store.budgetUsed('2026-11-02')).toBe(3);
+  });
+});
+
+describe('scale-out: score-segment workers, then one send step', () => {
+  // Prepare: 20 customers over 2 Scan segments (even / odd index); 12 eligible, a budget of 10.
+  const histories = business('fan', 20);
+  const asOf = '2026-12-01';
+  const runId = 'score-2026-12-01';
+  const inSegments = (scan: { totalSegments: number; segments?: number[] }) =>
+    histories.filter((_, i) => scan.segments === undefined || scan.segments.includes(i % scan.totalSegments));
+  const logged: Array<{ message: string; fields?: Record<string, unknown> }> = [];
+  const fanOutDeps = () =>
+    dependencies(histories, {
+      histories: (scan) =>
+        (async function* () {
+          yield* inSegments(scan);
+        })(),
+      log: (message, fields) => logged.push({ message, ...(fields ? { fields } : {}) }),
+    });
+  const expectedLoss = (i: number) => Math.min(1, (i % 5) / 4) * (1_000 + 100 * i);
+  const bestTen = histories
+    .map((h, i) => ({ id: h.customerId, risk: Math.min(1, (i % 5) / 4), loss: expectedLoss(i) }))
+    .filter((c) => c.risk >= 0.3)
+    .sort((a, b) => b.loss - a.loss)
+    .slice(0, 10)
+    .map((c) => c.id)
+    .sort();
+
+  it('the workers write RISK items with the run and the model threshold, and send nothing', async () => {
+    // Act
+    const results = await Promise.all([0, 1].map((segment) => runJob({ mode: 'score-segment', asOf, runId, segment, totalSegments: 2 }, fanOutDeps())));
+    // Assess
+    expect(results.map((r) => r.summary.scoring.customersScored)).toEqual([10, 10]);
+    expect(await takeAll()).toEqual([]);
+    const risk = await clients.documents.send(new GetCommand({ TableName: process.env.TABLE_NAME, Key: { PK: customerPk('fan-04'), SK: RISK_SK } }));
+    expect(risk.Item).toMatchObject({ runId, threshold: 0.3, modelVersion: 'm-fake', playbook: 'payment_recovery' });
+  });
+
+  it('send selects by value across all segments and sends each selected customer once; a bad RISK item is skipped', async () => {
+    // Prepare: a RISK item of this run without its model threshold (written by something else)
+    await clients.documents.send(
+      new PutCommand({ TableName: process.env.TABLE_NAME, Item: { PK: customerPk('fan-bad'), SK: RISK_SK, customerId: 'fan-bad', risk: 1, band: 'high', runId } }),
+    );
+    logged.length = 0;
+    // Act
+    const { summary, summaryKey, scoresKey } = await runJob({ mode: 'send', runId, asOf }, fanOutDeps());
+    const messages = await takeAll();
+    // Assess
+    expect(ids(messages)).toEqual(bestTen);
+    expect(new Set(messages.map((m) => m.dedupId)).size).toBe(10);
+    expect(messages.every((m) => m.runId === runId && m.modelVersion === 'm-fake')).toBe(true);
+    expect(summaryKey).toBe(`runs/${runId}/summary.json`);
+    expect(scoresKey).toBeUndefined();
+    expect(summary).toMatchObject({ mode: 'send', runId, modelVersion: 'm-fake', training: null, churnByMonth: [], drift: [] });
+    // Scoring counts come from this run's 20 RISK items only (the table holds other runs' too).
+    expect(summary.scoring.customersScored).toBe(20);
+    expect(summary.scoring.bands).toEqual({ high: 12, medium: 0, low: 8 }); // risk 0.5, 0.75, 1 are high; 0 and 0.25 low
+    expect(summary.outreach).toEqual({ selected: 10, sent: 10, skippedCooldown: 0, skippedBudget: 2, failed: 0, byPlaybook: { payment_recovery: 10 } });
+    // Every eligible customer, best expected loss first: the ten sent, then the two over budget.
+    expect(summary.topAtRisk).toHaveLength(12);
+    expect(summary.topAtRisk.slice(0, 10).map((c) => c.customerId).sort()).toEqual(bestTen);
+    const stored = await new S3RunStore(clients.s3, process.env.BUCKET_NAME as string).getSummary(runId);
+    expect(stored).toEqual(summary);
+    expect(logged.find((entry) => entry.message.startsWith('RISK item skipped'))?.fields).toMatchObject({ pk: customerPk('fan-bad'), error: expect.stringMatching(/drivers|playbook|threshold|modelVersion/) });
+  });
+
+  it('re-running send sends nothing again', async () => {
+    // Act
+    const { summary } = await runJob({ mode: 'send', runId, asOf }, fanOutDeps());
+    // Assess
+    expect(await takeAll()).toEqual([]);
+    expect(summary.outreach).toMatchObject({ selected: 10, sent: 10, failed: 0 }); // the run's messages, all queued by the first attempt
+  });
+
+  it('the default runId of send is the fan-out’s, score-<day>', async () => {
+    const { summary } = await runJob({ mode: 'send', asOf }, fanOutDeps());
+    expect(summary.runId).toBe(runId);
+    expect(await takeAll()).toEqual([]);
   });
 });

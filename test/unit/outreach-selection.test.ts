@@ -36,6 +36,22 @@ describe('rankForOutreach', () => {
     ];
     expect(rankForOutreach(scored, { threshold: 0 }).ranked.map((r) => r.customer.customerId)).toEqual(['c', 'a', 'b']);
   });
+
+  it('applies to each customer the threshold of the model that scored them, when given one per customer', () => {
+    // Prepare: stored scores of two models, thresholds 0.5 and 0.2
+    const thresholds: Record<string, number> = { strict: 0.5, lenient: 0.2 };
+    const scored = [
+      scoredCustomer({ customerId: 'strict-in', risk: 0.5, mrrCents: 1_000, modelVersion: 'strict' }),
+      scoredCustomer({ customerId: 'strict-out', risk: 0.4, mrrCents: 9_000, modelVersion: 'strict' }),
+      scoredCustomer({ customerId: 'lenient-in', risk: 0.25, mrrCents: 4_000, modelVersion: 'lenient' }),
+      scoredCustomer({ customerId: 'lenient-out', risk: 0.1, mrrCents: 9_000, modelVersion: 'lenient' }),
+    ];
+    // Act
+    const { ranked, belowThreshold } = rankForOutreach(scored, { threshold: (c) => thresholds[c.modelVersion] as number });
+    // Assess: one ranking across both models, by expected loss
+    expect(ranked.map((r) => r.customer.customerId)).toEqual(['lenient-in', 'strict-in']);
+    expect(belowThreshold).toBe(2);
+  });
 });
 
 describe('allocateOutreach', () => {
