@@ -4,6 +4,7 @@
  *   npm run bench:model                       # both data sets
  *   npm run bench:model -- --dataset orange   # one
  *   npm run bench:model -- --hidden 64,32 --dropout 0.2 --l2 1e-4 --lr 0.003   # tuning (read the INNER validation figures)
+ *   npm run bench:model -- --ensemble 5 --refit false --minCategoryShare 0 --quick true   # (--quick: no speed figures)
  *
  * Each data set: a fixed, seeded, stratified 80/20 split by customer (TEST = the 20%); the 80% is
  * split again 80/20 into inner-train and inner-validation (early stopping uses a slice of
@@ -17,7 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import { parse } from 'csv-parse/sync';
 import type { CategoricalColumn, FeatureMatrix, NumericColumn } from '../model/features/matrix.ts';
 import { initBackend } from '../model/nn/backend.ts';
-import type { ChurnModel } from '../model/nn/churnModel.ts';
+import { ChurnModel } from '../model/nn/churnModel.ts';
 import { prAuc, rocAuc } from '../model/nn/metrics.ts';
 import { stratifiedSplit } from '../model/nn/random.ts';
 import { selectRows } from '../model/nn/rows.ts';
@@ -137,9 +138,10 @@ async function runDataset(key: string, spec: DatasetSpec, options: Record<string
     ...(options.batch !== undefined ? { batchSize: Number(options.batch) } : {}),
     ...(options.patience !== undefined ? { patience: Number(options.patience) } : {}),
     ...(options.ensemble !== undefined ? { ensemble: Number(options.ensemble) } : {}),
+    ...(options.refit !== undefined ? { refit: options.refit === 'true' } : {}),
   };
-  const result = await trainChurnModel(innerTrain, innerValidation, { seed, keepBaseline: true, architecture, log: (m) => console.error(`  [${key}] ${m}`) });
-  const baseline = result.baseline as ChurnModel;
+  const result = await trainChurnModel(innerTrain, innerValidation, { seed, architecture, preprocessing: options.minCategoryShare !== undefined ? { minCategoryShare: Number(options.minCategoryShare) } : {}, log: (m) => console.error(`  [${key}] ${m}`) });
+  const baseline = await ChurnModel.fromArtifacts(result.baseline);
   const labels = test.labels;
   const modelRisk = result.model.predict(test);
   const baselineRisk = baseline.predict(test);
@@ -148,8 +150,9 @@ async function runDataset(key: string, spec: DatasetSpec, options: Record<string
   const epochs = result.model.metadata.training.epochsRun;
   const trainRows = result.model.metadata.training.trainRows;
   const backend = tf.getBackend();
-  const speed = await speedOn(backend, result.model, test);
-  const cpuSpeed = await speedOn('cpu', result.model, test);
+  const quick = options.quick === 'true';
+  const speed = quick ? { predict: Number.NaN, score: Number.NaN } : await speedOn(backend, result.model, test);
+  const cpuSpeed = quick ? { predict: Number.NaN, score: Number.NaN } : await speedOn('cpu', result.model, test);
 
   console.log(`\n${spec.name}: ${all.customerIds.length} rows, ${result.model.metadata.preprocessing.inputs.length} inputs; train ${trainRows} (+${result.model.metadata.training.earlyStoppingRows} early stopping), inner validation ${innerValidation.customerIds.length}, test ${test.customerIds.length}`);
   console.log(`  architecture ${JSON.stringify({ ...result.model.metadata.architecture, kind: undefined })}, epochs ${epochs} (best ${result.model.metadata.training.bestEpoch})`);
@@ -167,6 +170,9 @@ async function runDataset(key: string, spec: DatasetSpec, options: Record<string
 const { values } = parseArgs({
   options: {
     dataset: { type: 'string' }, hidden: { type: 'string' }, dropout: { type: 'string' }, l2: { type: 'string' }, lr: { type: 'string' }, batch: { type: 'string' }, patience: { type: 'string' }, ensemble: { type: 'string' },
+    refit: { type: 'string' }, minCategoryShare: { type: 'string' },
+    /** `--quick true`: skip the speed measurements (tuning runs). */
+    quick: { type: 'string' },
   },
 });
 await initBackend();

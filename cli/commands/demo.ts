@@ -30,6 +30,12 @@ export const DemoOptions = z.object({
   budget: z.number().int().nonnegative().optional(),
   /** Show progress bars on stderr (when it is a terminal). */
   progress: z.boolean().default(true),
+  /**
+   * Scan segments the job reads in parallel (default: the job's, SCAN_SEGMENTS or 4). Parallel
+   * segments interleave customers in whatever order the reads complete, and training rows follow
+   * that order (shuffles, early-stopping split), so only 1 gives the same model on every run.
+   */
+  scanSegments: z.number().int().positive().optional(),
   /** Stop waiting for outreach deliveries after this long. */
   maxDrainMs: z.number().int().positive().default(60_000),
   /** Run the emulators in a child process (faster ingest on two cores); falls back to in-process. */
@@ -123,7 +129,7 @@ async function runOnStack(
 ): Promise<DemoResult> {
   return withLocalStack(dataDir, async () => {
     const [ingest, ingestMs] = await timed(() => ingestStep(simulation, demoDir, options.progress));
-    const [job, jobMs] = await timed(() => jobStep(dataDir, window, options.budget, options.progress));
+    const [job, jobMs] = await timed(() => jobStep(dataDir, window, options.budget, options.scanSegments, options.progress));
     const [delivery, deliveryMs] = await timed(() => deliveryStep(dataDir, job.summary.outreach.sent, options.maxDrainMs, options.progress));
     const [report, reportMs] = await timed(() => writeReportFile(job.summary, options.reportPath ?? path.join(dataDir, 'report.html')));
     const atRiskRows = await atRisk(job);
@@ -163,11 +169,16 @@ async function ingestStep(simulation: { customers: number; days: number; seed: n
   return { truth, summary: { skipped: false, ...summary, eventsPerSecond } };
 }
 
-async function jobStep(dataDir: string, window: SimulationWindow, budget: number | undefined, progress: boolean): Promise<JobResult> {
+async function jobStep(dataDir: string, window: SimulationWindow, budget: number | undefined, scanSegments: number | undefined, progress: boolean): Promise<JobResult> {
   say(`training and scoring as of ${window.end.slice(0, 10)}`);
   const bar = stepBar(progress, 'job      [{bar}] {duration_formatted} | {status}', 1, { status: 'starting' });
   try {
-    return await runLocalJob(dataDir, { mode: 'train-and-score', asOf: window.end }, budget === undefined ? {} : { budget }, (message) => bar.update(0, { status: message.slice(0, 70) }));
+    return await runLocalJob(
+      dataDir,
+      { mode: 'train-and-score', asOf: window.end, ...(scanSegments === undefined ? {} : { totalSegments: scanSegments }) },
+      budget === undefined ? {} : { budget },
+      (message) => bar.update(0, { status: message.slice(0, 70) }),
+    );
   } finally {
     bar.update(1, { status: 'done' });
     bar.stop();

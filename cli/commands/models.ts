@@ -21,13 +21,13 @@ async function listModels(raw: unknown): Promise<void> {
       console.log('no models yet: run `churnguard train`');
       return;
     }
-    const table = new Table({ head: ['', 'version', 'created', 'ROC AUC', 'PR AUC', 'ECE', 'decision'], colWidths: [3, 28, 26, 9, 9, 8, 60], wordWrap: true });
+    const table = new Table({ head: ['', 'version', 'kind', 'created', 'ROC AUC', 'PR AUC', 'ECE', 'decision'], colWidths: [3, 31, 10, 26, 9, 9, 8, 60], wordWrap: true });
     for (const m of models) {
-      table.push([m.champion ? '★' : '', m.version, m.createdAt, m.metrics.rocAuc.toFixed(4), m.metrics.prAuc.toFixed(4), m.metrics.ece.toFixed(4), m.reason]);
+      table.push([m.champion ? '★' : '', m.version, m.kind, m.createdAt, m.metrics.rocAuc.toFixed(4), m.metrics.prAuc.toFixed(4), m.metrics.ece.toFixed(4), m.reason]);
     }
     console.log(table.toString());
     const champion = models.find((m) => m.champion);
-    console.log(champion ? `champion: ${champion.version}` : 'no champion');
+    console.log(champion ? `champion: ${champion.version} (${champion.kind === 'logistic' ? 'logistic-regression baseline' : 'MLP'})` : 'no champion');
   });
 }
 
@@ -35,7 +35,7 @@ async function listModels(raw: unknown): Promise<void> {
 export function register(program: Command): void {
   program
     .command('models')
-    .description('list registered models, their validation metrics and promotion decisions (★ = champion)')
+    .description('list registered models (kind mlp or logistic baseline), their validation metrics and promotion decisions (★ = champion)')
     .addOption(dataDirOption())
     .addOption(jsonOption())
     .action((options: unknown) => listModels(options));

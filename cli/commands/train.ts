@@ -94,9 +94,10 @@ async function train(raw: unknown): Promise<void> {
         console.log(JSON.stringify({ asOf, ...decision, backend: result.backend, trainingMs: Math.round(result.trainingMs), metrics: result.metrics, baselineMetrics: result.baselineMetrics, cutoffs: datasets.cutoffs }, null, 2));
         return;
       }
-      console.log(`model ${decision.version} (trained on ${result.backend} in ${(result.trainingMs / 1000).toFixed(1)} s, validation cutoff ${datasets.cutoffs.validation})`);
+      console.log(`model ${decision.challengerVersion ?? decision.version} (trained on ${result.backend} in ${(result.trainingMs / 1000).toFixed(1)} s, validation cutoff ${datasets.cutoffs.validation})`);
       console.log(metricsTable(result.metrics, result.baselineMetrics));
-      console.log(`${decision.promoted ? 'CHAMPION' : 'NOT PROMOTED'}: ${decision.reason}`);
+      const champion = decision.kind === 'logistic' ? `CHAMPION (the logistic baseline ${decision.version})` : 'CHAMPION';
+      console.log(`${decision.promoted ? champion : 'NOT PROMOTED'}: ${decision.reason}`);
     } finally {
       result.model.dispose();
     }

@@ -6,6 +6,14 @@ import { Preprocessing } from './preprocessing.ts';
 
 export const METADATA_FORMAT_VERSION = 1;
 
+/**
+ * Model versions sort by creation time: `m-<yyyymmddThhmmssZ>-<6 hex of the data fingerprint>`;
+ * the logistic-regression baseline trained in the same run adds `-lr`.
+ */
+export const MODEL_VERSION_PATTERN = /^m-\d{8}T\d{6}Z-[0-9a-f]{6}(-lr)?$/;
+/** Suffix of a baseline's version, after the version of the MLP it was trained with. */
+export const BASELINE_VERSION_SUFFIX = '-lr';
+
 /** The period of data a model learned from (cutoffs of the training and validation matrices by default). */
 export const TrainingWindow = z.object({
   from: z.string(),
@@ -23,10 +31,11 @@ const ColumnSpec = z.object({ name: z.string(), family: z.string(), description:
  */
 export const ModelMetadata = z.object({
   formatVersion: z.literal(METADATA_FORMAT_VERSION),
-  version: z.string().regex(/^m-\d{8}T\d{6}Z-[0-9a-f]{6}$/),
+  version: z.string().regex(MODEL_VERSION_PATTERN),
   createdAt: z.iso.datetime(),
   /** TF.js backend the model was trained on. */
   backend: z.string(),
+  /** `architecture.kind` records what the model is: 'mlp' (the churn network) or 'logistic' (the baseline). */
   architecture: Architecture,
   /** The feature columns the model expects (matched by name). */
   featureSpec: z.object({
@@ -38,7 +47,9 @@ export const ModelMetadata = z.object({
   /** Cost-optimal risk threshold chosen on validation: outreach at or above it pays off. */
   threshold: z.number().min(0).max(1),
   costs: z.object({ costLostCustomer: z.number(), costIntervention: z.number() }),
+  /** Validation metrics of THIS model (for a logistic model, the same as baselineMetrics). */
   metrics: ModelMetrics,
+  /** Validation metrics of the logistic baseline trained in the same run. */
   baselineMetrics: ModelMetrics,
   gains: z.array(GainsPoint),
   calibrationBins: z.array(CalibrationBin),

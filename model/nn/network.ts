@@ -23,15 +23,22 @@ export const Architecture = z.object({
    * own initialisation, dropout masks and loss, so they train as separate networks on the same batches.
    */
   ensemble: z.number().int().min(1).max(16).default(1),
+  /**
+   * After early stopping found the best epoch count on the stopping slice, train a fresh network
+   * (same seeds) on ALL training rows for that many epochs: the stopping slice is not wasted.
+   */
+  refit: z.boolean().default(false),
 });
 export type Architecture = z.output<typeof Architecture>;
 
 /** Defaults tuned on the inner validation slices of the Telco and Orange benchmarks (bench/model.ts). */
 export const MLP_ARCHITECTURE: Architecture = {
   kind: 'mlp', hidden: [128, 64], dropout: 0.5, l2: 1e-3, learningRate: 3e-3, batchSize: 128, maxEpochs: 200, patience: 15, ensemble: 3,
+  refit: true,
 };
 export const LOGISTIC_ARCHITECTURE: Architecture = {
   kind: 'logistic', hidden: [], dropout: 0, l2: 1e-4, learningRate: 1e-2, batchSize: 128, maxEpochs: 200, patience: 10, ensemble: 1,
+  refit: true,
 };
 
 /** Dense inputs: `rows × width` floats, row-major, as produced by transformMatrix. */

@@ -77,8 +77,18 @@ function numericStats(values: number[]): { transform: 'none' | 'log1p'; mean: nu
   return { transform, mean: used.mean, std: used.std > 1e-12 ? used.std : 1 };
 }
 
+/** Choices of the preprocessing fit. */
+export interface PreprocessingOptions {
+  /**
+   * A category needs at least this share of the training rows (and MIN_CATEGORY_COUNT rows) for
+   * its own one-hot slot; rarer ones share `__other__`. Default 0: only the count rule.
+   */
+  minCategoryShare?: number;
+}
+
 /** Fits the preprocessing on the labelled training rows of `train`. */
-export function fitPreprocessing(train: FeatureMatrix): Preprocessing {
+export function fitPreprocessing(train: FeatureMatrix, options: PreprocessingOptions = {}): Preprocessing {
+  const minCategoryCount = Math.max(MIN_CATEGORY_COUNT, Math.ceil((options.minCategoryShare ?? 0) * train.customerIds.length));
   const rows = train.customerIds.length;
   const nNum = train.numericColumns.length;
   const nCat = train.categoricalColumns.length;
@@ -99,7 +109,7 @@ export function fitPreprocessing(train: FeatureMatrix): Preprocessing {
       if (value !== undefined) counts.set(value, (counts.get(value) ?? 0) + 1);
     }
     const kept = [...counts.entries()]
-      .filter(([, n]) => n >= MIN_CATEGORY_COUNT)
+      .filter(([, n]) => n >= minCategoryCount)
       .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
       .slice(0, MAX_CATEGORIES)
       .map(([value]) => value);

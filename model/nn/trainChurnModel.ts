@@ -3,14 +3,14 @@ import type { FeatureMatrix } from '../features/matrix.ts';
 import type { CalibrationBin, GainsPoint, ModelMetrics } from '../runSummary.ts';
 import { initBackend } from './backend.ts';
 import { applyCalibration, fitPlatt, type PlattCalibration } from './calibration.ts';
-import { ChurnModel } from './churnModel.ts';
+import { ChurnModel, type ModelArtifacts } from './churnModel.ts';
 import { fingerprintMatrices, modelVersionId } from './fingerprint.ts';
-import { METADATA_FORMAT_VERSION, type ModelMetadata } from './metadata.ts';
+import { BASELINE_VERSION_SUFFIX, METADATA_FORMAT_VERSION, type ModelMetadata } from './metadata.ts';
 import { calibrationBins, costOptimalThreshold, evaluate, gainsCurve, type OutreachCosts } from './metrics.ts';
 import {
   Architecture, LOGISTIC_ARCHITECTURE, MLP_ARCHITECTURE, buildNetwork, fitNetwork, predictLogits, type DenseInputs,
 } from './network.ts';
-import { fitPreprocessing, transformMatrix, type Preprocessing } from './preprocessing.ts';
+import { fitPreprocessing, transformMatrix, type Preprocessing, type PreprocessingOptions } from './preprocessing.ts';
 import { stratifiedSplit } from './random.ts';
 import { classCounts, labelledRows, selectRows } from './rows.ts';
 
@@ -26,9 +26,12 @@ export interface TrainOptions {
   log?: (msg: string) => void;
   /** Overrides of the MLP's architecture (the benchmark tunes these on inner validation). */
   architecture?: Partial<Architecture>;
-  /** Keep the calibrated logistic-regression baseline as `result.baseline` (the caller disposes it). */
-  keepBaseline?: boolean;
+  /** Overrides of the preprocessing choices (defaults: DEFAULT_PREPROCESSING). */
+  preprocessing?: PreprocessingOptions;
 }
+
+/** Preprocessing choices, tuned on the benchmarks' inner validation slices. */
+export const DEFAULT_PREPROCESSING: PreprocessingOptions = { minCategoryShare: 0.02 };
 
 export interface TrainResult {
   model: ChurnModel;
@@ -41,8 +44,14 @@ export interface TrainResult {
   trainingMs: number;
   /** The labelled validation rows the metrics came from: the registry scores the champion on them. */
   validation: FeatureMatrix;
-  /** The logistic-regression baseline, only with `keepBaseline`. */
-  baseline?: ChurnModel;
+  /**
+   * The calibrated logistic-regression baseline as saved artifacts (it holds no tensors, so the
+   * caller has nothing extra to dispose): a complete model of kind 'logistic', version
+   * `<model version>-lr`, with its own metrics, threshold, gains and calibration bins. The
+   * registry promotes it when the MLP does not beat it and nothing better is champion; load it
+   * with `ChurnModel.fromArtifacts`.
+   */
+  baseline: ModelArtifacts;
 }
 
 /** Share of the training rows held out for early stopping. */
@@ -101,16 +110,37 @@ interface FittedNetwork {
   probabilities: Float64Array;
   epochsRun: number;
   bestEpoch: number;
+  /** Rows the final weights were fitted on (all training rows after a refit). */
+  fittedRows: number;
 }
 
 async function trainOne(
   architecture: Architecture,
-  data: { train: DenseInputs; trainTargets: ReturnType<typeof targets>; stopping?: { x: DenseInputs } & ReturnType<typeof targets>; validation: DenseInputs; validationLabels: Int8Array },
+  data: {
+    train: DenseInputs; trainTargets: ReturnType<typeof targets>; stopping?: { x: DenseInputs } & ReturnType<typeof targets>;
+    /** Every training row (fit + stopping slice), for a refit. */
+    all: () => { x: DenseInputs } & ReturnType<typeof targets>;
+    validation: DenseInputs; validationLabels: Int8Array;
+  },
   seed: number,
   log: (message: string) => void,
 ): Promise<FittedNetwork> {
-  const network = buildNetwork(data.train.width, architecture, seed);
+  let network = buildNetwork(data.train.width, architecture, seed);
   const report = await fitNetwork(network, { x: data.train, ...data.trainTargets }, data.stopping, architecture, seed, log);
+  let fittedRows = data.train.rows;
+  if (architecture.refit && data.stopping && report.bestEpoch > 0) {
+    // The stopping slice chose the epoch count; now learn from every training row for that long.
+    network.dispose();
+    network = buildNetwork(data.train.width, architecture, seed);
+    const all = data.all();
+    try {
+      await fitNetwork(network, all, undefined, { ...architecture, maxEpochs: report.bestEpoch }, seed, log);
+    } catch (error) {
+      network.dispose();
+      throw error;
+    }
+    fittedRows = all.x.rows;
+  }
   const logits = predictLogits(network, data.validation);
   return {
     network,
@@ -118,6 +148,7 @@ async function trainOne(
     probabilities: crossFittedProbabilities(data.validationLabels, logits, seed + 7),
     epochsRun: report.epochsRun,
     bestEpoch: report.bestEpoch,
+    fittedRows,
   };
 }
 
@@ -127,14 +158,18 @@ async function trainOne(
  *
  * - Preprocessing is fitted on the labelled training rows only.
  * - Early stopping watches a stratified 15% slice of TRAIN (never validation), so validation
- *   stays untouched until calibration and evaluation.
+ *   stays untouched until calibration and evaluation; with `architecture.refit` (the default) a
+ *   fresh network then trains on all training rows for the best epoch count.
  * - Calibration (Platt) is fitted on validation; reported metrics use 2-fold cross-fitted
  *   calibration on validation, and the cost-optimal threshold is chosen on those probabilities.
+ * - The baseline comes back as a complete, registrable model (`result.baseline`, saved
+ *   artifacts of kind 'logistic'): the registry makes it champion when the MLP does not beat it
+ *   and there is no better champion, so a first run always has a model that scores.
  *
  * @example
  * const result = await trainChurnModel(datasets.train, datasets.validation, { seed: 7 });
  * console.log(result.metrics.rocAuc, result.baselineMetrics.rocAuc);
- * result.model.dispose();
+ * result.model.dispose(); // result.baseline holds no tensors
  */
 export async function trainChurnModel(train: FeatureMatrix, validation: FeatureMatrix, options: TrainOptions = {}): Promise<TrainResult> {
   const log = options.log ?? (() => {});
@@ -148,7 +183,7 @@ export async function trainChurnModel(train: FeatureMatrix, validation: FeatureM
   requireBothClasses(trainRows, 'training data');
   requireBothClasses(validationRows, 'validation data');
 
-  const preprocessing = fitPreprocessing(trainRows);
+  const preprocessing = fitPreprocessing(trainRows, { ...DEFAULT_PREPROCESSING, ...options.preprocessing });
   const counts = classCounts(trainRows.labels);
   const useStopping = trainRows.customerIds.length >= MIN_ROWS_FOR_EARLY_STOPPING && counts.positives >= 10;
   const split = useStopping ? stratifiedSplit(trainRows.labels, EARLY_STOPPING_SHARE, seed + 1) : { keep: labelledRows(trainRows), holdout: [] };
@@ -158,6 +193,7 @@ export async function trainChurnModel(train: FeatureMatrix, validation: FeatureM
     train: denseOf(preprocessing, fitRows),
     trainTargets: targets(fitRows.labels),
     ...(useStopping ? { stopping: { x: denseOf(preprocessing, stopRows), ...targets(stopRows.labels) } } : {}),
+    all: () => ({ x: denseOf(preprocessing, trainRows), ...targets(trainRows.labels) }),
     validation: denseOf(preprocessing, validationRows),
     validationLabels: validationRows.labels,
   };
@@ -174,14 +210,20 @@ export async function trainChurnModel(train: FeatureMatrix, validation: FeatureM
   const baselineMetrics = evaluate(validationRows.labels, baseline.probabilities, baselineThreshold);
   const gains = gainsCurve(validationRows.labels, mlp.probabilities);
   const calibration = calibrationBins(validationRows.labels, mlp.probabilities);
+  const baselineCurves = { gains: gainsCurve(validationRows.labels, baseline.probabilities), bins: calibrationBins(validationRows.labels, baseline.probabilities) };
   const trainingMs = performance.now() - started;
   log(`model ROC AUC ${metrics.rocAuc.toFixed(4)} vs baseline ${baselineMetrics.rocAuc.toFixed(4)} on validation; ${trainingMs.toFixed(0)} ms`);
 
   const createdAt = new Date();
   const dataFingerprint = fingerprintMatrices(trainRows, validationRows);
-  const metadata = (architecture: Architecture, fitted: FittedNetwork, t: number): ModelMetadata => ({
+  const version = modelVersionId(createdAt, dataFingerprint);
+  const metadata = (
+    architecture: Architecture,
+    fitted: FittedNetwork,
+    own: { version: string; threshold: number; metrics: ModelMetrics; gains: TrainResult['gains']; bins: TrainResult['calibration'] },
+  ): ModelMetadata => ({
     formatVersion: METADATA_FORMAT_VERSION,
-    version: modelVersionId(createdAt, dataFingerprint),
+    version: own.version,
     createdAt: createdAt.toISOString(),
     backend,
     architecture,
@@ -191,16 +233,16 @@ export async function trainChurnModel(train: FeatureMatrix, validation: FeatureM
     },
     preprocessing,
     calibration: fitted.calibration,
-    threshold: t,
+    threshold: own.threshold,
     costs,
-    metrics,
+    metrics: own.metrics,
     baselineMetrics,
-    gains,
-    calibrationBins: calibration,
+    gains: own.gains,
+    calibrationBins: own.bins,
     training: {
       seed,
-      trainRows: fitRows.customerIds.length,
-      trainPositives: classCounts(fitRows.labels).positives,
+      trainRows: fitted.fittedRows,
+      trainPositives: fitted.fittedRows === fitRows.customerIds.length ? classCounts(fitRows.labels).positives : classCounts(trainRows.labels).positives,
       earlyStoppingRows: stopRows.customerIds.length,
       validationRows: validationRows.customerIds.length,
       epochsRun: fitted.epochsRun,
@@ -210,12 +252,21 @@ export async function trainChurnModel(train: FeatureMatrix, validation: FeatureM
     trainingWindow: { from: train.cutoff, to: validation.cutoff },
     dataFingerprint,
   });
-  const model = new ChurnModel(mlp.network, metadata(mlpArchitecture, mlp, threshold));
-  let baselineModel: ChurnModel | undefined;
-  if (options.keepBaseline) baselineModel = new ChurnModel(baseline.network, metadata(baselineArchitecture, baseline, baselineThreshold));
-  else baseline.network.dispose();
-  return {
-    model, metrics, baselineMetrics, gains, calibration, backend, trainingMs, validation: validationRows,
-    ...(baselineModel ? { baseline: baselineModel } : {}),
-  };
+  const model = new ChurnModel(mlp.network, metadata(mlpArchitecture, mlp, { version, threshold, metrics, gains, bins: calibration }));
+  const baselineModel = new ChurnModel(
+    baseline.network,
+    metadata(baselineArchitecture, baseline, {
+      version: `${version}${BASELINE_VERSION_SUFFIX}`, threshold: baselineThreshold, metrics: baselineMetrics, gains: baselineCurves.gains, bins: baselineCurves.bins,
+    }),
+  );
+  let baselineArtifacts: ModelArtifacts;
+  try {
+    baselineArtifacts = await baselineModel.toArtifacts();
+  } catch (error) {
+    model.dispose();
+    throw error;
+  } finally {
+    baselineModel.dispose();
+  }
+  return { model, metrics, baselineMetrics, gains, calibration, backend, trainingMs, validation: validationRows, baseline: baselineArtifacts };
 }

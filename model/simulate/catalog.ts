@@ -85,6 +85,14 @@ export const falseAlarmChance = (engagement: number, tenureDays: number): number
 /** Loyalty: churn hazard falls with tenure, from 1.85× in the first weeks towards 0.45×. */
 export const loyaltyFactor = (tenureDays: number): number => 0.45 + 1.4 * Math.exp(-tenureDays / 150);
 
+/**
+ * Whole days without any use between a passive churner's last session and their cancellation.
+ * Sessions end by 21:00 and cancels come after 09:00, so the minimum of 14 days of silence after
+ * the last day of use leaves more than 14 × 24 h between them: every simulated passive churner
+ * passes the analytics' default passive rule (≥ 14 days without use before the cancel).
+ */
+export const PASSIVE_QUIET_DAYS = { min: 14, max: 28 } as const;
+
 export const CANCEL_REASONS: Record<ChurnCause, readonly string[]> = {
   involuntary: ['payment_failed'],
   passive: ['not_using', 'no_longer_needed'],

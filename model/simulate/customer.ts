@@ -9,6 +9,7 @@ import {
   INDUSTRIES,
   PLAN_CHURN,
   PLAN_MIX,
+  PASSIVE_QUIET_DAYS,
   PLANS,
   RATES,
   SIZE_MIX,
@@ -173,6 +174,9 @@ export class CustomerSimulation {
     if (this.plan === 'business') mix.support *= 1.5;
     const cause = rng.weighted(mix);
     if (!falseAlarm && rng.chance(RATES.suddenShare)) {
+      // Passive churn cannot come unannounced: the sudden kind is an abrupt stop (the champion left
+      // the company), then the same quiet weeks before the cancel.
+      if (cause === 'passive') return this.abandonProcess(day);
       const churnDay = day + rng.int(1, 4);
       return { cause, startDay: day, churnDay, endDay: churnDay, usage: () => 1 };
     }
@@ -188,7 +192,11 @@ export class CustomerSimulation {
     }
   }
 
-  /** Usage decays over 3–7 weeks, then a week or two of silence, then the cancellation. */
+  /**
+   * Usage decays over 3–7 weeks, then 2–4 weeks of silence, then the cancellation. The silence is
+   * what makes the cancellation passive churn to a retention team (and to the run summary's
+   * analytics, which need ≥ 14 days without use before the cancel: PASSIVE_QUIET_DAYS.min).
+   */
   private passiveProcess(day: number, falseAlarm: boolean): Process {
     const length = this.rng.int(21, 49);
     if (falseAlarm) {
@@ -199,9 +207,15 @@ export class CustomerSimulation {
       };
       return { cause: 'passive', startDay: day, churnDay: null, endDay: day + length, usage };
     }
-    const churnDay = day + length + this.rng.int(5, 14);
+    const churnDay = day + length + this.rng.int(PASSIVE_QUIET_DAYS.min, PASSIVE_QUIET_DAYS.max);
     const usage = (d: number) => (d - day >= length ? 0 : Math.exp((Math.log(0.04) * (d - day)) / length));
     return { cause: 'passive', startDay: day, churnDay, endDay: churnDay, usage };
+  }
+
+  /** Usage stops from one day to the next; the cancellation follows 2–4 quiet weeks later. */
+  private abandonProcess(day: number): Process {
+    const churnDay = day + this.rng.int(PASSIVE_QUIET_DAYS.min, PASSIVE_QUIET_DAYS.max);
+    return { cause: 'passive', startDay: day, churnDay, endDay: churnDay, usage: () => 0 };
   }
 
   /** A card expires or starts failing: failed payments at the next bill and its retries, 1–3 weeks before churn. */

@@ -6,7 +6,7 @@ import { CustomerSimulation, DAY_MS, type CustomerTruth, type SimulatedCustomer 
 import { Random, deriveSeed } from './random.ts';
 
 /** Bumped whenever the same options would simulate a different business (stored demo data is then stale). */
-export const SIMULATOR_VERSION = 3;
+export const SIMULATOR_VERSION = 4;
 
 /** The default end of the simulated window: fixed, so a seed gives the same data on any day. */
 export const DEFAULT_SIMULATION_END = '2026-06-30';

@@ -4,14 +4,31 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { runDemo, type DemoResult } from '../../cli/commands/demo.ts';
+import { simulateBusiness } from '../../model/simulate/index.ts';
 
 /**
  * The whole pipeline on the embedded stack, on a small simulated business whose truth we know:
  * simulate → ingest → train → score → outreach → signed webhook → report, then a second run on
- * the same data dir. Slow by nature (about a minute on two busy cores): one business per file.
+ * the same data dir. One business per file, kept as small as the assertions allow: 90 days (the
+ * training cutoffs then fall inside the simulated history) and BUSINESS.customers customers, which
+ * gives the validation month 22 churners (1,443 training rows, 39 churners); 25–35 s for both runs.
  */
-const BUSINESS = { customers: 600, days: 120, seed: 42 };
+const BUSINESS = { customers: 600, days: 90, seed: 1 };
+/**
+ * One Scan segment: parallel segments interleave customers in the order reads complete, and the
+ * training rows (hence shuffles and the early-stopping split) follow that order, so only a single
+ * segment trains the same model on every run of this test.
+ */
+const SCAN_SEGMENTS = 1;
+/**
+ * How far the MLP's validation ROC AUC must be above the logistic baseline's. On this business
+ * the MLP ranks at 0.946 and the baseline at 0.914 (measured 2026-11-23, wasm backend): a margin
+ * of 0.015 leaves room for backend rounding while still failing a model no better than the baseline.
+ */
+const AUC_MARGIN = 0.015;
 const TIMEOUT = 300_000;
+/** The same business again, in memory: the events behind the truth (simulating it takes ~0.3 s). */
+const simulated = simulateBusiness(BUSINESS);
 
 let dataDir: string;
 let first: DemoResult;
@@ -19,8 +36,8 @@ let second: DemoResult;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'churnguard-e2e-'));
-  first = await runDemo({ ...BUSINESS, dataDir, progress: false, budget: 60 });
-  second = await runDemo({ ...BUSINESS, dataDir, progress: false, budget: 60 });
+  first = await runDemo({ ...BUSINESS, dataDir, progress: false, budget: 60, scanSegments: SCAN_SEGMENTS });
+  second = await runDemo({ ...BUSINESS, dataDir, progress: false, budget: 60, scanSegments: SCAN_SEGMENTS });
 }, TIMEOUT);
 
 afterAll(async () => {
@@ -30,22 +47,36 @@ afterAll(async () => {
 describe('the demo pipeline end to end', () => {
   it('ingests every simulated event', () => {
     expect(first.ingest.skipped).toBe(false);
-    expect(first.ingest.events).toBeGreaterThan(50_000);
+    expect(first.ingest.events).toBe(simulated.events.length);
     expect(first.ingest.accepted).toBe(first.ingest.events);
   });
 
-  it('trains a model whose validation ROC AUC beats the logistic baseline', () => {
+  it(`trains a model whose validation ROC AUC beats the logistic baseline's by at least ${AUC_MARGIN}`, () => {
     const training = first.job.summary.training;
     expect(training).not.toBeNull();
-    expect(training!.model.rocAuc).toBeGreaterThan(training!.baseline.rocAuc);
-    expect(training!.model.rocAuc).toBeGreaterThan(0.7);
+    expect(training!.model.rocAuc).toBeGreaterThanOrEqual(training!.baseline.rocAuc + AUC_MARGIN);
+    expect(training!.model.rocAuc).toBeGreaterThan(0.85);
+  });
+
+  it('reports churn of all three kinds in the run summary, passive included', () => {
+    const months = first.job.summary.churnByMonth;
+    const total = (kind: 'voluntary' | 'involuntary' | 'passive') => months.reduce((sum, month) => sum + month[kind], 0);
+    expect(total('voluntary')).toBeGreaterThan(0);
+    expect(total('involuntary')).toBeGreaterThan(0);
+    expect(total('passive')).toBeGreaterThan(0);
   });
 
   it('sends most at-risk customers who are failing on payments (true cause: involuntary) to payment_recovery (≥ 60%)', () => {
-    // Prepare: customers the simulator had in an involuntary churn process when the window ended
-    const involuntary = new Set(first.truth.filter((t) => t.atEnd?.cause === 'involuntary').map((t) => t.customerId));
+    // Prepare: customers in an involuntary churn process at the end of the window whose payments
+    // have already failed (a process starts before the first failed charge, up to a billing cycle)
+    const failing = new Set(
+      first.truth
+        .filter((t) => t.atEnd?.cause === 'involuntary')
+        .filter((t) => simulated.events.some((e) => e.customerId === t.customerId && e.type === 'payment_failed' && e.occurredAt >= t.atEnd!.startedAt))
+        .map((t) => t.customerId),
+    );
     // Act: the playbooks the job chose for those of them it scored at risk
-    const chosen = first.atRisk.filter((row) => involuntary.has(row.customerId)).map((row) => row.playbook);
+    const chosen = first.atRisk.filter((row) => failing.has(row.customerId)).map((row) => row.playbook);
     // Assess
     expect(chosen.length).toBeGreaterThanOrEqual(3);
     expect(chosen.filter((p) => p === 'payment_recovery').length / chosen.length).toBeGreaterThanOrEqual(0.6);

@@ -11,7 +11,8 @@ import { initBackend } from '../../model/nn/backend.ts';
 import { trainChurnModel, type TrainOptions, type TrainResult } from '../../model/nn/trainChurnModel.ts';
 import { syntheticMatrix } from '../unit/nnFixtures.ts';
 
-const FAST: TrainOptions = { epochs: 25, architecture: { hidden: [16, 8], batchSize: 64, ensemble: 2 }, seed: 5 };
+// No refit here: the registry's behaviour does not depend on it, and the tests stay quick.
+const FAST: TrainOptions = { epochs: 25, architecture: { hidden: [16, 8], batchSize: 64, ensemble: 2, refit: false }, seed: 5 };
 const WINDOW = { from: '2026-05-01T00:00:00.000Z', to: '2026-06-01T00:00:00.000Z' };
 let dataDir: string;
 let stack: LocalStack;
@@ -92,7 +93,7 @@ describe('S3ModelRegistry', () => {
 
   it('compares on the same validation rows: a champion scored on new data, not its stored figures', async () => {
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    const better = await trainChurnModel(train, validation, { ...FAST, epochs: 60, architecture: { hidden: [32, 16], batchSize: 64, ensemble: 1 }, seed: 9 });
+    const better = await trainChurnModel(train, validation, { ...FAST, epochs: 60, architecture: { hidden: [32, 16], batchSize: 64, ensemble: 1, refit: false }, seed: 9 });
     const decision = await registry.register(better, { trainingWindow: WINDOW, dataFingerprint: 'd'.repeat(64) });
     better.model.dispose();
     expect(decision.reason).toMatch(/on the same 300 validation rows/);
@@ -112,5 +113,64 @@ describe('S3ModelRegistry', () => {
   it('names a missing version and rejects malformed version ids', async () => {
     await expect(registry.load('m-20200101T000000Z-abcdef')).rejects.toThrow(/incomplete or missing at s3:\/\/churnguard\/models\/m-20200101T000000Z-abcdef\//);
     await expect(registry.load('../etc')).rejects.toThrow(/not a model version/);
+  });
+});
+
+describe('S3ModelRegistry on a first run where the MLP does not beat its logistic baseline', () => {
+  let firstRun: S3ModelRegistry;
+  let lost: TrainResult;
+  let lostVersion: string;
+
+  beforeAll(async () => {
+    firstRun = new S3ModelRegistry(clients.s3, process.env.BUCKET_NAME ?? 'churnguard', 'first-run/');
+    // An MLP that barely moves from its random start (tiny learning rate) loses to its baseline.
+    lost = await trainChurnModel(train, validation, { ...FAST, seed: 6, architecture: { ...FAST.architecture, learningRate: 1e-7 } });
+    lostVersion = lost.model.version;
+    return () => lost.model.dispose();
+  });
+
+  it('promotes the calibrated baseline when there is no champion yet, so the first run scores; the MLP stays a rejected challenger', async () => {
+    // Prepare: the MLP really lost.
+    expect(lost.metrics.rocAuc).toBeLessThanOrEqual(lost.baselineMetrics.rocAuc);
+    const figures = `${lost.metrics.rocAuc.toFixed(4)} did not beat baseline ${lost.baselineMetrics.rocAuc.toFixed(4)}`;
+
+    // Act
+    const decision = await firstRun.register(lost, { trainingWindow: WINDOW, dataFingerprint: 'c'.repeat(64) });
+    const champion = await firstRun.loadChampion();
+    const scored = champion?.score(validation) ?? [];
+    champion?.dispose();
+    const listing = await firstRun.list();
+
+    // Assess
+    expect(decision).toEqual({
+      version: `${lostVersion}-lr`, promoted: true, kind: 'logistic', challengerVersion: lostVersion,
+      reason: `baseline promoted: MLP ${lostVersion} ROC AUC ${figures}; no champion yet`,
+    });
+    expect(champion?.version).toBe(`${lostVersion}-lr`);
+    expect(champion?.metadata.architecture.kind).toBe('logistic');
+    expect(champion?.metadata.metrics).toEqual(lost.baselineMetrics);
+    expect(champion?.metadata.trainingWindow).toEqual(WINDOW);
+    expect(scored).toHaveLength(300);
+    expect(scored.filter((c) => c.band === 'high').length).toBeGreaterThan(0);
+    expect(scored.some((c) => c.drivers.length > 0)).toBe(true);
+    expect(listing.map((l) => [l.version, l.kind, l.promoted, l.champion])).toEqual([
+      [lostVersion, 'mlp', false, false],
+      [`${lostVersion}-lr`, 'logistic', true, true],
+    ]);
+    expect(listing[0]?.reason).toMatch(/^rejected: validation ROC AUC .* does not beat the logistic baseline's .*; its baseline m-.*-lr was promoted instead$/);
+  });
+
+  it('is idempotent for the baseline too: registering the same result again keeps the baseline champion', async () => {
+    const decision = await firstRun.register(lost, { trainingWindow: WINDOW, dataFingerprint: 'c'.repeat(64) });
+    expect(decision).toMatchObject({ version: `${lostVersion}-lr`, promoted: true, kind: 'logistic', reason: expect.stringMatching(/^already champion; baseline promoted/) });
+    expect((await firstRun.list()).map((l) => [l.version, l.champion])).toEqual([[lostVersion, false], [`${lostVersion}-lr`, true]]);
+  });
+
+  it('lets a later MLP that beats its own baseline and the baseline champion on the same rows replace it', async () => {
+    const decision = await firstRun.register(good, { trainingWindow: WINDOW, dataFingerprint: 'f'.repeat(64) });
+    const listing = await firstRun.list();
+    expect(decision).toMatchObject({ version: good.model.version, promoted: true, kind: 'mlp' });
+    expect(decision.reason).toMatch(new RegExp(`^promoted: ROC AUC \\S+ vs champion ${lostVersion}-lr \\S+ on the same 300 validation rows; beats the logistic baseline`));
+    expect(listing.filter((l) => l.champion).map((l) => [l.version, l.kind])).toEqual([[good.model.version, 'mlp']]);
   });
 });

@@ -75,11 +75,40 @@ describe('trainChurnModel', () => {
 
   it('disposes every tensor: a train-and-score cycle leaves tf.memory().numTensors unchanged', async () => {
     const before = tf.memory().numTensors;
-    const cycle = await trainChurnModel(train, validation, { ...FAST, epochs: 3, keepBaseline: true });
+    const cycle = await trainChurnModel(train, validation, { ...FAST, epochs: 3 });
     cycle.model.score(validation);
     cycle.model.dispose();
-    cycle.baseline?.dispose();
+    const baseline = await ChurnModel.fromArtifacts(cycle.baseline);
+    baseline.score(validation);
+    baseline.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('the logistic-regression baseline of a training run', () => {
+  it('comes back as a complete saved model of kind logistic, versioned <model version>-lr, with its own metrics and threshold', async () => {
+    const baseline = await ChurnModel.fromArtifacts(result.baseline);
+    baseline.dispose();
+    expect(baseline.version).toBe(`${result.model.version}-lr`);
+    expect(baseline.metadata.architecture.kind).toBe('logistic');
+    expect(result.model.metadata.architecture.kind).toBe('mlp');
+    expect(baseline.metadata.metrics).toEqual(result.baselineMetrics);
+    expect(baseline.threshold).toBe(result.baselineMetrics.threshold);
+    expect(baseline.metadata.gains.at(-1)).toEqual({ populationShare: 1, churnersFound: 1 });
+  });
+
+  it('scores and explains like the MLP; its integrated gradients are exact: per row they add up to logit(row) minus one constant', async () => {
+    const baseline = await ChurnModel.fromArtifacts(result.baseline);
+    const logits = baseline.logits(validation);
+    const { featureNames, values } = baseline.attributions(validation, 2); // 2 steps suffice: the gradient is constant
+    const scored = baseline.score(validation);
+    baseline.dispose();
+    const width = featureNames.length;
+    const offsets = Array.from(logits, (logit, r) => logit - values.slice(r * width, (r + 1) * width).reduce((a, b) => a + b, 0));
+    const spread = Math.max(...offsets) - Math.min(...offsets);
+    expect(spread).toBeLessThan(1e-3);
+    expect(scored).toHaveLength(300);
+    expect(scored.every((c) => c.modelVersion === baseline.version && c.drivers.every((d) => d.contribution > 0 && d.sentence.length > 0))).toBe(true);
   });
 });
 

@@ -45,6 +45,12 @@ describe('fitPreprocessing', () => {
     expect(spec.inputs.filter((i) => i.source === 'plan').map((i) => i.category)).toEqual(['basic', 'pro', OTHER, MISSING]);
   });
 
+  it('with minCategoryShare, also sends categories below that share of the training rows to __other__ (20 rows × 0.35 = 7 > 6 "pro")', () => {
+    const spec = fitPreprocessing(tiny(trainRows), { minCategoryShare: 0.35 });
+    expect(spec.inputs.filter((i) => i.source === 'plan').map((i) => i.category)).toEqual(['basic', OTHER, MISSING]);
+    expect(fitPreprocessing(tiny(trainRows), { minCategoryShare: 0.3 }).categorical[0]?.categories).toEqual(['basic', 'pro']);
+  });
+
   it('uses training statistics only: the same spec transforms any later matrix identically', () => {
     const spec = fitPreprocessing(tiny(trainRows));
     const later = transformMatrix(spec, tiny([[1, 11, 'basic']]));

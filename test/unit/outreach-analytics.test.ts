@@ -21,7 +21,7 @@ describe('MonthlyChurnAccumulator', () => {
     // Prepare
     const churn = new MonthlyChurnAccumulator({ asOf: '2026-04-01T00:00:00Z', inactivityDays: 30 });
     const histories = [
-      history('A', [['subscription_started', '2026-01-05'], ['subscription_cancelled', '2026-02-10']]), // voluntary, Feb
+      history('A', [['subscription_started', '2026-01-05'], ['session_started', '2026-02-08'], ['subscription_cancelled', '2026-02-10']]), // voluntary (used 2 days before), Feb
       history('B', [['subscription_started', '2026-01-10'], ['payment_failed', '2026-02-01'], ['session_started', '2026-02-20'], ['subscription_cancelled', '2026-03-05']]), // involuntary (unrecovered), Mar
       history('C', [['subscription_started', '2026-01-15'], ['session_started', '2026-01-20']]), // passive: gone 2026-02-19
       history('D', [['subscription_started', '2026-02-03'], ['session_started', '2026-03-28']]), // still active
@@ -43,7 +43,7 @@ describe('MonthlyChurnAccumulator', () => {
 
   it('starts a new tenure on reactivation, so a returning customer counts again at the next month start', () => {
     const churn = new MonthlyChurnAccumulator({ asOf: '2026-03-15T00:00:00Z', inactivityDays: 60 });
-    churn.add(history('R', [['subscription_started', '2025-12-20'], ['subscription_cancelled', '2026-01-10'], ['subscription_reactivated', '2026-02-02'], ['session_started', '2026-03-01']]));
+    churn.add(history('R', [['subscription_started', '2025-12-20'], ['session_started', '2026-01-09'], ['subscription_cancelled', '2026-01-10'], ['subscription_reactivated', '2026-02-02'], ['session_started', '2026-03-01']]));
     expect(churn.result()).toEqual([
       { month: '2025-12', customersAtStart: 0, voluntary: 0, involuntary: 0, passive: 0, churnRate: 0 },
       { month: '2026-01', customersAtStart: 1, voluntary: 1, involuntary: 0, passive: 0, churnRate: 1 },
@@ -52,9 +52,60 @@ describe('MonthlyChurnAccumulator', () => {
     ]);
   });
 
-  it('returns no rows for no customers and rejects a bad asOf', () => {
+  it('returns no rows for no customers and rejects a bad asOf or threshold', () => {
     expect(new MonthlyChurnAccumulator({ asOf: '2026-01-01T00:00:00Z', inactivityDays: 30 }).result()).toEqual([]);
     expect(() => new MonthlyChurnAccumulator({ asOf: 'soon', inactivityDays: 30 })).toThrow(/asOf/);
+    expect(() => new MonthlyChurnAccumulator({ asOf: '2026-01-01T00:00:00Z', inactivityDays: 30, passiveInactivityDays: 0 })).toThrow(/passiveInactivityDays must be positive/);
+  });
+});
+
+describe('MonthlyChurnAccumulator: the kind of a cancellation', () => {
+  it('calls a cancel passive when the customer had not used the product for ≥ 14 days (default), involuntary first, else voluntary', () => {
+    // Prepare: everyone starts in January; the cancellations fall in February
+    const churn = new MonthlyChurnAccumulator({ asOf: '2026-03-01T00:00:00Z', inactivityDays: 30 });
+    const histories = [
+      // last use 13 d 23 h before the cancel → voluntary
+      history('V', [['subscription_started', '2026-01-05T10:00:00Z'], ['session_started', '2026-02-01T10:00:00Z'], ['subscription_cancelled', '2026-02-15T09:00:00Z']]),
+      // last use exactly 14 d before the cancel → passive
+      history('P', [['subscription_started', '2026-01-05T10:00:00Z'], ['feature_used', '2026-02-01T10:00:00Z'], ['subscription_cancelled', '2026-02-15T10:00:00Z']]),
+      // last use 21 d before; a renewal payment 5 d before is not use → passive
+      history('Q', [['subscription_started', '2026-01-06'], ['session_started', '2026-01-20'], ['payment_succeeded', '2026-02-05'], ['subscription_cancelled', '2026-02-10']]),
+      // quiet 23 d, but a failed payment is unrecovered: involuntary wins over passive
+      history('I', [['subscription_started', '2026-01-07'], ['session_started', '2026-01-20'], ['payment_failed', '2026-02-01'], ['subscription_cancelled', '2026-02-12']]),
+      // never used the product, cancels 15 d after signing up → passive
+      history('N', [['subscription_started', '2026-01-20T12:00:00Z'], ['subscription_cancelled', '2026-02-04T12:00:00Z']]),
+      // still active at asOf
+      history('S', [['subscription_started', '2026-01-08'], ['session_started', '2026-02-25']]),
+    ];
+    // Act
+    for (const h of histories) churn.add(h);
+    // Assess: 6 customers at the start of February, of whom 1 voluntary (V), 1 involuntary (I), 3 passive (P, Q, N)
+    expect(churn.result()).toEqual([
+      { month: '2026-01', customersAtStart: 0, voluntary: 0, involuntary: 0, passive: 0, churnRate: 0 },
+      { month: '2026-02', customersAtStart: 6, voluntary: 1, involuntary: 1, passive: 3, churnRate: 5 / 6 },
+      { month: '2026-03', customersAtStart: 1, voluntary: 0, involuntary: 0, passive: 0, churnRate: 0 },
+    ]);
+  });
+
+  it('uses passiveInactivityDays when given', () => {
+    // Prepare: one cancel 8 days after the last session, one 6 days after
+    const churn = new MonthlyChurnAccumulator({ asOf: '2026-03-01T00:00:00Z', inactivityDays: 30, passiveInactivityDays: 7 });
+    churn.add(history('Eight', [['subscription_started', '2026-01-05'], ['session_started', '2026-02-02'], ['subscription_cancelled', '2026-02-10']]));
+    churn.add(history('Six', [['subscription_started', '2026-01-05'], ['session_started', '2026-02-04'], ['subscription_cancelled', '2026-02-10']]));
+    // Act
+    const february = churn.result().find((row) => row.month === '2026-02');
+    // Assess
+    expect(february).toMatchObject({ customersAtStart: 2, voluntary: 1, passive: 1, involuntary: 0 });
+  });
+
+  it('defaults the passive threshold to inactivityDays when that is shorter than 14 days', () => {
+    // Prepare: quiet 11 days before the cancel; with inactivityDays 10 that customer was already gone
+    const churn = new MonthlyChurnAccumulator({ asOf: '2026-03-01T00:00:00Z', inactivityDays: 10 });
+    churn.add(history('Quiet', [['subscription_started', '2026-01-05'], ['session_started', '2026-01-30'], ['subscription_cancelled', '2026-02-10']]));
+    // Act
+    const february = churn.result().find((row) => row.month === '2026-02');
+    // Assess
+    expect(february).toMatchObject({ customersAtStart: 1, voluntary: 0, passive: 1, involuntary: 0 });
   });
 });
 

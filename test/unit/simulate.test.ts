@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { validateEvent } from '../../model/events/validate.ts';
 import type { ChurnEvent } from '../../model/events/schemas.ts';
+import { churnTenures, DEFAULT_PASSIVE_INACTIVITY_DAYS } from '../../model/outreach/analytics.ts';
 import { falseAlarmChance } from '../../model/simulate/catalog.ts';
 import { monthlyChurnRates, simulateBusiness, simulateCustomers, type CustomerTruth } from '../../model/simulate/index.ts';
 
@@ -123,6 +124,32 @@ describe('simulateBusiness', () => {
     });
     expect(churners.length).toBeGreaterThan(20);
     expect(decayed).toBeGreaterThan(0.75);
+  });
+
+  it('has every passive churner go quiet for at least the analytics\' passive threshold (14 days) before cancelling', () => {
+    const usage = new Set<ChurnEvent['type']>(['session_started', 'feature_used', 'custom']);
+    const quietDays = (t: CustomerTruth) => {
+      const events = eventsOf(t);
+      const lastUse = events.findLast((e) => usage.has(e.type)) ?? events[0]!;
+      return (Date.parse(events.at(-1)!.occurredAt) - Date.parse(lastUse.occurredAt)) / DAY;
+    };
+    const churners = churnersBy('passive');
+    expect(churners.length).toBeGreaterThan(20);
+    expect(Math.min(...churners.map(quietDays))).toBeGreaterThanOrEqual(DEFAULT_PASSIVE_INACTIVITY_DAYS);
+  });
+
+  it('lets the run summary\'s churn analytics read the simulated causes back (passive all, involuntary ≥ 90%, voluntary and support rarely passive)', () => {
+    // Prepare
+    const end = Date.parse(business.window.end);
+    const kindOf = (t: CustomerTruth) => churnTenures(eventsOf(t), end, { inactivityDays: 30 }).at(-1)?.end?.kind;
+    // Act
+    const passive = churnersBy('passive').map(kindOf);
+    const involuntary = churnersBy('involuntary').map(kindOf);
+    const engaged = [...churnersBy('voluntary'), ...churnersBy('support')].map(kindOf);
+    // Assess
+    expect(passive.every((kind) => kind === 'passive')).toBe(true);
+    expect(share(involuntary, (kind) => kind === 'involuntary')).toBeGreaterThanOrEqual(0.9);
+    expect(share(engaged, (kind) => kind === 'passive')).toBeLessThanOrEqual(0.05);
   });
 
   it('precedes most voluntary churn by a downgrade or a price complaint, and support churn by tickets', () => {
