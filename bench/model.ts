@@ -154,7 +154,7 @@ async function runDataset(key: string, spec: DatasetSpec, options: Record<string
   const speed = quick ? { predict: Number.NaN, score: Number.NaN } : await speedOn(backend, result.model, test);
   const cpuSpeed = quick ? { predict: Number.NaN, score: Number.NaN } : await speedOn('cpu', result.model, test);
 
-  console.log(`\n${spec.name}: ${all.customerIds.length} rows, ${result.model.metadata.preprocessing.inputs.length} inputs; train ${trainRows} (+${result.model.metadata.training.earlyStoppingRows} early stopping), inner validation ${innerValidation.customerIds.length}, test ${test.customerIds.length}`);
+  console.log(`\n${spec.name}: ${all.customerIds.length} rows, ${result.model.metadata.preprocessing.inputs.length} inputs; train ${trainRows} (${result.model.metadata.architecture.refit ? `early stopping on ${result.model.metadata.training.earlyStoppingRows} of them, then a refit on all` : `+${result.model.metadata.training.earlyStoppingRows} early stopping`}), inner validation ${innerValidation.customerIds.length}, test ${test.customerIds.length}`);
   console.log(`  architecture ${JSON.stringify({ ...result.model.metadata.architecture, kind: undefined })}, epochs ${epochs} (best ${result.model.metadata.training.bestEpoch})`);
   console.log(`  INNER validation  model ROC AUC ${fmt(result.metrics.rocAuc)}  PR AUC ${fmt(result.metrics.prAuc)}  ECE ${fmt(result.metrics.ece)} | baseline ROC AUC ${fmt(result.baselineMetrics.rocAuc)}  PR AUC ${fmt(result.baselineMetrics.prAuc)}`);
   console.log(`  TEST              model ROC AUC ${fmt(testAuc)}  PR AUC ${fmt(prAuc(labels, modelRisk))} | LR baseline ROC AUC ${fmt(baselineAuc)}  PR AUC ${fmt(prAuc(labels, baselineRisk))} | model/baseline AUC ratio ${fmt(testAuc / baselineAuc, 3)}`);

@@ -164,15 +164,32 @@ export function riskItem(record: RiskRecord): Record<string, unknown> {
     PK: customerPk(customer.customerId),
     SK: RISK_SK,
     customerId: customer.customerId,
-    risk: customer.risk,
+    risk: storableNumber(customer.risk),
     band: customer.band,
-    drivers: customer.drivers.map((d) => ({ feature: d.feature, family: d.family, sentence: d.sentence, contribution: d.contribution, value: d.value })),
+    drivers: customer.drivers.map((d) => ({
+      feature: d.feature,
+      family: d.family,
+      sentence: d.sentence,
+      contribution: storableNumber(d.contribution),
+      value: typeof d.value === 'number' ? storableNumber(d.value) : d.value,
+    })),
     playbook,
     modelVersion: customer.modelVersion,
     mrrCents: customer.mrrCents,
     tenureDays: customer.tenureDays,
     runId,
     scoredAt,
-    threshold,
+    threshold: storableNumber(threshold),
   };
+}
+
+/** DynamoDB's smallest non-zero number magnitude: anything smaller is rejected ("Number underflow"). */
+const DYNAMO_MIN_MAGNITUDE = 1e-130;
+
+/**
+ * A number DynamoDB accepts: magnitudes below 1e-130 (a risk of sigmoid(−300), a driver's
+ * contribution of 1e-200) become 0, which they are at any precision anyone reads.
+ */
+export function storableNumber(value: number): number {
+  return Math.abs(value) < DYNAMO_MIN_MAGNITUDE ? 0 : value;
 }

@@ -161,8 +161,15 @@ export function dropUninformative(plan: ColumnPlan, rows: readonly RowDraft[]): 
   return { plan: { numeric, categorical }, dropped };
 }
 
-/** Fills the typed arrays of a matrix from row drafts. */
-export function toMatrix(plan: ColumnPlan, rows: readonly RowDraft[], cutoff: string): FeatureMatrix {
+const byCustomerId = (a: RowDraft, b: RowDraft): number => (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0);
+
+/**
+ * Fills the typed arrays of a matrix from row drafts, ordered by customer id (stable, so rows of
+ * one customer keep their cutoff order). A parallel Scan delivers customers in a different order
+ * on every run; without this order, training on the same data would not be reproducible.
+ */
+export function toMatrix(plan: ColumnPlan, unorderedRows: readonly RowDraft[], cutoff: string): FeatureMatrix {
+  const rows = [...unorderedRows].sort(byCustomerId);
   const nNum = plan.numeric.length;
   const nCat = plan.categorical.length;
   const numeric = new Float64Array(rows.length * nNum);

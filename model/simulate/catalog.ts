@@ -55,7 +55,10 @@ export const RATES = {
    * a customer of typical engagement; engaged and long-standing customers recover more often.
    */
   falseAlarmShare: 0.33,
-  /** Share of real churn that comes without warning. */
+  /**
+   * Share of real churn that comes without warning: a cancel within days. For passive churn it
+   * is an abrupt stop in usage instead (no decay), still followed by the quiet weeks.
+   */
   suddenShare: 0.08,
   causeMix: { involuntary: 0.3, passive: 0.3, voluntary: 0.25, support: 0.15 } as Record<ChurnCause, number>,
   /** Mean sessions per day of a typical customer (log-normal across customers). */

@@ -48,17 +48,26 @@ describe('buildDatasets', () => {
     const d = await buildDatasets(histories(business()), options);
     expect(d.cutoffs.validation).toBe(T);
     expect(d.validationSplit).toBe('latest-cutoff');
-    expect(d.validation.customerIds).toEqual(['loyal', 'leaver', 'late']);
+    expect(d.validation.customerIds).toEqual(['late', 'leaver', 'loyal']);
     expect([...d.validation.labels]).toEqual([0, 1, 0]);
-    expect(d.scoring.customerIds).toEqual(['loyal', 'late']);
+    expect(d.scoring.customerIds).toEqual(['late', 'loyal']);
     expect([...d.scoring.labels]).toEqual([-1, -1]);
   });
 
   it('takes training rows from past cutoffs only for customers who existed and were active then', async () => {
     const d = await buildDatasets(histories(business()), options);
     expect(d.cutoffs.training).toEqual([at(-90), at(-60), at(-30)]);
-    expect(d.train.customerIds).toEqual(['loyal', 'leaver', 'loyal', 'leaver', 'loyal', 'leaver']);
+    expect(d.train.customerIds).toEqual(['leaver', 'leaver', 'leaver', 'loyal', 'loyal', 'loyal']);
     expect([...d.train.labels]).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+
+  it('orders rows by customer id whatever order the scan delivers customers in, so training is reproducible', async () => {
+    const inOrder = await buildDatasets(histories(business()), options);
+    const reversed = await buildDatasets(histories([...business()].reverse()), options);
+    expect(reversed.train.customerIds).toEqual(inOrder.train.customerIds);
+    expect([...reversed.train.numeric]).toEqual([...inOrder.train.numeric]);
+    expect(reversed.validation.customerIds).toEqual(inOrder.validation.customerIds);
+    expect(reversed.scoring.customerIds).toEqual(inOrder.scoring.customerIds);
   });
 
   it('gives all three sets the same columns, with categories fitted on training rows and later ones appended', async () => {
