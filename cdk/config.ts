@@ -39,12 +39,12 @@ export const ChurnguardConfig = z
     weeklyTrainSchedule: scheduleExpression.default('cron(0 4 ? * MON *)'),
     /** IANA time zone the schedules are evaluated in. */
     scheduleTimeZone: z.string().min(1).default('Etc/UTC'),
-    /** Outreach: at most this many messages per run. */
-    budgetMaxMessages: positiveInt.default(200),
+    /** Outreach: at most this many messages per UTC day, shared by all runs of that day. */
+    budgetMaxMessages: positiveInt.default(100), // the job's own default (DEFAULT_JOB_CONFIG)
     /** Outreach: a customer contacted within this many days is skipped. */
     cooldownDays: positiveInt.default(14),
     /** Cost of losing a customer (same unit as costIntervention), drives the send threshold. */
-    costLostCustomer: numberLike.pipe(z.number().positive()).default(1000),
+    costLostCustomer: numberLike.pipe(z.number().positive()).default(500), // the job's own default
     /** Cost of one intervention (same unit as costLostCustomer). */
     costIntervention: numberLike.pipe(z.number().positive()).default(50),
     /** Prediction horizon in days. */

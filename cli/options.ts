@@ -21,3 +21,12 @@ export async function withLocalStack<T>(dataDir: string, fn: (stack: LocalStack)
     await stack.close();
   }
 }
+
+/** `--horizon`: how far ahead churn is predicted (`30d`). */
+export const horizonOption = (description = 'churn horizon of the label') => new Option('--horizon <duration>', description).default('30d');
+
+/** `--churn`: what counts as churn (`cancelled` or `inactive:<days>d`). */
+export const churnOption = (description = 'cancelled | inactive:<days>d') => new Option('--churn <definition>', description).default('cancelled');
+
+/** `--segments`: parallel Scan segments when reading the events table. */
+export const segmentsOption = () => new Option('--segments <n>', 'parallel Scan segments').default('4');

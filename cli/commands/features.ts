@@ -12,7 +12,7 @@ import { matrixCsvHeader, matrixToCsvRows } from '../../model/features/exportCsv
 import type { FeatureMatrix } from '../../model/features/matrix.ts';
 import { parseOptions } from '../../model/features/options.ts';
 import { parseInstant } from '../../model/features/time.ts';
-import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
+import { dataDirOption, jsonOption, withLocalStack, horizonOption, churnOption, segmentsOption } from '../options.ts';
 
 const FeaturesCliOptions = z.object({
   asOf: z.string({ error: '--as-of DATE is required' }),
@@ -108,9 +108,9 @@ export function register(program: Command): void {
     .description('export every active customer\'s features at a cutoff (CSV: customerId, features, mrrCents, label when known)')
     .requiredOption('--as-of <date>', 'the cutoff: features use only events before it (YYYY-MM-DD or ISO 8601)')
     .option('--out <file>', 'write the CSV here (default: stdout)')
-    .option('--horizon <duration>', 'churn horizon of the label', '30d')
-    .option('--churn <definition>', 'cancelled | inactive:<days>d', 'cancelled')
-    .option('--segments <n>', 'parallel Scan segments', '4')
+    .addOption(horizonOption())
+    .addOption(churnOption())
+    .addOption(segmentsOption())
     .addOption(dataDirOption())
     .addOption(jsonOption())
     .action((options: unknown) => exportFeatures(options));

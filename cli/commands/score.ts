@@ -11,7 +11,7 @@ import { streamHistories } from '../../model/features/history.ts';
 import { parseInstant } from '../../model/features/time.ts';
 import { initBackend } from '../../model/nn/backend.ts';
 import type { ScoredCustomer } from '../../model/scoring.ts';
-import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
+import { dataDirOption, jsonOption, withLocalStack, horizonOption, churnOption, segmentsOption } from '../options.ts';
 import { defaultAsOf, loadHistories, PointInTimeOptions } from './train.ts';
 
 const say = (message: string) => console.error(`churnguard: ${message}`);
@@ -77,9 +77,9 @@ export function register(program: Command): void {
     .description('score every active customer with the champion model (risk, band, top 3 drivers)')
     .option('--as-of <date>', 'the present for scoring (YYYY-MM-DD or ISO 8601; default: just after the latest stored event)')
     .option('--out <file>', 'write a CSV: customerId, risk, band, driver_1..3, modelVersion')
-    .option('--horizon <duration>', 'churn horizon the model predicts', '30d')
-    .option('--churn <definition>', 'cancelled | inactive:<days>d (decides who is still active)', 'cancelled')
-    .option('--segments <n>', 'parallel Scan segments', '4')
+    .addOption(horizonOption('churn horizon the model predicts'))
+    .addOption(churnOption('cancelled | inactive:<days>d (decides who is still active)'))
+    .addOption(segmentsOption())
     .addOption(dataDirOption())
     .addOption(jsonOption())
     .action((options: unknown) => score(options));

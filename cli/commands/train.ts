@@ -13,7 +13,7 @@ import { initBackend } from '../../model/nn/backend.ts';
 import { fingerprintMatrices } from '../../model/nn/fingerprint.ts';
 import { trainChurnModel } from '../../model/nn/trainChurnModel.ts';
 import type { ModelMetrics } from '../../model/runSummary.ts';
-import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
+import { dataDirOption, jsonOption, withLocalStack, horizonOption, churnOption, segmentsOption } from '../options.ts';
 
 const say = (message: string) => console.error(`churnguard: ${message}`);
 
@@ -110,12 +110,12 @@ export function register(program: Command): void {
     .command('train')
     .description('train a churn model on the stored events, compare it with a logistic baseline and the champion, and register it')
     .option('--as-of <date>', 'the present for training (YYYY-MM-DD or ISO 8601; default: just after the latest stored event)')
-    .option('--horizon <duration>', 'churn horizon of the label', '30d')
-    .option('--churn <definition>', 'cancelled | inactive:<days>d', 'cancelled')
+    .addOption(horizonOption())
+    .addOption(churnOption())
     .option('--seed <n>', 'random seed (same data + seed = same model)', '42')
     .option('--cost-lost <amount>', 'cost of losing a customer the model missed', '500')
     .option('--cost-intervention <amount>', 'cost of one retention intervention', '50')
-    .option('--segments <n>', 'parallel Scan segments', '4')
+    .addOption(segmentsOption())
     .addOption(dataDirOption())
     .addOption(jsonOption())
     .action((options: unknown) => train(options));

@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ClaimOutcome } from '../../model/outreach/selection.ts';
 import { customerPk, OUTREACH_SK_PREFIX, outreachSk } from './keys.ts';
+import { storableNumber } from './storableNumber.ts';
 
 /** The per-customer claim index: one item holding the time of the latest claim. */
 export const OUTREACH_LOCK_SK = 'OUTLOCK';
@@ -123,7 +124,7 @@ export class DynamoOutreachStore implements OutreachStore {
             claimAt: request.claimAt,
             claimedAt: new Date().toISOString(),
             playbook: request.playbook,
-            risk: request.risk,
+            risk: storableNumber(request.risk),
             modelVersion: request.modelVersion,
           },
           ConditionExpression: 'attribute_not_exists(SK)',

@@ -4,6 +4,7 @@ import type { FeatureFamily } from '../../model/features/matrix.ts';
 import { PLAYBOOKS, type Playbook } from '../../model/outreach/playbooks.ts';
 import type { ScoredCustomer } from '../../model/scoring.ts';
 import { customerPk, RISK_SK } from './keys.ts';
+import { storableNumber } from './storableNumber.ts';
 
 /** The latest verdict on a customer, as the retention team's tools read it (PK C#id, SK RISK). */
 export interface RiskRecord {
@@ -181,15 +182,4 @@ export function riskItem(record: RiskRecord): Record<string, unknown> {
     scoredAt,
     threshold: storableNumber(threshold),
   };
-}
-
-/** DynamoDB's smallest non-zero number magnitude: anything smaller is rejected ("Number underflow"). */
-const DYNAMO_MIN_MAGNITUDE = 1e-130;
-
-/**
- * A number DynamoDB accepts: magnitudes below 1e-130 (a risk of sigmoid(−300), a driver's
- * contribution of 1e-200) become 0, which they are at any precision anyone reads.
- */
-export function storableNumber(value: number): number {
-  return Math.abs(value) < DYNAMO_MIN_MAGNITUDE ? 0 : value;
 }

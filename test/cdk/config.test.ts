@@ -11,7 +11,7 @@ describe('parseConfig (CDK context → stack settings)', () => {
     expect(config).toMatchObject({
       dailyScoreSchedule: 'cron(0 6 * * ? *)',
       weeklyTrainSchedule: 'cron(0 4 ? * MON *)',
-      budgetMaxMessages: 200,
+      budgetMaxMessages: 100,
       cooldownDays: 14,
       horizonDays: 30,
       churnDefinition: 'cancelled',

@@ -15,16 +15,14 @@ import { simulateBusiness } from '../../model/simulate/index.ts';
  */
 const BUSINESS = { customers: 600, days: 90, seed: 1 };
 /**
- * One Scan segment: parallel segments interleave customers in the order reads complete, and the
- * training rows (hence shuffles and the early-stopping split) follow that order, so only a single
- * segment trains the same model on every run of this test.
+ * Feature rows are ordered by customer id, so the model does not depend on the Scan; one segment
+ * keeps this small test's reads simple.
  */
 const SCAN_SEGMENTS = 1;
 /**
- * How far the MLP's validation ROC AUC must be above the logistic baseline's. On this business
- * the MLP ranks at 0.946–0.949 and the baseline at 0.914–0.920 (a lead of 0.029–0.032 over the
- * model code of 2026-11-23, wasm backend): a margin of 0.015 leaves room for rounding and small
- * model changes while still failing a model no better than the baseline.
+ * How far the MLP's validation ROC AUC must be above the logistic baseline's. With 22 churners in
+ * the validation month, an AUC carries a standard error of about 0.03, so the test asks for a
+ * clear lead rather than a tuned figure: 0.015 fails a model no better than the baseline.
  */
 const AUC_MARGIN = 0.015;
 const TIMEOUT = 300_000;
@@ -56,7 +54,8 @@ describe('the demo pipeline end to end', () => {
     const training = first.job.summary.training;
     expect(training).not.toBeNull();
     expect(training!.model.rocAuc).toBeGreaterThanOrEqual(training!.baseline.rocAuc + AUC_MARGIN);
-    expect(training!.model.rocAuc).toBeGreaterThan(0.85);
+    // Far above chance (0.5) and above what a coin-flip-plus-noise model reaches on 22 churners.
+    expect(training!.model.rocAuc).toBeGreaterThan(0.8);
   });
 
   it('reports churn of all three kinds in the run summary, passive included', () => {

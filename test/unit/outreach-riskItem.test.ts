@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { riskItem, storableNumber, StoredRiskItem } from '../../lambdas/stores/riskStore.ts';
+import { riskItem, StoredRiskItem } from '../../lambdas/stores/riskStore.ts';
+import { storableNumber } from '../../lambdas/stores/storableNumber.ts';
 import { driver, scoredCustomer } from './outreachFactories.ts';
 
 describe('riskItem', () => {
