@@ -8,6 +8,7 @@ import { createAwsClients } from '../../lambdas/config/clients.ts';
 import { eventStoreFromEnv } from '../../lambdas/ingest/store.ts';
 import type { DrainResult } from '../../lambdas/outreach/drain.ts';
 import type { JobResult } from '../../lambdas/train-score/job.ts';
+import { BASELINE_VERSION_SUFFIX } from '../../model/nn/metadata.ts';
 import { DEFAULT_SIMULATION_END, SIMULATOR_VERSION, simulateCustomers, simulationWindow, type CustomerTruth, type SimulationWindow } from '../../model/simulate/index.ts';
 import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
 import { ingestSimulation } from '../report/ingestSimulation.ts';
@@ -16,6 +17,12 @@ import { startStackProcess, type StackProcess } from '../report/stackProcess.ts'
 import { startWebhookReceiver, type ReceivedDelivery } from '../report/webhookReceiver.ts';
 import { drainLocalOutreach, localWebhookSecret } from './outreach.ts';
 import { writeReportFile, type WrittenReport } from './report.ts';
+
+/** Which model the run made champion, in the words of the summary table. */
+const trainingDecision = (t: { promoted: boolean; candidateVersion: string }): string => {
+  if (!t.promoted) return 'not promoted: the champion stays';
+  return t.candidateVersion.endsWith(BASELINE_VERSION_SUFFIX) ? 'the MLP did not beat it: baseline promoted' : 'MLP promoted';
+};
 import { runLocalJob } from './run.ts';
 
 export const DemoOptions = z.object({
@@ -224,7 +231,7 @@ export function demoTable(result: DemoResult): string {
         ? `${fmt(result.ingest.events)} (stored by an earlier run: not re-sent)`
         : `${fmt(result.ingest.accepted)} in ${(result.ingest.elapsedMs / 1000).toFixed(1)} s = ${fmt(Math.round(result.ingest.eventsPerSecond ?? 0))} events/s`,
     ],
-    ['model ROC AUC', t ? `${t.model.rocAuc.toFixed(3)} vs logistic baseline ${t.baseline.rocAuc.toFixed(3)} (${t.promoted ? 'promoted' : 'not promoted'}, ${t.backend})` : 'no training this run'],
+    ['model ROC AUC', t ? `${t.model.rocAuc.toFixed(3)} vs logistic baseline ${t.baseline.rocAuc.toFixed(3)} (${trainingDecision(t)}, ${t.backend})` : 'no training this run'],
     ['customers scored', `${fmt(summary.scoring.customersScored)}: ${summary.scoring.bands.high} high, ${summary.scoring.bands.medium} medium risk`],
     ['at risk by playbook', Object.entries(result.atRiskByPlaybook).sort((a, b) => b[1] - a[1]).map(([p, n]) => `${p} ${n}`).join(', ') || 'none'],
     ['expected MRR at risk', `$${(summary.scoring.expectedMrrAtRiskCents / 100).toLocaleString('en-US', { maximumFractionDigits: 0 })} per month`],
