@@ -175,7 +175,11 @@ export async function fitNetwork(
     }
     const epochsRun = Math.min(epoch, architecture.maxEpochs);
     if (stopTensors) variables.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(best.weights[i] as Float32Array, v.shape))));
-    log(`${architecture.kind}: ${epochsRun} epochs, best stopping loss ${best.loss.toFixed(4)} at epoch ${best.epoch}`);
+    log(
+      stopTensors
+        ? `${architecture.kind}: ${epochsRun} epochs, best stopping loss ${best.loss.toFixed(4)} at epoch ${best.epoch}`
+        : `${architecture.kind}: refitted on all training rows for ${epochsRun} epochs`,
+    );
     return { epochsRun, bestEpoch: stopTensors ? best.epoch : epochsRun, bestStoppingLoss: best.loss };
   } finally {
     tf.dispose([xAll, yAll, wAll, ...(stopTensors ? [stopTensors.x, stopTensors.y, stopTensors.w] : [])]);
