@@ -9,6 +9,7 @@ import { parseChurnOption, parseDuration } from '../../model/features/churnDefin
 import { buildFeatureMatrix } from '../../model/features/datasets.ts';
 import { streamHistories } from '../../model/features/history.ts';
 import { parseInstant } from '../../model/features/time.ts';
+import { parseOptions } from '../../model/features/options.ts';
 import { initBackend } from '../../model/nn/backend.ts';
 import type { ScoredCustomer } from '../../model/scoring.ts';
 import { dataDirOption, jsonOption, withLocalStack, horizonOption, churnOption, segmentsOption } from '../options.ts';
@@ -34,9 +35,7 @@ export function scoresCsv(scored: readonly ScoredCustomer[]): string {
 }
 
 async function score(raw: unknown): Promise<void> {
-  const parsed = ScoreOptions.safeParse(raw);
-  if (!parsed.success) throw new Error(parsed.error.issues.map((i) => i.message).join('; '));
-  const o = parsed.data;
+  const o = parseOptions(ScoreOptions, raw, 'options of churnguard score');
   const horizonDays = parseDuration(o.horizon);
   const churn = parseChurnOption(o.churn);
   await withLocalStack(o.dataDir, async () => {

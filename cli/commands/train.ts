@@ -9,6 +9,7 @@ import { formatChurnDefinition, parseChurnOption, parseDuration } from '../../mo
 import { buildDatasets } from '../../model/features/datasets.ts';
 import { streamHistories, type CustomerHistory } from '../../model/features/history.ts';
 import { parseInstant } from '../../model/features/time.ts';
+import { parseOptions } from '../../model/features/options.ts';
 import { initBackend } from '../../model/nn/backend.ts';
 import { fingerprintMatrices } from '../../model/nn/fingerprint.ts';
 import { trainChurnModel } from '../../model/nn/trainChurnModel.ts';
@@ -68,9 +69,7 @@ export function metricsTable(model: ModelMetrics, baseline: ModelMetrics): strin
 }
 
 async function train(raw: unknown): Promise<void> {
-  const parsed = TrainOptions.safeParse(raw);
-  if (!parsed.success) throw new Error(parsed.error.issues.map((i) => i.message).join('; '));
-  const o = parsed.data;
+  const o = parseOptions(TrainOptions, raw, 'options of churnguard train');
   const horizonDays = parseDuration(o.horizon);
   const churn = parseChurnOption(o.churn);
   await withLocalStack(o.dataDir, async () => {
