@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseOptions } from '../../model/features/options.ts';
 
 /**
  * Parses a boolean environment variable strictly: only `true`/`false`/`1`/`0` (any case).
@@ -26,10 +27,7 @@ export const BaseEnv = z.object({
 });
 export type BaseEnv = z.output<typeof BaseEnv>;
 
-/** Parses `env` with `schema`, naming every bad variable in one error. */
+/** Parses `env` with `schema`, naming every bad variable in one error ("Invalid configuration: ..."). */
 export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
-  const parsed = schema.safeParse(env);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`).join('; ');
-  throw new Error(`Invalid configuration: ${problems}`);
+  return parseOptions(schema, env, 'configuration');
 }
