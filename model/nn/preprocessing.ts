@@ -32,6 +32,14 @@ export const NumericInputSpec = z.object({
   mean: z.number(),
   std: z.number().positive(),
   missingIndicator: z.boolean(),
+  /**
+   * Quantile edges (on the standardised scale) of a piecewise-linear encoding: one extra input
+   * per segment between consecutive edges, 0 below it, 1 above it and linear inside. It lets
+   * both the network and the logistic baseline bend a feature's effect at data-driven
+   * thresholds (Gorishniy et al., 2022, "On Embeddings for Numerical Features in Tabular Deep
+   * Learning"). Empty: the standardised value only.
+   */
+  segmentEdges: z.array(z.number()).default([]),
 });
 export const CategoricalInputSpec = z.object({
   name: z.string(),
@@ -43,8 +51,10 @@ export const CategoricalInputSpec = z.object({
 /** Where one dense input comes from: attributions of inputs are summed per `source`. */
 export const InputSource = z.object({
   source: z.string(),
-  kind: z.enum(['value', 'missing', 'category']),
+  kind: z.enum(['value', 'missing', 'category', 'segment']),
   category: z.string().optional(),
+  /** For kind 'segment': which segment of the column's piecewise-linear encoding (0-based). */
+  segment: z.number().int().nonnegative().optional(),
 });
 export const Preprocessing = z.object({
   numeric: z.array(NumericInputSpec),
@@ -84,6 +94,43 @@ export interface PreprocessingOptions {
    * its own one-hot slot; rarer ones share `__other__`. Default 0: only the count rule.
    */
   minCategoryShare?: number;
+  /**
+   * Segments of the piecewise-linear encoding of each numeric column (quantile edges of the
+   * training values; columns with fewer distinct values get fewer). 0: standardised values only.
+   */
+  numericSegments?: number;
+  /**
+   * Capacity guard of the piecewise-linear encoding: segments per column are cut so that every
+   * segment input has at least this many training churners behind it (the events-per-variable
+   * rule of clinical prediction models, Peduzzi et al., 1996). Small or churner-poor data sets
+   * then get fewer segments, or none. Default 0: no cap.
+   */
+  minChurnersPerSegment?: number;
+}
+
+/** Segments per numeric column after the churners-per-segment cap (0 or ≥ 2: one segment adds nothing). */
+export function segmentsPerColumn(options: PreprocessingOptions, churners: number, numericColumns: number): number {
+  const wanted = options.numericSegments ?? 0;
+  const perInput = options.minChurnersPerSegment ?? 0;
+  const affordable = perInput > 0 && numericColumns > 0 ? Math.floor(churners / (perInput * numericColumns)) : wanted;
+  const segments = Math.min(wanted, affordable);
+  return segments >= 2 ? segments : 0;
+}
+
+/** Distinct quantile edges of `sorted` (ascending) at k/segments, k = 0..segments: none when fewer than 2 segments remain. */
+export function quantileEdges(sorted: ArrayLike<number>, segments: number): number[] {
+  if (segments < 2 || sorted.length === 0) return [];
+  const edges: number[] = [];
+  for (let k = 0; k <= segments; k++) {
+    const value = sorted[Math.min(sorted.length - 1, Math.round((k / segments) * (sorted.length - 1)))] as number;
+    if (edges.length === 0 || value > (edges[edges.length - 1] as number) + 1e-9) edges.push(value);
+  }
+  return edges.length >= 3 ? edges : [];
+}
+
+function standardise(spec: Pick<NumericInputSpec, 'transform' | 'mean' | 'std'>, raw: number): number {
+  const x = spec.transform === 'log1p' ? Math.log1p(Math.max(0, raw)) : raw;
+  return Math.max(-CLIP, Math.min(CLIP, (x - spec.mean) / spec.std));
 }
 
 /** Fits the preprocessing on the labelled training rows of `train`. */
@@ -92,6 +139,8 @@ export function fitPreprocessing(train: FeatureMatrix, options: PreprocessingOpt
   const rows = train.customerIds.length;
   const nNum = train.numericColumns.length;
   const nCat = train.categoricalColumns.length;
+  const churners = train.labels.reduce((n, y) => n + (y === 1 ? 1 : 0), 0);
+  const segments = segmentsPerColumn(options, churners, nNum);
   const numeric: NumericInputSpec[] = train.numericColumns.map((column, c) => {
     const present: number[] = [];
     for (let r = 0; r < rows; r++) {
@@ -99,7 +148,9 @@ export function fitPreprocessing(train: FeatureMatrix, options: PreprocessingOpt
       if (Number.isFinite(v)) present.push(v);
     }
     const stats = numericStats(present);
-    return { name: column.name, family: column.family, description: column.description, ...stats, missingIndicator: present.length < rows };
+    const standardised = Float64Array.from(present, (v) => standardise(stats, v)).sort();
+    const segmentEdges = quantileEdges(standardised, segments);
+    return { name: column.name, family: column.family, description: column.description, ...stats, missingIndicator: present.length < rows, segmentEdges };
   });
   const categorical: CategoricalInputSpec[] = train.categoricalColumns.map((column, c) => {
     const counts = new Map<string, number>();
@@ -118,6 +169,7 @@ export function fitPreprocessing(train: FeatureMatrix, options: PreprocessingOpt
   const inputs: Array<z.output<typeof InputSource>> = [
     ...numeric.map((spec) => ({ source: spec.name, kind: 'value' as const })),
     ...numeric.filter((spec) => spec.missingIndicator).map((spec) => ({ source: spec.name, kind: 'missing' as const })),
+    ...numeric.flatMap((spec) => spec.segmentEdges.slice(1).map((_, segment) => ({ source: spec.name, kind: 'segment' as const, segment }))),
     ...categorical.flatMap((spec) =>
       [...spec.categories, OTHER, MISSING].map((category) => ({ source: spec.name, kind: 'category' as const, category })),
     ),
@@ -155,6 +207,7 @@ export function transformMatrix(spec: Preprocessing, matrix: FeatureMatrix): Flo
   const nNum = matrix.numericColumns.length;
   const nCat = matrix.categoricalColumns.length;
   const indicatorCount = spec.numeric.filter((s) => s.missingIndicator).length;
+  const segmentCount = spec.numeric.reduce((n, s) => n + Math.max(0, s.segmentEdges.length - 1), 0);
   // Per categorical column: matrix code → slot offset within the column's one-hot group.
   const slotMaps = spec.categorical.map((s, k) => {
     const column = matrix.categoricalColumns[located.categorical[k] as number] as FeatureColumn & { categories: string[] };
@@ -164,16 +217,21 @@ export function transformMatrix(spec: Preprocessing, matrix: FeatureMatrix): Flo
   for (let r = 0; r < rows; r++) {
     const base = r * width;
     let indicator = spec.numeric.length;
+    let segment = spec.numeric.length + indicatorCount;
     spec.numeric.forEach((s, k) => {
       const raw = matrix.numeric[r * nNum + (located.numeric[k] as number)] as number;
       const present = Number.isFinite(raw);
-      if (present) {
-        const x = s.transform === 'log1p' ? Math.log1p(Math.max(0, raw)) : raw;
-        out[base + k] = Math.max(-CLIP, Math.min(CLIP, (x - s.mean) / s.std));
-      } // missing: 0 = the training mean, flagged by the indicator
+      // Missing: 0 (the training mean) and no segment filled, flagged by the indicator.
+      const z = present ? standardise(s, raw) : 0;
+      out[base + k] = z;
       if (s.missingIndicator) out[base + indicator++] = present ? 0 : 1;
+      for (let t = 1; t < s.segmentEdges.length; t++) {
+        const low = s.segmentEdges[t - 1] as number;
+        const high = s.segmentEdges[t] as number;
+        out[base + segment++] = present ? Math.max(0, Math.min(1, (z - low) / (high - low))) : 0;
+      }
     });
-    let offset = spec.numeric.length + indicatorCount;
+    let offset = spec.numeric.length + indicatorCount + segmentCount;
     spec.categorical.forEach((s, k) => {
       const code = matrix.categorical[r * nCat + (located.categorical[k] as number)] as number;
       const slot = code < 0 ? s.categories.length + 1 : (slotMaps[k]?.[code] ?? s.categories.length);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FeatureMatrix } from '../../model/features/matrix.ts';
 import { applyCalibration, fitPlatt } from '../../model/nn/calibration.ts';
-import { IncompatibleFeaturesError, MISSING, OTHER, fitPreprocessing, transformMatrix } from '../../model/nn/preprocessing.ts';
+import { IncompatibleFeaturesError, MISSING, OTHER, Preprocessing, fitPreprocessing, quantileEdges, segmentsPerColumn, transformMatrix } from '../../model/nn/preprocessing.ts';
 import { seededRandom } from '../../model/nn/random.ts';
 
 /** Rows of (spend, visits, plan): spend is heavy-tailed, visits has a missing value, plan has a rare category. */
@@ -96,6 +96,63 @@ describe('transformMatrix', () => {
     const without: FeatureMatrix = { ...tiny([[1, 1, 'pro']]), categoricalColumns: [], categorical: new Int32Array(0) };
     expect(() => transformMatrix(spec, without)).toThrow(IncompatibleFeaturesError);
     expect(() => transformMatrix(spec, without)).toThrow(/plan \(categorical\)/);
+  });
+});
+
+describe('piecewise-linear encoding of numbers (numericSegments)', () => {
+  it('places edges at distinct quantiles and drops repeated ones', () => {
+    expect(quantileEdges([0, 1, 2, 3, 4, 5, 6, 7, 8], 4)).toEqual([0, 2, 4, 6, 8]);
+    expect(quantileEdges([0, 0, 0, 0, 0, 0, 1, 2, 3], 4)).toEqual([0, 1, 3]);
+  });
+
+  it('gives a two-valued or constant column no segments: one standardised input says it all', () => {
+    expect(quantileEdges([0, 0, 1, 1], 8)).toEqual([]);
+    expect(quantileEdges([5, 5, 5], 8)).toEqual([]);
+    expect(quantileEdges([1, 2, 3], 1)).toEqual([]);
+  });
+
+  it('adds one input per segment: 0 below it, 1 above it, the position inside it, and none of it filled when missing', () => {
+    const spec = fitPreprocessing(tiny(trainRows), { numericSegments: 4 });
+    const visits = spec.numeric.find((s) => s.name === 'visits');
+    const edges = visits?.segmentEdges ?? [];
+    expect(edges.length).toBeGreaterThanOrEqual(3);
+    const slots = spec.inputs.flatMap((input, j) => (input.source === 'visits' && input.kind === 'segment' ? [j] : []));
+    expect(slots).toHaveLength(edges.length - 1);
+    const width = spec.inputs.length;
+    const [low, high] = [edges[0] as number, edges[1] as number];
+    // A row whose standardised visits lies in the middle of the first segment.
+    const middle = visits ? ((low + high) / 2) * visits.std + visits.mean : 0;
+    const dense = transformMatrix(spec, tiny([[1, middle, 'basic'], [1, 1e6, 'basic'], [1, Number.NaN, 'basic']]));
+    expect(dense[slots[0] as number]).toBeCloseTo(0.5, 5);
+    expect(slots.slice(1).map((j) => dense[j])).toEqual(slots.slice(1).map(() => 0));
+    expect(slots.map((j) => dense[width + j])).toEqual(slots.map(() => 1));
+    expect(slots.map((j) => dense[2 * width + j])).toEqual(slots.map(() => 0));
+  });
+
+  it('cuts segments so each segment input has minChurnersPerSegment churners behind it, and never leaves just one', () => {
+    const options = { numericSegments: 8, minChurnersPerSegment: 30 };
+    expect(segmentsPerColumn(options, 1190, 4)).toBe(8); // Telco-sized: 9 affordable, 8 wanted
+    expect(segmentsPerColumn(options, 201, 3)).toBe(2);
+    expect(segmentsPerColumn(options, 309, 15)).toBe(0); // Orange-sized: 0 affordable
+    expect(segmentsPerColumn(options, 59, 1)).toBe(0); // 1 affordable: a single segment is the value again
+    expect(segmentsPerColumn({ numericSegments: 8 }, 5, 40)).toBe(8); // no cap asked for
+    const capped = fitPreprocessing(tiny(trainRows), { numericSegments: 8, minChurnersPerSegment: 1 });
+    expect(capped.inputs.some((i) => i.kind === 'segment')).toBe(false); // the tiny set has no churners
+  });
+
+  it('is off unless asked for, and a spec saved before segments existed parses as having none', () => {
+    const spec = fitPreprocessing(tiny(trainRows));
+    expect(spec.inputs.some((i) => i.kind === 'segment')).toBe(false);
+    const older = { ...spec, numeric: spec.numeric.map(({ segmentEdges: _, ...rest }) => rest) };
+    const parsed = Preprocessing.parse(older);
+    expect(parsed.numeric.map((s) => s.segmentEdges)).toEqual(spec.numeric.map(() => []));
+    expect(transformMatrix(parsed, tiny(trainRows))).toEqual(transformMatrix(spec, tiny(trainRows)));
+  });
+
+  it('sums the segments of a number into that number when explaining (one source per input)', () => {
+    const spec = fitPreprocessing(tiny(trainRows), { numericSegments: 4 });
+    const sources = new Set(spec.inputs.filter((i) => i.kind === 'segment').map((i) => i.source));
+    expect([...sources].sort()).toEqual(spec.numeric.filter((s) => s.segmentEdges.length > 0).map((s) => s.name).sort());
   });
 });
 

@@ -1,0 +1,30 @@
+/** Command-line overrides of the model's architecture and preprocessing, shared by the model benchmark and the tuning harness. */
+import type { Architecture } from '../model/nn/network.ts';
+import type { PreprocessingOptions } from '../model/nn/preprocessing.ts';
+
+export const TUNING_FLAGS = {
+  hidden: { type: 'string' }, dropout: { type: 'string' }, l2: { type: 'string' }, lr: { type: 'string' }, batch: { type: 'string' },
+  patience: { type: 'string' }, ensemble: { type: 'string' }, refit: { type: 'string' }, minCategoryShare: { type: 'string' }, segments: { type: 'string' },
+} as const;
+
+type Flags = Partial<Record<keyof typeof TUNING_FLAGS, string>>;
+
+export function architectureOptions(options: Flags): Partial<Architecture> {
+  return {
+    ...(options.hidden !== undefined ? { hidden: options.hidden === '' ? [] : options.hidden.split(',').map(Number) } : {}),
+    ...(options.dropout !== undefined ? { dropout: Number(options.dropout) } : {}),
+    ...(options.l2 !== undefined ? { l2: Number(options.l2) } : {}),
+    ...(options.lr !== undefined ? { learningRate: Number(options.lr) } : {}),
+    ...(options.batch !== undefined ? { batchSize: Number(options.batch) } : {}),
+    ...(options.patience !== undefined ? { patience: Number(options.patience) } : {}),
+    ...(options.ensemble !== undefined ? { ensemble: Number(options.ensemble) } : {}),
+    ...(options.refit !== undefined ? { refit: options.refit === 'true' } : {}),
+  };
+}
+
+export function preprocessingOptions(options: Flags): PreprocessingOptions {
+  return {
+    ...(options.minCategoryShare !== undefined ? { minCategoryShare: Number(options.minCategoryShare) } : {}),
+    ...(options.segments !== undefined ? { numericSegments: Number(options.segments) } : {}),
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * The gradient-boosted-trees reference of the model benchmark: XGBoost (ml-xgboost, XGBoost
+ * compiled to WebAssembly), trained in the same run on the same split and the same preprocessed
+ * inputs. Depth, rounds and learning rate are chosen on the inner validation, as for our model.
+ */
+import { createRequire } from 'node:module';
+import type { FeatureMatrix } from '../model/features/matrix.ts';
+import { rocAuc } from '../model/nn/metrics.ts';
+import { fitPreprocessing, transformMatrix } from '../model/nn/preprocessing.ts';
+
+interface Booster {
+  train(rows: number[][], labels: number[]): void;
+  predict(rows: number[][]): number[];
+  free(): void;
+}
+type BoosterClass = new (options: Record<string, string | number>) => Booster;
+
+const require = createRequire(import.meta.url);
+
+function denseRows(values: Float32Array, width: number): number[][] {
+  return Array.from({ length: values.length / width }, (_, r) => Array.from(values.subarray(r * width, (r + 1) * width)));
+}
+
+export interface GbtResult {
+  testRisk: number[];
+  innerValidationAuc: number;
+  params: { maxDepth: number; rounds: number; eta: number };
+  trainingMs: number;
+}
+
+/** Grid of (depth, rounds) at eta 0.05 with 0.8 row and column subsampling, the best on inner validation refitted… */
+export async function gradientBoostedTrees(innerTrain: FeatureMatrix, innerValidation: FeatureMatrix, test: FeatureMatrix, seed: number): Promise<GbtResult> {
+  const XGBoost = (await (require('ml-xgboost') as Promise<BoosterClass>));
+  const started = performance.now();
+  const preprocessing = fitPreprocessing(innerTrain, { minCategoryShare: 0.02 });
+  const width = preprocessing.inputs.length;
+  const x = denseRows(transformMatrix(preprocessing, innerTrain), width);
+  const y = Array.from(innerTrain.labels);
+  const xv = denseRows(transformMatrix(preprocessing, innerValidation), width);
+  const xt = denseRows(transformMatrix(preprocessing, test), width);
+  let best: { auc: number; maxDepth: number; rounds: number; eta: number; booster?: Booster } = { auc: -1, maxDepth: 0, rounds: 0, eta: 0 };
+  for (const maxDepth of [2, 3, 4, 6]) {
+    for (const rounds of [100, 200, 400]) {
+      const eta = 0.05;
+      const booster = new XGBoost({
+        booster: 'gbtree', objective: 'binary:logistic', max_depth: maxDepth, eta, min_child_weight: 1, subsample: 0.8, colsample_bytree: 0.8,
+        silent: 1, seed, iterations: rounds,
+      });
+      booster.train(x, y);
+      const auc = rocAuc(innerValidation.labels, booster.predict(xv));
+      if (auc > best.auc) {
+        best.booster?.free();
+        best = { auc, maxDepth, rounds, eta, booster };
+      } else booster.free();
+    }
+  }
+  const testRisk = best.booster?.predict(xt) ?? [];
+  best.booster?.free();
+  return { testRisk, innerValidationAuc: best.auc, params: { maxDepth: best.maxDepth, rounds: best.rounds, eta: best.eta }, trainingMs: performance.now() - started };
+}
