@@ -80,7 +80,7 @@ async function runDataset(key: string, spec: DatasetSpec, options: Record<string
   console.log(`  training ${fmt(result.trainingMs / 1000, 2)} s on ${backend} for MLP and baseline (early-stopping run, refit, calibration): ${human(trainRows / (result.trainingMs / 1000))} training rows/s end to end`);
   console.log(`  scoring on ${backend}: predict ${human(speed.predict)} rows/s, score with 3 drivers (IG 24 steps) ${human(speed.score)} rows/s | cpu baseline: ${human(cpuSpeed.predict)} / ${human(cpuSpeed.score)} rows/s | ${backend}/cpu ratio ${fmt(speed.predict / cpuSpeed.predict, 1)}× / ${fmt(speed.score / cpuSpeed.score, 1)}×`);
   const pass = testAuc >= spec.target;
-  console.log(`  ${pass ? 'PASS' : 'MISS'} test ROC AUC ${fmt(testAuc)} ≥ ${spec.target} (reference: ${spec.reference})`);
+  console.log(`  ${pass ? 'PASS' : 'MISS'} test ROC AUC ${fmt(testAuc)} ≥ ${spec.target} (the issue's reference: ${spec.reference})`);
   result.model.dispose();
   baseline.dispose();
   return pass;
