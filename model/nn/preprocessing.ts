@@ -139,16 +139,20 @@ export function fitPreprocessing(train: FeatureMatrix, options: PreprocessingOpt
   const rows = train.customerIds.length;
   const nNum = train.numericColumns.length;
   const nCat = train.categoricalColumns.length;
-  const churners = train.labels.reduce((n, y) => n + (y === 1 ? 1 : 0), 0);
-  const segments = segmentsPerColumn(options, churners, nNum);
-  const numeric: NumericInputSpec[] = train.numericColumns.map((column, c) => {
+  const columns = train.numericColumns.map((column, c) => {
     const present: number[] = [];
     for (let r = 0; r < rows; r++) {
       const v = train.numeric[r * nNum + c] as number;
       if (Number.isFinite(v)) present.push(v);
     }
     const stats = numericStats(present);
-    const standardised = Float64Array.from(present, (v) => standardise(stats, v)).sort();
+    return { column, present, stats, standardised: Float64Array.from(present, (v) => standardise(stats, v)).sort() };
+  });
+  // The cap counts only columns that can be segmented: constant or two-valued columns get none.
+  const segmentable = columns.filter(({ standardised }) => quantileEdges(standardised, options.numericSegments ?? 0).length > 0).length;
+  const churners = train.labels.reduce((n, y) => n + (y === 1 ? 1 : 0), 0);
+  const segments = segmentsPerColumn(options, churners, segmentable);
+  const numeric: NumericInputSpec[] = columns.map(({ column, present, stats, standardised }) => {
     const segmentEdges = quantileEdges(standardised, segments);
     return { name: column.name, family: column.family, description: column.description, ...stats, missingIndicator: present.length < rows, segmentEdges };
   });
