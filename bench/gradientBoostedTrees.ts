@@ -1,12 +1,13 @@
 /**
  * The gradient-boosted-trees reference of the model benchmark: XGBoost (ml-xgboost, XGBoost
  * compiled to WebAssembly), trained in the same run on the same split and the same preprocessed
- * inputs. Depth, rounds and learning rate are chosen on the inner validation, as for our model.
+ * inputs. Depth and rounds are chosen on the inner validation, as our model's settings were.
  */
 import { createRequire } from 'node:module';
 import type { FeatureMatrix } from '../model/features/matrix.ts';
 import { rocAuc } from '../model/nn/metrics.ts';
 import { fitPreprocessing, transformMatrix } from '../model/nn/preprocessing.ts';
+import { DEFAULT_PREPROCESSING } from '../model/nn/trainChurnModel.ts';
 
 interface Booster {
   train(rows: number[][], labels: number[]): void;
@@ -28,11 +29,16 @@ export interface GbtResult {
   trainingMs: number;
 }
 
-/** Grid of (depth, rounds) at eta 0.05 with 0.8 row and column subsampling, the best on inner validation refitted… */
+/**
+ * Trains a grid of boosters (depth × rounds, eta 0.05, 0.8 row and column subsampling) on inner-train and
+ * scores TEST with the one that has the best inner-validation ROC AUC.
+ */
 export async function gradientBoostedTrees(innerTrain: FeatureMatrix, innerValidation: FeatureMatrix, test: FeatureMatrix, seed: number): Promise<GbtResult> {
-  const XGBoost = (await (require('ml-xgboost') as Promise<BoosterClass>));
+  // ml-xgboost is CommonJS and exports a promise of the class (its WebAssembly loads first).
+  const XGBoost = await (require('ml-xgboost') as Promise<BoosterClass>);
   const started = performance.now();
-  const preprocessing = fitPreprocessing(innerTrain, { minCategoryShare: 0.02 });
+  // Trees need no segments; the same categories as the model's one-hot inputs.
+  const preprocessing = fitPreprocessing(innerTrain, { minCategoryShare: DEFAULT_PREPROCESSING.minCategoryShare });
   const width = preprocessing.inputs.length;
   const x = denseRows(transformMatrix(preprocessing, innerTrain), width);
   const y = Array.from(innerTrain.labels);
