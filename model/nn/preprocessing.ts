@@ -106,6 +106,79 @@ export interface PreprocessingOptions {
    * then get fewer segments, or none. Default 0: no cap.
    */
   minChurnersPerSegment?: number;
+  /**
+   * Where segment edges go: 'quantile' (default: equal-count edges, capped by
+   * minChurnersPerSegment), 'supervised' (supervisedEdges: where churn jumps, uncapped) or 'both'
+   * (the union). Supervised edges help Orange but hurt the product's own data (README).
+   */
+  segmentation?: 'quantile' | 'supervised' | 'both';
+}
+
+/** A split of a supervised segmentation must be significant at p < 0.001 on the rows that chose it (1 degree of freedom)… */
+export const SPLIT_CHI_SQUARE = 10.83;
+/** …and confirmed at p < 0.05, in the same direction, on the rows that did not. */
+export const CONFIRM_CHI_SQUARE = 3.84;
+/** Each side of a supervised split keeps at least this many rows and this share of the rows. */
+export const MIN_SPLIT_ROWS = 30;
+export const MIN_SPLIT_SHARE = 0.02;
+
+/** 2×2 chi-square of (churners, stayers) left vs right, signed: positive when the right side churns more. */
+function signedChiSquare(leftRows: number, leftChurned: number, rightRows: number, rightChurned: number): number {
+  const [a, b, c, d] = [leftChurned, leftRows - leftChurned, rightChurned, rightRows - rightChurned];
+  const denominator = (a + b) * (c + d) * (a + c) * (b + d);
+  if (denominator <= 0) return 0;
+  return (Math.sign(c * (a + b) - a * (c + d)) * ((a + b + c + d) * (a * d - b * c) ** 2)) / denominator;
+}
+
+/**
+ * Target-aware segment edges of one numeric column (the "PLE-T" variant of Gorishniy et al.,
+ * 2022): a decision tree on the column alone, down to log2(maxSegments) levels. Honest splits:
+ * the even rows choose each threshold (the midpoint between distinct values with the largest
+ * chi-square, above SPLIT_CHI_SQUARE) and the odd rows must confirm it (CONFIRM_CHI_SQUARE, same
+ * direction), so thresholds that only fit noise are dropped. Returns [min, thresholds…, max],
+ * or none for a column of one or two values or without a confirmed split.
+ */
+export function supervisedEdges(values: ArrayLike<number>, labels: ArrayLike<number>, maxSegments: number): number[] {
+  const n = values.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (values[a] as number) - (values[b] as number));
+  const xs = Float64Array.from(order, (i) => values[i] as number);
+  if (n === 0 || xs.findIndex((x) => x > (xs[0] as number) && x < (xs[n - 1] as number)) < 0) return [];
+  // Prefix counts over the sorted rows, per half: rows and churners at positions < k.
+  const count = [new Float64Array(n + 1), new Float64Array(n + 1)];
+  const churned = [new Float64Array(n + 1), new Float64Array(n + 1)];
+  order.forEach((row, k) => {
+    for (const half of [0, 1]) {
+      const mine = row % 2 === half ? 1 : 0;
+      (count[half] as Float64Array)[k + 1] = ((count[half] as Float64Array)[k] as number) + mine;
+      (churned[half] as Float64Array)[k + 1] = ((churned[half] as Float64Array)[k] as number) + (mine && labels[row] === 1 ? 1 : 0);
+    }
+  });
+  const between = (half: number, lo: number, k: number, hi: number) => {
+    const c = count[half] as Float64Array;
+    const p = churned[half] as Float64Array;
+    return signedChiSquare((c[k] as number) - (c[lo] as number), (p[k] as number) - (p[lo] as number), (c[hi] as number) - (c[k] as number), (p[hi] as number) - (p[k] as number));
+  };
+  const minLeaf = Math.max(MIN_SPLIT_ROWS, Math.ceil(MIN_SPLIT_SHARE * n));
+  const maxDepth = Math.floor(Math.log2(Math.max(1, maxSegments)));
+  const thresholds: number[] = [];
+  const split = (lo: number, hi: number, depth: number): void => {
+    if (depth >= maxDepth || hi - lo < 2 * minLeaf) return;
+    let best = { chiSquare: SPLIT_CHI_SQUARE, at: -1, sign: 0 };
+    for (let k = lo + minLeaf; k <= hi - minLeaf; k++) {
+      if ((xs[k] as number) === (xs[k - 1] as number)) continue;
+      const chosen = between(0, lo, k, hi);
+      if (Math.abs(chosen) > best.chiSquare) best = { chiSquare: Math.abs(chosen), at: k, sign: Math.sign(chosen) };
+    }
+    if (best.at < 0) return;
+    const confirmed = between(1, lo, best.at, hi);
+    if (Math.sign(confirmed) !== best.sign || Math.abs(confirmed) < CONFIRM_CHI_SQUARE) return;
+    thresholds.push(((xs[best.at - 1] as number) + (xs[best.at] as number)) / 2);
+    split(lo, best.at, depth + 1);
+    split(best.at, hi, depth + 1);
+  };
+  split(0, n, 0);
+  if (thresholds.length === 0) return [];
+  return [xs[0] as number, ...thresholds.sort((a, b) => a - b), xs[n - 1] as number];
 }
 
 /** Segments per numeric column after the churners-per-segment cap (0 or ≥ 2: one segment adds nothing). */
@@ -141,19 +214,26 @@ export function fitPreprocessing(train: FeatureMatrix, options: PreprocessingOpt
   const nCat = train.categoricalColumns.length;
   const columns = train.numericColumns.map((column, c) => {
     const present: number[] = [];
+    const presentLabels: number[] = [];
     for (let r = 0; r < rows; r++) {
       const v = train.numeric[r * nNum + c] as number;
-      if (Number.isFinite(v)) present.push(v);
+      if (Number.isFinite(v)) {
+        present.push(v);
+        presentLabels.push(train.labels[r] as number);
+      }
     }
     const stats = numericStats(present);
-    return { column, present, stats, standardised: Float64Array.from(present, (v) => standardise(stats, v)).sort() };
+    const unsorted = Float64Array.from(present, (v) => standardise(stats, v));
+    return { column, present, presentLabels, unsorted, stats, standardised: Float64Array.from(unsorted).sort() };
   });
   // The cap counts only columns that can be segmented: constant or two-valued columns get none.
   const segmentable = columns.filter(({ standardised }) => quantileEdges(standardised, options.numericSegments ?? 0).length > 0).length;
   const churners = train.labels.reduce((n, y) => n + (y === 1 ? 1 : 0), 0);
   const segments = segmentsPerColumn(options, churners, segmentable);
-  const numeric: NumericInputSpec[] = columns.map(({ column, present, stats, standardised }) => {
-    const segmentEdges = quantileEdges(standardised, segments);
+  const numeric: NumericInputSpec[] = columns.map(({ column, present, presentLabels, unsorted, stats, standardised }) => {
+    const quantiles = options.segmentation === 'supervised' ? [] : quantileEdges(standardised, segments);
+    const supervised = options.segmentation === 'supervised' || options.segmentation === 'both' ? supervisedEdges(unsorted, presentLabels, options.numericSegments ?? 0) : [];
+    const segmentEdges = [...quantiles, ...supervised].sort((a, b) => a - b).filter((edge, i, all) => i === 0 || edge > (all[i - 1] as number) + 1e-9);
     return { name: column.name, family: column.family, description: column.description, ...stats, missingIndicator: present.length < rows, segmentEdges };
   });
   const categorical: CategoricalInputSpec[] = train.categoricalColumns.map((column, c) => {

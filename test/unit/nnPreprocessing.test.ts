@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FeatureMatrix } from '../../model/features/matrix.ts';
 import { applyCalibration, fitPlatt } from '../../model/nn/calibration.ts';
-import { IncompatibleFeaturesError, MISSING, OTHER, Preprocessing, fitPreprocessing, quantileEdges, segmentsPerColumn, transformMatrix } from '../../model/nn/preprocessing.ts';
+import { IncompatibleFeaturesError, MISSING, OTHER, Preprocessing, fitPreprocessing, quantileEdges, segmentsPerColumn, supervisedEdges, transformMatrix } from '../../model/nn/preprocessing.ts';
 import { seededRandom } from '../../model/nn/random.ts';
 
 /** Rows of (spend, visits, plan): spend is heavy-tailed, visits has a missing value, plan has a rare category. */
@@ -138,6 +138,25 @@ describe('piecewise-linear encoding of numbers (numericSegments)', () => {
     expect(segmentsPerColumn({ numericSegments: 8 }, 5, 40)).toBe(8); // no cap asked for
     const capped = fitPreprocessing(tiny(trainRows), { numericSegments: 8, minChurnersPerSegment: 1 });
     expect(capped.inputs.some((i) => i.kind === 'segment')).toBe(false); // the tiny set has no churners
+  });
+
+  it('supervised: puts an edge where churn jumps (4 or more service calls) and none in pure noise', () => {
+    const random = seededRandom(5);
+    const calls = Array.from({ length: 2000 }, () => Math.floor(random() * 8));
+    const churned = calls.map((c) => (random() < (c >= 4 ? 0.5 : 0.1) ? 1 : 0));
+    const edges = supervisedEdges(calls, churned, 8);
+    expect(edges[0]).toBe(0);
+    expect(edges.at(-1)).toBe(7);
+    expect(edges).toContain(3.5);
+    const noise = calls.map(() => random());
+    expect(supervisedEdges(noise, churned, 8)).toEqual([]);
+  });
+
+  it('supervised: a two-valued column gets no segments (its value says it all), nor does any column when maxSegments < 2', () => {
+    const flags = Array.from({ length: 400 }, (_, i) => i % 2);
+    expect(supervisedEdges(flags, flags, 8)).toEqual([]);
+    const calls = Array.from({ length: 400 }, (_, i) => i % 8);
+    expect(supervisedEdges(calls, calls.map((c) => (c >= 4 ? 1 : 0)), 1)).toEqual([]);
   });
 
   it('is off unless asked for, and a spec saved before segments existed parses as having none', () => {
