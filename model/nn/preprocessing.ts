@@ -107,9 +107,9 @@ export interface PreprocessingOptions {
    */
   minChurnersPerSegment?: number;
   /**
-   * Where segment edges go: 'quantile' (default: equal-count edges, capped by
-   * minChurnersPerSegment), 'supervised' (supervisedEdges: where churn jumps, uncapped) or 'both'
-   * (the union). Supervised edges help Orange but hurt the product's own data (README).
+   * Where segment edges go: 'quantile' (equal-count edges, capped by minChurnersPerSegment),
+   * 'supervised' (supervisedEdges: where churn jumps) or 'both' (quantile edges, then supervised
+   * ones added while the minChurnersPerSegment budget lasts, strongest column first). Default 'quantile'.
    */
   segmentation?: 'quantile' | 'supervised' | 'both';
 }
@@ -139,10 +139,16 @@ function signedChiSquare(leftRows: number, leftChurned: number, rightRows: numbe
  * or none for a column of one or two values or without a confirmed split.
  */
 export function supervisedEdges(values: ArrayLike<number>, labels: ArrayLike<number>, maxSegments: number): number[] {
+  return supervisedSegmentation(values, labels, maxSegments).edges;
+}
+
+/** supervisedEdges with the chi-square of the first (root) split: how strongly the column separates churners. */
+export function supervisedSegmentation(values: ArrayLike<number>, labels: ArrayLike<number>, maxSegments: number): { edges: number[]; strength: number } {
+  const none = { edges: [], strength: 0 };
   const n = values.length;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (values[a] as number) - (values[b] as number));
   const xs = Float64Array.from(order, (i) => values[i] as number);
-  if (n === 0 || xs.findIndex((x) => x > (xs[0] as number) && x < (xs[n - 1] as number)) < 0) return [];
+  if (n === 0 || xs.findIndex((x) => x > (xs[0] as number) && x < (xs[n - 1] as number)) < 0) return none;
   // Prefix counts over the sorted rows, per half: rows and churners at positions < k.
   const count = [new Float64Array(n + 1), new Float64Array(n + 1)];
   const churned = [new Float64Array(n + 1), new Float64Array(n + 1)];
@@ -161,6 +167,7 @@ export function supervisedEdges(values: ArrayLike<number>, labels: ArrayLike<num
   const minLeaf = Math.max(MIN_SPLIT_ROWS, Math.ceil(MIN_SPLIT_SHARE * n));
   const maxDepth = Math.floor(Math.log2(Math.max(1, maxSegments)));
   const thresholds: number[] = [];
+  let strength = 0;
   const split = (lo: number, hi: number, depth: number): void => {
     if (depth >= maxDepth || hi - lo < 2 * minLeaf) return;
     let best = { chiSquare: SPLIT_CHI_SQUARE, at: -1, sign: 0 };
@@ -172,13 +179,14 @@ export function supervisedEdges(values: ArrayLike<number>, labels: ArrayLike<num
     if (best.at < 0) return;
     const confirmed = between(1, lo, best.at, hi);
     if (Math.sign(confirmed) !== best.sign || Math.abs(confirmed) < CONFIRM_CHI_SQUARE) return;
+    if (depth === 0) strength = best.chiSquare;
     thresholds.push(((xs[best.at - 1] as number) + (xs[best.at] as number)) / 2);
     split(lo, best.at, depth + 1);
     split(best.at, hi, depth + 1);
   };
   split(0, n, 0);
-  if (thresholds.length === 0) return [];
-  return [xs[0] as number, ...thresholds.sort((a, b) => a - b), xs[n - 1] as number];
+  if (thresholds.length === 0) return none;
+  return { edges: [xs[0] as number, ...thresholds.sort((a, b) => a - b), xs[n - 1] as number], strength };
 }
 
 /** Segments per numeric column after the churners-per-segment cap (0 or ≥ 2: one segment adds nothing). */
@@ -230,12 +238,29 @@ export function fitPreprocessing(train: FeatureMatrix, options: PreprocessingOpt
   const segmentable = columns.filter(({ standardised }) => quantileEdges(standardised, options.numericSegments ?? 0).length > 0).length;
   const churners = train.labels.reduce((n, y) => n + (y === 1 ? 1 : 0), 0);
   const segments = segmentsPerColumn(options, churners, segmentable);
-  const numeric: NumericInputSpec[] = columns.map(({ column, present, presentLabels, unsorted, stats, standardised }) => {
-    const quantiles = options.segmentation === 'supervised' ? [] : quantileEdges(standardised, segments);
-    const supervised = options.segmentation === 'supervised' || options.segmentation === 'both' ? supervisedEdges(unsorted, presentLabels, options.numericSegments ?? 0) : [];
-    const segmentEdges = [...quantiles, ...supervised].sort((a, b) => a - b).filter((edge, i, all) => i === 0 || edge > (all[i - 1] as number) + 1e-9);
-    return { name: column.name, family: column.family, description: column.description, ...stats, missingIndicator: present.length < rows, segmentEdges };
-  });
+  const union = (a: number[], b: number[]) => [...a, ...b].sort((x, y) => x - y).filter((edge, i, all) => i === 0 || edge > (all[i - 1] as number) + 1e-9);
+  const inputsOf = (edges: number[]) => Math.max(0, edges.length - 1);
+  const quantiles = columns.map(({ standardised }) => (options.segmentation === 'supervised' ? [] : quantileEdges(standardised, segments)));
+  const edgesOf = [...quantiles];
+  if (options.segmentation === 'supervised' || options.segmentation === 'both') {
+    // Supervised segments share the same budget of churners per segment input: the strongest columns first.
+    const perInput = options.minChurnersPerSegment ?? 0;
+    let budget = (perInput > 0 ? Math.floor(churners / perInput) : Number.POSITIVE_INFINITY) - quantiles.reduce((n, e) => n + inputsOf(e), 0);
+    const candidates = columns
+      .map(({ unsorted, presentLabels }, c) => ({ c, ...supervisedSegmentation(unsorted, presentLabels, options.numericSegments ?? 0) }))
+      .filter(({ edges }) => edges.length > 0)
+      .sort((a, b) => b.strength - a.strength);
+    for (const { c, edges } of candidates) {
+      const merged = union(quantiles[c] as number[], edges);
+      const extra = inputsOf(merged) - inputsOf(quantiles[c] as number[]);
+      if (extra > budget) continue;
+      budget -= extra;
+      edgesOf[c] = merged;
+    }
+  }
+  const numeric: NumericInputSpec[] = columns.map(({ column, present, stats }, c) => ({
+    name: column.name, family: column.family, description: column.description, ...stats, missingIndicator: present.length < rows, segmentEdges: edgesOf[c] as number[],
+  }));
   const categorical: CategoricalInputSpec[] = train.categoricalColumns.map((column, c) => {
     const counts = new Map<string, number>();
     for (let r = 0; r < rows; r++) {

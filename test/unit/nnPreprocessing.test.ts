@@ -159,6 +159,33 @@ describe('piecewise-linear encoding of numbers (numericSegments)', () => {
     expect(supervisedEdges(calls, calls.map((c) => (c >= 4 ? 1 : 0)), 1)).toEqual([]);
   });
 
+  it('supervised segments share the churners-per-input budget: the strongest column first, none when churners are few', () => {
+    const random = seededRandom(9);
+    const rows = 2000;
+    const strong = Array.from({ length: rows }, () => Math.floor(random() * 8));
+    const weak = Array.from({ length: rows }, () => Math.floor(random() * 8));
+    const labels = strong.map((s, r) => (random() < (s >= 4 ? 0.5 : 0.1) + ((weak[r] as number) >= 4 ? 0.2 : 0) ? 1 : 0));
+    const matrix: FeatureMatrix = {
+      ...tiny([]),
+      customerIds: strong.map((_, r) => `c${r}`),
+      numeric: Float64Array.from(strong.flatMap((s, r) => [weak[r] as number, s])),
+      numericColumns: [
+        { kind: 'numeric', name: 'weak', family: 'activity', description: 'weak' },
+        { kind: 'numeric', name: 'strong', family: 'support', description: 'strong' },
+      ],
+      categorical: new Int32Array(rows),
+      labels: Int8Array.from(labels),
+      mrrCents: new Float64Array(rows),
+    };
+    const churners = labels.reduce<number>((n, y) => n + y, 0);
+    const segmentsOf = (spec: Preprocessing) => spec.numeric.map((n) => Math.max(0, n.segmentEdges.length - 1));
+    const unlimited = fitPreprocessing(matrix, { numericSegments: 2, segmentation: 'supervised' });
+    expect(segmentsOf(unlimited)).toEqual([2, 2]);
+    // A budget of two segment inputs: only the strong column gets its segments.
+    expect(segmentsOf(fitPreprocessing(matrix, { numericSegments: 2, segmentation: 'supervised', minChurnersPerSegment: Math.floor(churners / 3) }))).toEqual([0, 2]);
+    expect(segmentsOf(fitPreprocessing(matrix, { numericSegments: 2, segmentation: 'supervised', minChurnersPerSegment: churners }))).toEqual([0, 0]);
+  });
+
   it('is off unless asked for, and a spec saved before segments existed parses as having none', () => {
     const spec = fitPreprocessing(tiny(trainRows));
     expect(spec.inputs.some((i) => i.kind === 'segment')).toBe(false);
