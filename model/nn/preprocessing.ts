@@ -109,7 +109,8 @@ export interface PreprocessingOptions {
   /**
    * Where segment edges go: 'quantile' (equal-count edges, capped by minChurnersPerSegment),
    * 'supervised' (supervisedEdges: where churn jumps) or 'both' (quantile edges, then supervised
-   * ones added while the minChurnersPerSegment budget lasts, strongest column first). Default 'quantile'.
+   * ones added while the minChurnersPerSegment budget lasts, strongest column first). Default
+   * 'quantile': with 'both' the MLP lost to its baseline on small data (README).
    */
   segmentation?: 'quantile' | 'supervised' | 'both';
 }
