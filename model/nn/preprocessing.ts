@@ -215,6 +215,40 @@ function standardise(spec: Pick<NumericInputSpec, 'transform' | 'mean' | 'std'>,
   return Math.max(-CLIP, Math.min(CLIP, (x - spec.mean) / spec.std));
 }
 
+/** A numeric column's training values: sorted and as-is (standardised), with the labels of the as-is ones. */
+interface ColumnValues {
+  standardised: Float64Array;
+  unsorted: Float64Array;
+  presentLabels: number[];
+}
+
+/** Segment edges of every numeric column under `options` (quantile, supervised or both) and the churners-per-input budget. */
+function segmentEdgesOfColumns(columns: ColumnValues[], churners: number, options: PreprocessingOptions): number[][] {
+  // The cap counts only columns that can be segmented: constant or two-valued columns get none.
+  const segmentable = columns.filter(({ standardised }) => quantileEdges(standardised, options.numericSegments ?? 0).length > 0).length;
+  const segments = segmentsPerColumn(options, churners, segmentable);
+  const union = (a: number[], b: number[]) => [...a, ...b].sort((x, y) => x - y).filter((edge, i, all) => i === 0 || edge > (all[i - 1] as number) + 1e-9);
+  const inputsOf = (edges: number[]) => Math.max(0, edges.length - 1);
+  const quantiles = columns.map(({ standardised }) => (options.segmentation === 'supervised' ? [] : quantileEdges(standardised, segments)));
+  const edgesOf = [...quantiles];
+  if (options.segmentation !== 'supervised' && options.segmentation !== 'both') return edgesOf;
+  // Supervised segments share the same budget of churners per segment input: the strongest columns first.
+  const perInput = options.minChurnersPerSegment ?? 0;
+  let budget = (perInput > 0 ? Math.floor(churners / perInput) : Number.POSITIVE_INFINITY) - quantiles.reduce((n, e) => n + inputsOf(e), 0);
+  const candidates = columns
+    .map(({ unsorted, presentLabels }, c) => ({ c, ...supervisedSegmentation(unsorted, presentLabels, options.numericSegments ?? 0) }))
+    .filter(({ edges }) => edges.length > 0)
+    .sort((a, b) => b.strength - a.strength);
+  for (const { c, edges } of candidates) {
+    const merged = union(quantiles[c] as number[], edges);
+    const extra = inputsOf(merged) - inputsOf(quantiles[c] as number[]);
+    if (extra > budget) continue;
+    budget -= extra;
+    edgesOf[c] = merged;
+  }
+  return edgesOf;
+}
+
 /** Fits the preprocessing on the labelled training rows of `train`. */
 export function fitPreprocessing(train: FeatureMatrix, options: PreprocessingOptions = {}): Preprocessing {
   const minCategoryCount = Math.max(MIN_CATEGORY_COUNT, Math.ceil((options.minCategoryShare ?? 0) * train.customerIds.length));
@@ -235,30 +269,8 @@ export function fitPreprocessing(train: FeatureMatrix, options: PreprocessingOpt
     const unsorted = Float64Array.from(present, (v) => standardise(stats, v));
     return { column, present, presentLabels, unsorted, stats, standardised: Float64Array.from(unsorted).sort() };
   });
-  // The cap counts only columns that can be segmented: constant or two-valued columns get none.
-  const segmentable = columns.filter(({ standardised }) => quantileEdges(standardised, options.numericSegments ?? 0).length > 0).length;
   const churners = train.labels.reduce((n, y) => n + (y === 1 ? 1 : 0), 0);
-  const segments = segmentsPerColumn(options, churners, segmentable);
-  const union = (a: number[], b: number[]) => [...a, ...b].sort((x, y) => x - y).filter((edge, i, all) => i === 0 || edge > (all[i - 1] as number) + 1e-9);
-  const inputsOf = (edges: number[]) => Math.max(0, edges.length - 1);
-  const quantiles = columns.map(({ standardised }) => (options.segmentation === 'supervised' ? [] : quantileEdges(standardised, segments)));
-  const edgesOf = [...quantiles];
-  if (options.segmentation === 'supervised' || options.segmentation === 'both') {
-    // Supervised segments share the same budget of churners per segment input: the strongest columns first.
-    const perInput = options.minChurnersPerSegment ?? 0;
-    let budget = (perInput > 0 ? Math.floor(churners / perInput) : Number.POSITIVE_INFINITY) - quantiles.reduce((n, e) => n + inputsOf(e), 0);
-    const candidates = columns
-      .map(({ unsorted, presentLabels }, c) => ({ c, ...supervisedSegmentation(unsorted, presentLabels, options.numericSegments ?? 0) }))
-      .filter(({ edges }) => edges.length > 0)
-      .sort((a, b) => b.strength - a.strength);
-    for (const { c, edges } of candidates) {
-      const merged = union(quantiles[c] as number[], edges);
-      const extra = inputsOf(merged) - inputsOf(quantiles[c] as number[]);
-      if (extra > budget) continue;
-      budget -= extra;
-      edgesOf[c] = merged;
-    }
-  }
+  const edgesOf = segmentEdgesOfColumns(columns, churners, options);
   const numeric: NumericInputSpec[] = columns.map(({ column, present, stats }, c) => ({
     name: column.name, family: column.family, description: column.description, ...stats, missingIndicator: present.length < rows, segmentEdges: edgesOf[c] as number[],
   }));
