@@ -190,23 +190,32 @@ export function supervisedSegmentation(values: ArrayLike<number>, labels: ArrayL
   return { edges: [xs[0] as number, ...thresholds.sort((a, b) => a - b), xs[n - 1] as number], strength };
 }
 
+/** Segment inputs the training churners can carry: ⌊churners / minChurnersPerSegment⌋, unlimited without a cap. */
+function segmentInputBudget(options: PreprocessingOptions, churners: number): number {
+  const perInput = options.minChurnersPerSegment ?? 0;
+  return perInput > 0 ? Math.floor(churners / perInput) : Number.POSITIVE_INFINITY;
+}
+
 /** Segments per numeric column after the churners-per-segment cap (0 or ≥ 2: one segment adds nothing). */
 export function segmentsPerColumn(options: PreprocessingOptions, churners: number, numericColumns: number): number {
   const wanted = options.numericSegments ?? 0;
-  const perInput = options.minChurnersPerSegment ?? 0;
-  const affordable = perInput > 0 && numericColumns > 0 ? Math.floor(churners / (perInput * numericColumns)) : wanted;
+  const affordable = numericColumns > 0 ? Math.floor(segmentInputBudget(options, churners) / numericColumns) : wanted;
   const segments = Math.min(wanted, affordable);
   return segments >= 2 ? segments : 0;
+}
+
+/** Ascending `edges` without near-repeats (within 1e-9 of the previous kept edge). */
+function distinctAscending(edges: number[]): number[] {
+  const kept: number[] = [];
+  for (const edge of [...edges].sort((a, b) => a - b)) if (kept.length === 0 || edge > (kept[kept.length - 1] as number) + 1e-9) kept.push(edge);
+  return kept;
 }
 
 /** Distinct quantile edges of `sorted` (ascending) at k/segments, k = 0..segments: none when fewer than 2 segments remain. */
 export function quantileEdges(sorted: ArrayLike<number>, segments: number): number[] {
   if (segments < 2 || sorted.length === 0) return [];
-  const edges: number[] = [];
-  for (let k = 0; k <= segments; k++) {
-    const value = sorted[Math.min(sorted.length - 1, Math.round((k / segments) * (sorted.length - 1)))] as number;
-    if (edges.length === 0 || value > (edges[edges.length - 1] as number) + 1e-9) edges.push(value);
-  }
+  const at = (k: number) => sorted[Math.min(sorted.length - 1, Math.round((k / segments) * (sorted.length - 1)))] as number;
+  const edges = distinctAscending(Array.from({ length: segments + 1 }, (_, k) => at(k)));
   return edges.length >= 3 ? edges : [];
 }
 
@@ -227,20 +236,18 @@ function segmentEdgesOfColumns(columns: ColumnValues[], churners: number, option
   // The cap counts only columns that can be segmented: constant or two-valued columns get none.
   const segmentable = columns.filter(({ standardised }) => quantileEdges(standardised, options.numericSegments ?? 0).length > 0).length;
   const segments = segmentsPerColumn(options, churners, segmentable);
-  const union = (a: number[], b: number[]) => [...a, ...b].sort((x, y) => x - y).filter((edge, i, all) => i === 0 || edge > (all[i - 1] as number) + 1e-9);
   const inputsOf = (edges: number[]) => Math.max(0, edges.length - 1);
   const quantiles = columns.map(({ standardised }) => (options.segmentation === 'supervised' ? [] : quantileEdges(standardised, segments)));
   const edgesOf = [...quantiles];
   if (options.segmentation !== 'supervised' && options.segmentation !== 'both') return edgesOf;
   // Supervised segments share the same budget of churners per segment input: the strongest columns first.
-  const perInput = options.minChurnersPerSegment ?? 0;
-  let budget = (perInput > 0 ? Math.floor(churners / perInput) : Number.POSITIVE_INFINITY) - quantiles.reduce((n, e) => n + inputsOf(e), 0);
+  let budget = segmentInputBudget(options, churners) - quantiles.reduce((n, e) => n + inputsOf(e), 0);
   const candidates = columns
     .map(({ unsorted, presentLabels }, c) => ({ c, ...supervisedSegmentation(unsorted, presentLabels, options.numericSegments ?? 0) }))
     .filter(({ edges }) => edges.length > 0)
     .sort((a, b) => b.strength - a.strength);
   for (const { c, edges } of candidates) {
-    const merged = union(quantiles[c] as number[], edges);
+    const merged = distinctAscending([...(quantiles[c] as number[]), ...edges]);
     const extra = inputsOf(merged) - inputsOf(quantiles[c] as number[]);
     if (extra > budget) continue;
     budget -= extra;
