@@ -4,7 +4,7 @@ import type { PreprocessingOptions } from '../model/nn/preprocessing.ts';
 
 export const TUNING_FLAGS = {
   hidden: { type: 'string' }, dropout: { type: 'string' }, l2: { type: 'string' }, lr: { type: 'string' }, batch: { type: 'string' },
-  patience: { type: 'string' }, ensemble: { type: 'string' }, refit: { type: 'string' }, minCategoryShare: { type: 'string' }, segments: { type: 'string' }, minChurnersPerSegment: { type: 'string' }, segmentation: { type: 'string' },
+  patience: { type: 'string' }, ensemble: { type: 'string' }, refit: { type: 'string' }, minCategoryShare: { type: 'string' }, segments: { type: 'string' }, minChurnersPerSegment: { type: 'string' }, segmentation: { type: 'string' }, steps: { type: 'string' },
 } as const;
 
 type Flags = Partial<Record<keyof typeof TUNING_FLAGS, string>>;
@@ -27,6 +27,7 @@ export function preprocessingOptions(options: Flags): PreprocessingOptions {
     ...(options.minCategoryShare !== undefined ? { minCategoryShare: Number(options.minCategoryShare) } : {}),
     ...(options.segments !== undefined ? { numericSegments: Number(options.segments) } : {}),
     ...(options.segmentation === 'quantile' || options.segmentation === 'supervised' || options.segmentation === 'both' ? { segmentation: options.segmentation } : {}),
+    ...(options.steps !== undefined ? { thresholdSteps: options.steps === 'true' } : {}),
     ...(options.minChurnersPerSegment !== undefined ? { minChurnersPerSegment: Number(options.minChurnersPerSegment) } : {}),
   };
 }

@@ -40,6 +40,13 @@ export const NumericInputSpec = z.object({
    * Learning"). Empty: the standardised value only.
    */
   segmentEdges: z.array(z.number()).default([]),
+  /**
+   * Thresholds (standardised scale) of honest supervised splits (supervisedSegmentation): one
+   * input per threshold, 1 above it and 0 below, the test a decision tree makes. A network
+   * gets a jump in churn, such as at the fourth support call, as one input it can combine with
+   * others, where a segment would ramp across the whole range above the threshold.
+   */
+  steps: z.array(z.number()).default([]),
 });
 export const CategoricalInputSpec = z.object({
   name: z.string(),
@@ -51,10 +58,12 @@ export const CategoricalInputSpec = z.object({
 /** Where one dense input comes from: attributions of inputs are summed per `source`. */
 export const InputSource = z.object({
   source: z.string(),
-  kind: z.enum(['value', 'missing', 'category', 'segment']),
+  kind: z.enum(['value', 'missing', 'category', 'segment', 'step']),
   category: z.string().optional(),
   /** For kind 'segment': which segment of the column's piecewise-linear encoding (0-based). */
   segment: z.number().int().nonnegative().optional(),
+  /** For kind 'step': which of the column's `steps` (0-based). */
+  step: z.number().int().nonnegative().optional(),
 });
 export const Preprocessing = z.object({
   numeric: z.array(NumericInputSpec),
@@ -113,6 +122,11 @@ export interface PreprocessingOptions {
    * 'quantile': with 'both' the MLP lost to its baseline on small data (README).
    */
   segmentation?: 'quantile' | 'supervised' | 'both';
+  /**
+   * Step inputs at the thresholds of honest supervised splits (NumericInputSpec.steps), within
+   * what the minChurnersPerSegment budget leaves after segments, strongest column first.
+   */
+  thresholdSteps?: boolean;
 }
 
 /** A split of a supervised segmentation must be significant at p < 0.001 on the rows that chose it (1 degree of freedom)… */
@@ -231,29 +245,43 @@ interface ColumnValues {
   presentLabels: number[];
 }
 
-/** Segment edges of every numeric column under `options` (quantile, supervised or both) and the churners-per-input budget. */
-function segmentEdgesOfColumns(columns: ColumnValues[], churners: number, options: PreprocessingOptions): number[][] {
+/**
+ * Segment edges and step thresholds of every numeric column under `options`, within the
+ * churners-per-input budget: quantile segments first, then supervised edges and steps, strongest column first.
+ */
+function encodingsOfColumns(columns: ColumnValues[], churners: number, options: PreprocessingOptions): { edges: number[][]; steps: number[][] } {
   // The cap counts only columns that can be segmented: constant or two-valued columns get none.
   const segmentable = columns.filter(({ standardised }) => quantileEdges(standardised, options.numericSegments ?? 0).length > 0).length;
   const segments = segmentsPerColumn(options, churners, segmentable);
   const inputsOf = (edges: number[]) => Math.max(0, edges.length - 1);
   const quantiles = columns.map(({ standardised }) => (options.segmentation === 'supervised' ? [] : quantileEdges(standardised, segments)));
-  const edgesOf = [...quantiles];
-  if (options.segmentation !== 'supervised' && options.segmentation !== 'both') return edgesOf;
-  // Supervised segments share the same budget of churners per segment input: the strongest columns first.
+  const edges = [...quantiles];
+  const steps = columns.map((): number[] => []);
+  const supervisedSegments = options.segmentation === 'supervised' || options.segmentation === 'both';
+  if (!supervisedSegments && !options.thresholdSteps) return { edges, steps };
   let budget = segmentInputBudget(options, churners) - quantiles.reduce((n, e) => n + inputsOf(e), 0);
   const candidates = columns
     .map(({ unsorted, presentLabels }, c) => ({ c, ...supervisedSegmentation(unsorted, presentLabels, options.numericSegments ?? 0) }))
-    .filter(({ edges }) => edges.length > 0)
+    .filter((candidate) => candidate.edges.length > 0)
     .sort((a, b) => b.strength - a.strength);
-  for (const { c, edges } of candidates) {
-    const merged = distinctAscending([...(quantiles[c] as number[]), ...edges]);
-    const extra = inputsOf(merged) - inputsOf(quantiles[c] as number[]);
-    if (extra > budget) continue;
-    budget -= extra;
-    edgesOf[c] = merged;
+  for (const { c, edges: supervised } of candidates) {
+    if (supervisedSegments) {
+      const merged = distinctAscending([...(quantiles[c] as number[]), ...supervised]);
+      const extra = inputsOf(merged) - inputsOf(quantiles[c] as number[]);
+      if (extra <= budget) {
+        budget -= extra;
+        edges[c] = merged;
+      }
+    }
+    if (options.thresholdSteps) {
+      const thresholds = supervised.slice(1, -1);
+      if (thresholds.length <= budget) {
+        budget -= thresholds.length;
+        steps[c] = thresholds;
+      }
+    }
   }
-  return edgesOf;
+  return { edges, steps };
 }
 
 /** Fits the preprocessing on the labelled training rows of `train`. */
@@ -277,9 +305,10 @@ export function fitPreprocessing(train: FeatureMatrix, options: PreprocessingOpt
     return { column, present, presentLabels, unsorted, stats, standardised: Float64Array.from(unsorted).sort() };
   });
   const churners = train.labels.reduce((n, y) => n + (y === 1 ? 1 : 0), 0);
-  const edgesOf = segmentEdgesOfColumns(columns, churners, options);
+  const encodings = encodingsOfColumns(columns, churners, options);
   const numeric: NumericInputSpec[] = columns.map(({ column, present, stats }, c) => ({
-    name: column.name, family: column.family, description: column.description, ...stats, missingIndicator: present.length < rows, segmentEdges: edgesOf[c] as number[],
+    name: column.name, family: column.family, description: column.description, ...stats, missingIndicator: present.length < rows,
+    segmentEdges: encodings.edges[c] as number[], steps: encodings.steps[c] as number[],
   }));
   const categorical: CategoricalInputSpec[] = train.categoricalColumns.map((column, c) => {
     const counts = new Map<string, number>();
@@ -299,6 +328,7 @@ export function fitPreprocessing(train: FeatureMatrix, options: PreprocessingOpt
     ...numeric.map((spec) => ({ source: spec.name, kind: 'value' as const })),
     ...numeric.filter((spec) => spec.missingIndicator).map((spec) => ({ source: spec.name, kind: 'missing' as const })),
     ...numeric.flatMap((spec) => spec.segmentEdges.slice(1).map((_, segment) => ({ source: spec.name, kind: 'segment' as const, segment }))),
+    ...numeric.flatMap((spec) => spec.steps.map((_, step) => ({ source: spec.name, kind: 'step' as const, step }))),
     ...categorical.flatMap((spec) =>
       [...spec.categories, OTHER, MISSING].map((category) => ({ source: spec.name, kind: 'category' as const, category })),
     ),
@@ -337,6 +367,7 @@ export function transformMatrix(spec: Preprocessing, matrix: FeatureMatrix): Flo
   const nCat = matrix.categoricalColumns.length;
   const indicatorCount = spec.numeric.filter((s) => s.missingIndicator).length;
   const segmentCount = spec.numeric.reduce((n, s) => n + Math.max(0, s.segmentEdges.length - 1), 0);
+  const stepCount = spec.numeric.reduce((n, s) => n + s.steps.length, 0);
   // Per categorical column: matrix code → slot offset within the column's one-hot group.
   const slotMaps = spec.categorical.map((s, k) => {
     const column = matrix.categoricalColumns[located.categorical[k] as number] as FeatureColumn & { categories: string[] };
@@ -347,6 +378,7 @@ export function transformMatrix(spec: Preprocessing, matrix: FeatureMatrix): Flo
     const base = r * width;
     let indicator = spec.numeric.length;
     let segment = spec.numeric.length + indicatorCount;
+    let step = segment + segmentCount;
     spec.numeric.forEach((s, k) => {
       const raw = matrix.numeric[r * nNum + (located.numeric[k] as number)] as number;
       const present = Number.isFinite(raw);
@@ -359,8 +391,9 @@ export function transformMatrix(spec: Preprocessing, matrix: FeatureMatrix): Flo
         const high = s.segmentEdges[t] as number;
         out[base + segment++] = present ? Math.max(0, Math.min(1, (z - low) / (high - low))) : 0;
       }
+      for (const threshold of s.steps) out[base + step++] = present && z > threshold ? 1 : 0;
     });
-    let offset = spec.numeric.length + indicatorCount + segmentCount;
+    let offset = spec.numeric.length + indicatorCount + segmentCount + stepCount;
     spec.categorical.forEach((s, k) => {
       const code = matrix.categorical[r * nCat + (located.categorical[k] as number)] as number;
       const slot = code < 0 ? s.categories.length + 1 : (slotMaps[k]?.[code] ?? s.categories.length);

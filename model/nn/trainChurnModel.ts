@@ -55,7 +55,7 @@ export function capTrainingRows(rows: FeatureMatrix, max: number, seed: number, 
  * input (Telco 0.8414 → 0.8476 ROC AUC; Orange and small data sets get none). Target-aware
  * segments ('both') stay off: see README, "Preprocessing".
  */
-export const DEFAULT_PREPROCESSING: PreprocessingOptions = { minCategoryShare: 0.02, numericSegments: 8, minChurnersPerSegment: 30 };
+export const DEFAULT_PREPROCESSING: PreprocessingOptions = { minCategoryShare: 0.02, numericSegments: 8, minChurnersPerSegment: 30, thresholdSteps: true };
 
 export interface TrainResult {
   model: ChurnModel;

@@ -195,6 +195,58 @@ describe('piecewise-linear encoding of numbers (numericSegments)', () => {
     expect(transformMatrix(parsed, tiny(trainRows))).toEqual(transformMatrix(spec, tiny(trainRows)));
   });
 
+  describe('threshold steps', () => {
+    /** 2,000 customers whose churn jumps at the fourth support call; `noise` says nothing. */
+    function supportCalls(): FeatureMatrix {
+      const random = seededRandom(11);
+      const rows = 2000;
+      const calls = Array.from({ length: rows }, () => Math.floor(random() * 8));
+      const noise = Array.from({ length: rows }, () => random() * 100);
+      calls[5] = Number.NaN;
+      return {
+        ...tiny([]),
+        customerIds: calls.map((_, r) => `c${r}`),
+        numericColumns: [
+          { kind: 'numeric', name: 'noise', family: 'activity', description: 'noise' },
+          { kind: 'numeric', name: 'calls', family: 'support', description: 'calls' },
+        ],
+        numeric: Float64Array.from(calls.flatMap((c, r) => [noise[r] as number, c])),
+        categorical: new Int32Array(rows),
+        labels: Int8Array.from(calls, (c) => (random() < (c >= 4 ? 0.5 : 0.08) ? 1 : 0)),
+        mrrCents: new Float64Array(rows),
+      };
+    }
+
+    it('puts a step where churn jumps and none on noise; the step input is 1 exactly above it and 0 when the value is missing', () => {
+      const matrix = supportCalls();
+      const spec = fitPreprocessing(matrix, { numericSegments: 8, thresholdSteps: true });
+      const [noise, calls] = spec.numeric;
+      expect(noise?.steps).toEqual([]);
+      const raw = (calls?.steps ?? []).map((t) => t * (calls?.std ?? 1) + (calls?.mean ?? 0));
+      const atFour = raw.findIndex((t) => Math.abs(t - 3.5) < 1e-6);
+      expect(atFour).toBeGreaterThanOrEqual(0);
+      const slot = spec.inputs.findIndex((i) => i.source === 'calls' && i.kind === 'step' && i.step === atFour);
+      expect(slot).toBeGreaterThanOrEqual(0);
+      const dense = transformMatrix(spec, matrix);
+      const width = spec.inputs.length;
+      for (let r = 0; r < 200; r++) {
+        const value = matrix.numeric[r * 2 + 1] as number;
+        expect(dense[r * width + slot]).toBe(Number.isFinite(value) && value >= 4 ? 1 : 0);
+      }
+    });
+
+    it('spend the churners-per-input budget: none when churners are few, and none unless asked for', () => {
+      const matrix = supportCalls();
+      const churners = matrix.labels.reduce<number>((n, y) => n + y, 0);
+      const stepsOf = (spec: Preprocessing) => spec.inputs.filter((i) => i.kind === 'step').length;
+      expect(stepsOf(fitPreprocessing(matrix, { numericSegments: 8, thresholdSteps: true, minChurnersPerSegment: churners + 1 }))).toBe(0);
+      expect(stepsOf(fitPreprocessing(matrix, { numericSegments: 8 }))).toBe(0);
+      const older = fitPreprocessing(matrix, { numericSegments: 8 });
+      const parsed = Preprocessing.parse({ ...older, numeric: older.numeric.map(({ steps: _, ...rest }) => rest) });
+      expect(parsed.numeric.map((s) => s.steps)).toEqual([[], []]);
+    });
+  });
+
   it('sums the segments of a number into that number when explaining (one source per input)', () => {
     const spec = fitPreprocessing(tiny(trainRows), { numericSegments: 4 });
     const sources = new Set(spec.inputs.filter((i) => i.kind === 'segment').map((i) => i.source));
