@@ -27,6 +27,34 @@ export function shuffleInPlace<T>(items: T[], random: () => number): T[] {
 }
 
 /**
+ * stratifiedSplit by group: every row of a group (a customer seen at several cutoffs) lands on
+ * the same side, so a held-out slice never holds a customer the model trained on. A group
+ * counts as positive when any of its rows is. With one row per group it is stratifiedSplit.
+ */
+export function stratifiedGroupSplit(
+  labels: ArrayLike<number>,
+  groups: readonly string[],
+  holdoutShare: number,
+  seed: number,
+): { keep: number[]; holdout: number[] } {
+  const indexOf = new Map<string, number>();
+  const groupOfRow = groups.map((group) => {
+    const known = indexOf.get(group);
+    if (known !== undefined) return known;
+    indexOf.set(group, indexOf.size);
+    return indexOf.size - 1;
+  });
+  const groupLabels = new Array<number>(indexOf.size).fill(0);
+  groupOfRow.forEach((g, row) => (groupLabels[g] = Math.max(groupLabels[g] as number, labels[row] as number)));
+  const split = stratifiedSplit(groupLabels, holdoutShare, seed);
+  const held = new Set(split.holdout);
+  const keep: number[] = [];
+  const holdout: number[] = [];
+  groupOfRow.forEach((g, row) => (held.has(g) ? holdout : keep).push(row));
+  return { keep, holdout };
+}
+
+/**
  * Splits row indices into two parts, keeping the share of positives equal in both
  * (stratified by `labels`). `holdoutShare` of each class goes to `holdout`, at least one row
  * of a class when the class has two or more rows.

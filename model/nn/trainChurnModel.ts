@@ -11,7 +11,7 @@ import {
   Architecture, LOGISTIC_ARCHITECTURE, MLP_ARCHITECTURE, buildNetwork, fitNetwork, predictLogits, type DenseInputs,
 } from './network.ts';
 import { fitPreprocessing, transformMatrix, type Preprocessing, type PreprocessingOptions } from './preprocessing.ts';
-import { stratifiedSplit } from './random.ts';
+import { stratifiedGroupSplit, stratifiedSplit } from './random.ts';
 import { classCounts, labelledRows, selectRows } from './rows.ts';
 
 export interface TrainOptions {
@@ -210,7 +210,7 @@ export async function trainChurnModel(train: FeatureMatrix, validation: FeatureM
   const preprocessing = fitPreprocessing(trainRows, { ...DEFAULT_PREPROCESSING, ...options.preprocessing });
   const counts = classCounts(trainRows.labels);
   const useStopping = trainRows.customerIds.length >= MIN_ROWS_FOR_EARLY_STOPPING && counts.positives >= 10;
-  const split = useStopping ? stratifiedSplit(trainRows.labels, EARLY_STOPPING_SHARE, seed + 1) : { keep: labelledRows(trainRows), holdout: [] };
+  const split = useStopping ? stratifiedGroupSplit(trainRows.labels, trainRows.customerIds, EARLY_STOPPING_SHARE, seed + 1) : { keep: labelledRows(trainRows), holdout: [] };
   const fitRows = selectRows(trainRows, split.keep);
   const stopRows = selectRows(trainRows, split.holdout);
   const data = {
