@@ -148,17 +148,24 @@ function signedChiSquare(leftRows: number, leftChurned: number, rightRows: numbe
 /**
  * Target-aware segment edges of one numeric column (the "PLE-T" variant of Gorishniy et al.,
  * 2022): a decision tree on the column alone, down to log2(maxSegments) levels. Honest splits:
- * the even rows choose each threshold (the midpoint between distinct values with the largest
- * chi-square, above SPLIT_CHI_SQUARE) and the odd rows must confirm it (CONFIRM_CHI_SQUARE, same
- * direction), so thresholds that only fit noise are dropped. Returns [min, thresholds…, max],
- * or none for a column of one or two values or without a confirmed split.
+ * the rows of half 0 choose each threshold (the midpoint between distinct values with the largest
+ * chi-square, above SPLIT_CHI_SQUARE) and the rows of half 1 must confirm it (CONFIRM_CHI_SQUARE,
+ * same direction), so thresholds that only fit noise are dropped. `halves` gives each row's half
+ * (default: even rows, odd rows); fitPreprocessing halves by customer, so a customer seen at
+ * several cutoffs cannot confirm its own threshold. Returns [min, thresholds…, max], or none for
+ * a column of one or two values or without a confirmed split.
  */
-export function supervisedEdges(values: ArrayLike<number>, labels: ArrayLike<number>, maxSegments: number): number[] {
-  return supervisedSegmentation(values, labels, maxSegments).edges;
+export function supervisedEdges(values: ArrayLike<number>, labels: ArrayLike<number>, maxSegments: number, halves?: ArrayLike<number>): number[] {
+  return supervisedSegmentation(values, labels, maxSegments, halves).edges;
 }
 
 /** supervisedEdges with the chi-square of the first (root) split: how strongly the column separates churners. */
-export function supervisedSegmentation(values: ArrayLike<number>, labels: ArrayLike<number>, maxSegments: number): { edges: number[]; strength: number } {
+export function supervisedSegmentation(
+  values: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  maxSegments: number,
+  halves: ArrayLike<number> = Array.from({ length: values.length }, (_, row) => row % 2),
+): { edges: number[]; strength: number } {
   const none = { edges: [], strength: 0 };
   const n = values.length;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (values[a] as number) - (values[b] as number));
@@ -169,7 +176,7 @@ export function supervisedSegmentation(values: ArrayLike<number>, labels: ArrayL
   const churned = [new Float64Array(n + 1), new Float64Array(n + 1)];
   order.forEach((row, k) => {
     for (const half of [0, 1]) {
-      const mine = row % 2 === half ? 1 : 0;
+      const mine = halves[row] === half ? 1 : 0;
       (count[half] as Float64Array)[k + 1] = ((count[half] as Float64Array)[k] as number) + mine;
       (churned[half] as Float64Array)[k + 1] = ((churned[half] as Float64Array)[k] as number) + (mine && labels[row] === 1 ? 1 : 0);
     }
@@ -238,11 +245,12 @@ function standardise(spec: Pick<NumericInputSpec, 'transform' | 'mean' | 'std'>,
   return Math.max(-CLIP, Math.min(CLIP, (x - spec.mean) / spec.std));
 }
 
-/** A numeric column's training values: sorted and as-is (standardised), with the labels of the as-is ones. */
+/** A numeric column's training values: sorted and as-is (standardised), with the labels and honest-split halves of the as-is ones. */
 interface ColumnValues {
   standardised: Float64Array;
   unsorted: Float64Array;
   presentLabels: number[];
+  presentHalves: number[];
 }
 
 /**
@@ -261,7 +269,7 @@ function encodingsOfColumns(columns: ColumnValues[], churners: number, options: 
   if (!supervisedSegments && !options.thresholdSteps) return { edges, steps };
   let budget = segmentInputBudget(options, churners) - quantiles.reduce((n, e) => n + inputsOf(e), 0);
   const candidates = columns
-    .map(({ unsorted, presentLabels }, c) => ({ c, ...supervisedSegmentation(unsorted, presentLabels, options.numericSegments ?? 0) }))
+    .map(({ unsorted, presentLabels, presentHalves }, c) => ({ c, ...supervisedSegmentation(unsorted, presentLabels, options.numericSegments ?? 0, presentHalves) }))
     .filter((candidate) => candidate.edges.length > 0)
     .sort((a, b) => b.strength - a.strength);
   for (const { c, edges: supervised } of candidates) {
@@ -284,25 +292,40 @@ function encodingsOfColumns(columns: ColumnValues[], churners: number, options: 
   return { edges, steps };
 }
 
+/** Honest-split half (0 or 1) of every row: customers alternate in order of first appearance, and all rows of a customer share its half. */
+function customerHalves(customerIds: readonly string[]): Uint8Array {
+  const halfOf = new Map<string, number>();
+  return Uint8Array.from(customerIds, (id) => {
+    const known = halfOf.get(id);
+    if (known !== undefined) return known;
+    const half = halfOf.size % 2;
+    halfOf.set(id, half);
+    return half;
+  });
+}
+
 /** Fits the preprocessing on the labelled training rows of `train`. */
 export function fitPreprocessing(train: FeatureMatrix, options: PreprocessingOptions = {}): Preprocessing {
   const minCategoryCount = Math.max(MIN_CATEGORY_COUNT, Math.ceil((options.minCategoryShare ?? 0) * train.customerIds.length));
   const rows = train.customerIds.length;
   const nNum = train.numericColumns.length;
   const nCat = train.categoricalColumns.length;
+  const halfOf = customerHalves(train.customerIds);
   const columns = train.numericColumns.map((column, c) => {
     const present: number[] = [];
     const presentLabels: number[] = [];
+    const presentHalves: number[] = [];
     for (let r = 0; r < rows; r++) {
       const v = train.numeric[r * nNum + c] as number;
       if (Number.isFinite(v)) {
         present.push(v);
         presentLabels.push(train.labels[r] as number);
+        presentHalves.push(halfOf[r] as number);
       }
     }
     const stats = numericStats(present);
     const unsorted = Float64Array.from(present, (v) => standardise(stats, v));
-    return { column, present, presentLabels, unsorted, stats, standardised: Float64Array.from(unsorted).sort() };
+    return { column, present, presentLabels, presentHalves, unsorted, stats, standardised: Float64Array.from(unsorted).sort() };
   });
   const churners = train.labels.reduce((n, y) => n + (y === 1 ? 1 : 0), 0);
   const encodings = encodingsOfColumns(columns, churners, options);

@@ -235,6 +235,37 @@ describe('piecewise-linear encoding of numbers (numericSegments)', () => {
       }
     });
 
+    it('halve by customer: a customer seen at several cutoffs cannot confirm its own threshold', () => {
+      // Each customer appears twice (two cutoffs, same value and label); churn jumps above 0.5 for
+      // the even customers only, a fluke of half the base that the other half does not repeat.
+      const random = seededRandom(5);
+      const values: number[] = [];
+      const labels: number[] = [];
+      const ids: string[] = [];
+      for (let c = 0; c < 400; c++) {
+        const v = random();
+        const churned = random() < (c % 2 === 0 ? (v > 0.5 ? 0.6 : 0.05) : 0.15) ? 1 : 0;
+        for (let copy = 0; copy < 2; copy++) {
+          values.push(v);
+          labels.push(churned);
+          ids.push(`c${c}`);
+        }
+      }
+      // Halved row by row, each row's twin confirms the threshold it chose.
+      expect(supervisedEdges(values, labels, 8).length).toBeGreaterThan(0);
+      const matrix: FeatureMatrix = {
+        ...tiny([]),
+        customerIds: ids,
+        numericColumns: [{ kind: 'numeric', name: 'fluke', family: 'activity', description: 'fluke' }],
+        numeric: Float64Array.from(values),
+        categoricalColumns: [],
+        categorical: new Int32Array(0),
+        labels: Int8Array.from(labels),
+        mrrCents: new Float64Array(ids.length),
+      };
+      expect(fitPreprocessing(matrix, { numericSegments: 8, thresholdSteps: true }).numeric[0]?.steps).toEqual([]);
+    });
+
     it('spend the churners-per-input budget: none when churners are few, and none unless asked for', () => {
       const matrix = supportCalls();
       const churners = matrix.labels.reduce<number>((n, y) => n + y, 0);
