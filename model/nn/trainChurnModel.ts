@@ -54,7 +54,7 @@ export function capTrainingRows(rows: FeatureMatrix, max: number, seed: number, 
  * 4-fold CV): up to 8 quantile segments per number within a budget of 30 churners per segment
  * input (Telco 0.8414 → 0.8476 ROC AUC; Orange and small data sets get none), then step inputs
  * at honest supervised thresholds from what the budget leaves (Orange 0.9093 → 0.9173, better
- * on all 4 folds; Telco 0.8484 → 0.8486). Target-aware segments ('both') stay off: see README,
+ * on all 4 folds; Telco 0.8484 → 0.8477, within noise). Target-aware segments ('both') stay off: see README,
  * "Preprocessing".
  */
 export const DEFAULT_PREPROCESSING: PreprocessingOptions = { minCategoryShare: 0.02, numericSegments: 8, minChurnersPerSegment: 30, thresholdSteps: true };
