@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { FeatureColumn, FeatureMatrix } from '../features/matrix.ts';
+import { customerIndexOfRows } from './rows.ts';
 
 /**
  * Turns a FeatureMatrix into the network's dense float inputs. Fitted on training rows only
@@ -292,25 +293,14 @@ function encodingsOfColumns(columns: ColumnValues[], churners: number, options: 
   return { edges, steps };
 }
 
-/** Honest-split half (0 or 1) of every row: customers alternate in order of first appearance, and all rows of a customer share its half. */
-function customerHalves(customerIds: readonly string[]): Uint8Array {
-  const halfOf = new Map<string, number>();
-  return Uint8Array.from(customerIds, (id) => {
-    const known = halfOf.get(id);
-    if (known !== undefined) return known;
-    const half = halfOf.size % 2;
-    halfOf.set(id, half);
-    return half;
-  });
-}
-
 /** Fits the preprocessing on the labelled training rows of `train`. */
 export function fitPreprocessing(train: FeatureMatrix, options: PreprocessingOptions = {}): Preprocessing {
   const minCategoryCount = Math.max(MIN_CATEGORY_COUNT, Math.ceil((options.minCategoryShare ?? 0) * train.customerIds.length));
   const rows = train.customerIds.length;
   const nNum = train.numericColumns.length;
   const nCat = train.categoricalColumns.length;
-  const halfOf = customerHalves(train.customerIds);
+  // Honest-split halves alternate customers, so all rows of a customer share one half.
+  const halfOf = customerIndexOfRows(train.customerIds).map((customer) => customer % 2);
   const columns = train.numericColumns.map((column, c) => {
     const present: number[] = [];
     const presentLabels: number[] = [];

@@ -1,3 +1,4 @@
+import { customerIndexOfRows } from './rows.ts';
 /**
  * Seeded randomness for reproducible training: the same seed gives the same shuffles,
  * splits and dropout masks on every run and backend.
@@ -37,17 +38,10 @@ export function stratifiedGroupSplit(
   holdoutShare: number,
   seed: number,
 ): { keep: number[]; holdout: number[] } {
-  const indexOf = new Map<string, number>();
-  const groupOfRow = groups.map((group) => {
-    const known = indexOf.get(group);
-    if (known !== undefined) return known;
-    indexOf.set(group, indexOf.size);
-    return indexOf.size - 1;
-  });
-  const groupLabels = new Array<number>(indexOf.size).fill(0);
+  const groupOfRow = customerIndexOfRows(groups);
+  const groupLabels = new Array<number>(groupOfRow.reduce((n, g) => Math.max(n, g + 1), 0)).fill(0);
   groupOfRow.forEach((g, row) => (groupLabels[g] = Math.max(groupLabels[g] as number, labels[row] as number)));
-  const split = stratifiedSplit(groupLabels, holdoutShare, seed);
-  const held = new Set(split.holdout);
+  const held = new Set(stratifiedSplit(groupLabels, holdoutShare, seed).holdout);
   const keep: number[] = [];
   const holdout: number[] = [];
   groupOfRow.forEach((g, row) => (held.has(g) ? holdout : keep).push(row));

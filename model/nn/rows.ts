@@ -39,3 +39,14 @@ export function classCounts(labels: ArrayLike<number>): { positives: number; neg
   }
   return { positives, negatives };
 }
+
+/** Each row's customer as a number: customers are numbered 0, 1, 2… in order of first appearance (a customer has one row per cutoff). */
+export function customerIndexOfRows(customerIds: readonly string[]): Int32Array {
+  const indexOf = new Map<string, number>();
+  return Int32Array.from(customerIds, (id) => {
+    const known = indexOf.get(id);
+    if (known !== undefined) return known;
+    indexOf.set(id, indexOf.size);
+    return indexOf.size - 1;
+  });
+}
