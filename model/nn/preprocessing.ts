@@ -34,7 +34,8 @@ export const NumericInputSpec = z.object({
   std: z.number().positive(),
   missingIndicator: z.boolean(),
   /**
-   * Quantile edges (on the standardised scale) of a piecewise-linear encoding: one extra input
+   * Edges (on the standardised scale; quantile and, with segmentation 'supervised' or 'both',
+   * target-aware) of a piecewise-linear encoding: one extra input
    * per segment between consecutive edges, 0 below it, 1 above it and linear inside. It lets
    * both the network and the logistic baseline bend a feature's effect at data-driven
    * thresholds (Gorishniy et al., 2022, "On Embeddings for Numerical Features in Tabular Deep

@@ -21,6 +21,22 @@ function tiny(rows: Array<[number, number, string | null]>, categories = ['basic
   };
 }
 
+/** A matrix of numbers only: one column per entry of `columns` (family 'activity'), one row per label. */
+function numbersOnly(columns: Record<string, ArrayLike<number>>, labels: ArrayLike<number>, customerIds?: string[]): FeatureMatrix {
+  const names = Object.keys(columns);
+  const rows = labels.length;
+  return {
+    cutoff: '2026-01-01T00:00:00.000Z',
+    customerIds: customerIds ?? Array.from({ length: rows }, (_, r) => `c${r}`),
+    numericColumns: names.map((name) => ({ kind: 'numeric', name, family: 'activity', description: name })),
+    categoricalColumns: [],
+    numeric: Float64Array.from({ length: rows * names.length }, (_, i) => columns[names[i % names.length] as string]?.[Math.floor(i / names.length)] as number),
+    categorical: new Int32Array(0),
+    labels: Int8Array.from(labels),
+    mrrCents: new Float64Array(rows),
+  };
+}
+
 const trainRows: Array<[number, number, string | null]> = [
   ...Array.from({ length: 12 }, (_, i): [number, number, string | null] => [i % 3, i, 'basic']),
   ...Array.from({ length: 6 }, (_, i): [number, number, string | null] => [1, 20 + i, 'pro']),
@@ -165,18 +181,7 @@ describe('piecewise-linear encoding of numbers (numericSegments)', () => {
     const strong = Array.from({ length: rows }, () => Math.floor(random() * 8));
     const weak = Array.from({ length: rows }, () => Math.floor(random() * 8));
     const labels = strong.map((s, r) => (random() < (s >= 4 ? 0.5 : 0.1) + ((weak[r] as number) >= 4 ? 0.2 : 0) ? 1 : 0));
-    const matrix: FeatureMatrix = {
-      ...tiny([]),
-      customerIds: strong.map((_, r) => `c${r}`),
-      numeric: Float64Array.from(strong.flatMap((s, r) => [weak[r] as number, s])),
-      numericColumns: [
-        { kind: 'numeric', name: 'weak', family: 'activity', description: 'weak' },
-        { kind: 'numeric', name: 'strong', family: 'support', description: 'strong' },
-      ],
-      categorical: new Int32Array(rows),
-      labels: Int8Array.from(labels),
-      mrrCents: new Float64Array(rows),
-    };
+    const matrix = numbersOnly({ weak, strong }, labels);
     const churners = labels.reduce<number>((n, y) => n + y, 0);
     const segmentsOf = (spec: Preprocessing) => spec.numeric.map((n) => Math.max(0, n.segmentEdges.length - 1));
     const unlimited = fitPreprocessing(matrix, { numericSegments: 2, segmentation: 'supervised' });
@@ -203,18 +208,7 @@ describe('piecewise-linear encoding of numbers (numericSegments)', () => {
       const calls = Array.from({ length: rows }, () => Math.floor(random() * 8));
       const noise = Array.from({ length: rows }, () => random() * 100);
       calls[5] = Number.NaN;
-      return {
-        ...tiny([]),
-        customerIds: calls.map((_, r) => `c${r}`),
-        numericColumns: [
-          { kind: 'numeric', name: 'noise', family: 'activity', description: 'noise' },
-          { kind: 'numeric', name: 'calls', family: 'support', description: 'calls' },
-        ],
-        numeric: Float64Array.from(calls.flatMap((c, r) => [noise[r] as number, c])),
-        categorical: new Int32Array(rows),
-        labels: Int8Array.from(calls, (c) => (random() < (c >= 4 ? 0.5 : 0.08) ? 1 : 0)),
-        mrrCents: new Float64Array(rows),
-      };
+      return numbersOnly({ noise, calls }, calls.map((c) => (random() < (c >= 4 ? 0.5 : 0.08) ? 1 : 0)));
     }
 
     it('puts a step where churn jumps and none on noise; the step input is 1 exactly above it and 0 when the value is missing', () => {
@@ -253,16 +247,7 @@ describe('piecewise-linear encoding of numbers (numericSegments)', () => {
       }
       // Halved row by row, each row's twin confirms the threshold it chose.
       expect(supervisedEdges(values, labels, 8).length).toBeGreaterThan(0);
-      const matrix: FeatureMatrix = {
-        ...tiny([]),
-        customerIds: ids,
-        numericColumns: [{ kind: 'numeric', name: 'fluke', family: 'activity', description: 'fluke' }],
-        numeric: Float64Array.from(values),
-        categoricalColumns: [],
-        categorical: new Int32Array(0),
-        labels: Int8Array.from(labels),
-        mrrCents: new Float64Array(ids.length),
-      };
+      const matrix = numbersOnly({ fluke: values }, labels, ids);
       expect(fitPreprocessing(matrix, { numericSegments: 8, thresholdSteps: true }).numeric[0]?.steps).toEqual([]);
     });
 
