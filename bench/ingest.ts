@@ -22,7 +22,7 @@ import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dyn
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { openLocalStack } from '../cli/local/localStack.ts';
 import { ChurnEvent, type ChurnEventInput } from '../model/events/schemas.ts';
-import { eventToItem } from '../lambdas/stores/eventStore.ts';
+import { eventToItem } from '../adapters/aws/eventStore.ts';
 
 const { values: args } = parseArgs({ options: { events: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '2' } } });
 const EVENTS = Number(args.events);
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     });
     await openLocalStack(dataDir); // joins the child's stack and points the SDK at it
     const { handler } = await import('../lambdas/ingest/handler.ts');
-    const { awsClients } = await import('../lambdas/config/clients.ts');
+    const { awsClients } = await import('../adapters/aws/clients.ts');
     const table = process.env.TABLE_NAME ?? 'churnguard';
     const documents = awsClients().documents;
     console.error('warming up ...');

@@ -3,14 +3,14 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { awsClients } from '../../lambdas/config/clients.ts';
-import { BaseEnv, parseEnv } from '../../lambdas/config/env.ts';
-import { scanCustomerHistories } from '../../lambdas/stores/customerScan.ts';
+import { awsClients } from '../../adapters/aws/clients.ts';
+import { BaseEnv, parseEnv } from '../../adapters/aws/env.ts';
+import { scanCustomerHistories } from '../../adapters/aws/customerScan.ts';
 import { formatChurnDefinition, parseChurnOption, parseDuration } from '../../model/features/churnDefinition.ts';
 import { buildFeatureMatrix } from '../../model/features/datasets.ts';
 import { matrixCsvHeader, matrixToCsvRows } from '../../model/features/exportCsv.ts';
 import type { FeatureMatrix } from '../../model/features/matrix.ts';
-import { parseOptions } from '../../model/features/options.ts';
+import { parseOptions } from '../../model/validation.ts';
 import { parseInstant } from '../../model/features/time.ts';
 import { dataDirOption, jsonOption, withLocalStack, horizonOption, churnOption, segmentsOption } from '../options.ts';
 

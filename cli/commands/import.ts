@@ -5,7 +5,7 @@ import { EVENT_LIMITS } from '../../model/events/limits.ts';
 import { ingestEvents, type EventWriter } from '../../model/events/ingest.ts';
 import type { ChurnEvent } from '../../model/events/schemas.ts';
 import { parseDuration } from '../../model/features/churnDefinition.ts';
-import { parseOptions } from '../../model/features/options.ts';
+import { parseOptions } from '../../model/validation.ts';
 import { DAY_MS, parseInstant } from '../../model/features/time.ts';
 import { parseDelimited } from '../../model/import/delimited.ts';
 import { planEventLogImport } from '../../model/import/eventLogImport.ts';

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { z } from 'zod';
-import { createAwsClients } from '../../lambdas/config/clients.ts';
-import { BaseEnv, parseEnv } from '../../lambdas/config/env.ts';
-import { S3ModelRegistry } from '../../lambdas/stores/modelRegistry.ts';
+import { createAwsClients } from '../../adapters/aws/clients.ts';
+import { BaseEnv, parseEnv } from '../../adapters/aws/env.ts';
+import { S3ModelRegistry } from '../../adapters/aws/modelRegistry.ts';
 import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
 
 const ModelsOptions = z.object({ dataDir: z.string().min(1), json: z.boolean().default(false) });

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
-import { createAwsClients } from '../../lambdas/config/clients.ts';
-import { drainOutreach, peekQueue, waitUntilSettled, type DrainResult, type PeekedMessage } from '../../lambdas/outreach/drain.ts';
+import { createAwsClients } from '../../adapters/aws/clients.ts';
+import { drainOutreach, peekQueue, waitUntilSettled, type DrainResult, type PeekedMessage } from '../local/sqsPoller.ts';
 import { consumerFromEnv } from '../../lambdas/outreach/handler.ts';
 import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
 

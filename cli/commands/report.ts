@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { createAwsClients } from '../../lambdas/config/clients.ts';
-import { BaseEnv, parseEnv } from '../../lambdas/config/env.ts';
+import { createAwsClients } from '../../adapters/aws/clients.ts';
+import { BaseEnv, parseEnv } from '../../adapters/aws/env.ts';
 import { renderReport } from '../../model/report/index.ts';
 import type { RunSummary } from '../../model/runSummary.ts';
 import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';

@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
 import { z } from 'zod';
-import { createAwsClients } from '../../lambdas/config/clients.ts';
+import { createAwsClients } from '../../adapters/aws/clients.ts';
 import { jobSettingsFromEnv } from '../../lambdas/train-score/config.ts';
-import { JOB_MODES, runJob, type JobResult } from '../../lambdas/train-score/job.ts';
+import { JOB_MODES, runJob, type JobResult } from '../../app/job.ts';
 import type { RunSummary } from '../../model/runSummary.ts';
 import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
 
@@ -26,7 +26,7 @@ export async function runLocalJob(
   log: (message: string, fields?: Record<string, unknown>) => void = (message, fields) => console.error(`churnguard: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`),
 ): Promise<JobResult> {
   // Loaded on use: TF.js and the model code load only for `run`, not for every CLI command.
-  const { createJobDependencies } = await import('../../lambdas/train-score/dependencies.ts');
+  const { createJobDependencies } = await import('../../adapters/aws/jobDependencies.ts');
   return withLocalStack(dataDir, async () => {
     const settings = jobSettingsFromEnv(process.env, {
       ...(overrides.budget === undefined ? {} : { maxMessages: overrides.budget }),

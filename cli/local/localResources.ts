@@ -10,7 +10,7 @@ import {
   SendMessageBatchCommand,
 } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
-import { createAwsClients } from '../../lambdas/config/clients.ts';
+import { createAwsClients } from '../../adapters/aws/clients.ts';
 
 /** Names of the local resources; the CDK stack creates their AWS counterparts. */
 export const LOCAL_RESOURCES = {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Server } from 'node:http';
 import { z } from 'zod';
 import { createSqsServer } from 'local-aws-sqs';
-import { resetAwsClients } from '../../lambdas/config/clients.ts';
+import { resetAwsClients } from '../../adapters/aws/clients.ts';
 import { ensureLocalResources, LOCAL_RESOURCES, restoreQueues, snapshotQueues } from './localResources.ts';
 
 const require = createRequire(import.meta.url);

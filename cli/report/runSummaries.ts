@@ -1,5 +1,5 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { S3RunStore } from '../../lambdas/stores/runStore.ts';
+import { S3RunStore } from '../../adapters/aws/runStore.ts';
 import type { RunSummary } from '../../model/runSummary.ts';
 
 const SUMMARY_KEY = /^runs\/([^/]+)\/summary\.json$/;

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SIGNATURE_HEADER, verifyWebhookSignature } from '../../lambdas/stores/webhookSignature.ts';
+import { SIGNATURE_HEADER, verifyWebhookSignature } from '../../adapters/webhook/webhookSignature.ts';
 
 /** A delivery the receiver accepted: the signature matched the raw body. */
 export interface ReceivedDelivery {

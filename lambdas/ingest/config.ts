@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BaseEnv } from '../config/env.ts';
+import { BaseEnv } from '../../adapters/aws/env.ts';
 
 /** Settings of the ingest function. */
 export const IngestEnv = BaseEnv.extend({

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { DynamoEventStore } from '../stores/eventStore.ts';
+import type { DynamoEventStore } from '../../adapters/aws/eventStore.ts';
 import { createIngestHandler } from './createHandler.ts';
 import { eventStoreFromEnv } from './store.ts';
 

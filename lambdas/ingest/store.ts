@@ -1,6 +1,6 @@
-import { awsClients } from '../config/clients.ts';
-import { parseEnv } from '../config/env.ts';
-import { DynamoEventStore } from '../stores/eventStore.ts';
+import { awsClients } from '../../adapters/aws/clients.ts';
+import { parseEnv } from '../../adapters/aws/env.ts';
+import { DynamoEventStore } from '../../adapters/aws/eventStore.ts';
 import { IngestEnv } from './config.ts';
 
 /** The event store ingest writes to, configured from the environment (TABLE_NAME, EVENT_TTL_DAYS). */

@@ -5,12 +5,12 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { DEFAULT_COOLDOWN_DAYS } from '../../model/outreach/selection.ts';
-import { awsClients } from '../config/clients.ts';
-import { BaseEnv, parseEnv } from '../config/env.ts';
-import { DynamoOutreachStore } from '../stores/outreachStore.ts';
-import { SecretsManagerSecret, staticSecret, type WebhookSecretSource } from '../stores/webhookSecret.ts';
-import { DryRunSink, WebhookSink, type OutreachSink } from '../stores/webhookSink.ts';
-import { createOutreachConsumer } from './consumer.ts';
+import { awsClients } from '../../adapters/aws/clients.ts';
+import { BaseEnv, parseEnv } from '../../adapters/aws/env.ts';
+import { DynamoOutreachStore } from '../../adapters/aws/outreachStore.ts';
+import { SecretsManagerSecret, staticSecret, type WebhookSecretSource } from '../../adapters/aws/webhookSecret.ts';
+import { DryRunSink, WebhookSink, type OutreachSink } from '../../adapters/webhook/webhookSink.ts';
+import { createOutreachConsumer } from '../../app/deliverOutreach.ts';
 
 /** Configuration of the outreach consumer. */
 export const OutreachConsumerEnv = BaseEnv.extend({

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseChurnOption, type ChurnDefinition } from '../../model/features/churnDefinition.ts';
-import { BaseEnv, parseEnv } from '../config/env.ts';
-import { DEFAULT_JOB_CONFIG, type JobConfig } from './job.ts';
+import { BaseEnv, parseEnv } from '../../adapters/aws/env.ts';
+import { DEFAULT_JOB_CONFIG, type JobConfig } from '../../app/job.ts';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const positiveNumber = (fallback: number) => z.coerce.number().positive().default(fallback);

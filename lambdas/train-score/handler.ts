@@ -1,9 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { awsClients } from '../config/clients.ts';
+import { awsClients } from '../../adapters/aws/clients.ts';
 import { jobSettingsFromEnv } from './config.ts';
-import { createJobDependencies } from './dependencies.ts';
-import { runJob, type JobInput, type JobResult } from './job.ts';
+import { createJobDependencies } from '../../adapters/aws/jobDependencies.ts';
+import { runJob, type JobInput, type JobResult } from '../../app/job.ts';
 
 const logger = new Logger({ serviceName: 'churnguard-train-score' });
 const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'churnguard', serviceName: 'churnguard-train-score' });

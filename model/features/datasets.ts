@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ChurnDefinition, DEFAULT_CHURN } from './churnDefinition.ts';
-import { parseOptions } from './options.ts';
+import { parseOptions } from '../validation.ts';
 import { sortedEvents, type CustomerHistory } from './history.ts';
 import { isActiveAt, labelAt, type Label } from './labels.ts';
 import type { FeatureMatrix } from './matrix.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseOptions } from '../features/options.ts';
+import { parseOptions } from '../validation.ts';
 import { EVENT_LIMITS, ID_PATTERN } from '../events/limits.ts';
 import type { ChurnEvent, ChurnEventInput } from '../events/schemas.ts';
 import { validateEvent } from '../events/validate.ts';

@@ -1,7 +1,7 @@
 import type { EventWriteFailure } from '../../model/events/ingest.ts';
 import type { ChurnEvent } from '../../model/events/schemas.ts';
-import type { EventStore } from '../../lambdas/stores/eventStore.ts';
-import { customerPk, eventSk } from '../../lambdas/stores/keys.ts';
+import type { EventStore } from '../../adapters/aws/eventStore.ts';
+import { customerPk, eventSk } from '../../adapters/aws/keys.ts';
 
 /**
  * `EventStore` in memory, keyed like the table (a re-sent event overwrites itself). Tests that

@@ -6,14 +6,14 @@ import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, S
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { drainLocalOutreach, peekLocalOutreach } from '../../cli/commands/outreach.ts';
 import { openLocalStack, type LocalStack } from '../../cli/local/localStack.ts';
-import { createAwsClients, type AwsClients } from '../../lambdas/config/clients.ts';
-import { createOutreachConsumer } from '../../lambdas/outreach/consumer.ts';
-import { drainOutreach, localContext, toSqsRecord } from '../../lambdas/outreach/drain.ts';
+import { createAwsClients, type AwsClients } from '../../adapters/aws/clients.ts';
+import { createOutreachConsumer } from '../../app/deliverOutreach.ts';
+import { drainOutreach, localContext, toSqsRecord } from '../../cli/local/sqsPoller.ts';
 import { idempotencyStore } from '../../lambdas/outreach/handler.ts';
-import { SqsOutreachQueue } from '../../lambdas/stores/outreachQueue.ts';
-import { DynamoOutreachStore } from '../../lambdas/stores/outreachStore.ts';
-import { verifyWebhookSignature } from '../../lambdas/stores/webhookSignature.ts';
-import { WebhookSink } from '../../lambdas/stores/webhookSink.ts';
+import { SqsOutreachQueue } from '../../adapters/aws/outreachQueue.ts';
+import { DynamoOutreachStore } from '../../adapters/aws/outreachStore.ts';
+import { verifyWebhookSignature } from '../../adapters/webhook/webhookSignature.ts';
+import { WebhookSink } from '../../adapters/webhook/webhookSink.ts';
 import { buildOutreachMessage, type OutreachMessage } from '../../model/outreach/message.ts';
 import { scoredCustomer } from '../unit/outreachFactories.ts';
 

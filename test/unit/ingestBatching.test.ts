@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { EventWriter } from '../../model/events/ingest.ts';
 import { ingestRecords } from '../../model/events/ingestRecords.ts';
 import type { SourceRecord } from '../../model/events/readers/sourceRecord.ts';
-import { backoffDelay } from '../../lambdas/stores/batchWrite.ts';
+import { backoffDelay } from '../../adapters/aws/batchWrite.ts';
 import { makeEvent } from '../helpers/eventFactories.ts';
 
 async function* fromArray(records: SourceRecord[]): AsyncGenerator<SourceRecord> {

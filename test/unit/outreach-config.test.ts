@@ -4,9 +4,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { localWebhookSecret, parseWait } from '../../cli/commands/outreach.ts';
 import { OutreachConsumerEnv, sinkFromEnv } from '../../lambdas/outreach/handler.ts';
-import { parseEnv } from '../../lambdas/config/env.ts';
+import { parseEnv } from '../../adapters/aws/env.ts';
 import { jobSettingsFromEnv } from '../../lambdas/train-score/config.ts';
-import { defaultRunId, normaliseAsOf } from '../../lambdas/train-score/job.ts';
+import { defaultRunId, normaliseAsOf } from '../../app/job.ts';
 
 const queue = { OUTREACH_QUEUE_URL: 'http://127.0.0.1:9324/000000000000/churnguard-outreach' };
 

@@ -2,10 +2,10 @@ import { BasePersistenceLayer, IdempotencyRecord } from '@aws-lambda-powertools/
 import { IdempotencyItemAlreadyExistsError, IdempotencyItemNotFoundError } from '@aws-lambda-powertools/idempotency';
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { createOutreachConsumer, idempotencyExpirySeconds } from '../../lambdas/outreach/consumer.ts';
-import { localContext } from '../../lambdas/outreach/drain.ts';
+import { createOutreachConsumer, idempotencyExpirySeconds } from '../../app/deliverOutreach.ts';
+import { localContext } from '../../cli/local/sqsPoller.ts';
 import { OutreachConsumerEnv } from '../../lambdas/outreach/handler.ts';
-import { parseEnv } from '../../lambdas/config/env.ts';
+import { parseEnv } from '../../adapters/aws/env.ts';
 import { jobSettingsFromEnv } from '../../lambdas/train-score/config.ts';
 import { buildOutreachMessage } from '../../model/outreach/message.ts';
 import { scoredCustomer } from './outreachFactories.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { riskItem, StoredRiskItem } from '../../lambdas/stores/riskStore.ts';
-import { storableNumber } from '../../lambdas/stores/storableNumber.ts';
+import { riskItem, StoredRiskItem } from '../../adapters/aws/riskStore.ts';
+import { storableNumber } from '../../adapters/aws/storableNumber.ts';
 import { driver, scoredCustomer } from './outreachFactories.ts';
 
 describe('riskItem', () => {

@@ -2,9 +2,9 @@ import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOutreachMessage } from '../../model/outreach/message.ts';
-import { parseSecret, SecretsManagerSecret } from '../../lambdas/stores/webhookSecret.ts';
-import { signWebhookBody, verifyWebhookSignature } from '../../lambdas/stores/webhookSignature.ts';
-import { WebhookDeliveryError, WebhookSink } from '../../lambdas/stores/webhookSink.ts';
+import { parseSecret, SecretsManagerSecret } from '../../adapters/aws/webhookSecret.ts';
+import { signWebhookBody, verifyWebhookSignature } from '../../adapters/webhook/webhookSignature.ts';
+import { WebhookDeliveryError, WebhookSink } from '../../adapters/webhook/webhookSink.ts';
 import { scoredCustomer } from './outreachFactories.ts';
 
 describe('signWebhookBody', () => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulateToFile, truthPathFor } from '../../cli/commands/simulate.ts';
 import { ingestSimulation } from '../../cli/report/ingestSimulation.ts';
 import { startWebhookReceiver } from '../../cli/report/webhookReceiver.ts';
-import { signWebhookBody, SIGNATURE_HEADER } from '../../lambdas/stores/webhookSignature.ts';
+import { signWebhookBody, SIGNATURE_HEADER } from '../../adapters/webhook/webhookSignature.ts';
 import type { EventWriter } from '../../model/events/ingest.ts';
 import type { ChurnEvent } from '../../model/events/schemas.ts';
 import { validateEvent } from '../../model/events/validate.ts';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { FeatureMatrix } from '../../model/features/matrix.ts';
+import type { FeatureMatrix } from '../model/features/matrix.ts';
 import {
   featureDistribution,
   featureDrift,
@@ -10,17 +10,17 @@ import {
   tapHistories,
   type FeatureDistribution,
   type HistoryLike,
-} from '../../model/outreach/analytics.ts';
-import { buildOutreachMessage, outreachDedupId } from '../../model/outreach/message.ts';
-import { choosePlaybook, type Playbook } from '../../model/outreach/playbooks.ts';
-import { allocateOutreach, DEFAULT_COOLDOWN_DAYS, rankForOutreach, type RankedCandidate } from '../../model/outreach/selection.ts';
-import type { CalibrationBin, GainsPoint, ModelMetrics, RunSummary } from '../../model/runSummary.ts';
-import { SUMMARY_VERSION } from '../../model/runSummary.ts';
-import type { ScoredCustomer } from '../../model/scoring.ts';
-import type { OutreachQueue } from '../stores/outreachQueue.ts';
-import type { OutreachStore } from '../stores/outreachStore.ts';
-import type { RiskStore } from '../stores/riskStore.ts';
-import type { RunStore } from '../stores/runStore.ts';
+} from '../model/outreach/analytics.ts';
+import { buildOutreachMessage, outreachDedupId } from '../model/outreach/message.ts';
+import { choosePlaybook, type Playbook } from '../model/outreach/playbooks.ts';
+import { allocateOutreach, DEFAULT_COOLDOWN_DAYS, rankForOutreach, type RankedCandidate } from '../model/outreach/selection.ts';
+import type { CalibrationBin, GainsPoint, ModelMetrics, RunSummary } from '../model/runSummary.ts';
+import { SUMMARY_VERSION } from '../model/runSummary.ts';
+import type { ScoredCustomer } from '../model/scoring.ts';
+import type { OutreachQueue } from '../adapters/aws/outreachQueue.ts';
+import type { OutreachStore } from '../adapters/aws/outreachStore.ts';
+import type { RiskStore } from '../adapters/aws/riskStore.ts';
+import type { RunStore } from '../adapters/aws/runStore.ts';
 
 /**
  * - `train`, `score`, `train-and-score`: a whole-table run (EventBridge Scheduler, CLI).

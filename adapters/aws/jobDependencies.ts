@@ -2,15 +2,15 @@ import { buildDatasets, buildFeatureMatrix } from '../../model/features/datasets
 import type { CustomerHistory } from '../../model/features/history.ts';
 import { initBackend } from '../../model/nn/backend.ts';
 import { trainChurnModel } from '../../model/nn/trainChurnModel.ts';
-import type { AwsClients } from '../config/clients.ts';
-import { scanCustomerHistories } from '../stores/customerScan.ts';
-import { S3ModelRegistry } from '../stores/modelRegistry.ts';
-import { SqsOutreachQueue } from '../stores/outreachQueue.ts';
-import { DynamoOutreachStore } from '../stores/outreachStore.ts';
-import { DynamoRiskStore } from '../stores/riskStore.ts';
-import { S3RunStore } from '../stores/runStore.ts';
-import type { JobSettings } from './config.ts';
-import type { JobDependencies } from './job.ts';
+import type { AwsClients } from './clients.ts';
+import { scanCustomerHistories } from './customerScan.ts';
+import { S3ModelRegistry } from './modelRegistry.ts';
+import { SqsOutreachQueue } from './outreachQueue.ts';
+import { DynamoOutreachStore } from './outreachStore.ts';
+import { DynamoRiskStore } from './riskStore.ts';
+import { S3RunStore } from './runStore.ts';
+import type { JobSettings } from '../../lambdas/train-score/config.ts';
+import type { JobDependencies } from '../../app/job.ts';
 
 /**
  * The real parts of the job: the events table scan, the feature builder, TF.js training, the S3

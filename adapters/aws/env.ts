@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseOptions } from '../../model/features/options.ts';
+import { parseOptions } from '../../model/validation.ts';
 
 /**
  * Parses a boolean environment variable strictly: only `true`/`false`/`1`/`0` (any case).

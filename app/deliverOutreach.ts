@@ -2,10 +2,10 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { parseOutreachMessage, type OutreachMessage } from '../../model/outreach/message.ts';
-import { DEFAULT_COOLDOWN_DAYS } from '../../model/outreach/selection.ts';
-import type { OutreachStore } from '../stores/outreachStore.ts';
-import type { OutreachSink } from '../stores/webhookSink.ts';
+import { parseOutreachMessage, type OutreachMessage } from '../model/outreach/message.ts';
+import { DEFAULT_COOLDOWN_DAYS } from '../model/outreach/selection.ts';
+import type { OutreachStore } from '../adapters/aws/outreachStore.ts';
+import type { OutreachSink } from '../adapters/webhook/webhookSink.ts';
 
 /** What the consumer needs; the handler wires AWS, tests wire emulators or fakes. */
 export interface OutreachConsumerDependencies {
