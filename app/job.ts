@@ -1,20 +1,14 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { FeatureMatrix } from '../model/features/matrix.ts';
-import {
-  featureDistribution,
-  featureDrift,
-  MonthlyChurnAccumulator,
-  ScoringSummaryAccumulator,
-  summariseScores,
-  tapHistories,
-  type FeatureDistribution,
-  type HistoryLike,
-} from '../model/outreach/analytics.ts';
+import { MonthlyChurnAccumulator, tapHistories, type HistoryLike } from '../model/analytics/churnByMonth.ts';
+import { ScoringSummaryAccumulator, summariseScores } from '../model/analytics/scoringSummary.ts';
+import { featureDistribution, featureDrift, type FeatureDistribution } from '../model/monitoring/drift.ts';
 import { buildOutreachMessage, outreachDedupId } from '../model/outreach/message.ts';
 import { choosePlaybook, type Playbook } from '../model/outreach/playbooks.ts';
 import { allocateOutreach, DEFAULT_COOLDOWN_DAYS, rankForOutreach, type RankedCandidate } from '../model/outreach/selection.ts';
-import type { CalibrationBin, GainsPoint, ModelMetrics, RunSummary } from '../model/runSummary.ts';
+import type { CalibrationBin, GainsPoint, ModelMetrics } from '../model/nn/metricSchemas.ts';
+import type { RunSummary } from '../model/runSummary.ts';
 import { SUMMARY_VERSION } from '../model/runSummary.ts';
 import type { ScoredCustomer } from '../model/scoring.ts';
 import type { OutreachQueue } from '../adapters/aws/outreachQueue.ts';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CalibrationBin, GainsPoint, ModelMetrics } from './nn/metricSchemas.ts';
 
 /**
  * The summary of one train-and-score run, written to `runs/<runId>/summary.json`.
@@ -6,28 +7,6 @@ import { z } from 'zod';
  * change the meaning of one.
  */
 export const SUMMARY_VERSION = 1;
-
-export const ModelMetrics = z.object({
-  rocAuc: z.number(),
-  prAuc: z.number(),
-  logLoss: z.number(),
-  brier: z.number(),
-  /** Expected calibration error (10 equal-width bins). */
-  ece: z.number(),
-  /** Churn rate in the top decile of risk ÷ overall churn rate. */
-  topDecileLift: z.number(),
-  /** Share of all churners found in the top decile of risk. */
-  topDecileRecall: z.number(),
-  threshold: z.number(),
-  precisionAtThreshold: z.number(),
-  recallAtThreshold: z.number(),
-  rows: z.number().int(),
-  positives: z.number().int(),
-});
-export type ModelMetrics = z.output<typeof ModelMetrics>;
-
-export const GainsPoint = z.object({ populationShare: z.number(), churnersFound: z.number() });
-export const CalibrationBin = z.object({ predicted: z.number(), observed: z.number(), count: z.number().int() });
 
 export const MonthlyChurn = z.object({
   /** `YYYY-MM` */

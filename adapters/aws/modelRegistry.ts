@@ -6,7 +6,7 @@ import { MODEL_VERSION_PATTERN, StoredModelMetadata, TrainingWindow } from '../.
 import { rocAuc } from '../../model/nn/metrics.ts';
 import { IncompatibleFeaturesError } from '../../model/nn/preprocessing.ts';
 import type { TrainResult } from '../../model/nn/trainChurnModel.ts';
-import { ModelMetrics } from '../../model/runSummary.ts';
+import { ModelMetrics } from '../../model/nn/metricSchemas.ts';
 
 /** What the caller knows about the data a model was trained on. */
 export interface RegistrationContext {

@@ -1,7 +1,7 @@
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { RunSummary } from '../../model/runSummary.ts';
-import type { FeatureDistribution } from '../../model/outreach/analytics.ts';
+import type { FeatureDistribution } from '../../model/monitoring/drift.ts';
 
 /** Artifacts of one run on S3: `runs/<runId>/summary.json`, `runs/<runId>/scores.ndjson`, and each model's training distribution. */
 export interface RunStore {

@@ -13,7 +13,7 @@ import { parseOptions } from '../../model/validation.ts';
 import { initBackend } from '../../model/nn/backend.ts';
 import { fingerprintMatrices } from '../../model/nn/fingerprint.ts';
 import { trainChurnModel } from '../../model/nn/trainChurnModel.ts';
-import type { ModelMetrics } from '../../model/runSummary.ts';
+import type { ModelMetrics } from '../../model/nn/metricSchemas.ts';
 import { dataDirOption, jsonOption, withLocalStack, horizonOption, churnOption, segmentsOption } from '../options.ts';
 
 const say = (message: string) => console.error(`churnguard: ${message}`);

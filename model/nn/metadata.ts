@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CalibrationBin, GainsPoint, ModelMetrics } from '../runSummary.ts';
+import { CalibrationBin, GainsPoint, ModelMetrics } from './metricSchemas.ts';
 import { PlattCalibration } from './calibration.ts';
 import { Architecture } from './network.ts';
 import { Preprocessing } from './preprocessing.ts';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { CalibrationBin, GainsPoint, ModelMetrics } from '../runSummary.ts';
+import type { CalibrationBin, GainsPoint, ModelMetrics } from './metricSchemas.ts';
 
 export type GainsPointValue = z.output<typeof GainsPoint>;
 export type CalibrationBinValue = z.output<typeof CalibrationBin>;

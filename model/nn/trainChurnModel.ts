@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { FeatureMatrix } from '../features/matrix.ts';
-import type { CalibrationBin, GainsPoint, ModelMetrics } from '../runSummary.ts';
+import type { CalibrationBin, GainsPoint, ModelMetrics } from './metricSchemas.ts';
 import { initBackend } from './backend.ts';
 import { applyCalibration, fitPlatt, type PlattCalibration } from './calibration.ts';
 import { ChurnModel, type ModelArtifacts } from './churnModel.ts';

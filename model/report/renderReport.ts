@@ -1,5 +1,5 @@
 import { RunSummary } from '../runSummary.ts';
-import type { ModelMetrics } from '../runSummary.ts';
+import type { ModelMetrics } from '../nn/metricSchemas.ts';
 import {
   calibrationChart,
   churnByMonthChart,

@@ -15,7 +15,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { OutreachMessage } from '../../model/outreach/message.ts';
 import { RunSummary } from '../../model/runSummary.ts';
 import type { FeatureMatrix } from '../../model/features/matrix.ts';
-import type { HistoryLike } from '../../model/outreach/analytics.ts';
+import type { HistoryLike } from '../../model/analytics/churnByMonth.ts';
 import { event, tinyMatrix } from '../unit/outreachFactories.ts';
 
 /**

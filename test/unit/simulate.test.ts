@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { validateEvent } from '../../model/events/validate.ts';
 import type { ChurnEvent } from '../../model/events/schemas.ts';
-import { churnTenures, DEFAULT_PASSIVE_INACTIVITY_DAYS } from '../../model/outreach/analytics.ts';
+import { churnTenures, DEFAULT_PASSIVE_INACTIVITY_DAYS } from '../../model/analytics/churnByMonth.ts';
 import { falseAlarmChance } from '../../model/simulate/catalog.ts';
 import { monthlyChurnRates, simulateBusiness, simulateCustomers, type CustomerTruth } from '../../model/simulate/index.ts';
 

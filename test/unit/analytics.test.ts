@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  featureDistribution,
-  featureDrift,
-  MonthlyChurnAccumulator,
-  populationStabilityIndex,
-  quantileCuts,
-  summariseScores,
-} from '../../model/outreach/analytics.ts';
+import { MonthlyChurnAccumulator } from '../../model/analytics/churnByMonth.ts';
+import { summariseScores } from '../../model/analytics/scoringSummary.ts';
+import { featureDistribution, featureDrift, populationStabilityIndex, quantileCuts } from '../../model/monitoring/drift.ts';
 import type { ChurnEvent } from '../../model/events/schemas.ts';
 import type { FeatureMatrix } from '../../model/features/matrix.ts';
 import { event, tinyMatrix } from './outreachFactories.ts';
