@@ -4,8 +4,7 @@ import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/pe
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseOutreachMessage, type OutreachMessage } from '../model/outreach/message.ts';
 import { DEFAULT_COOLDOWN_DAYS } from '../model/outreach/selection.ts';
-import type { OutreachStore } from '../adapters/aws/outreachStore.ts';
-import type { OutreachSink } from '../adapters/webhook/webhookSink.ts';
+import type { OutreachSink, OutreachStore } from './ports.ts';
 
 /** What the consumer needs; the handler wires AWS, tests wire emulators or fakes. */
 export interface OutreachConsumerDependencies {
@@ -45,7 +44,7 @@ export const idempotencyExpirySeconds = (cooldownDays: number): number => (coold
  * OUT# item. Failed records are reported as batch item failures, so SQS retries only them and
  * moves a poison message to the DLQ after maxReceiveCount.
  */
-export function createOutreachConsumer(deps: OutreachConsumerDependencies): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+export function createOutreachConsumer(deps: OutreachConsumerDependencies): (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse> {
   const log = deps.log ?? (() => {});
   const config = new IdempotencyConfig({
     eventKeyJmesPath: 'dedupId',
@@ -85,7 +84,7 @@ export function createOutreachConsumer(deps: OutreachConsumerDependencies): (eve
   };
 
   return async (event, context) => {
-    config.registerLambdaContext(context);
-    return processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
+    if (context) config.registerLambdaContext(context);
+    return processPartialResponse(event, recordHandler, processor, { ...(context ? { context } : {}), throwOnFullBatchFailure: false });
   };
 }

@@ -49,6 +49,15 @@ export const RunSummary = z.object({
       candidateVersion: z.string(),
       promoted: z.boolean(),
       reason: z.string(),
+      /** What candidateVersion is: the MLP, or its logistic baseline promoted in its place. */
+      kind: z.enum(['mlp', 'logistic']).optional(),
+      /** When the baseline was promoted: the MLP of the same run, kept as a rejected challenger. */
+      challengerVersion: z.string().optional(),
+      /** The training run's fingerprint (data and settings): a resumed run with the same one reuses this decision. */
+      dataFingerprint: z.string().optional(),
+      trainingMs: z.number().optional(),
+      /** The cutoffs of the training rows and of validation. */
+      cutoffs: z.object({ training: z.array(z.string()), validation: z.string() }).optional(),
       backend: z.string(),
       model: ModelMetrics,
       baseline: ModelMetrics,

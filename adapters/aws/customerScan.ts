@@ -4,6 +4,7 @@ import type { ChurnEvent } from '../../model/events/schemas.ts';
 import { sortedEvents, type CustomerHistory } from '../../model/features/history.ts';
 import { eventFromItem } from './eventStore.ts';
 import { customerIdFromPk, EVENT_SK_PREFIX } from './keys.ts';
+import { parseOptions } from '../../model/validation.ts';
 
 /** A stored item that is not a valid event: skipped, and reported through `onInvalidItem`. */
 export interface InvalidItem {
@@ -153,11 +154,7 @@ async function* merge<T>(sources: ReadonlyArray<() => AsyncIterator<T>>, concurr
  * }
  */
 export function scanCustomerHistories(client: DynamoDBDocumentClient, options: ScanOptions): AsyncIterable<CustomerHistory> {
-  const parsed = ScanOptions.safeParse(options);
-  if (!parsed.success) {
-    throw new Error(`Invalid scan options: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`).join('; ')}`);
-  }
-  const o = parsed.data;
+  const o = parseOptions(ScanOptions, options, 'scan options');
   const segments = [...new Set(o.segments ?? Array.from({ length: o.totalSegments }, (_, i) => i))].sort((a, b) => a - b);
   const concurrency = o.concurrency ?? Math.min(segments.length, 8);
   const extra = { onInvalidItem: options.onInvalidItem, stats: options.stats };

@@ -1,14 +1,11 @@
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { EventWriteFailure, EventWriter } from '../../model/events/ingest.ts';
 import { ChurnEvent, EVENT_SCHEMA_VERSION } from '../../model/events/schemas.ts';
 import { batchWriteAll, type BatchWriteOptions, type KeyedPut } from './batchWrite.ts';
-import { customerPk, EVENT_SK_PREFIX, eventSk } from './keys.ts';
-
-/** Events of customers, as ingest writes them and features read them. */
-export interface EventStore extends EventWriter {
-  /** Every stored event of one customer, oldest first (all pages). */
-  listCustomerEvents(customerId: string, options?: { limit?: number }): Promise<ChurnEvent[]>;
-}
+import { customerPk, EVENT_SK_PREFIX, eventSk, WATERMARK_SHARDS, WATERMARK_SK, watermarkPk } from './keys.ts';
+import { formatIssues } from '../../model/validation.ts';
+import type { EventStore, EventWatermark } from '../../app/ports.ts';
 
 /** An event as stored in the table. */
 export type EventItem = {
@@ -59,10 +56,27 @@ export function eventFromItem(item: Record<string, unknown>): ChurnEvent {
   const { eventId, customerId, type, occurredAt, properties } = item;
   const parsed = ChurnEvent.safeParse({ eventId, customerId, type, occurredAt, properties });
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(item)'}: ${i.message}`).join('; ');
-    throw new Error(`item ${String(item.PK)} / ${String(item.SK)} is not a valid event: ${problems}`);
+    throw new Error(`item ${String(item.PK)} / ${String(item.SK)} is not a valid event: ${formatIssues(parsed.error, '(item)')}`);
   }
   return parsed.data;
+}
+
+/** occurredAt as a UTC ISO instant (comparable as a string), or undefined when it is not one. */
+const normalisedInstant = (value: unknown): string | undefined => {
+  const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+};
+
+/** The newest occurredAt among the events that were stored (not in `failed`). */
+function latestStored(events: readonly ChurnEvent[], failed: readonly EventWriteFailure[]): string | undefined {
+  const unstored = new Set(failed.map((f) => f.event));
+  let latest: string | undefined;
+  for (const event of events) {
+    if (unstored.has(event)) continue;
+    const at = normalisedInstant(event.occurredAt);
+    if (at !== undefined && (latest === undefined || at > latest)) latest = at;
+  }
+  return latest;
 }
 
 const itemKey = (item: Record<string, unknown>): string => `${String(item.PK)}\u0000${String(item.SK)}`;
@@ -77,8 +91,8 @@ export interface DynamoEventStoreOptions {
   queryPageSize?: number;
 }
 
-/** `EventStore` on the single DynamoDB table (keys in keys.ts). */
-export class DynamoEventStore implements EventStore {
+/** `EventStore` on the single DynamoDB table (keys in keys.ts), with the events' watermark. */
+export class DynamoEventStore implements EventStore, EventWatermark {
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     private readonly options: DynamoEventStoreOptions,
@@ -100,7 +114,65 @@ export class DynamoEventStore implements EventStore {
       byKey.set(key, { key, item, sources: [...(earlier?.sources ?? []), event] });
     }
     const failures = await batchWriteAll(this.documents, this.options.tableName, [...byKey.values()], itemKey, this.options.batchWrite);
-    return { failed: failures.flatMap(({ sources, reason }) => sources.map((event) => ({ event, reason }))) };
+    const failed = failures.flatMap(({ sources, reason }) => sources.map((event) => ({ event, reason })));
+    await this.#raiseWatermark(latestStored(events, failed));
+    return { failed };
+  }
+
+  /**
+   * The newest occurredAt of any stored event: the maximum of the watermark shards, or, for a
+   * table written before the watermark existed, found once by a Scan and recorded.
+   */
+  async latestEventAt(): Promise<string | undefined> {
+    const keys = Array.from({ length: WATERMARK_SHARDS }, (_, shard) => ({ PK: watermarkPk(shard), SK: WATERMARK_SK }));
+    const result = await this.documents.send(new BatchGetCommand({ RequestItems: { [this.options.tableName]: { Keys: keys, ConsistentRead: true } } }));
+    const marks = (result.Responses?.[this.options.tableName] ?? []).map((item) => item.latestEventAt).filter((v): v is string => typeof v === 'string');
+    if (marks.length > 0) return marks.sort().at(-1);
+    const scanned = await this.#scanLatestEvent();
+    if (scanned) await this.#raiseWatermark(scanned);
+    return scanned;
+  }
+
+  /** Moves one shard of the watermark forward (never back): a conditional update, idempotent. */
+  async #raiseWatermark(occurredAt: string | undefined): Promise<void> {
+    if (occurredAt === undefined) return;
+    const shard = Math.floor(Math.random() * WATERMARK_SHARDS);
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: { PK: watermarkPk(shard), SK: WATERMARK_SK },
+          UpdateExpression: 'SET latestEventAt = :t',
+          ConditionExpression: 'attribute_not_exists(latestEventAt) OR latestEventAt < :t',
+          ExpressionAttributeValues: { ':t': occurredAt },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException) && (error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+    }
+  }
+
+  async #scanLatestEvent(): Promise<string | undefined> {
+    let latest: string | undefined;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new ScanCommand({
+          TableName: this.options.tableName,
+          ProjectionExpression: 'occurredAt',
+          FilterExpression: 'begins_with(#sk, :events)',
+          ExpressionAttributeNames: { '#sk': 'SK' },
+          ExpressionAttributeValues: { ':events': EVENT_SK_PREFIX },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const at = normalisedInstant(item.occurredAt);
+        if (at !== undefined && (latest === undefined || at > latest)) latest = at;
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return latest;
   }
 
   async listCustomerEvents(customerId: string, options: { limit?: number } = {}): Promise<ChurnEvent[]> {

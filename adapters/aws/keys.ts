@@ -15,3 +15,12 @@ export const customerIdFromPk = (pk: string): string => {
   if (!pk.startsWith('C#')) throw new Error(`not a customer partition key: ${pk}`);
   return pk.slice(2);
 };
+
+/**
+ * The newest occurredAt ingest has stored, kept in a few shards so that concurrent ingest requests
+ * do not all write one partition: `WATERMARK#<n>` / `EVENTS`, n in 0..WATERMARK_SHARDS-1.
+ * Readers take the maximum. Not a `C#` partition, so customer scans skip it.
+ */
+export const WATERMARK_SHARDS = 8;
+export const watermarkPk = (shard: number) => `WATERMARK#${shard}`;
+export const WATERMARK_SK = 'EVENTS';

@@ -3,48 +3,11 @@ import { z } from 'zod';
 import { ModelIntegrityError } from '../../model/nn/artifacts.ts';
 import { ChurnModel, type ModelArtifacts } from '../../model/nn/churnModel.ts';
 import { MODEL_VERSION_PATTERN, StoredModelMetadata, TrainingWindow } from '../../model/nn/metadata.ts';
-import { rocAuc } from '../../model/nn/metrics.ts';
-import { IncompatibleFeaturesError } from '../../model/nn/preprocessing.ts';
+import { decidePromotion } from '../../model/registry/promotion.ts';
 import type { TrainResult } from '../../model/nn/trainChurnModel.ts';
 import { ModelMetrics } from '../../model/nn/metricSchemas.ts';
-
-/** What the caller knows about the data a model was trained on. */
-export interface RegistrationContext {
-  trainingWindow: TrainingWindow;
-  dataFingerprint: string;
-}
-
-/** What a registered model is: the churn network, or the logistic-regression baseline. */
-export type ModelKind = 'mlp' | 'logistic';
-
-export interface PromotionDecision {
-  /** The model this decision is about: the MLP, or its baseline (`<mlp version>-lr`) when the baseline was promoted instead. */
-  version: string;
-  promoted: boolean;
-  /** Why, in a sentence with the figures compared. */
-  reason: string;
-  kind: ModelKind;
-  /** When the baseline was promoted: the MLP of the same run, stored as a rejected challenger. */
-  challengerVersion?: string;
-}
-
-export interface ModelListing {
-  version: string;
-  kind: ModelKind;
-  createdAt: string;
-  promoted: boolean;
-  champion: boolean;
-  metrics: ModelMetrics;
-  reason: string;
-}
-
-/** Versioned churn models with one champion: the model that scores customers. */
-export interface ModelRegistry {
-  register(result: TrainResult, context: RegistrationContext): Promise<PromotionDecision>;
-  loadChampion(): Promise<ChurnModel | undefined>;
-  load(version: string): Promise<ChurnModel>;
-  list(): Promise<ModelListing[]>;
-}
+import { formatIssues } from '../../model/validation.ts';
+import type { ModelListing, ModelRegistry, PromotionDecision, RegistrationContext } from '../../app/ports.ts';
 
 const VERSION = MODEL_VERSION_PATTERN;
 const ChampionPointer = z.object({ version: z.string().regex(VERSION), promotedAt: z.string(), reason: z.string() });
@@ -52,21 +15,6 @@ const Decision = z.object({ version: z.string(), promoted: z.boolean(), reason: 
 
 /** The part of metadata.json a listing shows. */
 const ListedMetadata = z.object({ createdAt: z.string(), metrics: ModelMetrics, architecture: z.object({ kind: z.enum(['mlp', 'logistic']) }) });
-
-/** The outcome of comparing a candidate with the current champion. */
-interface VersusChampion {
-  wins: boolean;
-  /** The comparison, with figures, for the reason. */
-  compared: string;
-}
-
-/** Which model of a training run becomes champion (if any), and why. */
-interface Verdict {
-  winner: ModelKind | undefined;
-  reason: string;
-  /** The MLP's own decision when its baseline won. */
-  mlpReason?: string;
-}
 
 /** JSON.parse that yields undefined (then a schema error naming the file) instead of a bare SyntaxError. */
 const parseJson = (bytes: Uint8Array): unknown => {
@@ -80,20 +28,13 @@ const parseJson = (bytes: Uint8Array): unknown => {
 const isMissing = (error: unknown): boolean =>
   error instanceof NoSuchKey || ['NoSuchKey', 'NotFound'].includes((error as { name?: string } | null)?.name ?? '');
 
-const auc = (n: number) => n.toFixed(4);
-
 /**
  * The model registry on S3:
  * `models/<version>/{model.json, weights.bin, metadata.json, decision.json}` and the
  * `models/champion.json` pointer, written last, so a reader never sees a half-written champion.
  *
- * Promotion: the candidate must beat the logistic baseline (validation ROC AUC, strictly) and
- * the current champion scored on the SAME validation rows. When it does not beat its baseline,
- * the baseline (a complete model of kind 'logistic', `<version>-lr`) is promoted instead if there
- * is no champion yet or it beats the champion on the same rows; the MLP is then kept as a
- * rejected challenger. When the champion cannot score them
- * (its feature columns are gone), the two are compared on their stored validation metrics
- * instead, and the reason says so. A champion that cannot be loaded at all (corrupted) is replaced.
+ * Which model becomes champion is the domain's policy (`decidePromotion`, model/registry/promotion.ts);
+ * this class stores the models and the decision, then moves the pointer.
  * Registering the same training result again is idempotent (same version, same objects).
  */
 export class S3ModelRegistry implements ModelRegistry {
@@ -107,13 +48,17 @@ export class S3ModelRegistry implements ModelRegistry {
     const window = TrainingWindow.parse(context.trainingWindow);
     const withContext = (artifacts: ModelArtifacts): ModelArtifacts => ({
       ...artifacts,
-      metadata: StoredModelMetadata.parse({ ...artifacts.metadata, trainingWindow: window, dataFingerprint: context.dataFingerprint }),
+      metadata: StoredModelMetadata.parse({ ...artifacts.metadata, trainingWindow: window }),
     });
     const mlp = withContext(await result.model.toArtifacts());
     // A TrainResult always carries its baseline; a structural look-alike (tests, older callers) may not.
     const baseline = result.baseline ? withContext(result.baseline) : undefined;
     const mlpVersion = mlp.metadata.version;
-    const verdict = await this.#decide(result, mlpVersion, baseline);
+    const pointer = await this.#champion();
+    const verdict = await decidePromotion(
+      { mlp: { version: mlpVersion, model: result.model, metrics: result.metrics }, baselineMetrics: result.baselineMetrics, baseline, validation: result.validation },
+      pointer && { version: pointer.version, load: () => this.load(pointer.version) },
+    );
     const decidedAt = new Date().toISOString();
     await this.#store(mlp, { promoted: verdict.winner === 'mlp', reason: verdict.mlpReason ?? verdict.reason, decidedAt });
     if (verdict.winner === 'logistic' && baseline) await this.#store(baseline, { promoted: true, reason: verdict.reason, decidedAt });
@@ -133,73 +78,6 @@ export class S3ModelRegistry implements ModelRegistry {
     await this.#put(`${dir}model.json`, artifacts.modelJson, 'application/json');
     await this.#put(`${dir}metadata.json`, JSON.stringify(artifacts.metadata, null, 2), 'application/json');
     await this.#put(`${dir}decision.json`, JSON.stringify(Decision.parse({ version, ...decision })), 'application/json');
-  }
-
-  /**
-   * The MLP is promoted when it beats its baseline and the champion. When it does not beat its
-   * baseline, the baseline is promoted if there is no champion yet, or if it beats the champion
-   * on the same validation rows (a retention team never gets an empty queue because the network
-   * lost to logistic regression); otherwise nothing changes.
-   */
-  async #decide(result: TrainResult, mlpVersion: string, baseline: ModelArtifacts | undefined): Promise<Verdict> {
-    const { metrics, baselineMetrics } = result;
-    const pointer = await this.#champion();
-    if (metrics.rocAuc > baselineMetrics.rocAuc) {
-      const beatsBaseline = `beats the logistic baseline (ROC AUC ${auc(metrics.rocAuc)} vs ${auc(baselineMetrics.rocAuc)})`;
-      if (!pointer) return { winner: 'mlp', reason: `promoted: first model; ${beatsBaseline}` };
-      if (pointer.version === mlpVersion) return { winner: 'mlp', reason: `already champion; ${beatsBaseline}` };
-      const versus = await this.#versusChampion(pointer.version, result.model, result.validation, metrics.rocAuc);
-      return versus.wins
-        ? { winner: 'mlp', reason: `promoted: ${versus.compared}; ${beatsBaseline}` }
-        : { winner: undefined, reason: `rejected challenger: ${versus.compared}` };
-    }
-    const rejectedMlp = `rejected: validation ROC AUC ${auc(metrics.rocAuc)} does not beat the logistic baseline's ${auc(baselineMetrics.rocAuc)}`;
-    if (!baseline) return { winner: undefined, reason: rejectedMlp };
-    const baselineVersion = baseline.metadata.version;
-    const lost = `MLP ${mlpVersion} ROC AUC ${auc(metrics.rocAuc)} did not beat baseline ${auc(baselineMetrics.rocAuc)}`;
-    const promoted = (why: string): Verdict => ({
-      winner: 'logistic',
-      reason: `baseline promoted: ${lost}; ${why}`,
-      mlpReason: `${rejectedMlp}; its baseline ${baselineVersion} was promoted instead`,
-    });
-    if (!pointer) return promoted('no champion yet');
-    if (pointer.version === baselineVersion) return { ...promoted('already champion'), reason: `already champion; baseline promoted: ${lost}` };
-    const candidate = await ChurnModel.fromArtifacts(baseline);
-    try {
-      const versus = await this.#versusChampion(pointer.version, candidate, result.validation, baselineMetrics.rocAuc);
-      return versus.wins ? promoted(versus.compared) : { winner: undefined, reason: `${rejectedMlp}; the baseline does not replace the champion either: ${versus.compared}` };
-    } finally {
-      candidate.dispose();
-    }
-  }
-
-  /**
-   * Scores the champion and `candidate` on the SAME validation rows. When the champion cannot
-   * score them (its feature columns are gone) the stored validation metrics are compared; a
-   * champion that cannot be loaded (corrupted) loses.
-   */
-  async #versusChampion(championVersion: string, candidate: ChurnModel, validation: TrainResult['validation'], candidateStoredAuc: number): Promise<VersusChampion> {
-    let champion: ChurnModel;
-    try {
-      champion = await this.load(championVersion);
-    } catch (error) {
-      return { wins: true, compared: `the current champion ${championVersion} cannot be loaded (${(error as Error).message})` };
-    }
-    try {
-      const labels = validation.labels;
-      const candidateAuc = rocAuc(labels, candidate.predict(validation));
-      const championAuc = rocAuc(labels, champion.predict(validation));
-      return { wins: candidateAuc > championAuc, compared: `ROC AUC ${auc(candidateAuc)} vs champion ${championVersion} ${auc(championAuc)} on the same ${labels.length} validation rows` };
-    } catch (error) {
-      if (!(error instanceof IncompatibleFeaturesError)) throw error;
-      const championAuc = champion.metadata.metrics.rocAuc;
-      return {
-        wins: candidateStoredAuc > championAuc,
-        compared: `the champion ${championVersion} cannot score the new validation rows (${error.message}), so compared on stored validation metrics: ROC AUC ${auc(candidateStoredAuc)} vs ${auc(championAuc)}`,
-      };
-    } finally {
-      champion.dispose();
-    }
   }
 
   async loadChampion(): Promise<ChurnModel | undefined> {
@@ -239,7 +117,7 @@ export class S3ModelRegistry implements ModelRegistry {
       const [metadataBytes, decisionBytes] = await Promise.all([this.#get(`${this.prefix}${version}/metadata.json`), this.#get(`${this.prefix}${version}/decision.json`)]);
       if (!metadataBytes) return undefined;
       const metadata = ListedMetadata.safeParse(parseJson(metadataBytes));
-      if (!metadata.success) throw new Error(`s3://${this.bucket}/${this.prefix}${version}/metadata.json is unreadable: ${metadata.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      if (!metadata.success) throw new Error(`s3://${this.bucket}/${this.prefix}${version}/metadata.json is unreadable: ${formatIssues(metadata.error)}`);
       const decision = decisionBytes ? Decision.safeParse(parseJson(decisionBytes)) : undefined;
       return {
         version,
@@ -258,7 +136,7 @@ export class S3ModelRegistry implements ModelRegistry {
     const bytes = await this.#get(`${this.prefix}champion.json`);
     if (!bytes) return undefined;
     const parsed = ChampionPointer.safeParse(JSON.parse(new TextDecoder().decode(bytes)));
-    if (!parsed.success) throw new Error(`s3://${this.bucket}/${this.prefix}champion.json is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!parsed.success) throw new Error(`s3://${this.bucket}/${this.prefix}champion.json is invalid: ${formatIssues(parsed.error)}`);
     return parsed.data;
   }
 

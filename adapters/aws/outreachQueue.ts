@@ -1,13 +1,6 @@
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import { MAX_MESSAGE_BYTES, type OutreachMessage } from '../../model/outreach/message.ts';
-
-/** The result of sending one message: its SQS id, or why it could not be queued. */
-export type SendOutcome = { dedupId: string; ok: true; messageId: string } | { dedupId: string; ok: false; error: string };
-
-export interface OutreachQueue {
-  /** Sends every message; one message's failure never fails the others. Outcomes in input order. */
-  send(messages: readonly OutreachMessage[]): Promise<SendOutcome[]>;
-}
+import type { OutreachQueue, SendOutcome } from '../../app/ports.ts';
 
 export interface SqsOutreachQueueOptions {
   /** Attempts per entry for failed batch entries and failed requests (default 4). */

@@ -3,51 +3,13 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, typ
 import type { ClaimOutcome } from '../../model/outreach/selection.ts';
 import { customerPk, OUTREACH_SK_PREFIX, outreachSk } from './keys.ts';
 import { storableNumber } from './storableNumber.ts';
+import type { ClaimRequest, OutreachRecord, OutreachStore } from '../../app/ports.ts';
 
 /** The per-customer claim index: one item holding the time of the latest claim. */
 export const OUTREACH_LOCK_SK = 'OUTLOCK';
 /** The daily budget ledger: one item per day, `used` counts claims of that day's runs. */
 export const budgetPk = (day: string) => `BUDGET#${day}`;
 export const BUDGET_SK = 'OUTREACH';
-
-export interface ClaimRequest {
-  customerId: string;
-  runId: string;
-  dedupId: string;
-  /** The run's point in time (asOf): the cooldown is measured in the data's time, so simulations work. */
-  claimAt: string;
-  cooldownDays: number;
-  playbook: string;
-  risk: number;
-  modelVersion: string;
-  /**
-   * Messages allowed per UTC day of `claimAt`, across every run of that day (the daily budget).
-   * Undefined: no daily ledger (the caller caps the run itself).
-   */
-  dailyBudget?: number;
-}
-
-export interface OutreachRecord {
-  customerId: string;
-  runId: string;
-  dedupId: string;
-  status: 'claimed' | 'queued';
-  claimAt: string;
-  playbook?: string;
-  messageId?: string;
-  deliveredAt?: string;
-  attempts?: number;
-}
-
-export interface OutreachStore {
-  claim(request: ClaimRequest): Promise<ClaimOutcome>;
-  markQueued(customerId: string, runId: string, messageId: string): Promise<void>;
-  /** Gives back a claim whose message could not be queued (and its unit of the daily budget), so the customer is not blocked for a whole cooldown. */
-  release(customerId: string, runId: string): Promise<void>;
-  recordAttempt(customerId: string, runId: string, error?: string): Promise<void>;
-  recordDelivery(customerId: string, runId: string, deliveredAt: string): Promise<void>;
-  list(customerId: string): Promise<OutreachRecord[]>;
-}
 
 const DAY_MS = 86_400_000;
 const IDENTITY = 'customerId = if_not_exists(customerId, :customerId), runId = if_not_exists(runId, :runId), dedupId = if_not_exists(dedupId, :dedupId)';

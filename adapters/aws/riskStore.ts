@@ -5,41 +5,7 @@ import { PLAYBOOKS, type Playbook } from '../../model/outreach/playbooks.ts';
 import type { ScoredCustomer } from '../../model/scoring.ts';
 import { customerPk, RISK_SK } from './keys.ts';
 import { storableNumber } from './storableNumber.ts';
-
-/** The latest verdict on a customer, as the retention team's tools read it (PK C#id, SK RISK). */
-export interface RiskRecord {
-  customer: ScoredCustomer;
-  playbook: Playbook;
-  /** The run that wrote the item: the scale-out send step reads back its own run's items by it. */
-  runId: string;
-  scoredAt: string;
-  /** The cost threshold of the model that scored the customer, so a later step selects as the scoring run would. */
-  threshold: number;
-}
-
-/** A stored item that is not a valid RISK item of the run: skipped, and reported. */
-export interface InvalidRiskItem {
-  pk: string;
-  message: string;
-}
-
-export interface RunRiskScan {
-  /** Parallel Scan segments (DynamoDB TotalSegments). */
-  totalSegments: number;
-  /** Segments scanned at once; default all of them, up to 8. */
-  concurrency?: number;
-  onInvalidItem?: (item: InvalidRiskItem) => void;
-}
-
-export interface RiskStore {
-  /** Overwrites each customer's RISK item; safe to repeat (same key, same content). */
-  putRisks(records: readonly RiskRecord[]): Promise<void>;
-  /**
-   * Visits every RISK item written by `runId` (a parallel Scan, filtered server side), in no
-   * particular order. Returns how many were visited and how many were skipped as invalid.
-   */
-  forEachRunRisk(runId: string, scan: RunRiskScan, visit: (record: RiskRecord) => void): Promise<{ read: number; invalid: number }>;
-}
+import type { RiskRecord, RiskStore, RunRiskScan } from '../../app/ports.ts';
 
 /** Every feature family, checked by the compiler against the FeatureFamily union. */
 const FAMILIES: Record<FeatureFamily, true> = {

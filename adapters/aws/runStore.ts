@@ -2,16 +2,7 @@ import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@a
 import { z } from 'zod';
 import { RunSummary } from '../../model/runSummary.ts';
 import type { FeatureDistribution } from '../../model/monitoring/drift.ts';
-
-/** Artifacts of one run on S3: `runs/<runId>/summary.json`, `runs/<runId>/scores.ndjson`, and each model's training distribution. */
-export interface RunStore {
-  putSummary(summary: RunSummary, part?: string): Promise<string>;
-  getSummary(runId: string): Promise<RunSummary | undefined>;
-  /** One JSON object per line; returns the key written. */
-  putScores(runId: string, rows: readonly object[], part?: string): Promise<string>;
-  putTrainingDistribution(modelVersion: string, distribution: FeatureDistribution): Promise<void>;
-  getTrainingDistribution(modelVersion: string): Promise<FeatureDistribution | undefined>;
-}
+import type { RunStore } from '../../app/ports.ts';
 
 /** The stored training distribution, checked when read back. */
 export const StoredFeatureDistribution = z.object({

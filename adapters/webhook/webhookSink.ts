@@ -1,11 +1,6 @@
 import type { OutreachMessage } from '../../model/outreach/message.ts';
 import { DEDUP_HEADER, SIGNATURE_HEADER, signWebhookBody, TIMESTAMP_HEADER } from './webhookSignature.ts';
-
-/** Where outreach messages go: a CRM webhook, or a log for a dry run. Throwing means "retry later". */
-export interface OutreachSink {
-  readonly kind: 'webhook' | 'dry-run';
-  deliver(message: OutreachMessage, rawBody: string): Promise<{ status?: number }>;
-}
+import type { OutreachSink } from '../../app/ports.ts';
 
 export class WebhookDeliveryError extends Error {
   constructor(

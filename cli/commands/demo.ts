@@ -5,7 +5,7 @@ import { Presets, SingleBar } from 'cli-progress';
 import Table from 'cli-table3';
 import { z } from 'zod';
 import { createAwsClients } from '../../adapters/aws/clients.ts';
-import { eventStoreFromEnv } from '../../lambdas/ingest/store.ts';
+import { eventStoreFromEnv } from '../../lambdas/ingest/config.ts';
 import type { DrainResult } from '../local/sqsPoller.ts';
 import type { JobResult } from '../../app/job.ts';
 import { BASELINE_VERSION_SUFFIX } from '../../model/nn/metadata.ts';
@@ -183,7 +183,7 @@ async function jobStep(dataDir: string, window: SimulationWindow, budget: number
     return await runLocalJob(
       dataDir,
       { mode: 'train-and-score', asOf: window.end, ...(scanSegments === undefined ? {} : { totalSegments: scanSegments }) },
-      budget === undefined ? {} : { budget },
+      { maxMessages: budget },
       (message) => bar.update(0, { status: message.slice(0, 70) }),
     );
   } finally {

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import Table from 'cli-table3';
 import { z } from 'zod';
-import { eventStoreFromEnv } from '../../lambdas/ingest/store.ts';
+import { eventStoreFromEnv } from '../../lambdas/ingest/config.ts';
 import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
 
 const EventsOptions = z.object({

@@ -3,26 +3,15 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { awsClients } from '../../adapters/aws/clients.ts';
-import { BaseEnv, parseEnv } from '../../adapters/aws/env.ts';
-import { scanCustomerHistories } from '../../adapters/aws/customerScan.ts';
-import { formatChurnDefinition, parseChurnOption, parseDuration } from '../../model/features/churnDefinition.ts';
-import { buildFeatureMatrix } from '../../model/features/datasets.ts';
+import { formatChurnDefinition } from '../../model/features/churnDefinition.ts';
+import { featuresAt } from '../../app/featuresAt.ts';
 import { matrixCsvHeader, matrixToCsvRows } from '../../model/features/exportCsv.ts';
 import type { FeatureMatrix } from '../../model/features/matrix.ts';
 import { parseOptions } from '../../model/validation.ts';
-import { parseInstant } from '../../model/features/time.ts';
-import { dataDirOption, jsonOption, withLocalStack, horizonOption, churnOption, segmentsOption } from '../options.ts';
+import { withLocalJob } from '../localJob.ts';
+import { asOfOption, churnOption, dataDirOption, horizonOption, jsonOption, PointInTimeFlags, pointInTimeOverrides, segmentsOption } from '../options.ts';
 
-const FeaturesCliOptions = z.object({
-  asOf: z.string({ error: '--as-of DATE is required' }),
-  out: z.string().optional(),
-  horizon: z.string().default('30d'),
-  churn: z.string().default('cancelled'),
-  segments: z.coerce.number().int().min(1).max(64).default(4),
-  dataDir: z.string(),
-  json: z.boolean().optional(),
-});
+const FeaturesCliOptions = PointInTimeFlags.extend({ out: z.string().optional() });
 
 async function writeCsv(matrix: FeatureMatrix, stream: Writable): Promise<void> {
   const write = async (line: string) => {
@@ -53,18 +42,10 @@ function matrixRows(m: FeatureMatrix): Array<Record<string, string | number | nu
 
 async function exportFeatures(raw: unknown): Promise<void> {
   const o = parseOptions(FeaturesCliOptions, raw, 'options');
-  const cutoff = parseInstant(o.asOf, '--as-of');
-  const horizonDays = parseDuration(o.horizon);
-  const churn = parseChurnOption(o.churn);
   const started = performance.now();
-  const matrix = await withLocalStack(o.dataDir, async () => {
-    const { TABLE_NAME } = parseEnv(BaseEnv);
-    const histories = scanCustomerHistories(awsClients().documents, {
-      tableName: TABLE_NAME,
-      totalSegments: o.segments,
-      onInvalidItem: (item) => console.error(`features: skipped ${item.pk} ${item.sk}: ${item.message}`),
-    });
-    return buildFeatureMatrix(histories, cutoff, { horizonDays, churn });
+  const { cutoff, matrix, horizonDays, churn } = await withLocalJob(o.dataDir, pointInTimeOverrides(o), async (deps) => {
+    const { asOf, matrix } = await featuresAt({ asOf: o.asOf }, deps);
+    return { cutoff: asOf, matrix, horizonDays: deps.config.horizonDays, churn: deps.config.churn };
   });
   const labels = { churned: 0, stayed: 0, unknown: 0 };
   for (const l of matrix.labels) {
@@ -106,7 +87,7 @@ export function register(program: Command): void {
   program
     .command('features')
     .description('export every active customer\'s features at a cutoff (CSV: customerId, features, mrrCents, label when known)')
-    .requiredOption('--as-of <date>', 'the cutoff: features use only events before it (YYYY-MM-DD or ISO 8601)')
+    .addOption(asOfOption('the cutoff: features use only events before it'))
     .option('--out <file>', 'write the CSV here (default: stdout)')
     .addOption(horizonOption())
     .addOption(churnOption())

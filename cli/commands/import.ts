@@ -11,7 +11,7 @@ import { parseDelimited } from '../../model/import/delimited.ts';
 import { planEventLogImport } from '../../model/import/eventLogImport.ts';
 import type { RowProblem } from '../../model/import/problems.ts';
 import { planTableImport } from '../../model/import/tableImport.ts';
-import { eventStoreFromEnv } from '../../lambdas/ingest/store.ts';
+import { eventStoreFromEnv } from '../../lambdas/ingest/config.ts';
 import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
 
 /** Problems printed on stderr in human mode; `--json` lists them all. */

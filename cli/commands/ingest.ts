@@ -10,7 +10,7 @@ import { readCsv } from '../../model/events/readers/csv.ts';
 import { readJsonArray } from '../../model/events/readers/jsonArray.ts';
 import { readNdjson } from '../../model/events/readers/ndjson.ts';
 import type { SourceRecord } from '../../model/events/readers/sourceRecord.ts';
-import { eventStoreFromEnv } from '../../lambdas/ingest/store.ts';
+import { eventStoreFromEnv } from '../../lambdas/ingest/config.ts';
 import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
 
 export const FILE_FORMATS = ['ndjson', 'json', 'csv'] as const;

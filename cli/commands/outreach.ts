@@ -6,7 +6,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
 import { createAwsClients } from '../../adapters/aws/clients.ts';
 import { drainOutreach, peekQueue, waitUntilSettled, type DrainResult, type PeekedMessage } from '../local/sqsPoller.ts';
-import { consumerFromEnv } from '../../lambdas/outreach/handler.ts';
+import { consumerFromEnv } from '../../lambdas/outreach/config.ts';
 import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
 
 const SECRET_FILE = 'webhook-secret';

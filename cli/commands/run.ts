@@ -1,39 +1,37 @@
 import { Command, Option } from 'commander';
 import { z } from 'zod';
-import { createAwsClients } from '../../adapters/aws/clients.ts';
-import { jobSettingsFromEnv } from '../../lambdas/train-score/config.ts';
-import { JOB_MODES, runJob, type JobResult } from '../../app/job.ts';
+import { JOB_MODES, runJob, type JobInput, type JobResult } from '../../app/job.ts';
+import type { JobConfig } from '../../app/jobConfig.ts';
+import type { JobDependencies } from '../../app/ports.ts';
+import { parseOptions } from '../../model/validation.ts';
+import { withLocalJob } from '../localJob.ts';
 import type { RunSummary } from '../../model/runSummary.ts';
-import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
+import { asOfOption, dataDirOption, jsonOption } from '../options.ts';
 
 const RunOptions = z.object({
   mode: z.enum(JOB_MODES),
   asOf: z.string().optional(),
   runId: z.string().optional(),
-  budget: z.coerce.number().int().nonnegative().optional(),
-  cooldownDays: z.coerce.number().int().nonnegative().optional(),
-  segment: z.coerce.number().int().nonnegative().optional(),
-  totalSegments: z.coerce.number().int().positive().optional(),
+  budget: z.coerce.number({ error: '--budget must be a number' }).int().nonnegative().optional(),
+  cooldownDays: z.coerce.number({ error: '--cooldown-days must be a number' }).int().nonnegative().optional(),
+  segment: z.coerce.number({ error: '--segment must be a number' }).int().nonnegative().optional(),
+  totalSegments: z.coerce.number({ error: '--total-segments must be a number' }).int().positive().optional(),
   json: z.boolean().optional(),
   dataDir: z.string(),
 });
 
+/** The job's input, from the flags that were given. */
+export const jobInputOf = (o: Pick<z.output<typeof RunOptions>, 'mode' | 'asOf' | 'runId' | 'segment' | 'totalSegments'>): JobInput => ({
+  mode: o.mode,
+  ...(o.asOf ? { asOf: o.asOf } : {}),
+  ...(o.runId ? { runId: o.runId } : {}),
+  ...(o.segment === undefined ? {} : { segment: o.segment }),
+  ...(o.totalSegments === undefined ? {} : { totalSegments: o.totalSegments }),
+});
+
 /** Runs the train-and-score job on the local stack; reusable by the demo. */
-export async function runLocalJob(
-  dataDir: string,
-  input: { mode: (typeof JOB_MODES)[number]; asOf?: string; runId?: string; segment?: number; totalSegments?: number },
-  overrides: { budget?: number; cooldownDays?: number } = {},
-  log: (message: string, fields?: Record<string, unknown>) => void = (message, fields) => console.error(`churnguard: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`),
-): Promise<JobResult> {
-  // Loaded on use: TF.js and the model code load only for `run`, not for every CLI command.
-  const { createJobDependencies } = await import('../../adapters/aws/jobDependencies.ts');
-  return withLocalStack(dataDir, async () => {
-    const settings = jobSettingsFromEnv(process.env, {
-      ...(overrides.budget === undefined ? {} : { maxMessages: overrides.budget }),
-      ...(overrides.cooldownDays === undefined ? {} : { cooldownDays: overrides.cooldownDays }),
-    });
-    return runJob(input, createJobDependencies(createAwsClients(), settings, log));
-  });
+export async function runLocalJob(dataDir: string, input: JobInput, overrides: Partial<JobConfig> = {}, log?: JobDependencies['log']): Promise<JobResult> {
+  return withLocalJob(dataDir, overrides, (deps) => runJob(input, deps), log);
 }
 
 /** The human-readable account of a run. */
@@ -65,7 +63,7 @@ export function register(program: Command): void {
     .command('run')
     .description('run the train-and-score job: features, training, scoring, run summary and outreach selection')
     .addOption(new Option('--mode <mode>', 'what to do').choices([...JOB_MODES]).default('train-and-score'))
-    .option('--as-of <date>', 'point in time to score at (ISO instant or YYYY-MM-DD; default now)')
+    .addOption(asOfOption('point in time to run at'))
     .option('--run-id <id>', 'run id (default <mode>-<as-of day>: re-running resumes without re-sending)')
     .option('--budget <n>', 'maximum outreach messages of the run (env BUDGET_MAX_MESSAGES, default 100)')
     .option('--cooldown-days <n>', 'days before a customer may be contacted again (env COOLDOWN_DAYS, default 14)')
@@ -74,18 +72,8 @@ export function register(program: Command): void {
     .addOption(jsonOption())
     .addOption(dataDirOption())
     .action(async (raw: unknown) => {
-      const options = RunOptions.parse(raw);
-      const { summary, summaryKey, scoresKey } = await runLocalJob(
-        options.dataDir,
-        {
-          mode: options.mode,
-          ...(options.asOf ? { asOf: options.asOf } : {}),
-          ...(options.runId ? { runId: options.runId } : {}),
-          ...(options.segment === undefined ? {} : { segment: options.segment }),
-          ...(options.totalSegments === undefined ? {} : { totalSegments: options.totalSegments }),
-        },
-        { ...(options.budget === undefined ? {} : { budget: options.budget }), ...(options.cooldownDays === undefined ? {} : { cooldownDays: options.cooldownDays }) },
-      );
+      const options = parseOptions(RunOptions, raw, 'options of churnguard run');
+      const { summary, summaryKey, scoresKey } = await runLocalJob(options.dataDir, jobInputOf(options), { maxMessages: options.budget, cooldownDays: options.cooldownDays });
       if (options.json) console.log(JSON.stringify({ summaryKey, scoresKey, summary }, null, 2));
       else console.log(formatRunSummary(summary, { summaryKey, ...(scoresKey ? { scoresKey } : {}) }));
     });

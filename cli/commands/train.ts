@@ -1,57 +1,18 @@
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { z } from 'zod';
-import { createAwsClients } from '../../adapters/aws/clients.ts';
-import { BaseEnv, parseEnv } from '../../adapters/aws/env.ts';
-import { scanCustomerHistories } from '../../adapters/aws/customerScan.ts';
-import { S3ModelRegistry } from '../../adapters/aws/modelRegistry.ts';
-import { formatChurnDefinition, parseChurnOption, parseDuration } from '../../model/features/churnDefinition.ts';
-import { buildDatasets } from '../../model/features/datasets.ts';
-import { streamHistories, type CustomerHistory } from '../../model/features/history.ts';
-import { parseInstant } from '../../model/features/time.ts';
-import { parseOptions } from '../../model/validation.ts';
-import { initBackend } from '../../model/nn/backend.ts';
-import { fingerprintMatrices } from '../../model/nn/fingerprint.ts';
-import { trainChurnModel } from '../../model/nn/trainChurnModel.ts';
+import { runJob } from '../../app/job.ts';
+import type { Training } from '../../app/trainModel.ts';
 import type { ModelMetrics } from '../../model/nn/metricSchemas.ts';
-import { dataDirOption, jsonOption, withLocalStack, horizonOption, churnOption, segmentsOption } from '../options.ts';
+import { parseOptions } from '../../model/validation.ts';
+import { withLocalJob } from '../localJob.ts';
+import { asOfOption, churnOption, dataDirOption, horizonOption, jsonOption, PointInTimeFlags, pointInTimeOverrides, segmentsOption } from '../options.ts';
 
-const say = (message: string) => console.error(`churnguard: ${message}`);
-
-/** Options shared by `train` and `score`: the moment and the churn definition. */
-export const PointInTimeOptions = z.object({
-  asOf: z.string().optional(),
-  horizon: z.string().default('30d'),
-  churn: z.string().default('cancelled'),
-  segments: z.coerce.number({ error: '--segments must be a number' }).int().min(1, '--segments must be at least 1').default(4),
-  dataDir: z.string().min(1),
-  json: z.boolean().default(false),
-});
-
-/** Reads every customer's history from the events table (the local stack must be open). */
-export async function loadHistories(segments: number): Promise<CustomerHistory[]> {
-  const { TABLE_NAME } = parseEnv(BaseEnv);
-  const histories: CustomerHistory[] = [];
-  for await (const history of scanCustomerHistories(createAwsClients().documents, { tableName: TABLE_NAME, totalSegments: segments })) histories.push(history);
-  return histories;
-}
-
-/**
- * The `--as-of` a user means when they give none: just after the latest stored event (+1 ms),
- * so that every stored event counts. "Now" would be wrong for imported or simulated history,
- * where nobody has been active for months. With live data the two are nearly the same.
- */
-export function defaultAsOf(histories: readonly CustomerHistory[]): string {
-  let latest = Number.NEGATIVE_INFINITY;
-  for (const h of histories) for (const e of h.events) latest = Math.max(latest, Date.parse(e.occurredAt));
-  if (!Number.isFinite(latest)) throw new Error('no events are stored yet: ingest or import events first (see `churnguard ingest`, `churnguard import`)');
-  return new Date(latest + 1).toISOString();
-}
-
-const TrainOptions = PointInTimeOptions.extend({
-  seed: z.coerce.number({ error: '--seed must be a number' }).int().default(42),
-  costLost: z.coerce.number({ error: '--cost-lost must be a number' }).positive('--cost-lost must be positive').default(500),
-  costIntervention: z.coerce.number({ error: '--cost-intervention must be a number' }).positive('--cost-intervention must be positive').default(50),
+const TrainOptions = PointInTimeFlags.extend({
+  seed: z.coerce.number({ error: '--seed must be a number' }).int().optional(),
+  costLost: z.coerce.number({ error: '--cost-lost must be a number' }).positive('--cost-lost must be positive').optional(),
+  costIntervention: z.coerce.number({ error: '--cost-intervention must be a number' }).positive('--cost-intervention must be positive').optional(),
+  runId: z.string().optional(),
 });
 
 const METRIC_ROWS: Array<[keyof ModelMetrics, string]> = [
@@ -68,39 +29,42 @@ export function metricsTable(model: ModelMetrics, baseline: ModelMetrics): strin
   return table.toString();
 }
 
+/** What `train --json` prints: the training decision of the run. */
+export const trainingJson = (asOf: string, runId: string, t: Training) => ({
+  asOf,
+  runId,
+  version: t.candidateVersion,
+  kind: t.kind,
+  promoted: t.promoted,
+  reason: t.reason,
+  ...(t.challengerVersion ? { challengerVersion: t.challengerVersion } : {}),
+  dataFingerprint: t.dataFingerprint,
+  backend: t.backend,
+  trainingMs: t.trainingMs,
+  cutoffs: t.cutoffs,
+  metrics: t.model,
+  baselineMetrics: t.baseline,
+});
+
+/**
+ * `churnguard train` is the job's `train` mode (`churnguard run --mode train`): the same code, so
+ * the same data gives the same model version, metrics and fingerprint either way.
+ */
 async function train(raw: unknown): Promise<void> {
   const o = parseOptions(TrainOptions, raw, 'options of churnguard train');
-  const horizonDays = parseDuration(o.horizon);
-  const churn = parseChurnOption(o.churn);
-  await withLocalStack(o.dataDir, async () => {
-    const histories = await loadHistories(o.segments);
-    const asOf = o.asOf ? parseInstant(o.asOf, '--as-of') : defaultAsOf(histories);
-    say(`${histories.length} customers; training as of ${asOf}, churn = ${formatChurnDefinition(churn)} within ${horizonDays} days`);
-    const datasets = await buildDatasets(streamHistories(histories), { asOf, horizonDays, churn });
-    await initBackend(say);
-    const result = await trainChurnModel(datasets.train, datasets.validation, {
-      seed: o.seed, costLostCustomer: o.costLost, costIntervention: o.costIntervention, log: say,
-    });
-    try {
-      const { s3 } = createAwsClients();
-      const registry = new S3ModelRegistry(s3, parseEnv(BaseEnv).BUCKET_NAME);
-      const cutoffs = [...datasets.cutoffs.training].sort();
-      const decision = await registry.register(result, {
-        trainingWindow: { from: cutoffs[0] ?? datasets.cutoffs.validation, to: datasets.cutoffs.validation, cutoffs: [...cutoffs, datasets.cutoffs.validation], horizonDays },
-        dataFingerprint: fingerprintMatrices(datasets.train, datasets.validation),
-      });
-      if (o.json) {
-        console.log(JSON.stringify({ asOf, ...decision, backend: result.backend, trainingMs: Math.round(result.trainingMs), metrics: result.metrics, baselineMetrics: result.baselineMetrics, cutoffs: datasets.cutoffs }, null, 2));
-        return;
-      }
-      console.log(`model ${decision.challengerVersion ?? decision.version} (trained on ${result.backend} in ${(result.trainingMs / 1000).toFixed(1)} s, validation cutoff ${datasets.cutoffs.validation})`);
-      console.log(metricsTable(result.metrics, result.baselineMetrics));
-      const champion = decision.kind === 'logistic' ? `CHAMPION (the logistic baseline ${decision.version})` : 'CHAMPION';
-      console.log(`${decision.promoted ? champion : 'NOT PROMOTED'}: ${decision.reason}`);
-    } finally {
-      result.model.dispose();
-    }
-  });
+  const overrides = { ...pointInTimeOverrides(o), seed: o.seed, costLostCustomer: o.costLost, costIntervention: o.costIntervention };
+  const { summary } = await withLocalJob(o.dataDir, overrides, (deps) => runJob({ mode: 'train', ...(o.asOf ? { asOf: o.asOf } : {}), ...(o.runId ? { runId: o.runId } : {}) }, deps));
+  const t = summary.training;
+  if (!t) throw new Error(`run ${summary.runId} recorded no training`);
+  if (o.json) {
+    console.log(JSON.stringify(trainingJson(summary.asOf, summary.runId, t), null, 2));
+    return;
+  }
+  const took = t.trainingMs === undefined ? '' : ` in ${(t.trainingMs / 1000).toFixed(1)} s`;
+  console.log(`model ${t.challengerVersion ?? t.candidateVersion} (run ${summary.runId}, as of ${summary.asOf}; trained on ${t.backend}${took}, validation cutoff ${t.cutoffs?.validation ?? '?'})`);
+  console.log(metricsTable(t.model, t.baseline));
+  const champion = t.kind === 'logistic' ? `CHAMPION (the logistic baseline ${t.candidateVersion})` : 'CHAMPION';
+  console.log(`${t.promoted ? champion : 'NOT PROMOTED'}: ${t.reason}`);
 }
 
 /** `churnguard train`: scan → datasets → train MLP + baseline → register (champion or challenger). */
@@ -108,12 +72,13 @@ export function register(program: Command): void {
   program
     .command('train')
     .description('train a churn model on the stored events, compare it with a logistic baseline and the champion, and register it')
-    .option('--as-of <date>', 'the present for training (YYYY-MM-DD or ISO 8601; default: just after the latest stored event)')
+    .addOption(asOfOption('the present for training'))
     .addOption(horizonOption())
     .addOption(churnOption())
-    .option('--seed <n>', 'random seed (same data + seed = same model)', '42')
-    .option('--cost-lost <amount>', 'cost of losing a customer the model missed', '500')
-    .option('--cost-intervention <amount>', 'cost of one retention intervention', '50')
+    .option('--seed <n>', 'random seed: the same data, settings and seed give the same model (default 42)')
+    .option('--cost-lost <amount>', 'cost of losing a customer the model missed (default 500, env COST_LOST_CUSTOMER)')
+    .option('--cost-intervention <amount>', 'cost of one retention intervention (default 50, env COST_INTERVENTION)')
+    .option('--run-id <id>', 'run id (default train-<as-of day>: training the same data again reuses the decision)')
     .addOption(segmentsOption())
     .addOption(dataDirOption())
     .addOption(jsonOption())

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { BaseEnv } from '../../adapters/aws/env.ts';
+import { awsClients } from '../../adapters/aws/clients.ts';
+import { BaseEnv, parseEnv } from '../../adapters/aws/env.ts';
+import { DynamoEventStore } from '../../adapters/aws/eventStore.ts';
 
 /** Settings of the ingest function. */
 export const IngestEnv = BaseEnv.extend({
@@ -11,3 +13,9 @@ export const IngestEnv = BaseEnv.extend({
     .pipe(z.number({ error: 'must be a number of days' }).positive('must be a positive number of days').max(36_500, 'must be at most 36500 days').optional()),
 });
 export type IngestEnv = z.output<typeof IngestEnv>;
+
+/** The event store ingest writes to, configured from the environment (TABLE_NAME, EVENT_TTL_DAYS). */
+export function eventStoreFromEnv(env: NodeJS.ProcessEnv = process.env): DynamoEventStore {
+  const config = parseEnv(IngestEnv, env);
+  return new DynamoEventStore(awsClients().documents, { tableName: config.TABLE_NAME, ttlDays: config.EVENT_TTL_DAYS });
+}

@@ -1,21 +1,31 @@
 import { z } from 'zod';
-import { parseChurnOption, type ChurnDefinition } from '../../model/features/churnDefinition.ts';
+import type { JobResources } from '../../adapters/aws/jobDependencies.ts';
 import { BaseEnv, parseEnv } from '../../adapters/aws/env.ts';
-import { DEFAULT_JOB_CONFIG, type JobConfig } from '../../app/job.ts';
+import { DEFAULT_JOB_CONFIG, type JobConfig } from '../../app/jobConfig.ts';
+import { parseChurnOption, type ChurnDefinition } from '../../model/features/churnDefinition.ts';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const positiveNumber = (fallback: number) => z.coerce.number().positive().default(fallback);
 
-/** Environment of the train-and-score job (names shared with the CDK stack). */
+/** `cancelled` or `inactive:30d`, read into a churn definition; a bad value names the rule. */
+const ChurnSetting = z.string().transform((value, ctx): ChurnDefinition => {
+  try {
+    return parseChurnOption(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+/** Environment of the train-and-score job (names shared with the CDK stack: cdk/functionEnvironment.ts). */
 export const JobEnv = BaseEnv.extend({
   OUTREACH_QUEUE_URL: z.url(),
   BUDGET_MAX_MESSAGES: z.coerce.number().int().nonnegative().default(DEFAULT_JOB_CONFIG.maxMessages),
   COOLDOWN_DAYS: z.coerce.number().int().nonnegative().default(DEFAULT_JOB_CONFIG.cooldownDays),
   COST_LOST_CUSTOMER: positiveNumber(DEFAULT_JOB_CONFIG.costLostCustomer),
   COST_INTERVENTION: positiveNumber(DEFAULT_JOB_CONFIG.costIntervention),
-  HORIZON_DAYS: positiveInt(30),
-  /** `cancelled` or `inactive:30d`. */
-  CHURN_DEFINITION: z.string().default('cancelled'),
+  HORIZON_DAYS: positiveInt(DEFAULT_JOB_CONFIG.horizonDays),
+  CHURN_DEFINITION: ChurnSetting.default(DEFAULT_JOB_CONFIG.churn),
   UNKNOWN_MRR_VALUE_CENTS: z.coerce.number().nonnegative().default(DEFAULT_JOB_CONFIG.unknownMrrValueCents),
   PASSIVE_INACTIVITY_DAYS: positiveInt(DEFAULT_JOB_CONFIG.passiveInactivityDays),
   SCAN_SEGMENTS: positiveInt(DEFAULT_JOB_CONFIG.totalSegments),
@@ -23,25 +33,21 @@ export const JobEnv = BaseEnv.extend({
 export type JobEnv = z.output<typeof JobEnv>;
 
 export interface JobSettings {
-  env: JobEnv;
+  resources: JobResources;
   config: JobConfig;
-  horizonDays: number;
-  churn: ChurnDefinition;
 }
 
-/** Parses the job's environment; a bad value names the variable. */
+/**
+ * The job's settings from its environment (`overrides` are the CLI's flags); a bad value names
+ * the variable.
+ *
+ * @example const { resources, config } = jobSettingsFromEnv(process.env, { maxMessages: 25 });
+ */
 export function jobSettingsFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: Partial<JobConfig> = {}): JobSettings {
   const parsed = parseEnv(JobEnv, env);
-  let churn: ChurnDefinition;
-  try {
-    churn = parseChurnOption(parsed.CHURN_DEFINITION);
-  } catch (error) {
-    throw new Error(`Invalid configuration: CHURN_DEFINITION: ${(error as Error).message}`);
-  }
+  const churn = overrides.churn ?? parsed.CHURN_DEFINITION;
   return {
-    env: parsed,
-    horizonDays: parsed.HORIZON_DAYS,
-    churn,
+    resources: { tableName: parsed.TABLE_NAME, bucketName: parsed.BUCKET_NAME, outreachQueueUrl: parsed.OUTREACH_QUEUE_URL },
     config: {
       ...DEFAULT_JOB_CONFIG,
       maxMessages: parsed.BUDGET_MAX_MESSAGES,
@@ -49,6 +55,8 @@ export function jobSettingsFromEnv(env: NodeJS.ProcessEnv = process.env, overrid
       costLostCustomer: parsed.COST_LOST_CUSTOMER,
       costIntervention: parsed.COST_INTERVENTION,
       unknownMrrValueCents: parsed.UNKNOWN_MRR_VALUE_CENTS,
+      horizonDays: parsed.HORIZON_DAYS,
+      churn,
       // Non-contractual churn: the analytics' passive churn uses the same N days.
       passiveInactivityDays: churn.kind === 'inactive' ? churn.days : parsed.PASSIVE_INACTIVITY_DAYS,
       totalSegments: parsed.SCAN_SEGMENTS,

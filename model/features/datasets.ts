@@ -6,17 +6,7 @@ import { isActiveAt, labelAt, type Label } from './labels.ts';
 import type { FeatureMatrix } from './matrix.ts';
 import { dropUninformative, draftRow, fitCategories, planColumns, SchemaCollector, toMatrix, type RowDraft } from './matrixBuilder.ts';
 import { cutoffIndex, eventTimes } from './snapshot.ts';
-import { DAY_MS, parseInstant, startOfNextUtcDay } from './time.ts';
-
-const Instant = (what: string) =>
-  z.string({ error: `${what} must be a date or ISO timestamp string` }).transform((s, ctx) => {
-    try {
-      return parseInstant(s, what);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message });
-      return z.NEVER;
-    }
-  });
+import { DAY_MS, Instant, parseInstant, startOfNextUtcDay } from './time.ts';
 
 const CustomEvents = z.array(z.string().min(1)).optional();
 
@@ -69,6 +59,13 @@ export function datasetCutoffs(options: DatasetOptions): Datasets['cutoffs'] {
   return { training, validation: new Date(validationMs).toISOString(), scoring: o.asOf };
 }
 
+/**
+ * Rows sorted by customer id: a parallel Scan delivers customers in whatever order its segments
+ * answer, and training follows row order (shuffles, splits), so without this the same data could
+ * train different models.
+ */
+const byCustomerId = (a: RowDraft, b: RowDraft) => (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0);
+
 /** FNV-1a, for a deterministic order of customers that does not follow their ids. */
 const hash = (s: string): number => {
   let h = 0x811c9dc5;
@@ -92,8 +89,7 @@ export function splitByCustomer(rows: readonly RowDraft[], fraction: number): { 
     const held = members.length < 2 ? 0 : Math.max(1, Math.round(members.length * fraction));
     members.forEach(({ row }, i) => (i < held ? validation : train).push(row));
   }
-  const byId = (a: RowDraft, b: RowDraft) => (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0);
-  return { train: train.sort(byId), validation: validation.sort(byId) };
+  return { train: train.sort(byCustomerId), validation: validation.sort(byCustomerId) };
 }
 
 /**
@@ -132,6 +128,8 @@ export async function buildDatasets(customers: AsyncIterable<CustomerHistory>, o
     }
     if (isActiveAt(events, times, asOfEnd, asOfMs, o.churn)) scoringRows.push(draftRow(history.customerId, events, times, asOfEnd, asOfMs, -1));
   }
+  for (const cutoff of labelled) cutoff.rows.sort(byCustomerId);
+  scoringRows.sort(byCustomerId);
   const validationCutoff = labelled[labelled.length - 1] as (typeof labelled)[number];
   const trainingCutoffs = labelled.slice(0, -1);
   let trainRows = trainingCutoffs.flatMap((c) => c.rows);
@@ -196,6 +194,7 @@ export async function buildFeatureMatrix(customers: AsyncIterable<CustomerHistor
     const label: Label = active ? labelAt(events, times, end, cutoffMs, o.horizonDays, o.churn) : -1;
     rows.push(draftRow(history.customerId, events, times, end, cutoffMs, label));
   }
+  rows.sort(byCustomerId);
   const observedUntilMs = o.observedUntil ? Date.parse(o.observedUntil) : startOfNextUtcDay(latestEventMs);
   if (cutoffMs + o.horizonDays * DAY_MS > observedUntilMs) for (const row of rows) row.label = -1;
   const plan = planColumns(schema, o.customEvents);

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /** Milliseconds in one day: feature windows, horizons and durations are whole days. */
 export const DAY_MS = 86_400_000;
 export const HOUR_MS = 3_600_000;
@@ -28,3 +30,19 @@ export function parseInstant(value: string, what: string): string {
 /** The first instant of the UTC day after `ms`: a store is taken as complete through the day of its latest event. */
 export const startOfNextUtcDay = (ms: number): number => (Math.floor(ms / DAY_MS) + 1) * DAY_MS;
 
+
+/**
+ * The one schema of an instant at a boundary (job input, options, CLI flags): a string read by
+ * `parseInstant`, output as UTC ISO with milliseconds. `what` names the field in its error.
+ *
+ * @example Instant('asOf').parse('2026-03-01') // '2026-03-01T00:00:00.000Z'
+ */
+export const Instant = (what: string) =>
+  z.string({ error: `${what} must be a date or ISO timestamp string` }).transform((s, ctx) => {
+    try {
+      return parseInstant(s, what);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  });

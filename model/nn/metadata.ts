@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ChurnDefinition } from '../features/churnDefinition.ts';
 import { CalibrationBin, GainsPoint, ModelMetrics } from './metricSchemas.ts';
 import { PlattCalibration } from './calibration.ts';
 import { Architecture } from './network.ts';
@@ -20,6 +21,8 @@ export const TrainingWindow = z.object({
   to: z.string(),
   cutoffs: z.array(z.string()).optional(),
   horizonDays: z.number().optional(),
+  /** The churn definition the labels followed (older models lack it). */
+  churn: ChurnDefinition.optional(),
 });
 export type TrainingWindow = z.output<typeof TrainingWindow>;
 

@@ -4,7 +4,7 @@ import type { CalibrationBin, GainsPoint, ModelMetrics } from './metricSchemas.t
 import { initBackend } from './backend.ts';
 import { applyCalibration, fitPlatt, type PlattCalibration } from './calibration.ts';
 import { ChurnModel, type ModelArtifacts } from './churnModel.ts';
-import { fingerprintMatrices, modelVersionId } from './fingerprint.ts';
+import { modelVersionId, trainingFingerprint, type FingerprintedSettings } from './fingerprint.ts';
 import { BASELINE_VERSION_SUFFIX, METADATA_FORMAT_VERSION, type ModelMetadata } from './metadata.ts';
 import { calibrationBins, costOptimalThreshold, evaluate, gainsCurve, type OutreachCosts } from './metrics.ts';
 import {
@@ -30,6 +30,21 @@ export interface TrainOptions {
   preprocessing?: PreprocessingOptions;
   /** At most this many labelled training rows (a stratified sample beyond it; default DEFAULT_MAX_TRAINING_ROWS). */
   maxTrainingRows?: number;
+  /** The moment the model describes (the run's as-of): the version's time stamp. Default: now. */
+  asOf?: string;
+}
+
+/** The settings of `options` that shape the model, with their defaults: what the fingerprint covers. */
+export function fingerprintedSettings(options: TrainOptions): FingerprintedSettings {
+  return {
+    seed: options.seed ?? 42,
+    costLostCustomer: options.costLostCustomer ?? 500,
+    costIntervention: options.costIntervention ?? 50,
+    epochs: options.epochs,
+    maxTrainingRows: options.maxTrainingRows ?? DEFAULT_MAX_TRAINING_ROWS,
+    architecture: options.architecture,
+    preprocessing: options.preprocessing,
+  };
 }
 
 /**
@@ -199,12 +214,14 @@ async function trainOne(
  */
 export async function trainChurnModel(train: FeatureMatrix, validation: FeatureMatrix, options: TrainOptions = {}): Promise<TrainResult> {
   const log = options.log ?? (() => {});
-  const seed = options.seed ?? 42;
-  const costs: OutreachCosts = { costLostCustomer: options.costLostCustomer ?? 500, costIntervention: options.costIntervention ?? 50 };
   const backend = await initBackend(log);
+  const settings = fingerprintedSettings(options);
+  const { seed } = settings;
+  const costs: OutreachCosts = { costLostCustomer: settings.costLostCustomer, costIntervention: settings.costIntervention };
+  const dataFingerprint = trainingFingerprint(train, validation, settings);
   const started = performance.now();
 
-  const trainRows = capTrainingRows(selectRows(train, labelledRows(train)), options.maxTrainingRows ?? DEFAULT_MAX_TRAINING_ROWS, seed + 2, log);
+  const trainRows = capTrainingRows(selectRows(train, labelledRows(train)), settings.maxTrainingRows ?? DEFAULT_MAX_TRAINING_ROWS, seed + 2, log);
   const validationRows = selectRows(validation, labelledRows(validation));
   requireBothClasses(trainRows, 'training data');
   requireBothClasses(validationRows, 'validation data');
@@ -241,8 +258,7 @@ export async function trainChurnModel(train: FeatureMatrix, validation: FeatureM
   log(`model ROC AUC ${metrics.rocAuc.toFixed(4)} vs baseline ${baselineMetrics.rocAuc.toFixed(4)} on validation; ${trainingMs.toFixed(0)} ms`);
 
   const createdAt = new Date();
-  const dataFingerprint = fingerprintMatrices(trainRows, validationRows);
-  const version = modelVersionId(createdAt, dataFingerprint);
+  const version = modelVersionId(options.asOf ? new Date(options.asOf) : createdAt, dataFingerprint);
   const metadata = (
     architecture: Architecture,
     fitted: FittedNetwork,

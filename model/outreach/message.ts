@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PLAYBOOKS, type Playbook } from './playbooks.ts';
 import type { ScoredCustomer } from '../scoring.ts';
+import { formatIssues } from '../validation.ts';
 
 /** Version of the outreach message contract. Add optional fields freely; a change of meaning bumps it. */
 export const OUTREACH_MESSAGE_VERSION = 1;
@@ -77,8 +78,7 @@ export function parseOutreachMessage(body: string): OutreachMessage {
   }
   const parsed = OutreachMessage.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`).join('; ');
-    throw new Error(`outreach message breaks contract v${OUTREACH_MESSAGE_VERSION}: ${problems}`);
+    throw new Error(`outreach message breaks contract v${OUTREACH_MESSAGE_VERSION}: ${formatIssues(parsed.error, '(message)')}`);
   }
   return parsed.data;
 }

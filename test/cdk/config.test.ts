@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CONFIG_KEYS, parseConfig, unknownContextKeys } from '../../cdk/config.ts';
 import { ENVIRONMENT_VARIABLE, FIELDS_BY_FUNCTION, environmentFor } from '../../cdk/functionEnvironment.ts';
 import { retentionFor } from '../../cdk/constructs/nodeFunction.ts';
-import { OutreachConsumerEnv } from '../../lambdas/outreach/handler.ts';
+import { OutreachConsumerEnv } from '../../lambdas/outreach/config.ts';
 import { JobEnv } from '../../lambdas/train-score/config.ts';
 
 describe('parseConfig (CDK context → stack settings)', () => {

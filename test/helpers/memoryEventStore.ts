@@ -1,6 +1,6 @@
 import type { EventWriteFailure } from '../../model/events/ingest.ts';
 import type { ChurnEvent } from '../../model/events/schemas.ts';
-import type { EventStore } from '../../adapters/aws/eventStore.ts';
+import type { EventStore } from '../../app/ports.ts';
 import { customerPk, eventSk } from '../../adapters/aws/keys.ts';
 
 /**

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestExitCode, ingestFile, ingestFiles, type IngestRunSummary } from '../../cli/commands/ingest.ts';
 import { openLocalStack, type LocalStack } from '../../cli/local/localStack.ts';
-import { eventStoreFromEnv } from '../../lambdas/ingest/store.ts';
+import { eventStoreFromEnv } from '../../lambdas/ingest/config.ts';
 import { makeEvent } from '../helpers/eventFactories.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');

@@ -6,7 +6,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIngestHandler } from '../../lambdas/ingest/createHandler.ts';
+import { createIngestHandler } from '../../lambdas/ingest/handler.ts';
 import type { IngestResponseBody } from '../../lambdas/ingest/responses.ts';
 import type { BatchWriteOptions } from '../../adapters/aws/batchWrite.ts';
 import { DynamoEventStore, eventFromItem } from '../../adapters/aws/eventStore.ts';

@@ -10,7 +10,9 @@ import { DynamoOutreachStore } from '../../adapters/aws/outreachStore.ts';
 import { DynamoRiskStore } from '../../adapters/aws/riskStore.ts';
 import { S3RunStore } from '../../adapters/aws/runStore.ts';
 import { customerPk, RISK_SK } from '../../adapters/aws/keys.ts';
-import { DEFAULT_JOB_CONFIG, runJob, type JobDependencies, type ScoringModel } from '../../app/job.ts';
+import { runJob } from '../../app/job.ts';
+import { DEFAULT_JOB_CONFIG } from '../../app/jobConfig.ts';
+import type { JobDependencies, ScoringModel } from '../../app/ports.ts';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { OutreachMessage } from '../../model/outreach/message.ts';
 import { RunSummary } from '../../model/runSummary.ts';
@@ -81,6 +83,8 @@ function dependencies(histories: HistoryLike[], overrides: Partial<JobDependenci
     config: { ...DEFAULT_JOB_CONFIG, maxMessages: 10, ...config },
     now: () => new Date(),
     log: () => {},
+    latestEventAt: async () => histories.flatMap((h) => h.events.map((e) => e.occurredAt)).sort().at(-1),
+    fingerprint: () => 'f'.repeat(64),
     histories: async function* () {
       yield* histories;
     },
@@ -95,7 +99,7 @@ function dependencies(histories: HistoryLike[], overrides: Partial<JobDependenci
     train: async () => {
       throw new Error('not used');
     },
-    registry: { register: async () => ({ version: 'x', promoted: false, reason: '' }), loadChampion: async () => fakeModel() },
+    registry: { register: async () => ({ version: 'x', promoted: false, reason: '', kind: 'mlp' as const }), loadChampion: async () => fakeModel() },
     risks: new DynamoRiskStore(clients.documents, table),
     outreach: new DynamoOutreachStore(clients.documents, table),
     queue: new SqsOutreachQueue(clients.sqs, process.env.OUTREACH_QUEUE_URL as string),
@@ -201,7 +205,7 @@ describe('a message over 256 KiB', () => {
           c.customerId === 'big-04' ? { ...c, drivers: [{ ...c.drivers[0]!, sentence: 'x'.repeat(300 * 1024) }] } : c,
         ),
     };
-    const deps = dependencies(histories, { registry: { register: async () => ({ version: 'x', promoted: false, reason: '' }), loadChampion: async () => huge } });
+    const deps = dependencies(histories, { registry: { register: async () => ({ version: 'x', promoted: false, reason: '', kind: 'mlp' as const }), loadChampion: async () => huge } });
     const { summary } = await runJob({ mode: 'score', asOf: '2026-08-01', runId: 'big-run' }, deps);
     expect(ids(await takeAll())).toEqual(['big-02', 'big-03']);
     expect(summary.outreach).toMatchObject({ sent: 2, failed: 1 });
@@ -259,9 +263,14 @@ describe('runJob (train-and-score) with an injected trainer', () => {
       registry: {
         register: async (_result, context) => {
           counters.registered++;
-          expect(context.trainingWindow).toEqual({ from: '2026-07-01T00:00:00.000Z', to: '2026-09-01T00:00:00.000Z' });
-          expect(context.dataFingerprint).toMatch(/^[0-9a-f]{16}$/);
-          return { version: 'm-fake', promoted: true, reason: 'beats the baseline' };
+          expect(context.trainingWindow).toEqual({
+            from: '2026-07-01T00:00:00.000Z',
+            to: '2026-09-01T00:00:00.000Z',
+            cutoffs: ['2026-07-01T00:00:00.000Z', '2026-08-01T00:00:00.000Z', '2026-09-01T00:00:00.000Z'],
+            horizonDays: 30,
+            churn: { kind: 'cancelled' },
+          });
+          return { version: 'm-fake', promoted: true, reason: 'beats the baseline', kind: 'mlp' as const };
         },
         loadChampion: async () => fakeModel(),
       },
@@ -297,7 +306,7 @@ describe('runJob (train-and-score) with an injected trainer', () => {
     const unknownModel = { ...fakeModel(), version: 'm-without-distribution' };
     const without = await runJob(
       { mode: 'score', asOf: '2026-10-02', runId: 'score-nodrift' },
-      dependencies(business('tr', 10), { registry: { register: async () => ({ version: '', promoted: false, reason: '' }), loadChampion: async () => unknownModel } }),
+      dependencies(business('tr', 10), { registry: { register: async () => ({ version: '', promoted: false, reason: '', kind: 'mlp' as const }), loadChampion: async () => unknownModel } }),
     );
     expect(without.summary.drift).toEqual([]);
     await takeAll();

@@ -26,7 +26,10 @@ let clients: AwsClients;
 let first: JobResult;
 const asOf = '2026-06-30T00:00:00.000Z';
 
-const deps = () => createJobDependencies(clients, jobSettingsFromEnv(process.env, { maxMessages: 25 }), () => {});
+const deps = () => {
+  const { resources, config } = jobSettingsFromEnv(process.env, { maxMessages: 25 });
+  return createJobDependencies(clients, resources, config, () => {});
+};
 
 async function queuedMessages(): Promise<OutreachMessage[]> {
   // Peek-like: a long visibility so each message is received once; the stack is discarded afterwards.

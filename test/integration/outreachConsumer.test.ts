@@ -9,7 +9,7 @@ import { openLocalStack, type LocalStack } from '../../cli/local/localStack.ts';
 import { createAwsClients, type AwsClients } from '../../adapters/aws/clients.ts';
 import { createOutreachConsumer } from '../../app/deliverOutreach.ts';
 import { drainOutreach, localContext, toSqsRecord } from '../../cli/local/sqsPoller.ts';
-import { idempotencyStore } from '../../lambdas/outreach/handler.ts';
+import { idempotencyStore } from '../../lambdas/outreach/config.ts';
 import { SqsOutreachQueue } from '../../adapters/aws/outreachQueue.ts';
 import { DynamoOutreachStore } from '../../adapters/aws/outreachStore.ts';
 import { verifyWebhookSignature } from '../../adapters/webhook/webhookSignature.ts';

@@ -53,7 +53,7 @@ describe('S3ModelRegistry', () => {
   });
 
   it('promotes a first model that beats its baseline, and the champion reloads with identical risks', async () => {
-    const decision = await registry.register(good, { trainingWindow: WINDOW, dataFingerprint: 'f'.repeat(64) });
+    const decision = await registry.register(good, { trainingWindow: WINDOW });
     expect(decision).toMatchObject({ version: good.model.version, promoted: true });
     expect(decision.reason).toMatch(/first model; beats the logistic baseline/);
     const champion = await registry.loadChampion();
@@ -67,13 +67,14 @@ describe('S3ModelRegistry', () => {
   it('stores model.json, weights.bin and metadata.json with the weights sha256 under models/<version>/', async () => {
     const object = await clients.s3.send(new GetObjectCommand({ Bucket: 'churnguard', Key: `models/${good.model.version}/metadata.json` }));
     const metadata = JSON.parse(await object.Body?.transformToString() ?? '{}');
-    expect(metadata).toMatchObject({ version: good.model.version, dataFingerprint: 'f'.repeat(64), backend: 'wasm' });
+    expect(metadata).toMatchObject({ version: good.model.version, dataFingerprint: good.model.metadata.dataFingerprint, backend: 'wasm' });
+    expect(good.model.version.slice(-6)).toBe(good.model.metadata.dataFingerprint.slice(0, 6));
     expect(metadata.weightsSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(good.model.version).toMatch(/^m-\d{8}T\d{6}Z-[0-9a-f]{6}$/);
   });
 
   it('is idempotent: registering the same result again keeps it champion', async () => {
-    const decision = await registry.register(good, { trainingWindow: WINDOW, dataFingerprint: 'f'.repeat(64) });
+    const decision = await registry.register(good, { trainingWindow: WINDOW });
     expect(decision).toMatchObject({ promoted: true, reason: expect.stringMatching(/already champion/) });
   });
 
@@ -81,7 +82,7 @@ describe('S3ModelRegistry', () => {
     await new Promise((resolve) => setTimeout(resolve, 1100)); // a different second: a different version
     const weak = await trainChurnModel(withShuffledLabels(train), validation, { ...FAST, epochs: 5 });
     // Whatever the weak model scores against its own baseline, it must not beat the champion on the same rows.
-    const decision = await registry.register(weak, { trainingWindow: WINDOW, dataFingerprint: 'e'.repeat(64) });
+    const decision = await registry.register(weak, { trainingWindow: WINDOW });
     weak.model.dispose();
     expect(decision.promoted).toBe(false);
     expect(decision.reason).toMatch(/rejected/);
@@ -96,7 +97,7 @@ describe('S3ModelRegistry', () => {
   it('compares on the same validation rows: a champion scored on new data, not its stored figures', async () => {
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const better = await trainChurnModel(train, validation, { ...FAST, epochs: 60, architecture: { hidden: [32, 16], batchSize: 64, ensemble: 1, refit: false }, seed: 9 });
-    const decision = await registry.register(better, { trainingWindow: WINDOW, dataFingerprint: 'd'.repeat(64) });
+    const decision = await registry.register(better, { trainingWindow: WINDOW });
     better.model.dispose();
     expect(decision.reason).toMatch(/on the same 300 validation rows/);
   });
@@ -137,7 +138,7 @@ describe('S3ModelRegistry on a first run where the MLP does not beat its logisti
     const figures = `${lost.metrics.rocAuc.toFixed(4)} did not beat baseline ${lost.baselineMetrics.rocAuc.toFixed(4)}`;
 
     // Act
-    const decision = await firstRun.register(lost, { trainingWindow: WINDOW, dataFingerprint: 'c'.repeat(64) });
+    const decision = await firstRun.register(lost, { trainingWindow: WINDOW });
     const champion = await firstRun.loadChampion();
     const scored = champion?.score(validation) ?? [];
     champion?.dispose();
@@ -163,13 +164,13 @@ describe('S3ModelRegistry on a first run where the MLP does not beat its logisti
   });
 
   it('is idempotent for the baseline too: registering the same result again keeps the baseline champion', async () => {
-    const decision = await firstRun.register(lost, { trainingWindow: WINDOW, dataFingerprint: 'c'.repeat(64) });
+    const decision = await firstRun.register(lost, { trainingWindow: WINDOW });
     expect(decision).toMatchObject({ version: `${lostVersion}-lr`, promoted: true, kind: 'logistic', reason: expect.stringMatching(/^already champion; baseline promoted/) });
     expect((await firstRun.list()).map((l) => [l.version, l.champion])).toEqual([[lostVersion, false], [`${lostVersion}-lr`, true]]);
   });
 
   it('lets a later MLP that beats its own baseline and the baseline champion on the same rows replace it', async () => {
-    const decision = await firstRun.register(good, { trainingWindow: WINDOW, dataFingerprint: 'f'.repeat(64) });
+    const decision = await firstRun.register(good, { trainingWindow: WINDOW });
     const listing = await firstRun.list();
     expect(decision).toMatchObject({ version: good.model.version, promoted: true, kind: 'mlp' });
     expect(decision.reason).toMatch(new RegExp(`^promoted: ROC AUC \\S+ vs champion ${lostVersion}-lr \\S+ on the same 300 validation rows; beats the logistic baseline`));

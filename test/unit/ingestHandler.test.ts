@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { createIngestHandler } from '../../lambdas/ingest/createHandler.ts';
+import { createIngestHandler } from '../../lambdas/ingest/handler.ts';
 import type { IngestResponseBody } from '../../lambdas/ingest/responses.ts';
 import { apiRequest, invalidEventArb, makeEvent, validEventArb } from '../helpers/eventFactories.ts';
 import { MemoryEventStore } from '../helpers/memoryEventStore.ts';

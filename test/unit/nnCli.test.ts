@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { scoresCsv } from '../../cli/commands/score.ts';
-import { defaultAsOf } from '../../cli/commands/train.ts';
 import type { ChurnEvent } from '../../model/events/schemas.ts';
 import type { ScoredCustomer } from '../../model/scoring.ts';
 
@@ -27,20 +26,5 @@ describe('scoresCsv (churnguard score --out)', () => {
   it('quotes fields holding commas or quotes', () => {
     const csv = scoresCsv([customer('c,2', ['plan is "pro", monthly'])]);
     expect(csv.split('\n')[1]).toBe('"c,2",0.250000,high,"plan is ""pro"", monthly",,,m-20261123T181500Z-abcdef');
-  });
-});
-
-describe('defaultAsOf (train and score without --as-of)', () => {
-  it('is one millisecond after the latest stored event, so every stored event counts', () => {
-    const event = (occurredAt: string) => ({ occurredAt }) as ChurnEvent;
-    const histories = [
-      { customerId: 'a', events: [event('2026-03-01T00:00:00.000Z'), event('2026-05-02T10:00:00.000Z')] },
-      { customerId: 'b', events: [event('2026-04-01T00:00:00.000Z')] },
-    ];
-    expect(defaultAsOf(histories)).toBe('2026-05-02T10:00:00.001Z');
-  });
-
-  it('tells the user to ingest events first when there are none', () => {
-    expect(() => defaultAsOf([])).toThrow(/no events are stored yet/);
   });
 });

@@ -3,25 +3,25 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { localWebhookSecret, parseWait } from '../../cli/commands/outreach.ts';
-import { OutreachConsumerEnv, sinkFromEnv } from '../../lambdas/outreach/handler.ts';
+import { OutreachConsumerEnv, sinkFromEnv } from '../../lambdas/outreach/config.ts';
 import { parseEnv } from '../../adapters/aws/env.ts';
 import { jobSettingsFromEnv } from '../../lambdas/train-score/config.ts';
-import { defaultRunId, normaliseAsOf } from '../../app/job.ts';
+import { defaultRunId } from '../../app/job.ts';
+import { parseInstant } from '../../model/features/time.ts';
 
 const queue = { OUTREACH_QUEUE_URL: 'http://127.0.0.1:9324/000000000000/churnguard-outreach' };
 
 describe('job settings from the environment', () => {
   it('uses the documented defaults', () => {
-    const { config, horizonDays, churn } = jobSettingsFromEnv(queue);
-    expect(config).toMatchObject({ maxMessages: 100, cooldownDays: 14, costLostCustomer: 500, costIntervention: 50, passiveInactivityDays: 30 });
-    expect(horizonDays).toBe(30);
-    expect(churn).toEqual({ kind: 'cancelled' });
+    const { config } = jobSettingsFromEnv(queue);
+    expect(config).toMatchObject({ maxMessages: 100, cooldownDays: 14, costLostCustomer: 500, costIntervention: 50, passiveInactivityDays: 30, horizonDays: 30, seed: 42 });
+    expect(config.churn).toEqual({ kind: 'cancelled' });
   });
 
   it('reads the knobs and uses the inactivity window of a non-contractual churn definition for passive churn', () => {
-    const { config, churn } = jobSettingsFromEnv({ ...queue, BUDGET_MAX_MESSAGES: '7', COOLDOWN_DAYS: '30', CHURN_DEFINITION: 'inactive:45d' });
+    const { config } = jobSettingsFromEnv({ ...queue, BUDGET_MAX_MESSAGES: '7', COOLDOWN_DAYS: '30', CHURN_DEFINITION: 'inactive:45d' });
     expect(config).toMatchObject({ maxMessages: 7, cooldownDays: 30, passiveInactivityDays: 45 });
-    expect(churn).toEqual({ kind: 'inactive', days: 45 });
+    expect(config.churn).toEqual({ kind: 'inactive', days: 45 });
   });
 
   it('names the bad variable', () => {
@@ -33,10 +33,10 @@ describe('job settings from the environment', () => {
 
 describe('run ids', () => {
   it('are deterministic from mode and asOf day, so a retried scheduled run resumes', () => {
-    expect(defaultRunId('score', normaliseAsOf('2026-11-23'))).toBe('score-2026-11-23');
-    expect(defaultRunId('score', normaliseAsOf('2026-11-23T18:30:00+00:00'))).toBe('score-2026-11-23');
+    expect(defaultRunId('score', parseInstant('2026-11-23', 'asOf'))).toBe('score-2026-11-23');
+    expect(defaultRunId('score', parseInstant('2026-11-23T18:30:00+00:00', 'asOf'))).toBe('score-2026-11-23');
     expect(defaultRunId('score-segment', '2026-11-23T00:00:00.000Z')).toBe('score-2026-11-23');
-    expect(normaliseAsOf('2026-11-23T01:00:00+02:00')).toBe('2026-11-22T23:00:00.000Z');
+    expect(parseInstant('2026-11-23T01:00:00+02:00', 'asOf')).toBe('2026-11-22T23:00:00.000Z');
   });
 });
 

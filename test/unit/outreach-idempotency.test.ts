@@ -4,7 +4,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createOutreachConsumer, idempotencyExpirySeconds } from '../../app/deliverOutreach.ts';
 import { localContext } from '../../cli/local/sqsPoller.ts';
-import { OutreachConsumerEnv } from '../../lambdas/outreach/handler.ts';
+import { OutreachConsumerEnv } from '../../lambdas/outreach/config.ts';
 import { parseEnv } from '../../adapters/aws/env.ts';
 import { jobSettingsFromEnv } from '../../lambdas/train-score/config.ts';
 import { buildOutreachMessage } from '../../model/outreach/message.ts';

@@ -1,0 +1,39 @@
+import { type ChurnDefinition, DEFAULT_CHURN } from '../model/features/churnDefinition.ts';
+import { DEFAULT_COOLDOWN_DAYS } from '../model/outreach/selection.ts';
+
+/** The knobs of a run: the environment in AWS (lambdas/train-score/config.ts), flags locally. */
+export interface JobConfig {
+  /** Outreach messages per day (UTC day of asOf), shared by every run of that day. */
+  maxMessages: number;
+  cooldownDays: number;
+  costLostCustomer: number;
+  costIntervention: number;
+  /** Value of a customer with unknown MRR when ranking by expected loss (cents). */
+  unknownMrrValueCents: number;
+  /** Days without activity that count as passive churn in the analytics. */
+  passiveInactivityDays: number;
+  /** Scan segments read in parallel by a whole-table run. */
+  totalSegments: number;
+  /** How many at-risk customers the summary lists. */
+  topAtRisk: number;
+  /** How far ahead churn is predicted, in days (the label's horizon). */
+  horizonDays: number;
+  /** What counts as churn. */
+  churn: ChurnDefinition;
+  /** Seed of training: the same data, settings and seed give the same model and version. */
+  seed: number;
+}
+
+export const DEFAULT_JOB_CONFIG: JobConfig = {
+  maxMessages: 100,
+  cooldownDays: DEFAULT_COOLDOWN_DAYS,
+  costLostCustomer: 500,
+  costIntervention: 50,
+  unknownMrrValueCents: 1,
+  passiveInactivityDays: 30,
+  totalSegments: 4,
+  topAtRisk: 20,
+  horizonDays: 30,
+  churn: DEFAULT_CHURN,
+  seed: 42,
+};

@@ -1,0 +1,243 @@
+import type { HistoryLike } from '../model/analytics/churnByMonth.ts';
+import type { ChurnEvent } from '../model/events/schemas.ts';
+import type { EventWriter } from '../model/events/ingest.ts';
+import type { FeatureMatrix } from '../model/features/matrix.ts';
+import type { FeatureDistribution } from '../model/monitoring/drift.ts';
+import type { ChurnModel } from '../model/nn/churnModel.ts';
+import type { TrainingWindow } from '../model/nn/metadata.ts';
+import type { ModelMetrics } from '../model/nn/metricSchemas.ts';
+import type { TrainResult } from '../model/nn/trainChurnModel.ts';
+import type { JobConfig } from './jobConfig.ts';
+import type { OutreachMessage } from '../model/outreach/message.ts';
+import type { Playbook } from '../model/outreach/playbooks.ts';
+import type { ClaimOutcome } from '../model/outreach/selection.ts';
+import type { ModelKind } from '../model/registry/promotion.ts';
+import type { RunSummary } from '../model/runSummary.ts';
+import type { ScoredCustomer } from '../model/scoring.ts';
+
+/**
+ * The ports of the use cases: what app/ needs from storage, queues and sinks, and nothing of how.
+ * adapters/aws/ implements them on DynamoDB, S3 and SQS (the same code runs against the local
+ * emulators); adapters/webhook/ implements the sink; tests pass fakes.
+ */
+
+export type { ModelKind };
+
+// ---------------------------------------------------------------- events
+
+/** Events of customers, as ingest writes them and features read them. */
+export interface EventStore extends EventWriter {
+  /** Every stored event of one customer, oldest first (all pages). */
+  listCustomerEvents(customerId: string, options?: { limit?: number }): Promise<ChurnEvent[]>;
+}
+
+// ---------------------------------------------------------------- model registry
+
+/** What the caller knows about the data a model was trained on (the fingerprint is the model's own). */
+export interface RegistrationContext {
+  trainingWindow: TrainingWindow;
+}
+
+export interface PromotionDecision {
+  /** The model this decision is about: the MLP, or its baseline (`<mlp version>-lr`) when the baseline was promoted instead. */
+  version: string;
+  promoted: boolean;
+  /** Why, in a sentence with the figures compared. */
+  reason: string;
+  kind: ModelKind;
+  /** When the baseline was promoted: the MLP of the same run, stored as a rejected challenger. */
+  challengerVersion?: string;
+}
+
+export interface ModelListing {
+  version: string;
+  kind: ModelKind;
+  createdAt: string;
+  promoted: boolean;
+  champion: boolean;
+  metrics: ModelMetrics;
+  reason: string;
+}
+
+/** Versioned churn models with one champion: the model that scores customers. */
+export interface ModelRegistry {
+  register(result: TrainResult, context: RegistrationContext): Promise<PromotionDecision>;
+  loadChampion(): Promise<ChurnModel | undefined>;
+  load(version: string): Promise<ChurnModel>;
+  list(): Promise<ModelListing[]>;
+}
+
+/** The newest event time the store has seen: the default as-of of every command and run. */
+export interface EventWatermark {
+  /** ISO instant of the latest stored event's occurredAt, or undefined when nothing is stored. */
+  latestEventAt(): Promise<string | undefined>;
+}
+
+/** Customer histories, streamed by a parallel Scan (optionally only some segments: a fan-out worker). */
+export type HistorySource = (scan: { totalSegments: number; segments?: number[] }) => AsyncIterable<HistoryLike>;
+
+
+// ---------------------------------------------------------------- scores and runs
+
+/** The latest verdict on a customer, as the retention team's tools read it (PK C#id, SK RISK). */
+export interface RiskRecord {
+  customer: ScoredCustomer;
+  playbook: Playbook;
+  /** The run that wrote the item: the scale-out send step reads back its own run's items by it. */
+  runId: string;
+  scoredAt: string;
+  /** The cost threshold of the model that scored the customer, so a later step selects as the scoring run would. */
+  threshold: number;
+}
+
+/** A stored item that is not a valid RISK item of the run: skipped, and reported. */
+export interface InvalidRiskItem {
+  pk: string;
+  message: string;
+}
+
+export interface RunRiskScan {
+  /** Parallel Scan segments (DynamoDB TotalSegments). */
+  totalSegments: number;
+  /** Segments scanned at once; default all of them, up to 8. */
+  concurrency?: number;
+  onInvalidItem?: (item: InvalidRiskItem) => void;
+}
+
+export interface RiskStore {
+  /** Overwrites each customer's RISK item; safe to repeat (same key, same content). */
+  putRisks(records: readonly RiskRecord[]): Promise<void>;
+  /**
+   * Visits every RISK item written by `runId` (a parallel Scan, filtered server side), in no
+   * particular order. Returns how many were visited and how many were skipped as invalid.
+   */
+  forEachRunRisk(runId: string, scan: RunRiskScan, visit: (record: RiskRecord) => void): Promise<{ read: number; invalid: number }>;
+}
+
+/** Artifacts of one run on S3: `runs/<runId>/summary.json`, `runs/<runId>/scores.ndjson`, and each model's training distribution. */
+export interface RunStore {
+  putSummary(summary: RunSummary, part?: string): Promise<string>;
+  getSummary(runId: string): Promise<RunSummary | undefined>;
+  /** One JSON object per line; returns the key written. */
+  putScores(runId: string, rows: readonly object[], part?: string): Promise<string>;
+  putTrainingDistribution(modelVersion: string, distribution: FeatureDistribution): Promise<void>;
+  getTrainingDistribution(modelVersion: string): Promise<FeatureDistribution | undefined>;
+}
+
+// ---------------------------------------------------------------- outreach
+
+export interface ClaimRequest {
+  customerId: string;
+  runId: string;
+  dedupId: string;
+  /** The run's point in time (asOf): the cooldown is measured in the data's time, so simulations work. */
+  claimAt: string;
+  cooldownDays: number;
+  playbook: string;
+  risk: number;
+  modelVersion: string;
+  /**
+   * Messages allowed per UTC day of `claimAt`, across every run of that day (the daily budget).
+   * Undefined: no daily ledger (the caller caps the run itself).
+   */
+  dailyBudget?: number;
+}
+
+export interface OutreachRecord {
+  customerId: string;
+  runId: string;
+  dedupId: string;
+  status: 'claimed' | 'queued';
+  claimAt: string;
+  playbook?: string;
+  messageId?: string;
+  deliveredAt?: string;
+  attempts?: number;
+}
+
+export interface OutreachStore {
+  claim(request: ClaimRequest): Promise<ClaimOutcome>;
+  markQueued(customerId: string, runId: string, messageId: string): Promise<void>;
+  /** Gives back a claim whose message could not be queued (and its unit of the daily budget), so the customer is not blocked for a whole cooldown. */
+  release(customerId: string, runId: string): Promise<void>;
+  recordAttempt(customerId: string, runId: string, error?: string): Promise<void>;
+  recordDelivery(customerId: string, runId: string, deliveredAt: string): Promise<void>;
+  list(customerId: string): Promise<OutreachRecord[]>;
+}
+
+/** The result of sending one message: its SQS id, or why it could not be queued. */
+export type SendOutcome = { dedupId: string; ok: true; messageId: string } | { dedupId: string; ok: false; error: string };
+
+export interface OutreachQueue {
+  /** Sends every message; one message's failure never fails the others. Outcomes in input order. */
+  send(messages: readonly OutreachMessage[]): Promise<SendOutcome[]>;
+}
+
+/** Where outreach messages go: a CRM webhook, or a log for a dry run. Throwing means "retry later". */
+export interface OutreachSink {
+  readonly kind: 'webhook' | 'dry-run';
+  deliver(message: OutreachMessage, rawBody: string): Promise<{ status?: number }>;
+}
+
+// ---------------------------------------------------------------- the job's dependencies
+
+/** A model that can score: structurally `ChurnModel` (tests pass a look-alike). */
+export interface ScoringModel {
+  readonly version: string;
+  threshold: number;
+  score(matrix: FeatureMatrix): ScoredCustomer[];
+  dispose(): void;
+}
+
+/** What training returns: structurally `TrainResult` (tests pass a look-alike). */
+export interface TrainOutcome {
+  model: ScoringModel & { readonly metadata?: { dataFingerprint: string } };
+  metrics: ModelMetrics;
+  baselineMetrics: ModelMetrics;
+  gains: TrainResult['gains'];
+  calibration: TrainResult['calibration'];
+  backend: string;
+  trainingMs: number;
+}
+
+/** The matrices of a training run (see `buildDatasets`). */
+export interface Datasets {
+  train: FeatureMatrix;
+  validation: FeatureMatrix;
+  scoring: FeatureMatrix;
+  cutoffs: { training: string[]; validation: string; scoring: string };
+}
+
+/** Options the use cases pass to training. */
+export interface TrainingRequest {
+  seed: number;
+  costLostCustomer: number;
+  costIntervention: number;
+  /** The run's as-of: the model version's time stamp. */
+  asOf: string;
+}
+
+/**
+ * Every part a job run uses, injected so that tests swap any of them; adapters/aws/jobDependencies.ts
+ * wires the real ones (the Lambda handler and the CLI alike).
+ */
+export interface JobDependencies extends EventWatermark {
+  config: JobConfig;
+  now(): Date;
+  log(message: string, fields?: Record<string, unknown>): void;
+  /** A fresh stream of customer histories (the events table), optionally only some Scan segments. */
+  histories: HistorySource;
+  buildDatasets(customers: AsyncIterable<HistoryLike>, asOf: string): Promise<Datasets>;
+  buildScoringMatrix(customers: AsyncIterable<HistoryLike>, asOf: string): Promise<FeatureMatrix>;
+  /** The fingerprint training will give these matrices (app/ uses it to recognise a model it already trained). */
+  fingerprint(train: FeatureMatrix, validation: FeatureMatrix, request: TrainingRequest): string;
+  train(train: FeatureMatrix, validation: FeatureMatrix, request: TrainingRequest): Promise<TrainOutcome>;
+  registry: {
+    register(result: TrainOutcome, context: RegistrationContext): Promise<PromotionDecision>;
+    loadChampion(): Promise<ScoringModel | undefined>;
+  };
+  risks: RiskStore;
+  outreach: OutreachStore;
+  queue: OutreachQueue;
+  runs: RunStore;
+}

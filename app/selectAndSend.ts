@@ -1,0 +1,73 @@
+import { buildOutreachMessage, outreachDedupId } from '../model/outreach/message.ts';
+import { allocateOutreach, type RankedCandidate } from '../model/outreach/selection.ts';
+import type { RunSummary } from '../model/runSummary.ts';
+import type { JobDependencies } from './ports.ts';
+import type { Scored } from './scoreCustomers.ts';
+
+/** The run a send belongs to. */
+export interface SendingRun {
+  runId: string;
+  asOf: string;
+}
+
+export const emptyOutreach = (): RunSummary['outreach'] => ({ selected: 0, sent: 0, skippedCooldown: 0, skippedBudget: 0, failed: 0, byPlaybook: {} });
+
+/**
+ * Claims the best candidates within the budget and queues their messages. A message that cannot
+ * be queued releases its claim (the customer stays eligible) and counts as failed. Re-running the
+ * same run sends nobody twice: a claim that is already queued counts as sent.
+ */
+export async function selectAndSend(ranked: RankedCandidate<Scored>[], run: SendingRun, deps: JobDependencies): Promise<RunSummary['outreach']> {
+  const { runId, asOf } = run;
+  const allocation = await allocateOutreach(ranked, { maxMessages: deps.config.maxMessages }, ({ customer }) =>
+    deps.outreach.claim({
+      customerId: customer.customerId,
+      runId,
+      dedupId: outreachDedupId(runId, customer.customerId),
+      claimAt: asOf,
+      cooldownDays: deps.config.cooldownDays,
+      playbook: customer.playbook,
+      risk: customer.risk,
+      modelVersion: customer.modelVersion,
+      dailyBudget: deps.config.maxMessages,
+    }),
+  );
+  const { queued, failed } = await queueClaimed(
+    allocation.toSend.map((c) => c.customer),
+    runId,
+    deps,
+  );
+  if (allocation.alreadySent.length) deps.log('resumed run: messages already queued were not sent again', { runId, count: allocation.alreadySent.length });
+  const sentCustomers = [...queued, ...allocation.alreadySent.map((c) => c.customer)];
+  const byPlaybook: Record<string, number> = {};
+  for (const { playbook } of sentCustomers) byPlaybook[playbook] = (byPlaybook[playbook] ?? 0) + 1;
+  return {
+    selected: allocation.toSend.length + allocation.alreadySent.length,
+    sent: sentCustomers.length,
+    skippedCooldown: allocation.skippedCooldown,
+    skippedBudget: allocation.skippedBudget,
+    failed,
+    byPlaybook,
+  };
+}
+
+/** Sends the claimed customers' messages; marks each queued, or releases the claim of one that failed. */
+async function queueClaimed(customers: Scored[], runId: string, deps: JobDependencies): Promise<{ queued: Scored[]; failed: number }> {
+  const createdAt = deps.now().toISOString();
+  const messages = customers.map((customer) => buildOutreachMessage({ customer, playbook: customer.playbook, runId, createdAt }));
+  const outcomes = messages.length ? await deps.queue.send(messages) : [];
+  const queued: Scored[] = [];
+  let failed = 0;
+  for (const [i, outcome] of outcomes.entries()) {
+    const customer = customers[i] as Scored;
+    if (outcome.ok) {
+      await deps.outreach.markQueued(customer.customerId, runId, outcome.messageId);
+      queued.push(customer);
+    } else {
+      failed++;
+      deps.log('outreach message not queued', { runId, customerId: customer.customerId, error: outcome.error });
+      await deps.outreach.release(customer.customerId, runId);
+    }
+  }
+  return { queued, failed };
+}

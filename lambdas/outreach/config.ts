@@ -1,0 +1,61 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+import { DEFAULT_COOLDOWN_DAYS } from '../../model/outreach/selection.ts';
+import { awsClients } from '../../adapters/aws/clients.ts';
+import { BaseEnv, parseEnv } from '../../adapters/aws/env.ts';
+import { DynamoOutreachStore } from '../../adapters/aws/outreachStore.ts';
+import { SecretsManagerSecret, staticSecret, type WebhookSecretSource } from '../../adapters/aws/webhookSecret.ts';
+import { DryRunSink, WebhookSink } from '../../adapters/webhook/webhookSink.ts';
+import type { OutreachSink } from '../../app/ports.ts';
+import { createOutreachConsumer } from '../../app/deliverOutreach.ts';
+
+/** Configuration of the outreach consumer. */
+export const OutreachConsumerEnv = BaseEnv.extend({
+  /** The CRM webhook; without it the consumer is a log-only dry run. */
+  OUTREACH_WEBHOOK_URL: z.url().optional(),
+  /** In AWS: the Secrets Manager secret holding the signing secret. */
+  OUTREACH_WEBHOOK_SECRET_ARN: z.string().min(1).optional(),
+  /** Locally: the signing secret itself. */
+  OUTREACH_WEBHOOK_SECRET: z.string().min(1).optional(),
+  OUTREACH_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).default(5_000),
+  /** The job's outreach cooldown (same variable and default): delivered dedupIds are remembered one day longer. */
+  COOLDOWN_DAYS: z.coerce.number().int().nonnegative().default(DEFAULT_COOLDOWN_DAYS),
+});
+export type OutreachConsumerEnv = z.output<typeof OutreachConsumerEnv>;
+
+/** Picks the sink from the configuration; a webhook without a secret is a configuration error. */
+export function sinkFromEnv(env: OutreachConsumerEnv, log: (entry: Record<string, unknown>) => void): OutreachSink {
+  if (!env.OUTREACH_WEBHOOK_URL) return new DryRunSink(log);
+  let secret: WebhookSecretSource;
+  if (env.OUTREACH_WEBHOOK_SECRET_ARN) secret = new SecretsManagerSecret(env.OUTREACH_WEBHOOK_SECRET_ARN);
+  else if (env.OUTREACH_WEBHOOK_SECRET) secret = staticSecret(env.OUTREACH_WEBHOOK_SECRET);
+  else throw new Error('Invalid configuration: OUTREACH_WEBHOOK_URL is set but neither OUTREACH_WEBHOOK_SECRET_ARN nor OUTREACH_WEBHOOK_SECRET is');
+  return new WebhookSink({ url: env.OUTREACH_WEBHOOK_URL, secret: () => secret.get(), timeoutMs: env.OUTREACH_WEBHOOK_TIMEOUT_MS });
+}
+
+/** Builds a consumer from an environment: the Lambda's, or the local CLI's. */
+export function consumerFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  logger = new Logger({ serviceName: 'churnguard-outreach' }),
+  onDryRun: (entry: Record<string, unknown>) => void = (entry) => logger.info('dry run: outreach not sent anywhere', entry),
+) {
+  const config = parseEnv(OutreachConsumerEnv, env);
+  const { dynamodb, documents } = awsClients();
+  return createOutreachConsumer({
+    sink: sinkFromEnv(config, onDryRun),
+    deliveries: new DynamoOutreachStore(documents, config.TABLE_NAME),
+    persistenceStore: idempotencyStore(config.TABLE_NAME, dynamodb),
+    cooldownDays: config.COOLDOWN_DAYS,
+    log: (level, message, fields) => logger[level](message, fields ?? {}),
+  });
+}
+
+/**
+ * Idempotency records in the single table: PK `IDEMPOTENCY#outreach` (static, never a `C#`
+ * customer partition, so customer scans skip it), SK `outreach-delivery#<hash of dedupId>`.
+ */
+export const idempotencyStore = (tableName: string, client: DynamoDBClient) =>
+  new DynamoDBPersistenceLayer({ tableName, keyAttr: 'PK', sortKeyAttr: 'SK', staticPkValue: IDEMPOTENCY_PK, awsSdkV3Client: client });
+export const IDEMPOTENCY_PK = 'IDEMPOTENCY#outreach';
