@@ -30,18 +30,26 @@ export interface ResolvedAsOf {
  * @throws Error when no as-of is given and no event is stored, or when `requested` is not an instant
  * @example await resolveAsOf(undefined, eventStore) // { asOf: '2026-06-30T17:04:12.001Z', defaulted: true, ... }
  */
-export async function resolveAsOf(requested: string | undefined, watermark: EventWatermark, log: (message: string) => void = () => {}): Promise<ResolvedAsOf> {
+export async function resolveAsOf(
+  requested: string | undefined,
+  watermark: EventWatermark,
+  log: (message: string) => void = () => {},
+): Promise<ResolvedAsOf> {
   const explicit = requested === undefined ? undefined : parseInstant(requested, 'as-of');
   const latestEventAt = await watermark.latestEventAt();
   if (explicit !== undefined) {
     const silentDays = latestEventAt === undefined ? undefined : (Date.parse(explicit) - Date.parse(latestEventAt)) / DAY_MS;
     if (silentDays !== undefined && silentDays > SILENT_FEED_DAYS) {
-      log(`no events in the ${Math.floor(silentDays)} days before as-of ${explicit} (the latest is at ${latestEventAt}): is the event feed silent?`);
+      log(
+        `no events in the ${Math.floor(silentDays)} days before as-of ${explicit} (the latest is at ${latestEventAt}): is the event feed silent?`,
+      );
     }
     return { asOf: explicit, defaulted: false, latestEventAt };
   }
   if (latestEventAt === undefined) {
-    throw new Error('no events are stored yet, so there is no default as-of: ingest or import events first (churnguard ingest, churnguard import), or pass --as-of');
+    throw new Error(
+      'no events are stored yet, so there is no default as-of: ingest or import events first (churnguard ingest, churnguard import), or pass --as-of',
+    );
   }
   return { asOf: new Date(Date.parse(latestEventAt) + 1).toISOString(), defaulted: true, latestEventAt };
 }

@@ -2,7 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { parseOutreachMessage, type OutreachMessage } from '../model/outreach/message.ts';
+import { type OutreachMessage, parseOutreachMessage } from '../model/outreach/message.ts';
 import { DEFAULT_COOLDOWN_DAYS } from '../model/outreach/selection.ts';
 import type { OutreachSink, OutreachStore } from './ports.ts';
 
@@ -44,7 +44,9 @@ export const idempotencyExpirySeconds = (cooldownDays: number): number => (coold
  * OUT# item. Failed records are reported as batch item failures, so SQS retries only them and
  * moves a poison message to the DLQ after maxReceiveCount.
  */
-export function createOutreachConsumer(deps: OutreachConsumerDependencies): (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse> {
+export function createOutreachConsumer(
+  deps: OutreachConsumerDependencies,
+): (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse> {
   const log = deps.log ?? (() => {});
   const config = new IdempotencyConfig({
     eventKeyJmesPath: 'dedupId',
@@ -75,7 +77,11 @@ export function createOutreachConsumer(deps: OutreachConsumerDependencies): (eve
     try {
       message = parseOutreachMessage(record.body);
     } catch (error) {
-      log('error', 'malformed outreach message', { messageId: record.messageId, receiveCount: record.attributes?.ApproximateReceiveCount, error: (error as Error).message });
+      log('error', 'malformed outreach message', {
+        messageId: record.messageId,
+        receiveCount: record.attributes?.ApproximateReceiveCount,
+        error: (error as Error).message,
+      });
       throw error;
     }
     const result = await deliverOnce(message);

@@ -1,18 +1,18 @@
 import { z } from 'zod';
-import { MonthlyChurnAccumulator, tapHistories, type HistoryLike } from '../model/analytics/churnByMonth.ts';
+import { type HistoryLike, MonthlyChurnAccumulator, tapHistories } from '../model/analytics/churnByMonth.ts';
 import { summariseScores } from '../model/analytics/scoringSummary.ts';
 import type { FeatureMatrix } from '../model/features/matrix.ts';
 import { Instant } from '../model/features/time.ts';
-import { featureDistribution, featureDrift, type FeatureDistribution } from '../model/monitoring/drift.ts';
-import { rankForOutreach, type RankedCandidate } from '../model/outreach/selection.ts';
-import { SUMMARY_VERSION, type RunSummary } from '../model/runSummary.ts';
+import { type FeatureDistribution, featureDistribution, featureDrift } from '../model/monitoring/drift.ts';
+import { type RankedCandidate, rankForOutreach } from '../model/outreach/selection.ts';
+import { type RunSummary, SUMMARY_VERSION } from '../model/runSummary.ts';
 import { parseOptions } from '../model/validation.ts';
 import { resolveAsOf } from './asOf.ts';
 import type { JobDependencies, ScoringModel } from './ports.ts';
-import { scoreWithPlaybooks, type Scored } from './scoreCustomers.ts';
+import { type Scored, scoreWithPlaybooks } from './scoreCustomers.ts';
 import { emptyOutreach, selectAndSend } from './selectAndSend.ts';
 import { sendFromStoredRisks } from './sendStoredRisks.ts';
-import { trainAndRegister, type Training } from './trainModel.ts';
+import { type Training, trainAndRegister } from './trainModel.ts';
 
 /**
  * - `train`, `score`, `train-and-score`: a whole-table run (EventBridge Scheduler, CLI).
@@ -38,7 +38,8 @@ export const JobInput = z
   .strict()
   .superRefine((input, ctx) => {
     if (input.mode !== 'score-segment') {
-      if (input.segment !== undefined) ctx.addIssue({ code: 'custom', path: ['segment'], message: `segment is only for mode score-segment, not ${input.mode}` });
+      if (input.segment !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['segment'], message: `segment is only for mode score-segment, not ${input.mode}` });
       return;
     }
     if (input.segment === undefined || input.totalSegments === undefined) {
@@ -71,7 +72,8 @@ export interface Run {
  * gets the same id, so it resumes instead of sending twice. Segment workers share the id of
  * their fan-out, and so does its send step.
  */
-export const defaultRunId = (mode: JobMode, asOf: string): string => `${mode === 'score-segment' || mode === 'send' ? 'score' : mode}-${asOf.slice(0, 10)}`;
+export const defaultRunId = (mode: JobMode, asOf: string): string =>
+  `${mode === 'score-segment' || mode === 'send' ? 'score' : mode}-${asOf.slice(0, 10)}`;
 
 /**
  * The train-and-score job: features → (train, register/promote) → score every active customer
@@ -93,7 +95,9 @@ export async function runJob(rawInput: JobInput, deps: JobDependencies): Promise
   if (run.input.mode !== 'train' && !champion) deps.log('no champion model: nothing scored; train one first', { runId: run.runId });
   const driftBaseline = features.trainingDistribution ?? (await championDistribution(champion, run, deps));
   const { scored, scoresKey } = await scoreAndStore(champion, features.scoringMatrix, run, deps);
-  const ranked = champion ? rankForOutreach(scored, { threshold: champion.threshold, unknownMrrValueCents: deps.config.unknownMrrValueCents }).ranked : [];
+  const ranked = champion
+    ? rankForOutreach(scored, { threshold: champion.threshold, unknownMrrValueCents: deps.config.unknownMrrValueCents }).ranked
+    : [];
   const sendsOutreach = run.input.mode === 'train-and-score' || run.input.mode === 'score';
   const outreach = sendsOutreach ? await selectAndSend(ranked, run, deps) : emptyOutreach();
   const summary: RunSummary = {
@@ -153,7 +157,11 @@ async function buildFeatures(run: Run, deps: JobDependencies, observe: (history:
 }
 
 /** The champion's stored training distribution, for drift in a run that did not train. */
-async function championDistribution(champion: ScoringModel | undefined, run: Run, deps: JobDependencies): Promise<FeatureDistribution | undefined> {
+async function championDistribution(
+  champion: ScoringModel | undefined,
+  run: Run,
+  deps: JobDependencies,
+): Promise<FeatureDistribution | undefined> {
   if (!champion) return undefined;
   const distribution = await deps.runs.getTrainingDistribution(champion.version);
   if (!distribution) deps.log(`no stored training distribution for ${champion.version}: drift skipped`, { runId: run.runId });
@@ -161,7 +169,12 @@ async function championDistribution(champion: ScoringModel | undefined, run: Run
 }
 
 /** Scores with the champion, chooses playbooks, writes RISK items and the scores snapshot. */
-async function scoreAndStore(champion: ScoringModel | undefined, matrix: FeatureMatrix, run: Run, deps: JobDependencies): Promise<{ scored: Scored[]; scoresKey?: string }> {
+async function scoreAndStore(
+  champion: ScoringModel | undefined,
+  matrix: FeatureMatrix,
+  run: Run,
+  deps: JobDependencies,
+): Promise<{ scored: Scored[]; scoresKey?: string }> {
   if (!champion) return { scored: [] };
   let scored: Scored[];
   try {
@@ -170,7 +183,9 @@ async function scoreAndStore(champion: ScoringModel | undefined, matrix: Feature
     champion.dispose();
   }
   const scoredAt = deps.now().toISOString();
-  await deps.risks.putRisks(scored.map((customer) => ({ customer, playbook: customer.playbook, runId: run.runId, scoredAt, threshold: champion.threshold })));
+  await deps.risks.putRisks(
+    scored.map((customer) => ({ customer, playbook: customer.playbook, runId: run.runId, scoredAt, threshold: champion.threshold })),
+  );
   const scoresKey = await deps.runs.putScores(run.runId, scored.map(scoreRow), run.part);
   return { scored, scoresKey };
 }

@@ -1,19 +1,19 @@
 import type { HistoryLike } from '../model/analytics/churnByMonth.ts';
-import type { ChurnEvent } from '../model/events/schemas.ts';
 import type { EventWriter } from '../model/events/ingest.ts';
+import type { ChurnEvent } from '../model/events/schemas.ts';
 import type { FeatureMatrix } from '../model/features/matrix.ts';
 import type { FeatureDistribution } from '../model/monitoring/drift.ts';
 import type { ChurnModel } from '../model/nn/churnModel.ts';
 import type { TrainingWindow } from '../model/nn/metadata.ts';
 import type { ModelMetrics } from '../model/nn/metricSchemas.ts';
 import type { TrainResult } from '../model/nn/trainChurnModel.ts';
-import type { JobConfig } from './jobConfig.ts';
 import type { OutreachMessage } from '../model/outreach/message.ts';
 import type { Playbook } from '../model/outreach/playbooks.ts';
 import type { ClaimOutcome } from '../model/outreach/selection.ts';
 import type { ModelKind } from '../model/registry/promotion.ts';
 import type { RunSummary } from '../model/runSummary.ts';
 import type { ScoredCustomer } from '../model/scoring.ts';
+import type { JobConfig } from './jobConfig.ts';
 
 /**
  * The ports of the use cases: what app/ needs from storage, queues and sinks, and nothing of how.
@@ -75,7 +75,6 @@ export interface EventWatermark {
 
 /** Customer histories, streamed by a parallel Scan (optionally only some segments: a fan-out worker). */
 export type HistorySource = (scan: { totalSegments: number; segments?: number[] }) => AsyncIterable<HistoryLike>;
-
 
 // ---------------------------------------------------------------- scores and runs
 

@@ -10,14 +10,25 @@ export interface SendingRun {
   asOf: string;
 }
 
-export const emptyOutreach = (): RunSummary['outreach'] => ({ selected: 0, sent: 0, skippedCooldown: 0, skippedBudget: 0, failed: 0, byPlaybook: {} });
+export const emptyOutreach = (): RunSummary['outreach'] => ({
+  selected: 0,
+  sent: 0,
+  skippedCooldown: 0,
+  skippedBudget: 0,
+  failed: 0,
+  byPlaybook: {},
+});
 
 /**
  * Claims the best candidates within the budget and queues their messages. A message that cannot
  * be queued releases its claim (the customer stays eligible) and counts as failed. Re-running the
  * same run sends nobody twice: a claim that is already queued counts as sent.
  */
-export async function selectAndSend(ranked: RankedCandidate<Scored>[], run: SendingRun, deps: JobDependencies): Promise<RunSummary['outreach']> {
+export async function selectAndSend(
+  ranked: RankedCandidate<Scored>[],
+  run: SendingRun,
+  deps: JobDependencies,
+): Promise<RunSummary['outreach']> {
   const { runId, asOf } = run;
   const allocation = await allocateOutreach(ranked, { maxMessages: deps.config.maxMessages }, ({ customer }) =>
     deps.outreach.claim({
@@ -37,7 +48,8 @@ export async function selectAndSend(ranked: RankedCandidate<Scored>[], run: Send
     runId,
     deps,
   );
-  if (allocation.alreadySent.length) deps.log('resumed run: messages already queued were not sent again', { runId, count: allocation.alreadySent.length });
+  if (allocation.alreadySent.length)
+    deps.log('resumed run: messages already queued were not sent again', { runId, count: allocation.alreadySent.length });
   const sentCustomers = [...queued, ...allocation.alreadySent.map((c) => c.customer)];
   const byPlaybook: Record<string, number> = {};
   for (const { playbook } of sentCustomers) byPlaybook[playbook] = (byPlaybook[playbook] ?? 0) + 1;

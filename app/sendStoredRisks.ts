@@ -1,6 +1,6 @@
 import { ScoringSummaryAccumulator } from '../model/analytics/scoringSummary.ts';
 import { rankForOutreach } from '../model/outreach/selection.ts';
-import { SUMMARY_VERSION, type RunSummary } from '../model/runSummary.ts';
+import { type RunSummary, SUMMARY_VERSION } from '../model/runSummary.ts';
 import { atRiskEntry, type JobResult, type Run } from './job.ts';
 import type { JobDependencies } from './ports.ts';
 import type { Scored } from './scoreCustomers.ts';
@@ -38,8 +38,15 @@ export async function sendFromStoredRisks(run: Run, deps: JobDependencies): Prom
     },
   );
   if (read === 0) deps.log('no RISK items for this run: did its score-segment workers run?', { runId: run.runId, invalid });
-  if (models.size > 1) deps.log('RISK items of this run come from several models (a promotion during the fan-out)', { runId: run.runId, models: Object.fromEntries(models) });
-  const ranked = rankForOutreach(candidates, { threshold: (c) => c.threshold, unknownMrrValueCents: deps.config.unknownMrrValueCents }).ranked;
+  if (models.size > 1)
+    deps.log('RISK items of this run come from several models (a promotion during the fan-out)', {
+      runId: run.runId,
+      models: Object.fromEntries(models),
+    });
+  const ranked = rankForOutreach(candidates, {
+    threshold: (c) => c.threshold,
+    unknownMrrValueCents: deps.config.unknownMrrValueCents,
+  }).ranked;
   const outreach = await selectAndSend(ranked, run, deps);
   const summary: RunSummary = {
     summaryVersion: SUMMARY_VERSION,

@@ -37,7 +37,8 @@ export async function trainAndRegister(datasets: Datasets, runId: string, deps: 
       },
     });
     await deps.runs.putTrainingDistribution(decision.version, featureDistribution(datasets.train));
-    if (decision.challengerVersion) await deps.runs.putTrainingDistribution(decision.challengerVersion, featureDistribution(datasets.train));
+    if (decision.challengerVersion)
+      await deps.runs.putTrainingDistribution(decision.challengerVersion, featureDistribution(datasets.train));
     deps.log('model registered', { runId, ...decision });
     return {
       candidateVersion: decision.version,

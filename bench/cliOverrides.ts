@@ -3,8 +3,19 @@ import type { Architecture } from '../model/nn/network.ts';
 import type { PreprocessingOptions } from '../model/nn/preprocessing.ts';
 
 export const TUNING_FLAGS = {
-  hidden: { type: 'string' }, dropout: { type: 'string' }, l2: { type: 'string' }, lr: { type: 'string' }, batch: { type: 'string' },
-  patience: { type: 'string' }, ensemble: { type: 'string' }, refit: { type: 'string' }, minCategoryShare: { type: 'string' }, segments: { type: 'string' }, minChurnersPerSegment: { type: 'string' }, segmentation: { type: 'string' }, steps: { type: 'string' },
+  hidden: { type: 'string' },
+  dropout: { type: 'string' },
+  l2: { type: 'string' },
+  lr: { type: 'string' },
+  batch: { type: 'string' },
+  patience: { type: 'string' },
+  ensemble: { type: 'string' },
+  refit: { type: 'string' },
+  minCategoryShare: { type: 'string' },
+  segments: { type: 'string' },
+  minChurnersPerSegment: { type: 'string' },
+  segmentation: { type: 'string' },
+  steps: { type: 'string' },
 } as const;
 
 type Flags = Partial<Record<keyof typeof TUNING_FLAGS, string>>;
@@ -26,7 +37,9 @@ export function preprocessingOptions(options: Flags): PreprocessingOptions {
   return {
     ...(options.minCategoryShare !== undefined ? { minCategoryShare: Number(options.minCategoryShare) } : {}),
     ...(options.segments !== undefined ? { numericSegments: Number(options.segments) } : {}),
-    ...(options.segmentation === 'quantile' || options.segmentation === 'supervised' || options.segmentation === 'both' ? { segmentation: options.segmentation } : {}),
+    ...(options.segmentation === 'quantile' || options.segmentation === 'supervised' || options.segmentation === 'both'
+      ? { segmentation: options.segmentation }
+      : {}),
     ...(options.steps !== undefined ? { thresholdSteps: options.steps === 'true' } : {}),
     ...(options.minChurnersPerSegment !== undefined ? { minChurnersPerSegment: Number(options.minChurnersPerSegment) } : {}),
   };

@@ -44,7 +44,9 @@ export const DATASETS: Record<string, DatasetSpec> = {
 
 /** A FeatureMatrix straight from a CSV: all-number columns numeric (blank = missing), others categorical. */
 export function matrixFromCsv(spec: DatasetSpec): FeatureMatrix {
-  const records = spec.files.flatMap((file) => parse(readFileSync(file), { columns: true, skip_empty_lines: true, trim: false }) as Array<Record<string, string>>);
+  const records = spec.files.flatMap(
+    (file) => parse(readFileSync(file), { columns: true, skip_empty_lines: true, trim: false }) as Array<Record<string, string>>,
+  );
   const first = records[0];
   if (!first) throw new Error(`${spec.name}: no rows`);
   const names = Object.keys(first).filter((n) => n !== spec.idColumn && n !== spec.labelColumn && !spec.dropColumns.includes(n));
@@ -53,7 +55,10 @@ export function matrixFromCsv(spec: DatasetSpec): FeatureMatrix {
   const categoricalNames = names.filter((n) => !isNumeric(n));
   const numericColumns: NumericColumn[] = numericNames.map((name) => ({ kind: 'numeric', name, family: 'profile', description: name }));
   const categoricalColumns: CategoricalColumn[] = categoricalNames.map((name) => ({
-    kind: 'categorical', name, family: 'profile', description: name,
+    kind: 'categorical',
+    name,
+    family: 'profile',
+    description: name,
     categories: [...new Set(records.map((r) => (r[name] ?? '').trim()).filter((v) => v !== ''))].sort(),
   }));
   const codeOf = categoricalColumns.map((c) => new Map(c.categories.map((v, i) => [v, i])));
@@ -80,11 +85,18 @@ export function matrixFromCsv(spec: DatasetSpec): FeatureMatrix {
   };
 }
 
-
 /** The benchmark's fixed split: TEST is a seeded stratified 20% by customer, never used for tuning; the rest is split 80/20 into inner train and inner validation. */
-export function benchmarkSplit(all: FeatureMatrix, seed = 2026): { rest: FeatureMatrix; test: FeatureMatrix; innerTrain: FeatureMatrix; innerValidation: FeatureMatrix } {
+export function benchmarkSplit(
+  all: FeatureMatrix,
+  seed = 2026,
+): { rest: FeatureMatrix; test: FeatureMatrix; innerTrain: FeatureMatrix; innerValidation: FeatureMatrix } {
   const outer = stratifiedSplit(all.labels, 0.2, seed);
   const rest = selectRows(all, outer.keep);
   const inner = stratifiedSplit(rest.labels, 0.2, seed + 1);
-  return { rest, test: selectRows(all, outer.holdout), innerTrain: selectRows(rest, inner.keep), innerValidation: selectRows(rest, inner.holdout) };
+  return {
+    rest,
+    test: selectRows(all, outer.holdout),
+    innerTrain: selectRows(rest, inner.keep),
+    innerValidation: selectRows(rest, inner.holdout),
+  };
 }

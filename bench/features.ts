@@ -11,15 +11,15 @@
  *
  * Usage: npm run bench:features [-- --customers 10000 --days 75 --segments 4 --reload --load-only]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { openLocalStack } from '../cli/local/localStack.ts';
 import { createAwsClients } from '../adapters/aws/clients.ts';
-import { scanCustomerHistories, type ScanStats } from '../adapters/aws/customerScan.ts';
+import { type ScanStats, scanCustomerHistories } from '../adapters/aws/customerScan.ts';
 import { DynamoEventStore } from '../adapters/aws/eventStore.ts';
+import { openLocalStack } from '../cli/local/localStack.ts';
 import type { ChurnEvent } from '../model/events/schemas.ts';
 import { buildDatasets } from '../model/features/datasets.ts';
 import type { CustomerHistory } from '../model/features/history.ts';
@@ -66,7 +66,8 @@ async function load(store: DynamoEventStore): Promise<{ customers: number; event
     if (failed.length > 0) throw new Error(`${failed.length} events not stored: ${failed[0]?.reason}`);
     events += batch.length;
     batch = [];
-    if (process.stderr.isTTY) process.stderr.write(`\rloading: ${events.toLocaleString('en-US')} events (${rate(events, performance.now() - started)}/s)`);
+    if (process.stderr.isTTY)
+      process.stderr.write(`\rloading: ${events.toLocaleString('en-US')} events (${rate(events, performance.now() - started)}/s)`);
   };
   for (const customer of simulateCustomers(simulation)) {
     batch.push(...customer.events);
@@ -74,12 +75,17 @@ async function load(store: DynamoEventStore): Promise<{ customers: number; event
   }
   await flush();
   if (process.stderr.isTTY) process.stderr.write('\n');
-  console.log(`loaded ${events.toLocaleString('en-US')} events of ${customers.toLocaleString('en-US')} customers in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  console.log(
+    `loaded ${events.toLocaleString('en-US')} events of ${customers.toLocaleString('en-US')} customers in ${((performance.now() - started) / 1000).toFixed(0)} s`,
+  );
   return { customers, events };
 }
 
 /** Wraps a stream of histories to time the consumer: the time between receiving a history and asking for the next. */
-function timedConsumer(source: AsyncIterable<CustomerHistory>, clock: { computeMs: number; events: number }): AsyncIterable<CustomerHistory> {
+function timedConsumer(
+  source: AsyncIterable<CustomerHistory>,
+  clock: { computeMs: number; events: number },
+): AsyncIterable<CustomerHistory> {
   return {
     async *[Symbol.asyncIterator]() {
       for await (const history of source) {
@@ -97,7 +103,9 @@ function timedConsumer(source: AsyncIterable<CustomerHistory>, clock: { computeM
  * same thread it would compete with the feature code being measured (and load 2× slower).
  */
 async function startStackProcess(dir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('bench/features.ts'), '--serve-stack', dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('bench/features.ts'), '--serve-stack', dir], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the stack process exited with ${code}`)));
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -124,10 +132,13 @@ async function main(): Promise<void> {
   try {
     const { documents } = createAwsClients();
     const tableName = process.env.TABLE_NAME ?? 'churnguard';
-    const loaded = existsSync(marker) ? (JSON.parse(await readFile(marker, 'utf8')) as { customers: number; events: number }) : await load(new DynamoEventStore(documents, { tableName, batchWrite: { concurrency: 8 } }));
+    const loaded = existsSync(marker)
+      ? (JSON.parse(await readFile(marker, 'utf8')) as { customers: number; events: number })
+      : await load(new DynamoEventStore(documents, { tableName, batchWrite: { concurrency: 8 } }));
     await writeFile(marker, JSON.stringify(loaded));
     if (args['load-only']) return;
-    if (loaded.customers < 10_000 || loaded.events < 1_000_000) console.warn(`note: ${loaded.customers} customers / ${loaded.events} events is below the 10,000 / 1,000,000 target`);
+    if (loaded.customers < 10_000 || loaded.events < 1_000_000)
+      console.warn(`note: ${loaded.customers} customers / ${loaded.events} events is below the 10,000 / 1,000,000 target`);
     const asOf = simulationWindow(simulation).end;
     const rssBefore = process.memoryUsage.rss();
 
@@ -136,7 +147,8 @@ async function main(): Promise<void> {
     const readStarted = performance.now();
     const read = await withPeakRss(async () => {
       let events = 0;
-      for await (const h of scanCustomerHistories(documents, { tableName, totalSegments: segments, stats: readStats })) events += h.events.length;
+      for await (const h of scanCustomerHistories(documents, { tableName, totalSegments: segments, stats: readStats }))
+        events += h.events.length;
       return events;
     });
     const readMs = performance.now() - readStarted;
@@ -145,19 +157,35 @@ async function main(): Promise<void> {
     const clock = { computeMs: 0, events: 0 };
     const fullStarted = performance.now();
     const full = await withPeakRss(() =>
-      buildDatasets(timedConsumer(scanCustomerHistories(documents, { tableName, totalSegments: segments }), clock), { asOf, horizonDays: 30, churn: { kind: 'cancelled' } }),
+      buildDatasets(timedConsumer(scanCustomerHistories(documents, { tableName, totalSegments: segments }), clock), {
+        asOf,
+        horizonDays: 30,
+        churn: { kind: 'cancelled' },
+      }),
     );
     const fullMs = performance.now() - fullStarted;
     const d = full.result;
     const rows = d.train.customerIds.length + d.validation.customerIds.length + d.scoring.customerIds.length;
 
-    console.log(`\nfeatures benchmark: ${readStats.customers.toLocaleString('en-US')} customers, ${read.result.toLocaleString('en-US')} events, ${segments} Scan segments, embedded dynalite (child process)`);
-    console.log(`  baseline scan only      : ${(readMs / 1000).toFixed(1)} s  ${rate(readStats.customers, readMs)} customers/s  ${rate(read.result, readMs)} events/s  peak RSS ${mb(read.peakRss)}`);
-    console.log(`  scan + buildDatasets    : ${(fullMs / 1000).toFixed(1)} s  ${rate(readStats.customers, fullMs)} customers/s  ${rate(clock.events, fullMs)} events/s  peak RSS ${mb(full.peakRss)}`);
-    console.log(`  of which feature code   : ${(clock.computeMs / 1000).toFixed(1)} s  (${rate(clock.events, clock.computeMs)} events/s, 6 cutoffs each); reading ≈ ${((fullMs - clock.computeMs) / 1000).toFixed(1)} s`);
+    console.log(
+      `\nfeatures benchmark: ${readStats.customers.toLocaleString('en-US')} customers, ${read.result.toLocaleString('en-US')} events, ${segments} Scan segments, embedded dynalite (child process)`,
+    );
+    console.log(
+      `  baseline scan only      : ${(readMs / 1000).toFixed(1)} s  ${rate(readStats.customers, readMs)} customers/s  ${rate(read.result, readMs)} events/s  peak RSS ${mb(read.peakRss)}`,
+    );
+    console.log(
+      `  scan + buildDatasets    : ${(fullMs / 1000).toFixed(1)} s  ${rate(readStats.customers, fullMs)} customers/s  ${rate(clock.events, fullMs)} events/s  peak RSS ${mb(full.peakRss)}`,
+    );
+    console.log(
+      `  of which feature code   : ${(clock.computeMs / 1000).toFixed(1)} s  (${rate(clock.events, clock.computeMs)} events/s, 6 cutoffs each); reading ≈ ${((fullMs - clock.computeMs) / 1000).toFixed(1)} s`,
+    );
     console.log(`  ratio to baseline       : ${(fullMs / readMs).toFixed(2)}× the time of reading alone`);
-    console.log(`  rows                    : train ${d.train.customerIds.length}, validation ${d.validation.customerIds.length}, scoring ${d.scoring.customerIds.length} (${rows} rows × ${d.train.numericColumns.length + d.train.categoricalColumns.length} columns)`);
-    console.log(`  memory                  : RSS ${mb(rssBefore)} before, peak ${mb(full.peakRss)} (+${mb(full.peakRss - rssBefore)}) for ${read.result.toLocaleString('en-US')} events (scan alone peaks at ${mb(read.peakRss)}: the rest is the ${rows} rows)`);
+    console.log(
+      `  rows                    : train ${d.train.customerIds.length}, validation ${d.validation.customerIds.length}, scoring ${d.scoring.customerIds.length} (${rows} rows × ${d.train.numericColumns.length + d.train.categoricalColumns.length} columns)`,
+    );
+    console.log(
+      `  memory                  : RSS ${mb(rssBefore)} before, peak ${mb(full.peakRss)} (+${mb(full.peakRss - rssBefore)}) for ${read.result.toLocaleString('en-US')} events (scan alone peaks at ${mb(read.peakRss)}: the rest is the ${rows} rows)`,
+    );
   } finally {
     await stack.close();
     child.stdin?.end();

@@ -33,7 +33,12 @@ export interface GbtResult {
  * Trains a grid of boosters (depth × rounds, eta 0.05, 0.8 row and column subsampling) on inner-train and
  * scores TEST with the one that has the best inner-validation ROC AUC.
  */
-export async function gradientBoostedTrees(innerTrain: FeatureMatrix, innerValidation: FeatureMatrix, test: FeatureMatrix, seed: number): Promise<GbtResult> {
+export async function gradientBoostedTrees(
+  innerTrain: FeatureMatrix,
+  innerValidation: FeatureMatrix,
+  test: FeatureMatrix,
+  seed: number,
+): Promise<GbtResult> {
   // ml-xgboost is CommonJS and exports a promise of the class (its WebAssembly loads first).
   const XGBoost = await (require('ml-xgboost') as Promise<BoosterClass>);
   const started = performance.now();
@@ -49,8 +54,16 @@ export async function gradientBoostedTrees(innerTrain: FeatureMatrix, innerValid
     for (const rounds of [100, 200, 400]) {
       const eta = 0.05;
       const booster = new XGBoost({
-        booster: 'gbtree', objective: 'binary:logistic', max_depth: maxDepth, eta, min_child_weight: 1, subsample: 0.8, colsample_bytree: 0.8,
-        silent: 1, seed, iterations: rounds,
+        booster: 'gbtree',
+        objective: 'binary:logistic',
+        max_depth: maxDepth,
+        eta,
+        min_child_weight: 1,
+        subsample: 0.8,
+        colsample_bytree: 0.8,
+        silent: 1,
+        seed,
+        iterations: rounds,
       });
       booster.train(x, y);
       const auc = rocAuc(innerValidation.labels, booster.predict(xv));
@@ -62,5 +75,10 @@ export async function gradientBoostedTrees(innerTrain: FeatureMatrix, innerValid
   }
   const testRisk = best.booster?.predict(xt) ?? [];
   best.booster?.free();
-  return { testRisk, innerValidationAuc: best.auc, params: { maxDepth: best.maxDepth, rounds: best.rounds, eta: best.eta }, trainingMs: performance.now() - started };
+  return {
+    testRisk,
+    innerValidationAuc: best.auc,
+    params: { maxDepth: best.maxDepth, rounds: best.rounds, eta: best.eta },
+    trainingMs: performance.now() - started,
+  };
 }

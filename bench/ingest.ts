@@ -20,9 +20,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { eventToItem } from '../adapters/aws/eventStore.ts';
 import { openLocalStack } from '../cli/local/localStack.ts';
 import { ChurnEvent, type ChurnEventInput } from '../model/events/schemas.ts';
-import { eventToItem } from '../adapters/aws/eventStore.ts';
 
 const { values: args } = parseArgs({ options: { events: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '2' } } });
 const EVENTS = Number(args.events);
@@ -45,28 +45,52 @@ function makeEvents(tag: string, n: number): ChurnEventInput[] {
     const occurredAt = new Date(Date.UTC(2026, 0, 1) + i * 37_000).toISOString();
     const base = { eventId: `${tag}-e${i}`, customerId, occurredAt };
     switch (i % 4) {
-      case 0: return { ...base, type: 'session_started', properties: { durationSeconds: 60 + (i % 900) } };
-      case 1: return { ...base, type: 'feature_used', properties: { feature: `feature-${i % 12}`, quantity: 1 + (i % 5) } };
-      case 2: return { ...base, type: 'payment_succeeded', properties: { amountCents: 4900, currency: 'USD' } };
-      default: return { ...base, type: 'support_ticket_opened', properties: { ticketId: `T-${i}`, priority: 'normal' } };
+      case 0:
+        return { ...base, type: 'session_started', properties: { durationSeconds: 60 + (i % 900) } };
+      case 1:
+        return { ...base, type: 'feature_used', properties: { feature: `feature-${i % 12}`, quantity: 1 + (i % 5) } };
+      case 2:
+        return { ...base, type: 'payment_succeeded', properties: { amountCents: 4900, currency: 'USD' } };
+      default:
+        return { ...base, type: 'support_ticket_opened', properties: { ticketId: `T-${i}`, priority: 'normal' } };
     }
   });
 }
 
-const groups = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
+const groups = <T>(items: T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
 
 /** Runs `work` on every job with `limit` in flight. */
 async function pool<T>(jobs: T[], limit: number, work: (job: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, async () => {
-    for (let job = jobs[next++]; job !== undefined; job = jobs[next++]) await work(job);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, jobs.length) }, async () => {
+      for (let job = jobs[next++]; job !== undefined; job = jobs[next++]) await work(job);
+    }),
+  );
 }
 
 function request(body: string): APIGatewayProxyEventV2 {
   return {
-    version: '2.0', routeKey: 'POST /events', rawPath: '/events', rawQueryString: '', headers: { 'content-type': 'application/json' }, body, isBase64Encoded: false,
-    requestContext: { accountId: '0', apiId: 'bench', domainName: 'localhost', domainPrefix: 'localhost', http: { method: 'POST', path: '/events', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' }, requestId: 'r', routeKey: 'POST /events', stage: '$default', time: '', timeEpoch: 0 },
+    version: '2.0',
+    routeKey: 'POST /events',
+    rawPath: '/events',
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json' },
+    body,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '0',
+      apiId: 'bench',
+      domainName: 'localhost',
+      domainPrefix: 'localhost',
+      http: { method: 'POST', path: '/events', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' },
+      requestId: 'r',
+      routeKey: 'POST /events',
+      stage: '$default',
+      time: '',
+      timeEpoch: 0,
+    },
   };
 }
 
@@ -79,7 +103,9 @@ async function rawRun(documents: DynamoDBDocumentClient, table: string, events: 
     pool(groups(group, BATCH), 4, async (batch) => {
       let pending: Array<Record<string, unknown>> = batch as unknown as Array<Record<string, unknown>>;
       while (pending.length > 0) {
-        const { UnprocessedItems } = await documents.send(new BatchWriteCommand({ RequestItems: { [table]: pending.map((Item) => ({ PutRequest: { Item } })) } }));
+        const { UnprocessedItems } = await documents.send(
+          new BatchWriteCommand({ RequestItems: { [table]: pending.map((Item) => ({ PutRequest: { Item } })) } }),
+        );
         pending = (UnprocessedItems?.[table] ?? []).map((r) => r.PutRequest?.Item ?? {});
       }
     }),
@@ -88,7 +114,10 @@ async function rawRun(documents: DynamoDBDocumentClient, table: string, events: 
 }
 
 /** Seconds to ingest `events` through the handler, as JSON bodies of 500 (serialised before the clock starts). */
-async function handlerRun(handler: (e: APIGatewayProxyEventV2) => Promise<{ statusCode?: number; body?: string }>, events: ChurnEventInput[]): Promise<number> {
+async function handlerRun(
+  handler: (e: APIGatewayProxyEventV2) => Promise<{ statusCode?: number; body?: string }>,
+  events: ChurnEventInput[],
+): Promise<number> {
   const bodies = groups(events, GROUP).map((g) => JSON.stringify(g));
   const started = performance.now();
   await pool(bodies, IN_FLIGHT, async (body) => {
@@ -100,7 +129,10 @@ async function handlerRun(handler: (e: APIGatewayProxyEventV2) => Promise<{ stat
 
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'churnguard-bench-ingest-'));
-  const server = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'serve', '--port', '0', '--data-dir', dataDir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'serve', '--port', '0', '--data-dir', dataDir], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       server.stdout.on('data', (d: Buffer) => d.toString().includes('listening') && resolve());
@@ -135,11 +167,15 @@ async function main(): Promise<void> {
       }
       raw.push((segments * SEGMENT) / rawSeconds);
       viaHandler.push((segments * SEGMENT) / handlerSeconds);
-      console.log(`round ${round}: raw BatchWriteItem ${raw.at(-1)?.toFixed(0)} events/s, ingest handler ${viaHandler.at(-1)?.toFixed(0)} events/s`);
+      console.log(
+        `round ${round}: raw BatchWriteItem ${raw.at(-1)?.toFixed(0)} events/s, ingest handler ${viaHandler.at(-1)?.toFixed(0)} events/s`,
+      );
     }
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const ratio = mean(viaHandler) / mean(raw);
-    console.log(`\n${Math.ceil(EVENTS / SEGMENT) * SEGMENT} events per path and round in segments of ${SEGMENT}, ${ROUNDS} round(s), bodies of ${GROUP}, ${IN_FLIGHT} requests in flight, dynalite in a child process`);
+    console.log(
+      `\n${Math.ceil(EVENTS / SEGMENT) * SEGMENT} events per path and round in segments of ${SEGMENT}, ${ROUNDS} round(s), bodies of ${GROUP}, ${IN_FLIGHT} requests in flight, dynalite in a child process`,
+    );
     console.log(`raw BatchWriteItem (baseline): ${mean(raw).toFixed(0)} events/s`);
     console.log(`ingest handler:                ${mean(viaHandler).toFixed(0)} events/s`);
     console.log(`ratio handler / raw:           ${(ratio * 100).toFixed(1)}% (target >= 80%: ${ratio >= 0.8 ? 'met' : 'NOT met'})`);

@@ -20,9 +20,9 @@ import { initBackend } from '../model/nn/backend.ts';
 import { ChurnModel } from '../model/nn/churnModel.ts';
 import { prAuc, rocAuc } from '../model/nn/metrics.ts';
 import { trainChurnModel } from '../model/nn/trainChurnModel.ts';
-import { TUNING_FLAGS, architectureOptions, preprocessingOptions } from './cliOverrides.ts';
+import { architectureOptions, preprocessingOptions, TUNING_FLAGS } from './cliOverrides.ts';
+import { benchmarkSplit, DATASETS, type DatasetSpec, matrixFromCsv } from './datasets.ts';
 import { gradientBoostedTrees } from './gradientBoostedTrees.ts';
-import { DATASETS, benchmarkSplit, matrixFromCsv, type DatasetSpec } from './datasets.ts';
 
 /** Rows per second of `fn(matrix)`, repeated until at least 300 ms have passed. */
 function rowsPerSecond(rows: number, fn: () => void): number {
@@ -54,7 +54,12 @@ async function runDataset(key: string, spec: DatasetSpec, options: Record<string
   const { test, innerTrain, innerValidation } = benchmarkSplit(all, seed);
   const architecture = architectureOptions(options);
 
-  const result = await trainChurnModel(innerTrain, innerValidation, { seed, architecture, preprocessing: preprocessingOptions(options), log: (m) => console.error(`  [${key}] ${m}`) });
+  const result = await trainChurnModel(innerTrain, innerValidation, {
+    seed,
+    architecture,
+    preprocessing: preprocessingOptions(options),
+    log: (m) => console.error(`  [${key}] ${m}`),
+  });
   const baseline = await ChurnModel.fromArtifacts(result.baseline);
   const labels = test.labels;
   const modelRisk = result.model.predict(test);
@@ -69,16 +74,30 @@ async function runDataset(key: string, spec: DatasetSpec, options: Record<string
   const cpuSpeed = quick ? { predict: Number.NaN, score: Number.NaN } : await speedOn('cpu', result.model, test);
   const gbt = options.gbt === 'false' ? undefined : await gradientBoostedTrees(innerTrain, innerValidation, test, seed);
 
-  console.log(`\n${spec.name}: ${all.customerIds.length} rows, ${result.model.metadata.preprocessing.inputs.length} inputs; train ${trainRows} (${result.model.metadata.architecture.refit ? `early stopping on ${result.model.metadata.training.earlyStoppingRows} of them, then a refit on all` : `+${result.model.metadata.training.earlyStoppingRows} early stopping`}), inner validation ${innerValidation.customerIds.length}, test ${test.customerIds.length}`);
-  console.log(`  architecture ${JSON.stringify({ ...result.model.metadata.architecture, kind: undefined })}, epochs ${epochs} (best ${result.model.metadata.training.bestEpoch})`);
-  console.log(`  INNER validation  model ROC AUC ${fmt(result.metrics.rocAuc)}  PR AUC ${fmt(result.metrics.prAuc)}  ECE ${fmt(result.metrics.ece)} | baseline ROC AUC ${fmt(result.baselineMetrics.rocAuc)}  PR AUC ${fmt(result.baselineMetrics.prAuc)}`);
-  console.log(`  TEST              model ROC AUC ${fmt(testAuc)}  PR AUC ${fmt(prAuc(labels, modelRisk))} | LR baseline ROC AUC ${fmt(baselineAuc)}  PR AUC ${fmt(prAuc(labels, baselineRisk))} | model/baseline AUC ratio ${fmt(testAuc / baselineAuc, 3)}`);
+  console.log(
+    `\n${spec.name}: ${all.customerIds.length} rows, ${result.model.metadata.preprocessing.inputs.length} inputs; train ${trainRows} (${result.model.metadata.architecture.refit ? `early stopping on ${result.model.metadata.training.earlyStoppingRows} of them, then a refit on all` : `+${result.model.metadata.training.earlyStoppingRows} early stopping`}), inner validation ${innerValidation.customerIds.length}, test ${test.customerIds.length}`,
+  );
+  console.log(
+    `  architecture ${JSON.stringify({ ...result.model.metadata.architecture, kind: undefined })}, epochs ${epochs} (best ${result.model.metadata.training.bestEpoch})`,
+  );
+  console.log(
+    `  INNER validation  model ROC AUC ${fmt(result.metrics.rocAuc)}  PR AUC ${fmt(result.metrics.prAuc)}  ECE ${fmt(result.metrics.ece)} | baseline ROC AUC ${fmt(result.baselineMetrics.rocAuc)}  PR AUC ${fmt(result.baselineMetrics.prAuc)}`,
+  );
+  console.log(
+    `  TEST              model ROC AUC ${fmt(testAuc)}  PR AUC ${fmt(prAuc(labels, modelRisk))} | LR baseline ROC AUC ${fmt(baselineAuc)}  PR AUC ${fmt(prAuc(labels, baselineRisk))} | model/baseline AUC ratio ${fmt(testAuc / baselineAuc, 3)}`,
+  );
   if (gbt) {
     const gbtAuc = rocAuc(labels, gbt.testRisk);
-    console.log(`  TEST              XGBoost ROC AUC ${fmt(gbtAuc)}  PR AUC ${fmt(prAuc(labels, gbt.testRisk))} (depth ${gbt.params.maxDepth}, ${gbt.params.rounds} rounds, eta ${gbt.params.eta}: chosen on inner validation, ${fmt(gbt.innerValidationAuc)}; ${fmt(gbt.trainingMs / 1000, 1)} s for the grid) | model/XGBoost AUC ratio ${fmt(testAuc / gbtAuc, 3)}`);
+    console.log(
+      `  TEST              XGBoost ROC AUC ${fmt(gbtAuc)}  PR AUC ${fmt(prAuc(labels, gbt.testRisk))} (depth ${gbt.params.maxDepth}, ${gbt.params.rounds} rounds, eta ${gbt.params.eta}: chosen on inner validation, ${fmt(gbt.innerValidationAuc)}; ${fmt(gbt.trainingMs / 1000, 1)} s for the grid) | model/XGBoost AUC ratio ${fmt(testAuc / gbtAuc, 3)}`,
+    );
   }
-  console.log(`  training ${fmt(result.trainingMs / 1000, 2)} s on ${backend} for MLP and baseline (early-stopping run, refit, calibration): ${human(trainRows / (result.trainingMs / 1000))} training rows/s end to end`);
-  console.log(`  scoring on ${backend}: predict ${human(speed.predict)} rows/s, score with 3 drivers (IG 24 steps) ${human(speed.score)} rows/s | cpu baseline: ${human(cpuSpeed.predict)} / ${human(cpuSpeed.score)} rows/s | ${backend}/cpu ratio ${fmt(speed.predict / cpuSpeed.predict, 1)}× / ${fmt(speed.score / cpuSpeed.score, 1)}×`);
+  console.log(
+    `  training ${fmt(result.trainingMs / 1000, 2)} s on ${backend} for MLP and baseline (early-stopping run, refit, calibration): ${human(trainRows / (result.trainingMs / 1000))} training rows/s end to end`,
+  );
+  console.log(
+    `  scoring on ${backend}: predict ${human(speed.predict)} rows/s, score with 3 drivers (IG 24 steps) ${human(speed.score)} rows/s | cpu baseline: ${human(cpuSpeed.predict)} / ${human(cpuSpeed.score)} rows/s | ${backend}/cpu ratio ${fmt(speed.predict / cpuSpeed.predict, 1)}× / ${fmt(speed.score / cpuSpeed.score, 1)}×`,
+  );
   const pass = testAuc >= spec.target;
   console.log(`  ${pass ? 'PASS' : 'MISS'} test ROC AUC ${fmt(testAuc)} ≥ ${spec.target} (the issue's reference: ${spec.reference})`);
   result.model.dispose();

@@ -13,15 +13,20 @@ import { seededRandom, shuffleInPlace } from '../model/nn/random.ts';
 import { selectRows } from '../model/nn/rows.ts';
 import { trainChurnModel } from '../model/nn/trainChurnModel.ts';
 import { architectureOptions, preprocessingOptions, TUNING_FLAGS } from './cliOverrides.ts';
-import { DATASETS, benchmarkSplit, matrixFromCsv } from './datasets.ts';
+import { benchmarkSplit, DATASETS, matrixFromCsv } from './datasets.ts';
 
 /** Fold number (0..folds−1) of every row, stratified by label and seeded. */
 export function stratifiedFolds(labels: ArrayLike<number>, folds: number, seed: number): Int32Array {
   const random = seededRandom(seed);
   const fold = new Int32Array(labels.length);
   for (const label of [0, 1]) {
-    const rows = shuffleInPlace(Array.from({ length: labels.length }, (_, i) => i).filter((i) => labels[i] === label), random);
-    rows.forEach((row, k) => (fold[row] = k % folds));
+    const rows = shuffleInPlace(
+      Array.from({ length: labels.length }, (_, i) => i).filter((i) => labels[i] === label),
+      random,
+    );
+    rows.forEach((row, k) => {
+      fold[row] = k % folds;
+    });
   }
   return fold;
 }
@@ -29,11 +34,21 @@ export function stratifiedFolds(labels: ArrayLike<number>, folds: number, seed: 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sd = (xs: number[]) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));
 
-const { values } = parseArgs({ options: { ...TUNING_FLAGS, dataset: { type: 'string' }, folds: { type: 'string' }, repeats: { type: 'string' }, drop: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    ...TUNING_FLAGS,
+    dataset: { type: 'string' },
+    folds: { type: 'string' },
+    repeats: { type: 'string' },
+    drop: { type: 'string' },
+  },
+});
 await initBackend();
 const spec = DATASETS[values.dataset ?? 'telco'];
 if (!spec) throw new Error(`unknown --dataset ${values.dataset}; choose ${Object.keys(DATASETS).join(' or ')}`);
-const { rest } = benchmarkSplit(matrixFromCsv({ ...spec, dropColumns: [...spec.dropColumns, ...(values.drop ? values.drop.split(',') : [])] }));
+const { rest } = benchmarkSplit(
+  matrixFromCsv({ ...spec, dropColumns: [...spec.dropColumns, ...(values.drop ? values.drop.split(',') : [])] }),
+);
 const folds = Number(values.folds ?? 5);
 const repeats = Number(values.repeats ?? 1);
 const model: number[] = [];
@@ -43,9 +58,19 @@ for (let repeat = 0; repeat < repeats; repeat++) {
   const foldOf = stratifiedFolds(rest.labels, folds, 7 + repeat);
   for (let k = 0; k < folds; k++) {
     const rows = Array.from({ length: rest.labels.length }, (_, i) => i);
-    const train = selectRows(rest, rows.filter((i) => foldOf[i] !== k));
-    const validation = selectRows(rest, rows.filter((i) => foldOf[i] === k));
-    const result = await trainChurnModel(train, validation, { seed: 100 * repeat + k, architecture: architectureOptions(values), preprocessing: preprocessingOptions(values) });
+    const train = selectRows(
+      rest,
+      rows.filter((i) => foldOf[i] !== k),
+    );
+    const validation = selectRows(
+      rest,
+      rows.filter((i) => foldOf[i] === k),
+    );
+    const result = await trainChurnModel(train, validation, {
+      seed: 100 * repeat + k,
+      architecture: architectureOptions(values),
+      preprocessing: preprocessingOptions(values),
+    });
     const lr = await ChurnModel.fromArtifacts(result.baseline);
     model.push(rocAuc(validation.labels, result.model.predict(validation)));
     baseline.push(rocAuc(validation.labels, lr.predict(validation)));

@@ -1,5 +1,5 @@
-import { CfnOutput, Duration, Stack, Token } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, Token } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { ChurnguardConfig } from './config.ts';
 import { Alarms } from './constructs/alarms.ts';
@@ -122,7 +122,10 @@ export class ChurnguardStack extends Stack {
       email: config.alarmEmail,
     });
 
-    new CfnOutput(this, 'EventsUrl', { value: this.ingest.eventsUrl, description: 'POST usage events here (SigV4-signed unless JWT is configured)' });
+    new CfnOutput(this, 'EventsUrl', {
+      value: this.ingest.eventsUrl,
+      description: 'POST usage events here (SigV4-signed unless JWT is configured)',
+    });
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'BucketName', { value: bucket.bucketName });
     new CfnOutput(this, 'OutreachQueueUrl', { value: this.outreach.queue.queueUrl });

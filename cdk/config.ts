@@ -8,14 +8,16 @@ import { z } from 'zod';
 
 const numberLike = z.union([z.number(), z.string().trim().min(1).transform(Number)]).pipe(z.number().finite());
 const positiveInt = numberLike.pipe(z.number().int().positive());
-const booleanLike = z.union([
-  z.boolean(),
-  z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1'),
-]);
+const booleanLike = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1')]);
 /** A list given either as a JSON array in cdk.json or as `a,b,c` on the command line. */
 const stringList = z.union([
   z.array(z.string().min(1)),
-  z.string().transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item.length > 0)),
+  z.string().transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  ),
 ]);
 
 /** EventBridge Scheduler expressions: `cron(...)`, `rate(...)` or `at(...)`. */
@@ -99,7 +101,11 @@ export const ChurnguardConfig = z
       ctx.addIssue({ code: 'custom', path: ['jwtAudience'], message: 'must name at least one audience' });
     }
     if (config.webhookTimeoutMs !== undefined && config.webhookTimeoutMs >= config.consumerTimeoutSeconds * 1000) {
-      ctx.addIssue({ code: 'custom', path: ['webhookTimeoutMs'], message: `must be below the consumer timeout (consumerTimeoutSeconds = ${config.consumerTimeoutSeconds} s)` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['webhookTimeoutMs'],
+        message: `must be below the consumer timeout (consumerTimeoutSeconds = ${config.consumerTimeoutSeconds} s)`,
+      });
     }
     if (config.ingestBurstLimit < config.ingestRateLimit) {
       ctx.addIssue({ code: 'custom', path: ['ingestBurstLimit'], message: 'must be at least ingestRateLimit' });

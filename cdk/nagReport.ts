@@ -13,7 +13,10 @@ import { listAcknowledgedRules } from './nag.ts';
 
 const context = JSON.parse(process.argv[2] ?? '{}') as Record<string, unknown>;
 const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-const stack = new ChurnguardStack(app, 'Churnguard', { config: parseConfig(context), env: { account: '123456789012', region: 'us-east-1' } });
+const stack = new ChurnguardStack(app, 'Churnguard', {
+  config: parseConfig(context),
+  env: { account: '123456789012', region: 'us-east-1' },
+});
 const assembly = app.synth();
 const report = new AwsSolutionsChecks(app).validateScope(app);
 

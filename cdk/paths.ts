@@ -1,5 +1,5 @@
-import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** The repository root: NodejsFunction entries and the job's Docker build context are resolved from it. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -5,7 +5,8 @@ import { jobSettingsFromEnv } from '../lambdas/train-score/config.ts';
 import { withLocalStack } from './options.ts';
 
 /** The CLI's log: progress and notes go to stderr, so stdout stays the command's answer. */
-export const say = (message: string, fields?: Record<string, unknown>) => console.error(`churnguard: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
+export const say = (message: string, fields?: Record<string, unknown>) =>
+  console.error(`churnguard: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
 
 /**
  * Runs `fn` with the job's real dependencies on the local stack of `dataDir`: the same wiring as
@@ -27,4 +28,5 @@ export async function withLocalJob<T>(
 }
 
 /** Flags the user did not give must not override the environment's settings. */
-const withoutUndefined = <T extends object>(value: T): Partial<T> => Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+const withoutUndefined = <T extends object>(value: T): Partial<T> =>
+  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;

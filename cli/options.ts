@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { AS_OF_DEFAULT } from '../app/asOf.ts';
 import type { JobConfig } from '../app/jobConfig.ts';
 import { parseChurnOption, parseDuration } from '../model/features/churnDefinition.ts';
-import { openLocalStack, type LocalStack } from './local/localStack.ts';
+import { type LocalStack, openLocalStack } from './local/localStack.ts';
 
 /** `--data-dir`: where the local stack keeps its state (also `CHURNGUARD_DATA_DIR`). */
 export const dataDirOption = () =>
@@ -27,13 +27,16 @@ export async function withLocalStack<T>(dataDir: string, fn: (stack: LocalStack)
 }
 
 /** `--as-of`: the present of a command; the same default everywhere (see app/asOf.ts). */
-export const asOfOption = (what = 'the present') => new Option('--as-of <date>', `${what} (YYYY-MM-DD or ISO 8601; default: ${AS_OF_DEFAULT})`);
+export const asOfOption = (what = 'the present') =>
+  new Option('--as-of <date>', `${what} (YYYY-MM-DD or ISO 8601; default: ${AS_OF_DEFAULT})`);
 
 /** `--horizon`: how far ahead churn is predicted (`30d`; env HORIZON_DAYS). */
-export const horizonOption = (description = 'churn horizon of the label (default 30d, env HORIZON_DAYS)') => new Option('--horizon <duration>', description);
+export const horizonOption = (description = 'churn horizon of the label (default 30d, env HORIZON_DAYS)') =>
+  new Option('--horizon <duration>', description);
 
 /** `--churn`: what counts as churn (`cancelled` or `inactive:<days>d`; env CHURN_DEFINITION). */
-export const churnOption = (description = 'cancelled | inactive:<days>d (default cancelled, env CHURN_DEFINITION)') => new Option('--churn <definition>', description);
+export const churnOption = (description = 'cancelled | inactive:<days>d (default cancelled, env CHURN_DEFINITION)') =>
+  new Option('--churn <definition>', description);
 
 /** `--segments`: parallel Scan segments when reading the events table (env SCAN_SEGMENTS, default 4). */
 export const segmentsOption = () => new Option('--segments <n>', 'parallel Scan segments (default 4, env SCAN_SEGMENTS)');
@@ -54,11 +57,20 @@ export const PointInTimeFlags = z.object({
   asOf: z.string().optional(),
   horizon: flag('--horizon', parseDuration).optional(),
   churn: flag('--churn', parseChurnOption).optional(),
-  segments: z.coerce.number({ error: '--segments must be a number' }).int().min(1, '--segments must be at least 1').max(1_000, '--segments must be at most 1000').optional(),
+  segments: z.coerce
+    .number({ error: '--segments must be a number' })
+    .int()
+    .min(1, '--segments must be at least 1')
+    .max(1_000, '--segments must be at most 1000')
+    .optional(),
   dataDir: z.string().min(1),
   json: z.boolean().default(false),
 });
 export type PointInTimeFlags = z.output<typeof PointInTimeFlags>;
 
 /** The job settings those flags override (unset flags leave the environment's settings alone). */
-export const pointInTimeOverrides = (o: PointInTimeFlags): Partial<JobConfig> => ({ horizonDays: o.horizon, churn: o.churn, totalSegments: o.segments });
+export const pointInTimeOverrides = (o: PointInTimeFlags): Partial<JobConfig> => ({
+  horizonDays: o.horizon,
+  churn: o.churn,
+  totalSegments: o.segments,
+});

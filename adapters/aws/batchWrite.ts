@@ -1,4 +1,4 @@
-import { BatchWriteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 
 /** DynamoDB's limit of requests in one BatchWriteItem. */
 export const BATCH_WRITE_LIMIT = 25;

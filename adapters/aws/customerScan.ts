@@ -1,10 +1,10 @@
-import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { ChurnEvent } from '../../model/events/schemas.ts';
-import { sortedEvents, type CustomerHistory } from '../../model/features/history.ts';
+import { type CustomerHistory, sortedEvents } from '../../model/features/history.ts';
+import { parseOptions } from '../../model/validation.ts';
 import { eventFromItem } from './eventStore.ts';
 import { customerIdFromPk, EVENT_SK_PREFIX } from './keys.ts';
-import { parseOptions } from '../../model/validation.ts';
 
 /** A stored item that is not a valid event: skipped, and reported through `onInvalidItem`. */
 export interface InvalidItem {
@@ -26,7 +26,12 @@ export const ScanOptions = z
   .object({
     tableName: z.string().min(1, 'tableName must not be empty'),
     /** Segments the table is split into (DynamoDB's TotalSegments). */
-    totalSegments: z.number().int().min(1, 'totalSegments must be at least 1').max(1_000_000, 'totalSegments must be at most 1,000,000').default(4),
+    totalSegments: z
+      .number()
+      .int()
+      .min(1, 'totalSegments must be at least 1')
+      .max(1_000_000, 'totalSegments must be at most 1,000,000')
+      .default(4),
     /** Segments scanned at once; default: all of them, up to 8. */
     concurrency: z.number().int().min(1, 'concurrency must be at least 1').optional(),
     /** Only these segments: one worker of a fan-out (Step Functions Distributed Map). Default: all. */
@@ -36,7 +41,12 @@ export const ScanOptions = z
   })
   .superRefine((o, ctx) => {
     for (const s of o.segments ?? []) {
-      if (s >= o.totalSegments) ctx.addIssue({ code: 'custom', path: ['segments'], message: `segment ${s} is out of range: totalSegments is ${o.totalSegments} (segments 0 to ${o.totalSegments - 1})` });
+      if (s >= o.totalSegments)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['segments'],
+          message: `segment ${s} is out of range: totalSegments is ${o.totalSegments} (segments 0 to ${o.totalSegments - 1})`,
+        });
     }
   });
 export type ScanOptions = z.input<typeof ScanOptions> & {
@@ -50,7 +60,12 @@ export type ScanOptions = z.input<typeof ScanOptions> & {
  * items arrive together, in sort-key order: a customer is complete when the partition key changes.
  * Memory holds one customer (plus one page), however large the table.
  */
-async function* scanSegment(documents: DynamoDBDocumentClient, options: z.output<typeof ScanOptions>, segment: number, extra: Pick<ScanOptions, 'onInvalidItem' | 'stats'>): AsyncGenerator<CustomerHistory> {
+async function* scanSegment(
+  documents: DynamoDBDocumentClient,
+  options: z.output<typeof ScanOptions>,
+  segment: number,
+  extra: Pick<ScanOptions, 'onInvalidItem' | 'stats'>,
+): AsyncGenerator<CustomerHistory> {
   let current: { pk: string; events: ChurnEvent[] } | undefined;
   const finished = new Set<string>();
   const finish = (): CustomerHistory | undefined => {
@@ -90,7 +105,9 @@ async function* scanSegment(documents: DynamoDBDocumentClient, options: z.output
       }
       if (!current) {
         if (finished.has(pk)) {
-          throw new Error(`Scan segment ${segment} returned items of ${pk} after another partition: a customer's items must arrive together`);
+          throw new Error(
+            `Scan segment ${segment} returned items of ${pk} after another partition: a customer's items must arrive together`,
+          );
         }
         current = { pk, events: [] };
       }
@@ -159,6 +176,10 @@ export function scanCustomerHistories(client: DynamoDBDocumentClient, options: S
   const concurrency = o.concurrency ?? Math.min(segments.length, 8);
   const extra = { onInvalidItem: options.onInvalidItem, stats: options.stats };
   return {
-    [Symbol.asyncIterator]: () => merge(segments.map((segment) => () => scanSegment(client, o, segment, extra)[Symbol.asyncIterator]()), concurrency),
+    [Symbol.asyncIterator]: () =>
+      merge(
+        segments.map((segment) => () => scanSegment(client, o, segment, extra)[Symbol.asyncIterator]()),
+        concurrency,
+      ),
   };
 }

@@ -1,11 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { EventWriteFailure, EventWriter } from '../../model/events/ingest.ts';
-import { ChurnEvent, EVENT_SCHEMA_VERSION } from '../../model/events/schemas.ts';
-import { batchWriteAll, type BatchWriteOptions, type KeyedPut } from './batchWrite.ts';
-import { customerPk, EVENT_SK_PREFIX, eventSk, WATERMARK_SHARDS, WATERMARK_SK, watermarkPk } from './keys.ts';
-import { formatIssues } from '../../model/validation.ts';
+import { BatchGetCommand, type DynamoDBDocumentClient, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { EventStore, EventWatermark } from '../../app/ports.ts';
+import type { EventWriteFailure } from '../../model/events/ingest.ts';
+import { ChurnEvent, EVENT_SCHEMA_VERSION } from '../../model/events/schemas.ts';
+import { formatIssues } from '../../model/validation.ts';
+import { type BatchWriteOptions, batchWriteAll, type KeyedPut } from './batchWrite.ts';
+import { customerPk, EVENT_SK_PREFIX, eventSk, WATERMARK_SHARDS, WATERMARK_SK, watermarkPk } from './keys.ts';
 
 /** An event as stored in the table. */
 export type EventItem = {
@@ -125,8 +125,12 @@ export class DynamoEventStore implements EventStore, EventWatermark {
    */
   async latestEventAt(): Promise<string | undefined> {
     const keys = Array.from({ length: WATERMARK_SHARDS }, (_, shard) => ({ PK: watermarkPk(shard), SK: WATERMARK_SK }));
-    const result = await this.documents.send(new BatchGetCommand({ RequestItems: { [this.options.tableName]: { Keys: keys, ConsistentRead: true } } }));
-    const marks = (result.Responses?.[this.options.tableName] ?? []).map((item) => item.latestEventAt).filter((v): v is string => typeof v === 'string');
+    const result = await this.documents.send(
+      new BatchGetCommand({ RequestItems: { [this.options.tableName]: { Keys: keys, ConsistentRead: true } } }),
+    );
+    const marks = (result.Responses?.[this.options.tableName] ?? [])
+      .map((item) => item.latestEventAt)
+      .filter((v): v is string => typeof v === 'string');
     if (marks.length > 0) return marks.sort().at(-1);
     const scanned = await this.#scanLatestEvent();
     if (scanned) await this.#raiseWatermark(scanned);
@@ -148,7 +152,8 @@ export class DynamoEventStore implements EventStore, EventWatermark {
         }),
       );
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException) && (error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+      if (!(error instanceof ConditionalCheckFailedException) && (error as { name?: string }).name !== 'ConditionalCheckFailedException')
+        throw error;
     }
   }
 

@@ -4,7 +4,7 @@ import { buildDatasets, buildFeatureMatrix } from '../../model/features/datasets
 import type { CustomerHistory } from '../../model/features/history.ts';
 import { initBackend } from '../../model/nn/backend.ts';
 import { trainingFingerprint } from '../../model/nn/fingerprint.ts';
-import { fingerprintedSettings, trainChurnModel, type TrainResult } from '../../model/nn/trainChurnModel.ts';
+import { fingerprintedSettings, type TrainResult, trainChurnModel } from '../../model/nn/trainChurnModel.ts';
 import type { AwsClients } from './clients.ts';
 import { scanCustomerHistories } from './customerScan.ts';
 import { DynamoEventStore } from './eventStore.ts';
@@ -28,7 +28,13 @@ export interface JobResources {
  *
  * @example const deps = createJobDependencies(awsClients(), { tableName, bucketName, outreachQueueUrl }, config, log);
  */
-export function createJobDependencies(clients: AwsClients, resources: JobResources, config: JobConfig, log: JobDependencies['log'], now: () => Date = () => new Date()): JobDependencies {
+export function createJobDependencies(
+  clients: AwsClients,
+  resources: JobResources,
+  config: JobConfig,
+  log: JobDependencies['log'],
+  now: () => Date = () => new Date(),
+): JobDependencies {
   const { horizonDays, churn } = config;
   const registry = new S3ModelRegistry(clients.s3, resources.bucketName);
   const events = new DynamoEventStore(clients.documents, { tableName: resources.tableName });
@@ -40,7 +46,11 @@ export function createJobDependencies(clients: AwsClients, resources: JobResourc
     log,
     latestEventAt: () => events.latestEventAt(),
     histories: (scan) =>
-      scanCustomerHistories(clients.documents, { tableName: resources.tableName, ...scan, onInvalidItem: (item) => log('skipped a stored item that is not a valid event', { ...item }) }),
+      scanCustomerHistories(clients.documents, {
+        tableName: resources.tableName,
+        ...scan,
+        onInvalidItem: (item) => log('skipped a stored item that is not a valid event', { ...item }),
+      }),
     buildDatasets: (customers, asOf) => buildDatasets(customers as AsyncIterable<CustomerHistory>, { asOf, horizonDays, churn }),
     buildScoringMatrix: (customers, asOf) => buildFeatureMatrix(customers as AsyncIterable<CustomerHistory>, asOf, { horizonDays, churn }),
     fingerprint: (train, validation, request) => trainingFingerprint(train, validation, fingerprintedSettings(request)),

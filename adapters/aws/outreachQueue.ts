@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
-import { MAX_MESSAGE_BYTES, type OutreachMessage } from '../../model/outreach/message.ts';
 import type { OutreachQueue, SendOutcome } from '../../app/ports.ts';
+import { MAX_MESSAGE_BYTES, type OutreachMessage } from '../../model/outreach/message.ts';
 
 export interface SqsOutreachQueueOptions {
   /** Attempts per entry for failed batch entries and failed requests (default 4). */
@@ -40,7 +40,11 @@ export class SqsOutreachQueue implements OutreachQueue {
       const body = JSON.stringify(message);
       const bytes = Buffer.byteLength(body, 'utf8');
       if (bytes > MAX_MESSAGE_BYTES) {
-        outcomes.set(message.dedupId, { dedupId: message.dedupId, ok: false, error: `message for customer ${message.customerId} is ${bytes} bytes, over the ${MAX_MESSAGE_BYTES}-byte SQS limit` });
+        outcomes.set(message.dedupId, {
+          dedupId: message.dedupId,
+          ok: false,
+          error: `message for customer ${message.customerId} is ${bytes} bytes, over the ${MAX_MESSAGE_BYTES}-byte SQS limit`,
+        });
       } else {
         entries.push({ id: `m${index}`, body, dedupId: message.dedupId, bytes });
       }
@@ -82,7 +86,12 @@ export class SqsOutreachQueue implements OutreachQueue {
         lastErrors = new Map(pending.map((e) => [e.id, (error as Error).message]));
       }
     }
-    for (const entry of pending) outcomes.push({ dedupId: entry.dedupId, ok: false, error: `not queued after ${this.#maxAttempts} attempts: ${lastErrors.get(entry.id) ?? 'unknown error'}` });
+    for (const entry of pending)
+      outcomes.push({
+        dedupId: entry.dedupId,
+        ok: false,
+        error: `not queued after ${this.#maxAttempts} attempts: ${lastErrors.get(entry.id) ?? 'unknown error'}`,
+      });
     return outcomes;
   }
 }

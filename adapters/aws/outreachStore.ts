@@ -1,9 +1,9 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { ClaimRequest, OutreachRecord, OutreachStore } from '../../app/ports.ts';
 import type { ClaimOutcome } from '../../model/outreach/selection.ts';
 import { customerPk, OUTREACH_SK_PREFIX, outreachSk } from './keys.ts';
 import { storableNumber } from './storableNumber.ts';
-import type { ClaimRequest, OutreachRecord, OutreachStore } from '../../app/ports.ts';
 
 /** The per-customer claim index: one item holding the time of the latest claim. */
 export const OUTREACH_LOCK_SK = 'OUTLOCK';
@@ -12,8 +12,13 @@ export const budgetPk = (day: string) => `BUDGET#${day}`;
 export const BUDGET_SK = 'OUTREACH';
 
 const DAY_MS = 86_400_000;
-const IDENTITY = 'customerId = if_not_exists(customerId, :customerId), runId = if_not_exists(runId, :runId), dedupId = if_not_exists(dedupId, :dedupId)';
-const identityValues = (customerId: string, runId: string) => ({ ':customerId': customerId, ':runId': runId, ':dedupId': `${runId}:${customerId}` });
+const IDENTITY =
+  'customerId = if_not_exists(customerId, :customerId), runId = if_not_exists(runId, :runId), dedupId = if_not_exists(dedupId, :dedupId)';
+const identityValues = (customerId: string, runId: string) => ({
+  ':customerId': customerId,
+  ':runId': runId,
+  ':dedupId': `${runId}:${customerId}`,
+});
 
 const isConditionFailure = (error: unknown): boolean =>
   error instanceof ConditionalCheckFailedException || (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
@@ -136,16 +141,22 @@ export class DynamoOutreachStore implements OutreachStore {
 
   async #update(customerId: string, runId: string, expression: string, values: Record<string, unknown>): Promise<void> {
     await this.documents.send(
-      new UpdateCommand({ TableName: this.tableName, Key: { PK: customerPk(customerId), SK: outreachSk(runId) }, UpdateExpression: expression, ExpressionAttributeValues: values }),
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { PK: customerPk(customerId), SK: outreachSk(runId) },
+        UpdateExpression: expression,
+        ExpressionAttributeValues: values,
+      }),
     );
   }
 
   /** How much of a day's budget is used (for reports and tests). */
   async budgetUsed(day: string): Promise<number> {
-    const result = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { PK: budgetPk(day), SK: BUDGET_SK }, ConsistentRead: true }));
+    const result = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: { PK: budgetPk(day), SK: BUDGET_SK }, ConsistentRead: true }),
+    );
     return typeof result.Item?.used === 'number' ? result.Item.used : 0;
   }
-
 
   async markQueued(customerId: string, runId: string, messageId: string): Promise<void> {
     await this.documents.send(
@@ -165,7 +176,12 @@ export class DynamoOutreachStore implements OutreachStore {
     const day = (claim as { budgetDay?: unknown } | undefined)?.budgetDay;
     if (typeof day === 'string') {
       await this.documents.send(
-        new UpdateCommand({ TableName: this.tableName, Key: { PK: budgetPk(day), SK: BUDGET_SK }, UpdateExpression: 'ADD used :minusOne', ExpressionAttributeValues: { ':minusOne': -1 } }),
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { PK: budgetPk(day), SK: BUDGET_SK },
+          UpdateExpression: 'ADD used :minusOne',
+          ExpressionAttributeValues: { ':minusOne': -1 },
+        }),
       );
     }
   }
@@ -174,7 +190,9 @@ export class DynamoOutreachStore implements OutreachStore {
   async #undoClaim(customerId: string, runId: string): Promise<void> {
     const pk = customerPk(customerId);
     await this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: { PK: pk, SK: outreachSk(runId) } }));
-    const lock = (await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { PK: pk, SK: OUTREACH_LOCK_SK }, ConsistentRead: true }))).Item;
+    const lock = (
+      await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { PK: pk, SK: OUTREACH_LOCK_SK }, ConsistentRead: true }))
+    ).Item;
     if (lock?.runId !== runId) return;
     try {
       if (typeof lock.previousClaimAt === 'string') {
@@ -189,7 +207,12 @@ export class DynamoOutreachStore implements OutreachStore {
         );
       } else {
         await this.documents.send(
-          new DeleteCommand({ TableName: this.tableName, Key: { PK: pk, SK: OUTREACH_LOCK_SK }, ConditionExpression: 'runId = :runId', ExpressionAttributeValues: { ':runId': runId } }),
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: { PK: pk, SK: OUTREACH_LOCK_SK },
+            ConditionExpression: 'runId = :runId',
+            ExpressionAttributeValues: { ':runId': runId },
+          }),
         );
       }
     } catch (error) {
@@ -204,7 +227,12 @@ export class DynamoOutreachStore implements OutreachStore {
         Key: { PK: customerPk(customerId), SK: outreachSk(runId) },
         // if_not_exists: a message whose claim item is missing (sent by hand, or the item was deleted) still gets a readable record.
         UpdateExpression: `ADD attempts :one SET lastAttemptAt = :now, ${IDENTITY}${error === undefined ? '' : ', lastError = :error'}`,
-        ExpressionAttributeValues: { ':one': 1, ':now': new Date().toISOString(), ...identityValues(customerId, runId), ...(error === undefined ? {} : { ':error': error.slice(0, 500) }) },
+        ExpressionAttributeValues: {
+          ':one': 1,
+          ':now': new Date().toISOString(),
+          ...identityValues(customerId, runId),
+          ...(error === undefined ? {} : { ':error': error.slice(0, 500) }),
+        },
       }),
     );
   }

@@ -1,11 +1,10 @@
-import { BatchWriteCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import type { RiskRecord, RiskStore, RunRiskScan } from '../../app/ports.ts';
 import type { FeatureFamily } from '../../model/features/matrix.ts';
-import { PLAYBOOKS, type Playbook } from '../../model/outreach/playbooks.ts';
-import type { ScoredCustomer } from '../../model/scoring.ts';
+import { PLAYBOOKS } from '../../model/outreach/playbooks.ts';
 import { customerPk, RISK_SK } from './keys.ts';
 import { storableNumber } from './storableNumber.ts';
-import type { RiskRecord, RiskStore, RunRiskScan } from '../../app/ports.ts';
 
 /** Every feature family, checked by the compiler against the FeatureFamily union. */
 const FAMILIES: Record<FeatureFamily, true> = {

@@ -1,8 +1,8 @@
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { RunSummary } from '../../model/runSummary.ts';
-import type { FeatureDistribution } from '../../model/monitoring/drift.ts';
 import type { RunStore } from '../../app/ports.ts';
+import type { FeatureDistribution } from '../../model/monitoring/drift.ts';
+import { RunSummary } from '../../model/runSummary.ts';
 
 /** The stored training distribution, checked when read back. */
 export const StoredFeatureDistribution = z.object({
@@ -55,7 +55,10 @@ export class S3RunStore implements RunStore {
     const text = await this.#get(trainingDistributionKey(modelVersion));
     if (text === undefined) return undefined;
     const parsed = StoredFeatureDistribution.safeParse(JSON.parse(text));
-    if (!parsed.success) throw new Error(`${trainingDistributionKey(modelVersion)} is not a feature distribution: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    if (!parsed.success)
+      throw new Error(
+        `${trainingDistributionKey(modelVersion)} is not a feature distribution: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+      );
     return parsed.data satisfies FeatureDistribution;
   }
 

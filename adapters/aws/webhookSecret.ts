@@ -35,7 +35,8 @@ export function parseSecret(text: string | undefined, secretId: string): string 
   if (!text) throw new Error(`secret ${secretId} has no string value`);
   if (text.trimStart().startsWith('{')) {
     const parsed = JSON.parse(text) as { secret?: unknown };
-    if (typeof parsed.secret !== 'string' || parsed.secret === '') throw new Error(`secret ${secretId} is JSON without a "secret" string field`);
+    if (typeof parsed.secret !== 'string' || parsed.secret === '')
+      throw new Error(`secret ${secretId} is JSON without a "secret" string field`);
     return parsed.secret;
   }
   return text;

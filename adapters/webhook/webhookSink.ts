@@ -1,6 +1,6 @@
+import type { OutreachSink } from '../../app/ports.ts';
 import type { OutreachMessage } from '../../model/outreach/message.ts';
 import { DEDUP_HEADER, SIGNATURE_HEADER, signWebhookBody, TIMESTAMP_HEADER } from './webhookSignature.ts';
-import type { OutreachSink } from '../../app/ports.ts';
 
 export class WebhookDeliveryError extends Error {
   constructor(

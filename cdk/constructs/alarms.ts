@@ -46,7 +46,11 @@ export class Alarms extends Construct {
     if (props.email) this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
 
     for (const [name, fn] of Object.entries(props.functions)) {
-      this.add(`${name}Errors`, `churnguard ${name}: the function reported errors`, fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }));
+      this.add(
+        `${name}Errors`,
+        `churnguard ${name}: the function reported errors`,
+        fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      );
     }
     this.add(
       'OutreachDeadLetters',
@@ -59,7 +63,11 @@ export class Alarms extends Construct {
       props.jobFailures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
     );
     if (props.scaleOut) {
-      this.add('ScaleOutFailures', 'churnguard: a scale-out scoring execution failed, timed out or was aborted', failedExecutions(props.scaleOut));
+      this.add(
+        'ScaleOutFailures',
+        'churnguard: a scale-out scoring execution failed, timed out or was aborted',
+        failedExecutions(props.scaleOut),
+      );
     }
   }
 

@@ -50,9 +50,7 @@ export class Storage extends Construct {
       billing: dynamodb.Billing.onDemand(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: 'ttl',
-      encryption: this.dataKey
-        ? dynamodb.TableEncryptionV2.customerManagedKey(this.dataKey)
-        : dynamodb.TableEncryptionV2.awsManagedKey(),
+      encryption: this.dataKey ? dynamodb.TableEncryptionV2.customerManagedKey(this.dataKey) : dynamodb.TableEncryptionV2.awsManagedKey(),
       deletionProtection: props.deletionProtection,
       removalPolicy,
     });

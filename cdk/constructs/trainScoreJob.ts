@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
+import { Duration, IgnoreMode, RemovalPolicy, Size } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,11 +8,10 @@ import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { IgnoreMode } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { acknowledge, arnInFinding } from '../nag.ts';
-import { environmentFor } from '../functionEnvironment.ts';
 import type { EnvironmentFor } from '../functionEnvironment.ts';
+import { environmentFor } from '../functionEnvironment.ts';
+import { acknowledge, arnInFinding } from '../nag.ts';
 import { REPO_ROOT } from '../paths.ts';
 import { retentionFor, suppressBasicExecutionRole } from './nodeFunction.ts';
 
@@ -105,9 +104,7 @@ export class TrainScoreJob extends Construct {
       'dynamodb:ConditionCheckItem',
     );
     const objectArns = JOB_S3_PREFIXES.map((prefix) => props.bucket.arnForObjects(`${prefix}*`));
-    this.function.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: objectArns }),
-    );
+    this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: objectArns }));
     this.function.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['s3:ListBucket'],

@@ -1,28 +1,36 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Option, type Command } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
 import Table from 'cli-table3';
+import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { createAwsClients } from '../../adapters/aws/clients.ts';
-import { eventStoreFromEnv } from '../../lambdas/ingest/config.ts';
-import type { DrainResult } from '../local/sqsPoller.ts';
 import type { JobResult } from '../../app/job.ts';
+import { eventStoreFromEnv } from '../../lambdas/ingest/config.ts';
 import { BASELINE_VERSION_SUFFIX } from '../../model/nn/metadata.ts';
-import { DEFAULT_SIMULATION_END, SIMULATOR_VERSION, simulateCustomers, simulationWindow, type CustomerTruth, type SimulationWindow } from '../../model/simulate/index.ts';
+import {
+  type CustomerTruth,
+  DEFAULT_SIMULATION_END,
+  SIMULATOR_VERSION,
+  type SimulationWindow,
+  simulateCustomers,
+  simulationWindow,
+} from '../../model/simulate/index.ts';
+import type { DrainResult } from '../local/sqsPoller.ts';
 import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
 import { ingestSimulation } from '../report/ingestSimulation.ts';
 import { loadScores, type ScoreRow } from '../report/runSummaries.ts';
-import { startStackProcess, type StackProcess } from '../report/stackProcess.ts';
-import { startWebhookReceiver, type ReceivedDelivery } from '../report/webhookReceiver.ts';
+import { type StackProcess, startStackProcess } from '../report/stackProcess.ts';
+import { type ReceivedDelivery, startWebhookReceiver } from '../report/webhookReceiver.ts';
 import { drainLocalOutreach, localWebhookSecret } from './outreach.ts';
-import { writeReportFile, type WrittenReport } from './report.ts';
+import { type WrittenReport, writeReportFile } from './report.ts';
 
 /** Which model the run made champion, in the words of the summary table. */
 const trainingDecision = (t: { promoted: boolean; candidateVersion: string }): string => {
   if (!t.promoted) return 'not promoted: the champion stays';
   return t.candidateVersion.endsWith(BASELINE_VERSION_SUFFIX) ? 'the MLP did not beat it: baseline promoted' : 'MLP promoted';
 };
+
 import { runLocalJob } from './run.ts';
 
 export const DemoOptions = z.object({
@@ -52,7 +60,16 @@ export type DemoOptions = z.input<typeof DemoOptions>;
 
 export interface DemoResult {
   window: SimulationWindow;
-  ingest: { skipped: boolean; customers: number; events: number; accepted: number; rejected: number; unstored: number; elapsedMs: number; eventsPerSecond: number | null };
+  ingest: {
+    skipped: boolean;
+    customers: number;
+    events: number;
+    accepted: number;
+    rejected: number;
+    unstored: number;
+    elapsedMs: number;
+    eventsPerSecond: number | null;
+  };
   job: JobResult;
   /** Scored customers at risk (band high or medium), with their playbook. */
   atRisk: ScoreRow[];
@@ -64,7 +81,15 @@ export interface DemoResult {
   stepsMs: Record<'ingest' | 'job' | 'delivery' | 'report', number>;
 }
 
-const SimulationMarker = z.object({ simulatorVersion: z.literal(SIMULATOR_VERSION), customers: z.number(), days: z.number(), seed: z.number(), end: z.string(), events: z.number(), accepted: z.number() });
+const SimulationMarker = z.object({
+  simulatorVersion: z.literal(SIMULATOR_VERSION),
+  customers: z.number(),
+  days: z.number(),
+  seed: z.number(),
+  end: z.string(),
+  events: z.number(),
+  accepted: z.number(),
+});
 
 /**
  * A progress bar on stderr per long step. When stderr is not a terminal (a log file, CI) it
@@ -137,12 +162,24 @@ async function runOnStack(
   return withLocalStack(dataDir, async () => {
     const [ingest, ingestMs] = await timed(() => ingestStep(simulation, demoDir, options.progress));
     const [job, jobMs] = await timed(() => jobStep(dataDir, window, options.budget, options.scanSegments, options.progress));
-    const [delivery, deliveryMs] = await timed(() => deliveryStep(dataDir, job.summary.outreach.sent, options.maxDrainMs, options.progress));
+    const [delivery, deliveryMs] = await timed(() =>
+      deliveryStep(dataDir, job.summary.outreach.sent, options.maxDrainMs, options.progress),
+    );
     const [report, reportMs] = await timed(() => writeReportFile(job.summary, options.reportPath ?? path.join(dataDir, 'report.html')));
     const atRiskRows = await atRisk(job);
     const atRiskByPlaybook: Record<string, number> = {};
     for (const row of atRiskRows) atRiskByPlaybook[row.playbook] = (atRiskByPlaybook[row.playbook] ?? 0) + 1;
-    return { window, ingest: ingest.summary, job, atRisk: atRiskRows, atRiskByPlaybook, delivery, report, truth: ingest.truth, stepsMs: { ingest: ingestMs, job: jobMs, delivery: deliveryMs, report: reportMs } };
+    return {
+      window,
+      ingest: ingest.summary,
+      job,
+      atRisk: atRiskRows,
+      atRiskByPlaybook,
+      delivery,
+      report,
+      truth: ingest.truth,
+      stepsMs: { ingest: ingestMs, job: jobMs, delivery: deliveryMs, report: reportMs },
+    };
   });
 }
 
@@ -150,33 +187,63 @@ async function ingestStep(simulation: { customers: number; days: number; seed: n
   const markerFile = path.join(demoDir, 'simulation.json');
   const truthFile = path.join(demoDir, 'truth.json');
   const previous = SimulationMarker.safeParse(JSON.parse(await readFile(markerFile, 'utf8').catch(() => 'null')));
-  if (previous.success && previous.data.customers === simulation.customers && previous.data.days === simulation.days && previous.data.seed === simulation.seed && previous.data.end === simulation.end) {
+  if (
+    previous.success &&
+    previous.data.customers === simulation.customers &&
+    previous.data.days === simulation.days &&
+    previous.data.seed === simulation.seed &&
+    previous.data.end === simulation.end
+  ) {
     say(`the same simulated business is already stored (${previous.data.events.toLocaleString('en-US')} events): continuing from it`);
     const truth = JSON.parse(await readFile(truthFile, 'utf8')) as CustomerTruth[];
     return {
       truth,
-      summary: { skipped: true, customers: simulation.customers, events: previous.data.events, accepted: previous.data.accepted, rejected: 0, unstored: 0, elapsedMs: 0, eventsPerSecond: null },
+      summary: {
+        skipped: true,
+        customers: simulation.customers,
+        events: previous.data.events,
+        accepted: previous.data.accepted,
+        rejected: 0,
+        unstored: 0,
+        elapsedMs: 0,
+        eventsPerSecond: null,
+      },
     };
   }
   say(`simulating ${simulation.customers.toLocaleString('en-US')} customers over ${simulation.days} days and ingesting their events`);
-  const bar = stepBar(progress, 'ingest   [{bar}] {percentage}% | {value}/{total} customers | {events} events', simulation.customers, { events: 0 });
+  const bar = stepBar(progress, 'ingest   [{bar}] {percentage}% | {value}/{total} customers | {events} events', simulation.customers, {
+    events: 0,
+  });
   const result = await ingestSimulation(simulateCustomers(simulation), eventStoreFromEnv(), {
     onProgress: (p) => bar.update(p.customers, { events: p.accepted.toLocaleString('en-US') }),
   });
   bar.update(simulation.customers, { events: result.accepted.toLocaleString('en-US') });
   bar.stop();
   if (result.rejected > 0 || result.unstored > 0) {
-    throw new Error(`ingest rejected ${result.rejected} and could not store ${result.unstored} of ${result.events} simulated events; nothing was trained`);
+    throw new Error(
+      `ingest rejected ${result.rejected} and could not store ${result.unstored} of ${result.events} simulated events; nothing was trained`,
+    );
   }
   await writeFile(truthFile, JSON.stringify(result.truth));
-  await writeFile(markerFile, JSON.stringify({ simulatorVersion: SIMULATOR_VERSION, ...simulation, events: result.events, accepted: result.accepted }));
+  await writeFile(
+    markerFile,
+    JSON.stringify({ simulatorVersion: SIMULATOR_VERSION, ...simulation, events: result.events, accepted: result.accepted }),
+  );
   const eventsPerSecond = result.accepted / (result.elapsedMs / 1000);
-  say(`ingested ${result.accepted.toLocaleString('en-US')} events in ${(result.elapsedMs / 1000).toFixed(1)} s (${Math.round(eventsPerSecond).toLocaleString('en-US')} events/s)`);
+  say(
+    `ingested ${result.accepted.toLocaleString('en-US')} events in ${(result.elapsedMs / 1000).toFixed(1)} s (${Math.round(eventsPerSecond).toLocaleString('en-US')} events/s)`,
+  );
   const { truth, ...summary } = result;
   return { truth, summary: { skipped: false, ...summary, eventsPerSecond } };
 }
 
-async function jobStep(dataDir: string, window: SimulationWindow, budget: number | undefined, scanSegments: number | undefined, progress: boolean): Promise<JobResult> {
+async function jobStep(
+  dataDir: string,
+  window: SimulationWindow,
+  budget: number | undefined,
+  scanSegments: number | undefined,
+  progress: boolean,
+): Promise<JobResult> {
   say(`training and scoring as of ${window.end.slice(0, 10)}`);
   const bar = stepBar(progress, 'job      [{bar}] {duration_formatted} | {status}', 1, { status: 'starting' });
   try {
@@ -231,16 +298,36 @@ export function demoTable(result: DemoResult): string {
         ? `${fmt(result.ingest.events)} (stored by an earlier run: not re-sent)`
         : `${fmt(result.ingest.accepted)} in ${(result.ingest.elapsedMs / 1000).toFixed(1)} s = ${fmt(Math.round(result.ingest.eventsPerSecond ?? 0))} events/s`,
     ],
-    ['model ROC AUC', t ? `${t.model.rocAuc.toFixed(3)} vs logistic baseline ${t.baseline.rocAuc.toFixed(3)} (${trainingDecision(t)}, ${t.backend})` : 'no training this run'],
-    ['customers scored', `${fmt(summary.scoring.customersScored)}: ${summary.scoring.bands.high} high, ${summary.scoring.bands.medium} medium risk`],
-    ['at risk by playbook', Object.entries(result.atRiskByPlaybook).sort((a, b) => b[1] - a[1]).map(([p, n]) => `${p} ${n}`).join(', ') || 'none'],
-    ['expected MRR at risk', `$${(summary.scoring.expectedMrrAtRiskCents / 100).toLocaleString('en-US', { maximumFractionDigits: 0 })} per month`],
+    [
+      'model ROC AUC',
+      t
+        ? `${t.model.rocAuc.toFixed(3)} vs logistic baseline ${t.baseline.rocAuc.toFixed(3)} (${trainingDecision(t)}, ${t.backend})`
+        : 'no training this run',
+    ],
+    [
+      'customers scored',
+      `${fmt(summary.scoring.customersScored)}: ${summary.scoring.bands.high} high, ${summary.scoring.bands.medium} medium risk`,
+    ],
+    [
+      'at risk by playbook',
+      Object.entries(result.atRiskByPlaybook)
+        .sort((a, b) => b[1] - a[1])
+        .map(([p, n]) => `${p} ${n}`)
+        .join(', ') || 'none',
+    ],
+    [
+      'expected MRR at risk',
+      `$${(summary.scoring.expectedMrrAtRiskCents / 100).toLocaleString('en-US', { maximumFractionDigits: 0 })} per month`,
+    ],
     [
       'messages delivered',
       `${result.delivery.verified} this run, signature verified (${summary.outreach.sent} queued in total for run ${summary.runId}; ${result.delivery.badSignatures} bad signatures; ${result.delivery.failedAttempts} retried)`,
     ],
     ['report', result.report.path],
-    ['took', `ingest ${(result.stepsMs.ingest / 1000).toFixed(1)} s, job ${(result.stepsMs.job / 1000).toFixed(1)} s, outreach ${(result.stepsMs.delivery / 1000).toFixed(1)} s`],
+    [
+      'took',
+      `ingest ${(result.stepsMs.ingest / 1000).toFixed(1)} s, job ${(result.stepsMs.job / 1000).toFixed(1)} s, outreach ${(result.stepsMs.delivery / 1000).toFixed(1)} s`,
+    ],
   );
   return table.toString();
 }
@@ -263,22 +350,33 @@ export function register(program: Command): void {
     .option('--in-process', 'run the emulators in this process (default: a child process, faster ingest)')
     .addOption(dataDirOption())
     .addOption(jsonOption())
-    .action(async (opts: { customers: number; days: number; seed: number; budget?: number; report?: string; inProcess?: boolean; dataDir: string; json?: boolean }) => {
-      const result = await runDemo({
-        stackProcess: !opts.inProcess,
-        customers: opts.customers,
-        days: opts.days,
-        seed: opts.seed,
-        dataDir: opts.dataDir,
-        ...(opts.budget === undefined ? {} : { budget: opts.budget }),
-        ...(opts.report ? { reportPath: opts.report } : {}),
-      });
-      if (opts.json) {
-        const { truth: _truth, atRisk: _atRisk, delivery, job, ...rest } = result;
-        const { messages: _messages, ...deliveryCounts } = delivery;
-        console.log(JSON.stringify({ ...rest, delivery: deliveryCounts, summary: job.summary }, null, 2));
-      } else {
-        console.log(demoTable(result));
-      }
-    });
+    .action(
+      async (opts: {
+        customers: number;
+        days: number;
+        seed: number;
+        budget?: number;
+        report?: string;
+        inProcess?: boolean;
+        dataDir: string;
+        json?: boolean;
+      }) => {
+        const result = await runDemo({
+          stackProcess: !opts.inProcess,
+          customers: opts.customers,
+          days: opts.days,
+          seed: opts.seed,
+          dataDir: opts.dataDir,
+          ...(opts.budget === undefined ? {} : { budget: opts.budget }),
+          ...(opts.report ? { reportPath: opts.report } : {}),
+        });
+        if (opts.json) {
+          const { truth: _truth, atRisk: _atRisk, delivery, job, ...rest } = result;
+          const { messages: _messages, ...deliveryCounts } = delivery;
+          console.log(JSON.stringify({ ...rest, delivery: deliveryCounts, summary: job.summary }, null, 2));
+        } else {
+          console.log(demoTable(result));
+        }
+      },
+    );
 }

@@ -1,12 +1,16 @@
-import { Option, type Command } from 'commander';
 import Table from 'cli-table3';
+import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { eventStoreFromEnv } from '../../lambdas/ingest/config.ts';
 import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
 
 const EventsOptions = z.object({
   customer: z.string({ error: '--customer is required' }).min(1, '--customer must not be empty'),
-  limit: z.coerce.number({ error: '--limit must be a number' }).int('--limit must be a whole number').positive('--limit must be at least 1').optional(),
+  limit: z.coerce
+    .number({ error: '--limit must be a number' })
+    .int('--limit must be a whole number')
+    .positive('--limit must be at least 1')
+    .optional(),
   dataDir: z.string().min(1),
   json: z.boolean().optional(),
 });
@@ -37,7 +41,10 @@ export function register(program: Command): void {
         console.log(`no events stored for customer ${options.customer}`);
         return;
       }
-      const table = new Table({ head: ['occurredAt', 'type', 'eventId', 'properties'], ...(process.stdout.isTTY ? {} : { style: { head: [], border: [] } }) });
+      const table = new Table({
+        head: ['occurredAt', 'type', 'eventId', 'properties'],
+        ...(process.stdout.isTTY ? {} : { style: { head: [], border: [] } }),
+      });
       for (const e of events) table.push([e.occurredAt, e.type, e.eventId, compact(e.properties, 60)]);
       console.log(table.toString());
       console.log(`${events.length} event(s) of customer ${options.customer}`);

@@ -1,15 +1,24 @@
-import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { formatChurnDefinition } from '../../model/features/churnDefinition.ts';
 import { featuresAt } from '../../app/featuresAt.ts';
+import { formatChurnDefinition } from '../../model/features/churnDefinition.ts';
 import { matrixCsvHeader, matrixToCsvRows } from '../../model/features/exportCsv.ts';
 import type { FeatureMatrix } from '../../model/features/matrix.ts';
 import { parseOptions } from '../../model/validation.ts';
 import { withLocalJob } from '../localJob.ts';
-import { asOfOption, churnOption, dataDirOption, horizonOption, jsonOption, PointInTimeFlags, pointInTimeOverrides, segmentsOption } from '../options.ts';
+import {
+  asOfOption,
+  churnOption,
+  dataDirOption,
+  horizonOption,
+  jsonOption,
+  PointInTimeFlags,
+  pointInTimeOverrides,
+  segmentsOption,
+} from '../options.ts';
 
 const FeaturesCliOptions = PointInTimeFlags.extend({ out: z.string().optional() });
 
@@ -54,9 +63,19 @@ async function exportFeatures(raw: unknown): Promise<void> {
     else labels.unknown++;
   }
   const summary = {
-    cutoff, horizonDays, churn: formatChurnDefinition(churn), rows: matrix.customerIds.length,
-    columns: [...matrix.numericColumns, ...matrix.categoricalColumns].map((c) => ({ name: c.name, kind: c.kind, family: c.family, description: c.description })),
-    labels, seconds: Math.round(performance.now() - started) / 1000, out: o.out ?? null,
+    cutoff,
+    horizonDays,
+    churn: formatChurnDefinition(churn),
+    rows: matrix.customerIds.length,
+    columns: [...matrix.numericColumns, ...matrix.categoricalColumns].map((c) => ({
+      name: c.name,
+      kind: c.kind,
+      family: c.family,
+      description: c.description,
+    })),
+    labels,
+    seconds: Math.round(performance.now() - started) / 1000,
+    out: o.out ?? null,
   };
   if (o.out) {
     const stream = createWriteStream(o.out);
@@ -79,14 +98,16 @@ async function exportFeatures(raw: unknown): Promise<void> {
     return;
   }
   console.log(`${summary.rows} customers active at ${cutoff}, ${summary.columns.length} features → ${o.out}`);
-  console.log(`labels (churn ${summary.churn} within ${horizonDays} days): ${labels.churned} churned, ${labels.stayed} stayed, ${labels.unknown} not yet known`);
+  console.log(
+    `labels (churn ${summary.churn} within ${horizonDays} days): ${labels.churned} churned, ${labels.stayed} stayed, ${labels.unknown} not yet known`,
+  );
 }
 
 /** `churnguard features --as-of DATE`: export the feature matrix at a cutoff. */
 export function register(program: Command): void {
   program
     .command('features')
-    .description('export every active customer\'s features at a cutoff (CSV: customerId, features, mrrCents, label when known)')
+    .description("export every active customer's features at a cutoff (CSV: customerId, features, mrrCents, label when known)")
     .addOption(asOfOption('the cutoff: features use only events before it'))
     .option('--out <file>', 'write the CSV here (default: stdout)')
     .addOption(horizonOption())

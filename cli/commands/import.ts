@@ -1,17 +1,17 @@
 import { readFile } from 'node:fs/promises';
-import { Option, type Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { z } from 'zod';
+import { eventStoreFromEnv } from '../../lambdas/ingest/config.ts';
+import { type EventWriter, ingestEvents } from '../../model/events/ingest.ts';
 import { EVENT_LIMITS } from '../../model/events/limits.ts';
-import { ingestEvents, type EventWriter } from '../../model/events/ingest.ts';
 import type { ChurnEvent } from '../../model/events/schemas.ts';
 import { parseDuration } from '../../model/features/churnDefinition.ts';
-import { parseOptions } from '../../model/validation.ts';
 import { DAY_MS, parseInstant } from '../../model/features/time.ts';
 import { parseDelimited } from '../../model/import/delimited.ts';
 import { planEventLogImport } from '../../model/import/eventLogImport.ts';
 import type { RowProblem } from '../../model/import/problems.ts';
 import { planTableImport } from '../../model/import/tableImport.ts';
-import { eventStoreFromEnv } from '../../lambdas/ingest/config.ts';
+import { parseOptions } from '../../model/validation.ts';
 import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
 
 /** Problems printed on stderr in human mode; `--json` lists them all. */
@@ -27,7 +27,11 @@ export interface WriteOutcome {
  * Writes events through the ingest path (validation + idempotent BatchWrite), in request-sized
  * chunks, reporting progress on stderr.
  */
-export async function writeEvents(writer: EventWriter, events: readonly ChurnEvent[], onProgress?: (done: number) => void): Promise<WriteOutcome> {
+export async function writeEvents(
+  writer: EventWriter,
+  events: readonly ChurnEvent[],
+  onProgress?: (done: number) => void,
+): Promise<WriteOutcome> {
   const outcome: WriteOutcome = { stored: 0, unstored: [] };
   for (let i = 0; i < events.length; i += EVENT_LIMITS.maxEventsPerRequest) {
     const chunk = events.slice(i, i + EVENT_LIMITS.maxEventsPerRequest);
@@ -35,7 +39,8 @@ export async function writeEvents(writer: EventWriter, events: readonly ChurnEve
     outcome.stored += result.accepted;
     outcome.unstored.push(...result.unstored.map((u) => ({ eventId: u.eventId, reason: u.reason })));
     // The plan only holds valid events; a rejection here would be a bug in the importer.
-    for (const r of result.rejected) outcome.unstored.push({ eventId: r.eventId ?? `#${r.index}`, reason: r.errors.map((e) => `${e.path}: ${e.message}`).join('; ') });
+    for (const r of result.rejected)
+      outcome.unstored.push({ eventId: r.eventId ?? `#${r.index}`, reason: r.errors.map((e) => `${e.path}: ${e.message}`).join('; ') });
     onProgress?.(Math.min(events.length, i + chunk.length));
   }
   return outcome;
@@ -56,7 +61,13 @@ const exitCode = (problems: number, unstored: number) => (unstored > 0 ? 1 : pro
 /** Tomorrow 00:00 UTC: nothing the importer writes is then in the future (the latest event is today 00:00). */
 const defaultAsOf = () => new Date((Math.floor(Date.now() / DAY_MS) + 1) * DAY_MS).toISOString();
 
-const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+const list = (value: string, previous: string[] = []) => [
+  ...previous,
+  ...value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
 
 const TableCliOptions = z.object({
   id: z.string().optional(),
@@ -77,17 +88,44 @@ async function importTable(file: string, raw: unknown): Promise<void> {
   const asOf = o.asOf === undefined ? defaultAsOf() : parseInstant(o.asOf, '--as-of');
   const horizonDays = parseDuration(o.horizon);
   const plan = planTableImport(table, { idColumn: o.id, labelColumn: o.label, positive: o.positive, drop: o.drop, asOf, horizonDays });
-  const write = o.dryRun ? { stored: 0, unstored: [] } : await withLocalStack(o.dataDir, () => writeEvents(eventStoreFromEnv(), plan.events, progress(plan.events.length)));
+  const write = o.dryRun
+    ? { stored: 0, unstored: [] }
+    : await withLocalStack(o.dataDir, () => writeEvents(eventStoreFromEnv(), plan.events, progress(plan.events.length)));
   const { counts, timeline } = plan;
   const trainHint = `churnguard train --as-of ${timeline.asOf} --horizon ${horizonDays}d`;
   if (o.json) {
-    console.log(JSON.stringify({ file, ...counts, events: plan.events.length, stored: write.stored, unstored: write.unstored, positive: plan.positive, columns: plan.columns, skippedColumns: plan.skippedColumns, timeline, problems: plan.problems }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          file,
+          ...counts,
+          events: plan.events.length,
+          stored: write.stored,
+          unstored: write.unstored,
+          positive: plan.positive,
+          columns: plan.columns,
+          skippedColumns: plan.skippedColumns,
+          timeline,
+          problems: plan.problems,
+        },
+        null,
+        2,
+      ),
+    );
   } else {
     printProblems(plan.problems, file);
-    console.log(`${file}: ${counts.imported} of ${counts.rows} rows imported (${counts.churners} churned, ${counts.stayers} stayed, ${counts.unlabelled} unlabelled), ${counts.rejected} kept out`);
-    console.log(`${plan.columns.length} profile attributes: ${plan.columns.map((c) => `${c.attribute}${c.attribute === c.column ? '' : ` (from "${c.column}")`} ${c.type}`).join(', ')}`);
+    console.log(
+      `${file}: ${counts.imported} of ${counts.rows} rows imported (${counts.churners} churned, ${counts.stayers} stayed, ${counts.unlabelled} unlabelled), ${counts.rejected} kept out`,
+    );
+    console.log(
+      `${plan.columns.length} profile attributes: ${plan.columns.map((c) => `${c.attribute}${c.attribute === c.column ? '' : ` (from "${c.column}")`} ${c.type}`).join(', ')}`,
+    );
     if (plan.positive !== undefined) console.log(`churned when ${o.label} is "${o.positive ?? plan.positive}"`);
-    console.log(o.dryRun ? `dry run: ${plan.events.length} events not written` : `${write.stored} events written${write.unstored.length > 0 ? `, ${write.unstored.length} NOT stored (re-run the import: it is idempotent)` : ''}`);
+    console.log(
+      o.dryRun
+        ? `dry run: ${plan.events.length} events not written`
+        : `${write.stored} events written${write.unstored.length > 0 ? `, ${write.unstored.length} NOT stored (re-run the import: it is idempotent)` : ''}`,
+    );
     console.log(`labelled customers are examples at ${timeline.labelledCutoff}; train and score with the same as-of: ${trainHint}`);
   }
   process.exitCode = exitCode(plan.problems.length, write.unstored.length);
@@ -112,17 +150,39 @@ async function importEventLog(file: string, raw: unknown): Promise<void> {
   const o = parseOptions(EventsCliOptions, raw, 'options');
   const table = parseDelimited(await readFile(file, 'utf8'), { delimiter: o.delimiter, header: o.header });
   const plan = planEventLogImport(table, {
-    customerColumn: o.customer, timeColumn: o.time, typeColumn: o.type, eventType: o.eventType, valueColumn: o.value, valueUnit: o.valueUnit, shiftYears: o.shiftYears,
+    customerColumn: o.customer,
+    timeColumn: o.time,
+    typeColumn: o.type,
+    eventType: o.eventType,
+    valueColumn: o.value,
+    valueUnit: o.valueUnit,
+    shiftYears: o.shiftYears,
   });
-  const write = o.dryRun ? { stored: 0, unstored: [] } : await withLocalStack(o.dataDir, () => writeEvents(eventStoreFromEnv(), plan.events, progress(plan.events.length)));
+  const write = o.dryRun
+    ? { stored: 0, unstored: [] }
+    : await withLocalStack(o.dataDir, () => writeEvents(eventStoreFromEnv(), plan.events, progress(plan.events.length)));
   if (o.json) {
-    console.log(JSON.stringify({ file, ...plan.counts, range: plan.range, stored: write.stored, unstored: write.unstored, problems: plan.problems }, null, 2));
+    console.log(
+      JSON.stringify(
+        { file, ...plan.counts, range: plan.range, stored: write.stored, unstored: write.unstored, problems: plan.problems },
+        null,
+        2,
+      ),
+    );
   } else {
     printProblems(plan.problems, file);
-    const types = Object.entries(plan.counts.byType).map(([t, n]) => `${n} ${t}`).join(', ');
-    console.log(`${file}: ${plan.counts.imported} of ${plan.counts.rows} rows imported as events of ${plan.counts.customers} customers (${types}), ${plan.counts.rejected} kept out`);
+    const types = Object.entries(plan.counts.byType)
+      .map(([t, n]) => `${n} ${t}`)
+      .join(', ');
+    console.log(
+      `${file}: ${plan.counts.imported} of ${plan.counts.rows} rows imported as events of ${plan.counts.customers} customers (${types}), ${plan.counts.rejected} kept out`,
+    );
     if (plan.range) console.log(`events from ${plan.range.first} to ${plan.range.last}`);
-    console.log(o.dryRun ? `dry run: ${plan.events.length} events not written` : `${write.stored} events written${write.unstored.length > 0 ? `, ${write.unstored.length} NOT stored (re-run the import: it is idempotent)` : ''}`);
+    console.log(
+      o.dryRun
+        ? `dry run: ${plan.events.length} events not written`
+        : `${write.stored} events written${write.unstored.length > 0 ? `, ${write.unstored.length} NOT stored (re-run the import: it is idempotent)` : ''}`,
+    );
   }
   process.exitCode = exitCode(plan.problems.length, write.unstored.length);
 }

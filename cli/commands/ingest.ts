@@ -1,16 +1,16 @@
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Option, type Command } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
+import { type Command, Option } from 'commander';
 import { z } from 'zod';
+import { eventStoreFromEnv } from '../../lambdas/ingest/config.ts';
 import type { EventWriter } from '../../model/events/ingest.ts';
 import { ingestRecords, type LocatedRejection, type LocatedUnstored, type RecordsSummary } from '../../model/events/ingestRecords.ts';
 import { readCsv } from '../../model/events/readers/csv.ts';
 import { readJsonArray } from '../../model/events/readers/jsonArray.ts';
 import { readNdjson } from '../../model/events/readers/ndjson.ts';
 import type { SourceRecord } from '../../model/events/readers/sourceRecord.ts';
-import { eventStoreFromEnv } from '../../lambdas/ingest/config.ts';
 import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
 
 export const FILE_FORMATS = ['ndjson', 'json', 'csv'] as const;
@@ -36,7 +36,11 @@ export async function detectFormat(file: string): Promise<FileFormat> {
   const handle = await open(file, 'r');
   try {
     const { buffer, bytesRead } = await handle.read(Buffer.alloc(4096), 0, 4096, 0);
-    const head = buffer.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '').trimStart();
+    const head = buffer
+      .subarray(0, bytesRead)
+      .toString('utf8')
+      .replace(/^\uFEFF/, '')
+      .trimStart();
     if (head.startsWith('[')) return 'json';
     if (head.startsWith('{') || ext === '.json') return 'ndjson';
     return 'csv';
@@ -59,7 +63,12 @@ const READERS: Record<FileFormat, (chunks: AsyncIterable<string | Uint8Array>) =
  * const summary = await ingestFile('examples/sample-events.ndjson', eventStoreFromEnv());
  * console.log(`${summary.accepted} accepted, ${summary.rejectedCount} rejected`);
  */
-export async function ingestFile(file: string, store: EventWriter, onProgress?: IngestProgress, format?: FileFormat): Promise<FileIngestSummary> {
+export async function ingestFile(
+  file: string,
+  store: EventWriter,
+  onProgress?: IngestProgress,
+  format?: FileFormat,
+): Promise<FileIngestSummary> {
   const chosen = format ?? (await detectFormat(file));
   const totalBytes = (await stat(file)).size;
   let bytesRead = 0;
@@ -88,7 +97,15 @@ const IngestOptions = z.object({
 
 /** The whole run, as `--json` prints it. */
 export interface IngestRunSummary {
-  files: Array<{ file: string; format?: FileFormat; records: number; accepted: number; rejected: number; unstored: number; error?: string }>;
+  files: Array<{
+    file: string;
+    format?: FileFormat;
+    records: number;
+    accepted: number;
+    rejected: number;
+    unstored: number;
+    error?: string;
+  }>;
   records: number;
   accepted: number;
   rejectedCount: number;
@@ -106,7 +123,11 @@ export function ingestExitCode(run: IngestRunSummary): 0 | 1 | 2 {
 function progressBar(totalBytes: number): { update: IngestProgress; stop(): void } {
   if (!process.stderr.isTTY) return { update: () => {}, stop: () => {} };
   const bar = new SingleBar(
-    { stream: process.stderr, format: 'ingest [{bar}] {percentage}% | {accepted} accepted, {rejected} rejected | {file}', hideCursor: true },
+    {
+      stream: process.stderr,
+      format: 'ingest [{bar}] {percentage}% | {accepted} accepted, {rejected} rejected | {file}',
+      hideCursor: true,
+    },
     Presets.shades_classic,
   );
   bar.start(totalBytes, 0, { accepted: 0, rejected: 0, file: '' });
@@ -122,12 +143,24 @@ function progressBar(totalBytes: number): { update: IngestProgress; stop(): void
 }
 
 /** Ingests every file (a file that cannot be read is reported and the others still go). */
-export async function ingestFiles(files: readonly string[], store: EventWriter, format: FileFormat | undefined, onProgress?: IngestProgress): Promise<IngestRunSummary> {
+export async function ingestFiles(
+  files: readonly string[],
+  store: EventWriter,
+  format: FileFormat | undefined,
+  onProgress?: IngestProgress,
+): Promise<IngestRunSummary> {
   const run: IngestRunSummary = { files: [], records: 0, accepted: 0, rejectedCount: 0, unstoredCount: 0, rejected: [], unstored: [] };
   for (const file of files) {
     try {
       const s = await ingestFile(file, store, onProgress, format);
-      run.files.push({ file, format: s.format, records: s.records, accepted: s.accepted, rejected: s.rejectedCount, unstored: s.unstoredCount });
+      run.files.push({
+        file,
+        format: s.format,
+        records: s.records,
+        accepted: s.accepted,
+        rejected: s.rejectedCount,
+        unstored: s.unstoredCount,
+      });
       run.records += s.records;
       run.accepted += s.accepted;
       run.rejectedCount += s.rejectedCount;
@@ -135,7 +168,14 @@ export async function ingestFiles(files: readonly string[], store: EventWriter, 
       run.rejected.push(...s.rejected.map((r) => ({ file, ...r })));
       run.unstored.push(...s.unstored.map((u) => ({ file, ...u })));
     } catch (error) {
-      run.files.push({ file, records: 0, accepted: 0, rejected: 0, unstored: 0, error: error instanceof Error ? error.message : String(error) });
+      run.files.push({
+        file,
+        records: 0,
+        accepted: 0,
+        rejected: 0,
+        unstored: 0,
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   }
   return run;
@@ -146,13 +186,17 @@ const MAX_PRINTED = 20;
 function printHuman(run: IngestRunSummary): void {
   for (const f of run.files) {
     if (f.error !== undefined) console.log(`${f.file}: not ingested: ${f.error}`);
-    else console.log(`${f.file} (${f.format}): ${f.records} records, ${f.accepted} accepted, ${f.rejected} rejected${f.unstored ? `, ${f.unstored} NOT STORED` : ''}`);
+    else
+      console.log(
+        `${f.file} (${f.format}): ${f.records} records, ${f.accepted} accepted, ${f.rejected} rejected${f.unstored ? `, ${f.unstored} NOT STORED` : ''}`,
+      );
   }
   for (const r of run.rejected.slice(0, MAX_PRINTED)) {
     const where = `${r.file}:${r.line}${r.eventId ? ` (${r.eventId})` : ''}`;
     console.log(`  rejected ${where}: ${r.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
   }
-  if (run.rejectedCount > MAX_PRINTED) console.log(`  ... and ${run.rejectedCount - MAX_PRINTED} more rejected (use --json for the details)`);
+  if (run.rejectedCount > MAX_PRINTED)
+    console.log(`  ... and ${run.rejectedCount - MAX_PRINTED} more rejected (use --json for the details)`);
   for (const u of run.unstored.slice(0, MAX_PRINTED)) console.log(`  not stored ${u.file}:${u.line} (${u.eventId}): ${u.reason}`);
   if (run.files.length > 1) console.log(`total: ${run.records} records, ${run.accepted} accepted, ${run.rejectedCount} rejected`);
 }
@@ -164,12 +208,25 @@ export function register(program: Command): void {
     .argument('<files...>', 'event files (.ndjson/.jsonl, .json, .csv)')
     .addOption(dataDirOption())
     .addOption(jsonOption())
-    .addOption(new Option('--format <format>', 'file format (default: from the extension or the first character)').choices(['auto', ...FILE_FORMATS]).default('auto'))
+    .addOption(
+      new Option('--format <format>', 'file format (default: from the extension or the first character)')
+        .choices(['auto', ...FILE_FORMATS])
+        .default('auto'),
+    )
     .addHelpText('after', '\nExit code: 0 all accepted, 2 some records rejected, 1 a file could not be read or events could not be stored.')
     .action(async (files: string[], raw: unknown) => {
       const options = IngestOptions.parse(raw);
       const format = options.format === 'auto' ? undefined : options.format;
-      const totalBytes = (await Promise.all(files.map((f) => stat(f).then((s) => s.size, () => 0)))).reduce((a, b) => a + b, 0);
+      const totalBytes = (
+        await Promise.all(
+          files.map((f) =>
+            stat(f).then(
+              (s) => s.size,
+              () => 0,
+            ),
+          ),
+        )
+      ).reduce((a, b) => a + b, 0);
       const run = await withLocalStack(options.dataDir, async () => {
         const bar = progressBar(totalBytes);
         try {

@@ -1,5 +1,5 @@
-import type { Command } from 'commander';
 import Table from 'cli-table3';
+import type { Command } from 'commander';
 import { z } from 'zod';
 import { createAwsClients } from '../../adapters/aws/clients.ts';
 import { BaseEnv, parseEnv } from '../../adapters/aws/env.ts';
@@ -21,13 +21,28 @@ async function listModels(raw: unknown): Promise<void> {
       console.log('no models yet: run `churnguard train`');
       return;
     }
-    const table = new Table({ head: ['', 'version', 'kind', 'created', 'ROC AUC', 'PR AUC', 'ECE', 'decision'], colWidths: [3, 31, 10, 26, 9, 9, 8, 60], wordWrap: true });
+    const table = new Table({
+      head: ['', 'version', 'kind', 'created', 'ROC AUC', 'PR AUC', 'ECE', 'decision'],
+      colWidths: [3, 31, 10, 26, 9, 9, 8, 60],
+      wordWrap: true,
+    });
     for (const m of models) {
-      table.push([m.champion ? '★' : '', m.version, m.kind, m.createdAt, m.metrics.rocAuc.toFixed(4), m.metrics.prAuc.toFixed(4), m.metrics.ece.toFixed(4), m.reason]);
+      table.push([
+        m.champion ? '★' : '',
+        m.version,
+        m.kind,
+        m.createdAt,
+        m.metrics.rocAuc.toFixed(4),
+        m.metrics.prAuc.toFixed(4),
+        m.metrics.ece.toFixed(4),
+        m.reason,
+      ]);
     }
     console.log(table.toString());
     const champion = models.find((m) => m.champion);
-    console.log(champion ? `champion: ${champion.version} (${champion.kind === 'logistic' ? 'logistic-regression baseline' : 'MLP'})` : 'no champion');
+    console.log(
+      champion ? `champion: ${champion.version} (${champion.kind === 'logistic' ? 'logistic-regression baseline' : 'MLP'})` : 'no champion',
+    );
   });
 }
 

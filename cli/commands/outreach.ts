@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Command } from 'commander';
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { Command } from 'commander';
 import { z } from 'zod';
 import { createAwsClients } from '../../adapters/aws/clients.ts';
-import { drainOutreach, peekQueue, waitUntilSettled, type DrainResult, type PeekedMessage } from '../local/sqsPoller.ts';
 import { consumerFromEnv } from '../../lambdas/outreach/config.ts';
+import { type DrainResult, drainOutreach, type PeekedMessage, peekQueue, waitUntilSettled } from '../local/sqsPoller.ts';
 import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
 
 const SECRET_FILE = 'webhook-secret';
@@ -61,8 +61,13 @@ export async function drainLocalOutreach(options: LocalDrainOptions): Promise<Dr
       delete env.OUTREACH_WEBHOOK_SECRET_ARN;
     }
     const queueUrl = z.string().min(1).parse(env.OUTREACH_QUEUE_URL);
-    const logger = new Logger({ serviceName: 'churnguard-outreach', logLevel: process.env.POWERTOOLS_LOG_LEVEL === 'SILENT' ? 'SILENT' : 'WARN' });
-    const consumer = consumerFromEnv(env, logger, (entry) => options.log?.(`dry run: would deliver ${String(entry.dedupId)} (${String(entry.playbook)}, risk ${Number(entry.risk).toFixed(3)})`));
+    const logger = new Logger({
+      serviceName: 'churnguard-outreach',
+      logLevel: process.env.POWERTOOLS_LOG_LEVEL === 'SILENT' ? 'SILENT' : 'WARN',
+    });
+    const consumer = consumerFromEnv(env, logger, (entry) =>
+      options.log?.(`dry run: would deliver ${String(entry.dedupId)} (${String(entry.playbook)}, risk ${Number(entry.risk).toFixed(3)})`),
+    );
     const result = await drainOutreach({
       sqs: createAwsClients().sqs,
       queueUrl,
@@ -106,9 +111,12 @@ export function register(program: Command): void {
       else {
         console.log(
           `${result.sink === 'webhook' ? 'delivered' : 'dry run (no webhook), logged'} ${result.delivered} messages; ${result.failedAttempts} failed attempts retried` +
-            (result.timedOut ? `; stopped after ${Math.round(result.elapsedMs / 1000)} s with ${result.remaining} still queued` : '; queue empty'),
+            (result.timedOut
+              ? `; stopped after ${Math.round(result.elapsedMs / 1000)} s with ${result.remaining} still queued`
+              : '; queue empty'),
         );
-        if (result.sink === 'webhook') console.log(`signature secret: ${path.join(path.resolve(options.dataDir), SECRET_FILE)} (or OUTREACH_WEBHOOK_SECRET)`);
+        if (result.sink === 'webhook')
+          console.log(`signature secret: ${path.join(path.resolve(options.dataDir), SECRET_FILE)} (or OUTREACH_WEBHOOK_SECRET)`);
       }
     });
   outreach

@@ -1,11 +1,11 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { z } from 'zod';
-import { JOB_MODES, runJob, type JobInput, type JobResult } from '../../app/job.ts';
+import { JOB_MODES, type JobInput, type JobResult, runJob } from '../../app/job.ts';
 import type { JobConfig } from '../../app/jobConfig.ts';
 import type { JobDependencies } from '../../app/ports.ts';
+import type { RunSummary } from '../../model/runSummary.ts';
 import { parseOptions } from '../../model/validation.ts';
 import { withLocalJob } from '../localJob.ts';
-import type { RunSummary } from '../../model/runSummary.ts';
 import { asOfOption, dataDirOption, jsonOption } from '../options.ts';
 
 const RunOptions = z.object({
@@ -30,7 +30,12 @@ export const jobInputOf = (o: Pick<z.output<typeof RunOptions>, 'mode' | 'asOf' 
 });
 
 /** Runs the train-and-score job on the local stack; reusable by the demo. */
-export async function runLocalJob(dataDir: string, input: JobInput, overrides: Partial<JobConfig> = {}, log?: JobDependencies['log']): Promise<JobResult> {
+export async function runLocalJob(
+  dataDir: string,
+  input: JobInput,
+  overrides: Partial<JobConfig> = {},
+  log?: JobDependencies['log'],
+): Promise<JobResult> {
   return withLocalJob(dataDir, overrides, (deps) => runJob(input, deps), log);
 }
 
@@ -50,10 +55,18 @@ export function formatRunSummary(summary: RunSummary, keys: { summaryKey: string
     `  expected MRR at risk: ${(s.expectedMrrAtRiskCents / 100).toFixed(2)} per month`,
   );
   const o = summary.outreach;
-  const playbooks = Object.entries(o.byPlaybook).map(([p, n]) => `${p} ${n}`).join(', ');
-  lines.push(`  outreach: ${o.sent} queued${playbooks ? ` (${playbooks})` : ''}, ${o.skippedCooldown} in cooldown, ${o.skippedBudget} over budget, ${o.failed} failed`);
+  const playbooks = Object.entries(o.byPlaybook)
+    .map(([p, n]) => `${p} ${n}`)
+    .join(', ');
+  lines.push(
+    `  outreach: ${o.sent} queued${playbooks ? ` (${playbooks})` : ''}, ${o.skippedCooldown} in cooldown, ${o.skippedBudget} over budget, ${o.failed} failed`,
+  );
   const flagged = summary.drift.filter((d) => d.flagged);
-  lines.push(summary.drift.length ? `  drift: ${flagged.length} of ${summary.drift.length} features with PSI > 0.2${flagged.length ? `: ${flagged.map((d) => d.feature).join(', ')}` : ''}` : '  drift: not measured');
+  lines.push(
+    summary.drift.length
+      ? `  drift: ${flagged.length} of ${summary.drift.length} features with PSI > 0.2${flagged.length ? `: ${flagged.map((d) => d.feature).join(', ')}` : ''}`
+      : '  drift: not measured',
+  );
   lines.push(`  summary: ${keys.summaryKey}${keys.scoresKey ? `; scores: ${keys.scoresKey}` : ''}`);
   return lines.join('\n');
 }
@@ -73,7 +86,10 @@ export function register(program: Command): void {
     .addOption(dataDirOption())
     .action(async (raw: unknown) => {
       const options = parseOptions(RunOptions, raw, 'options of churnguard run');
-      const { summary, summaryKey, scoresKey } = await runLocalJob(options.dataDir, jobInputOf(options), { maxMessages: options.budget, cooldownDays: options.cooldownDays });
+      const { summary, summaryKey, scoresKey } = await runLocalJob(options.dataDir, jobInputOf(options), {
+        maxMessages: options.budget,
+        cooldownDays: options.cooldownDays,
+      });
       if (options.json) console.log(JSON.stringify({ summaryKey, scoresKey, summary }, null, 2));
       else console.log(formatRunSummary(summary, { summaryKey, ...(scoresKey ? { scoresKey } : {}) }));
     });

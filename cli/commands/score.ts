@@ -1,12 +1,21 @@
 import { writeFile } from 'node:fs/promises';
-import type { Command } from 'commander';
 import Table from 'cli-table3';
+import type { Command } from 'commander';
 import { z } from 'zod';
 import { scoreCustomers } from '../../app/scoreCustomers.ts';
 import type { ScoredCustomer } from '../../model/scoring.ts';
 import { parseOptions } from '../../model/validation.ts';
 import { say, withLocalJob } from '../localJob.ts';
-import { asOfOption, churnOption, dataDirOption, horizonOption, jsonOption, PointInTimeFlags, pointInTimeOverrides, segmentsOption } from '../options.ts';
+import {
+  asOfOption,
+  churnOption,
+  dataDirOption,
+  horizonOption,
+  jsonOption,
+  PointInTimeFlags,
+  pointInTimeOverrides,
+  segmentsOption,
+} from '../options.ts';
 
 const ScoreOptions = PointInTimeFlags.extend({ out: z.string().min(1).optional() });
 
@@ -39,9 +48,12 @@ async function score(raw: unknown): Promise<void> {
   }
   const bands = { high: 0, medium: 0, low: 0 };
   for (const c of customers) bands[c.band]++;
-  console.log(`${customers.length} customers scored as of ${asOf} by ${modelVersion} (threshold ${threshold.toFixed(3)}): ${bands.high} high, ${bands.medium} medium, ${bands.low} low`);
+  console.log(
+    `${customers.length} customers scored as of ${asOf} by ${modelVersion} (threshold ${threshold.toFixed(3)}): ${bands.high} high, ${bands.medium} medium, ${bands.low} low`,
+  );
   const table = new Table({ head: ['customer', 'risk', 'band', 'top drivers'], colWidths: [20, 8, 8, 70], wordWrap: true });
-  for (const c of customers.slice(0, 15)) table.push([c.customerId, c.risk.toFixed(3), c.band, c.drivers.map((d) => d.sentence).join('; ')]);
+  for (const c of customers.slice(0, 15))
+    table.push([c.customerId, c.risk.toFixed(3), c.band, c.drivers.map((d) => d.sentence).join('; ')]);
   if (customers.length > 0) console.log(table.toString());
 }
 

@@ -1,10 +1,14 @@
-import { Option, type Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { z } from 'zod';
-import { startHttpApi, type ApiHandler } from '../local/httpApi.ts';
+import { type ApiHandler, startHttpApi } from '../local/httpApi.ts';
 import { dataDirOption, withLocalStack } from '../options.ts';
 
 const ServeOptions = z.object({
-  port: z.coerce.number({ error: '--port must be a number' }).int('--port must be a whole number').min(0, '--port must be 0 to 65535').max(65_535, '--port must be 0 to 65535'),
+  port: z.coerce
+    .number({ error: '--port must be a number' })
+    .int('--port must be a whole number')
+    .min(0, '--port must be 0 to 65535')
+    .max(65_535, '--port must be 0 to 65535'),
   dataDir: z.string().min(1),
 });
 
@@ -21,19 +25,23 @@ const untilSignal = (): Promise<NodeJS.Signals> =>
   });
 
 /** Wraps the handler with a one-line access log on stderr. */
-const withAccessLog = (handler: ApiHandler): ApiHandler => async (event) => {
-  const started = performance.now();
-  const result = await handler(event);
-  let counts = '';
-  try {
-    const body = JSON.parse(result.body ?? '{}') as { accepted?: number; rejected?: unknown[]; message?: string };
-    counts = ` accepted=${body.accepted ?? 0} rejected=${body.rejected?.length ?? 0}${body.message ? ` (${body.message})` : ''}`;
-  } catch {
-    // Not a JSON answer: the status says enough.
-  }
-  console.error(`${event.requestContext.http.method} ${event.rawPath} ${result.statusCode ?? 200}${counts} ${(performance.now() - started).toFixed(0)} ms`);
-  return result;
-};
+const withAccessLog =
+  (handler: ApiHandler): ApiHandler =>
+  async (event) => {
+    const started = performance.now();
+    const result = await handler(event);
+    let counts = '';
+    try {
+      const body = JSON.parse(result.body ?? '{}') as { accepted?: number; rejected?: unknown[]; message?: string };
+      counts = ` accepted=${body.accepted ?? 0} rejected=${body.rejected?.length ?? 0}${body.message ? ` (${body.message})` : ''}`;
+    } catch {
+      // Not a JSON answer: the status says enough.
+    }
+    console.error(
+      `${event.requestContext.http.method} ${event.rawPath} ${result.statusCode ?? 200}${counts} ${(performance.now() - started).toFixed(0)} ms`,
+    );
+    return result;
+  };
 
 export function register(program: Command): void {
   program
@@ -51,7 +59,9 @@ export function register(program: Command): void {
         const { handler } = await import('../../lambdas/ingest/handler.ts');
         const api = await startHttpApi({ port: options.port, handler: withAccessLog((event) => handler(event)) });
         console.log(`churnguard API listening on ${api.url}`);
-        console.error(`data in ${stack.dataDir}${stack.owner ? '' : ' (joined the stack of another running process)'}; POST ${api.url}/events, GET ${api.url}/health; Ctrl-C stops`);
+        console.error(
+          `data in ${stack.dataDir}${stack.owner ? '' : ' (joined the stack of another running process)'}; POST ${api.url}/events, GET ${api.url}/health; Ctrl-C stops`,
+        );
         const signal = await untilSignal();
         console.error(`churnguard: ${signal}, shutting down`);
         await api.close();

@@ -2,11 +2,18 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Option, type Command } from 'commander';
-import { SingleBar, Presets } from 'cli-progress';
+import { Presets, SingleBar } from 'cli-progress';
+import { type Command, Option } from 'commander';
 import { z } from 'zod';
+import {
+  type CustomerTruth,
+  DEFAULT_SIMULATION_END,
+  type SimulationOptions,
+  type SimulationWindow,
+  simulateCustomers,
+  simulationWindow,
+} from '../../model/simulate/index.ts';
 import { jsonOption } from '../options.ts';
-import { DEFAULT_SIMULATION_END, simulateCustomers, simulationWindow, type CustomerTruth, type SimulationOptions, type SimulationWindow } from '../../model/simulate/index.ts';
 
 export interface SimulationFileResult {
   eventsPath: string;
@@ -24,14 +31,18 @@ export const truthPathFor = (eventsPath: string): string => eventsPath.replace(/
  * Simulates a business into an NDJSON file of events (one customer after another, streamed, so
  * 50,000 customers fit in memory) and writes the truth beside it.
  */
-export async function simulateToFile(options: SimulationOptions, eventsPath: string, onCustomer?: (done: number) => void): Promise<SimulationFileResult> {
+export async function simulateToFile(
+  options: SimulationOptions,
+  eventsPath: string,
+  onCustomer?: (done: number) => void,
+): Promise<SimulationFileResult> {
   await mkdir(path.dirname(path.resolve(eventsPath)), { recursive: true });
   const out = createWriteStream(eventsPath, { encoding: 'utf8' });
   const truth: CustomerTruth[] = [];
   let events = 0;
   let buffer = '';
   for (const customer of simulateCustomers(options)) {
-    for (const event of customer.events) buffer += JSON.stringify(event) + '\n';
+    for (const event of customer.events) buffer += `${JSON.stringify(event)}\n`;
     events += customer.events.length;
     truth.push(customer.truth);
     if (buffer.length > 1 << 20) {
@@ -44,7 +55,7 @@ export async function simulateToFile(options: SimulationOptions, eventsPath: str
   await once(out, 'finish');
   const truthPath = truthPathFor(eventsPath);
   const window = simulationWindow(options);
-  await writeFile(truthPath, JSON.stringify({ window, customers: truth }, null, 0) + '\n');
+  await writeFile(truthPath, `${JSON.stringify({ window, customers: truth }, null, 0)}\n`);
   return { eventsPath, truthPath, customers: truth.length, events, churned: truth.filter((t) => t.churned).length, window };
 }
 
@@ -72,9 +83,18 @@ export function register(program: Command): void {
     .option('--out <file>', 'events file (NDJSON); the truth goes to <file>.truth.json', 'simulated-events.ndjson')
     .addOption(jsonOption())
     .action(async (opts: { customers: number; days: number; seed: number; end: string; start?: string; out: string; json?: boolean }) => {
-      const bar = new SingleBar({ format: 'simulate [{bar}] {value}/{total} customers', stream: process.stderr, clearOnComplete: true }, Presets.shades_classic);
+      const bar = new SingleBar(
+        { format: 'simulate [{bar}] {value}/{total} customers', stream: process.stderr, clearOnComplete: true },
+        Presets.shades_classic,
+      );
       bar.start(opts.customers, 0);
-      const options = { customers: opts.customers, days: opts.days, seed: opts.seed, end: opts.end, ...(opts.start ? { start: opts.start } : {}) };
+      const options = {
+        customers: opts.customers,
+        days: opts.days,
+        seed: opts.seed,
+        end: opts.end,
+        ...(opts.start ? { start: opts.start } : {}),
+      };
       const result = await simulateToFile(options, opts.out, (done) => {
         if (done % 250 === 0) bar.update(done);
       });
@@ -83,7 +103,9 @@ export function register(program: Command): void {
         console.log(JSON.stringify(result));
         return;
       }
-      console.log(`${result.events.toLocaleString('en-US')} events from ${result.customers.toLocaleString('en-US')} customers (${result.churned} churned) ${result.window.start.slice(0, 10)} → ${result.window.end.slice(0, 10)}`);
+      console.log(
+        `${result.events.toLocaleString('en-US')} events from ${result.customers.toLocaleString('en-US')} customers (${result.churned} churned) ${result.window.start.slice(0, 10)} → ${result.window.end.slice(0, 10)}`,
+      );
       console.log(`events: ${result.eventsPath}`);
       console.log(`truth:  ${result.truthPath}`);
     });

@@ -1,24 +1,45 @@
-import type { Command } from 'commander';
 import Table from 'cli-table3';
+import type { Command } from 'commander';
 import { z } from 'zod';
 import { runJob } from '../../app/job.ts';
 import type { Training } from '../../app/trainModel.ts';
 import type { ModelMetrics } from '../../model/nn/metricSchemas.ts';
 import { parseOptions } from '../../model/validation.ts';
 import { withLocalJob } from '../localJob.ts';
-import { asOfOption, churnOption, dataDirOption, horizonOption, jsonOption, PointInTimeFlags, pointInTimeOverrides, segmentsOption } from '../options.ts';
+import {
+  asOfOption,
+  churnOption,
+  dataDirOption,
+  horizonOption,
+  jsonOption,
+  PointInTimeFlags,
+  pointInTimeOverrides,
+  segmentsOption,
+} from '../options.ts';
 
 const TrainOptions = PointInTimeFlags.extend({
   seed: z.coerce.number({ error: '--seed must be a number' }).int().optional(),
   costLost: z.coerce.number({ error: '--cost-lost must be a number' }).positive('--cost-lost must be positive').optional(),
-  costIntervention: z.coerce.number({ error: '--cost-intervention must be a number' }).positive('--cost-intervention must be positive').optional(),
+  costIntervention: z.coerce
+    .number({ error: '--cost-intervention must be a number' })
+    .positive('--cost-intervention must be positive')
+    .optional(),
   runId: z.string().optional(),
 });
 
 const METRIC_ROWS: Array<[keyof ModelMetrics, string]> = [
-  ['rocAuc', 'ROC AUC'], ['prAuc', 'PR AUC'], ['logLoss', 'log loss'], ['brier', 'Brier'], ['ece', 'ECE'],
-  ['topDecileLift', 'top-decile lift'], ['topDecileRecall', 'top-decile recall'], ['threshold', 'cost threshold'],
-  ['precisionAtThreshold', 'precision @ threshold'], ['recallAtThreshold', 'recall @ threshold'], ['rows', 'validation rows'], ['positives', 'validation churners'],
+  ['rocAuc', 'ROC AUC'],
+  ['prAuc', 'PR AUC'],
+  ['logLoss', 'log loss'],
+  ['brier', 'Brier'],
+  ['ece', 'ECE'],
+  ['topDecileLift', 'top-decile lift'],
+  ['topDecileRecall', 'top-decile recall'],
+  ['threshold', 'cost threshold'],
+  ['precisionAtThreshold', 'precision @ threshold'],
+  ['recallAtThreshold', 'recall @ threshold'],
+  ['rows', 'validation rows'],
+  ['positives', 'validation churners'],
 ];
 
 /** A table of the model's and the baseline's validation metrics. */
@@ -53,7 +74,9 @@ export const trainingJson = (asOf: string, runId: string, t: Training) => ({
 async function train(raw: unknown): Promise<void> {
   const o = parseOptions(TrainOptions, raw, 'options of churnguard train');
   const overrides = { ...pointInTimeOverrides(o), seed: o.seed, costLostCustomer: o.costLost, costIntervention: o.costIntervention };
-  const { summary } = await withLocalJob(o.dataDir, overrides, (deps) => runJob({ mode: 'train', ...(o.asOf ? { asOf: o.asOf } : {}), ...(o.runId ? { runId: o.runId } : {}) }, deps));
+  const { summary } = await withLocalJob(o.dataDir, overrides, (deps) =>
+    runJob({ mode: 'train', ...(o.asOf ? { asOf: o.asOf } : {}), ...(o.runId ? { runId: o.runId } : {}) }, deps),
+  );
   const t = summary.training;
   if (!t) throw new Error(`run ${summary.runId} recorded no training`);
   if (o.json) {
@@ -61,7 +84,9 @@ async function train(raw: unknown): Promise<void> {
     return;
   }
   const took = t.trainingMs === undefined ? '' : ` in ${(t.trainingMs / 1000).toFixed(1)} s`;
-  console.log(`model ${t.challengerVersion ?? t.candidateVersion} (run ${summary.runId}, as of ${summary.asOf}; trained on ${t.backend}${took}, validation cutoff ${t.cutoffs?.validation ?? '?'})`);
+  console.log(
+    `model ${t.challengerVersion ?? t.candidateVersion} (run ${summary.runId}, as of ${summary.asOf}; trained on ${t.backend}${took}, validation cutoff ${t.cutoffs?.validation ?? '?'})`,
+  );
   console.log(metricsTable(t.model, t.baseline));
   const champion = t.kind === 'logistic' ? `CHAMPION (the logistic baseline ${t.candidateVersion})` : 'CHAMPION';
   console.log(`${t.promoted ? champion : 'NOT PROMOTED'}: ${t.reason}`);

@@ -82,7 +82,8 @@ async function route(request: IncomingMessage, response: ServerResponse, handler
     return send(response, 200, { status: 'ok' });
   }
   if (path !== '/events') return send(response, 404, { message: `no route ${request.method} ${path}; POST /events or GET /health` });
-  if (request.method !== 'POST') return send(response, 405, { message: `method ${request.method} is not allowed on /events; use POST` }, { allow: 'POST' });
+  if (request.method !== 'POST')
+    return send(response, 405, { message: `method ${request.method} is not allowed on /events; use POST` }, { allow: 'POST' });
   const body = await readBody(request, GATEWAY_MAX_BODY_BYTES);
   if (body === undefined) return send(response, 413, { message: 'Request Entity Too Large' });
   const result = await handler(toApiGatewayEvent(request, body, 'POST /events'));
@@ -100,7 +101,8 @@ export function startHttpApi(options: { port: number; host?: string; handler: Ap
   const host = options.host ?? '127.0.0.1';
   const server = http.createServer((request, response) => {
     route(request, response, options.handler).catch((error: unknown) => {
-      if (!response.headersSent) send(response, 500, { message: `internal error: ${error instanceof Error ? error.message : String(error)}` });
+      if (!response.headersSent)
+        send(response, 500, { message: `internal error: ${error instanceof Error ? error.message : String(error)}` });
       else response.destroy();
     });
   });

@@ -1,10 +1,10 @@
-import { mkdir, readFile, rm, writeFile, open } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
-import type { Server } from 'node:http';
-import { z } from 'zod';
 import { createSqsServer } from 'local-aws-sqs';
+import { z } from 'zod';
 import { resetAwsClients } from '../../adapters/aws/clients.ts';
 import { ensureLocalResources, LOCAL_RESOURCES, restoreQueues, snapshotQueues } from './localResources.ts';
 
@@ -46,9 +46,15 @@ const portOpen = (url: string): Promise<boolean> =>
     const { hostname, port } = new URL(url);
     const socket = net.connect({ host: hostname, port: Number(port) });
     socket.setTimeout(1000);
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
-    socket.once('timeout', () => { socket.destroy(); resolve(false); });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
   });
 
 async function readRunningStack(dataDir: string): Promise<StackEndpoints | undefined> {
@@ -121,11 +127,21 @@ export function applyStackEnv(endpoints: StackEndpoints): void {
 }
 
 async function startEmulators(dataDir: string): Promise<{ endpoints: StackEndpoints; stop(): Promise<void> }> {
-  const dynalite = require('dynalite')({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: path.join(dataDir, 'dynamodb') }) as Server;
+  const dynalite = require('dynalite')({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    path: path.join(dataDir, 'dynamodb'),
+  }) as Server;
   const S3rver = require('s3rver') as new (options: object) => { run(): Promise<{ port: number }>; close(): Promise<void> };
   await mkdir(path.join(dataDir, 's3'), { recursive: true });
   const s3 = new S3rver({ address: '127.0.0.1', port: 0, directory: path.join(dataDir, 's3'), silent: true });
-  const sqs = await createSqsServer({ port: 0, hostname: '127.0.0.1', accountId: LOCAL_RESOURCES.accountId, emulateQueueCreationLifecycle: false });
+  const sqs = await createSqsServer({
+    port: 0,
+    hostname: '127.0.0.1',
+    accountId: LOCAL_RESOURCES.accountId,
+    emulateQueueCreationLifecycle: false,
+  });
   const sqsAddress = sqs.address();
   if (sqsAddress === null || typeof sqsAddress === 'string') throw new Error('SQS emulator has no TCP address');
   const endpoints = {
@@ -171,7 +187,10 @@ async function startOwnedStack(dir: string, applyEnv: boolean): Promise<LocalSta
   applyStackEnv(endpoints);
   await ensureLocalResources();
   await restoreQueues(dir);
-  await writeFile(path.join(dir, STACK_FILE), JSON.stringify({ pid: process.pid, endpoints, startedAt: new Date().toISOString() }, null, 2));
+  await writeFile(
+    path.join(dir, STACK_FILE),
+    JSON.stringify({ pid: process.pid, endpoints, startedAt: new Date().toISOString() }, null, 2),
+  );
   if (!applyEnv) {
     process.env = previousEnv;
     resetAwsClients();

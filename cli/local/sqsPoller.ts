@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
-  ReceiveMessageCommand,
   type Message,
+  ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -75,7 +75,10 @@ export function localContext(functionName: string, timeoutMs = 30_000): Context 
 
 async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<{ visible: number; inFlight: number; arn: string }> {
   const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'QueueArn'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'QueueArn'],
+    }),
   );
   return {
     visible: Number(Attributes.ApproximateNumberOfMessages ?? 0),
@@ -109,7 +112,12 @@ export async function drainOutreach(options: DrainOptions): Promise<DrainResult>
       const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
       const done = records.filter((r) => !failed.has(r.messageId));
       if (done.length) {
-        await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: done.map((r, i) => ({ Id: `d${i}`, ReceiptHandle: r.receiptHandle })) }));
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: done.map((r, i) => ({ Id: `d${i}`, ReceiptHandle: r.receiptHandle })),
+          }),
+        );
       }
       result.delivered += done.length;
       result.failedAttempts += failed.size;
@@ -149,7 +157,13 @@ export async function peekQueue(sqs: SQSClient, queueUrl: string, options: { lim
   const seen = new Map<string, PeekedMessage>();
   for (let round = 0; seen.size < limit && round < 100; round++) {
     const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 2, AttributeNames: ['All'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 2,
+        AttributeNames: ['All'],
+      }),
     );
     const fresh = Messages.filter((m) => m.MessageId && !seen.has(m.MessageId));
     if (fresh.length === 0) break;
@@ -160,7 +174,11 @@ export async function peekQueue(sqs: SQSClient, queueUrl: string, options: { lim
       } catch {
         // not JSON: show the raw body
       }
-      seen.set(m.MessageId as string, { messageId: m.MessageId as string, receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 0), body });
+      seen.set(m.MessageId as string, {
+        messageId: m.MessageId as string,
+        receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 0),
+        body,
+      });
     }
   }
   await waitUntilSettled(sqs, queueUrl, 5_000);
@@ -174,7 +192,9 @@ export async function peekQueue(sqs: SQSClient, queueUrl: string, options: { lim
 export async function waitUntilSettled(sqs: SQSClient, queueUrl: string, maxMs: number): Promise<boolean> {
   const deadline = Date.now() + maxMs;
   for (;;) {
-    const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessagesNotVisible'] }));
+    const { Attributes = {} } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessagesNotVisible'] }),
+    );
     if (Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) === 0) return true;
     if (Date.now() >= deadline) return false;
     await sleep(100);

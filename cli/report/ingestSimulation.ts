@@ -1,5 +1,5 @@
+import { type EventWriter, ingestEvents } from '../../model/events/ingest.ts';
 import { EVENT_LIMITS } from '../../model/events/limits.ts';
-import { ingestEvents, type EventWriter } from '../../model/events/ingest.ts';
 import type { ChurnEvent } from '../../model/events/schemas.ts';
 import type { CustomerTruth, SimulatedCustomer } from '../../model/simulate/index.ts';
 
@@ -24,7 +24,11 @@ export interface IngestSimulationOptions {
  * the event store's BatchWriteItem) in request-sized batches, a few requests at a time. Streams:
  * only the requests in flight are in memory. Writes are idempotent, so re-running is safe.
  */
-export async function ingestSimulation(customers: Iterable<SimulatedCustomer>, writer: EventWriter, options: IngestSimulationOptions = {}): Promise<SimulationIngest> {
+export async function ingestSimulation(
+  customers: Iterable<SimulatedCustomer>,
+  writer: EventWriter,
+  options: IngestSimulationOptions = {},
+): Promise<SimulationIngest> {
   const concurrency = options.concurrency ?? 4;
   const started = performance.now();
   const result: SimulationIngest = { customers: 0, events: 0, accepted: 0, rejected: 0, unstored: 0, elapsedMs: 0, truth: [] };

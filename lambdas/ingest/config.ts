@@ -10,7 +10,13 @@ export const IngestEnv = BaseEnv.extend({
     .string()
     .optional()
     .transform((v) => (v === undefined || v.trim() === '' ? undefined : Number(v)))
-    .pipe(z.number({ error: 'must be a number of days' }).positive('must be a positive number of days').max(36_500, 'must be at most 36500 days').optional()),
+    .pipe(
+      z
+        .number({ error: 'must be a number of days' })
+        .positive('must be a positive number of days')
+        .max(36_500, 'must be at most 36500 days')
+        .optional(),
+    ),
 });
 export type IngestEnv = z.output<typeof IngestEnv>;
 

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { ingestEvents, type EventWriter } from '../../model/events/ingest.ts';
+import { type EventWriter, ingestEvents } from '../../model/events/ingest.ts';
 import { defineHandler } from '../shared/defineHandler.ts';
 import { eventStoreFromEnv } from './config.ts';
 import { parseIngestRequest } from './requestBody.ts';
@@ -17,7 +17,8 @@ export interface IngestHandlerDeps {
 
 export type IngestHandler = (event: APIGatewayProxyEventV2, context?: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
-const header = (event: APIGatewayProxyEventV2, name: string): string | undefined => Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === name)?.[1];
+const header = (event: APIGatewayProxyEventV2, name: string): string | undefined =>
+  Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === name)?.[1];
 
 /**
  * The ingest function: parse the body → `ingestEvents` → HTTP answer, with a log line and the
@@ -34,7 +35,11 @@ export function createIngestHandler(deps: IngestHandlerDeps): IngestHandler {
         metrics.addMetric('RequestsRefused', MetricUnit.Count, 1);
         return refusal(405, `method ${method} is not allowed; POST events`);
       }
-      const parsed = parseIngestRequest({ body: event.body, isBase64Encoded: event.isBase64Encoded, contentType: header(event, 'content-type') });
+      const parsed = parseIngestRequest({
+        body: event.body,
+        isBase64Encoded: event.isBase64Encoded,
+        contentType: header(event, 'content-type'),
+      });
       if (!parsed.ok) {
         metrics.addMetric('RequestsRefused', MetricUnit.Count, 1);
         logger.info('ingest request refused', { status: parsed.status, reason: parsed.message });
@@ -45,7 +50,12 @@ export function createIngestHandler(deps: IngestHandlerDeps): IngestHandler {
       metrics.addMetric('EventsRejected', MetricUnit.Count, outcome.rejected.length);
       if (outcome.unstored.length > 0) metrics.addMetric('EventsUnstored', MetricUnit.Count, outcome.unstored.length);
       const log = outcome.unstored.length > 0 ? logger.error.bind(logger) : logger.info.bind(logger);
-      log('ingest request done', { accepted: outcome.accepted, rejected: outcome.rejected.length, unstored: outcome.unstored.length, reason: outcome.unstored[0]?.reason });
+      log('ingest request done', {
+        accepted: outcome.accepted,
+        rejected: outcome.rejected.length,
+        unstored: outcome.unstored.length,
+        reason: outcome.unstored[0]?.reason,
+      });
       return outcomeResponse(outcome);
     },
     onError: () => refusal(500, 'internal error: the events may or may not be stored; re-sending them is safe'),

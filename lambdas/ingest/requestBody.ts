@@ -21,10 +21,15 @@ const refuse = (status: 400 | 413 | 415, message: string): ParsedRequest => ({ o
 
 /** Which body format a content type names, or why it is not supported. */
 export function bodyFormat(contentType: string | undefined): 'json' | 'ndjson' | { error: string } {
-  if (contentType === undefined || contentType.trim() === '') return { error: 'the content-type header is missing; send application/json or application/x-ndjson' };
+  if (contentType === undefined || contentType.trim() === '')
+    return { error: 'the content-type header is missing; send application/json or application/x-ndjson' };
   const [media = '', ...params] = contentType.split(';').map((p) => p.trim().toLowerCase());
-  const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '');
-  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') return { error: `charset "${charset}" is not supported; send UTF-8` };
+  const charset = params
+    .find((p) => p.startsWith('charset='))
+    ?.slice('charset='.length)
+    .replace(/"/g, '');
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')
+    return { error: `charset "${charset}" is not supported; send UTF-8` };
   if (JSON_TYPES.has(media)) return 'json';
   if (NDJSON_TYPES.has(media)) return 'ndjson';
   return { error: `content type "${media}" is not supported; send application/json or application/x-ndjson` };
@@ -52,7 +57,8 @@ export function parseIngestRequest(request: IngestRequest): ParsedRequest {
   const records = format === 'json' ? jsonRecords(text) : splitNdjson(text).map((r) => r.value);
   if (!Array.isArray(records)) return refuse(400, records.error);
   if (records.length === 0) return refuse(400, 'body holds no events');
-  if (records.length > EVENT_LIMITS.maxEventsPerRequest) return refuse(413, `body holds ${records.length} events, the limit is ${EVENT_LIMITS.maxEventsPerRequest}`);
+  if (records.length > EVENT_LIMITS.maxEventsPerRequest)
+    return refuse(413, `body holds ${records.length} events, the limit is ${EVENT_LIMITS.maxEventsPerRequest}`);
   return { ok: true, records };
 }
 
@@ -74,10 +80,17 @@ function jsonRecords(text: string): unknown[] | { error: string } {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    return { error: `body is not valid JSON (${error instanceof Error ? error.message : String(error)}); send a JSON array of events, or application/x-ndjson` };
+    return {
+      error: `body is not valid JSON (${error instanceof Error ? error.message : String(error)}); send a JSON array of events, or application/x-ndjson`,
+    };
   }
   if (Array.isArray(parsed)) return parsed;
-  if (parsed !== null && typeof parsed === 'object' && Object.keys(parsed).length === 1 && Array.isArray((parsed as { events?: unknown }).events)) {
+  if (
+    parsed !== null &&
+    typeof parsed === 'object' &&
+    Object.keys(parsed).length === 1 &&
+    Array.isArray((parsed as { events?: unknown }).events)
+  ) {
     return (parsed as { events: unknown[] }).events;
   }
   return { error: 'body must be a JSON array of events or an object { "events": [...] }' };

@@ -31,7 +31,12 @@ export function outcomeResponse(outcome: IngestOutcome): APIGatewayProxyStructur
   if (unstored.length > 0) {
     return json(
       503,
-      { accepted, rejected, unstored, message: `${unstored.length} valid event(s) could not be stored, ${accepted} were; re-send the unstored ones (re-sending stored events is harmless)` },
+      {
+        accepted,
+        rejected,
+        unstored,
+        message: `${unstored.length} valid event(s) could not be stored, ${accepted} were; re-send the unstored ones (re-sending stored events is harmless)`,
+      },
       { 'retry-after': '1' },
     );
   }

@@ -1,15 +1,15 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
-import { DEFAULT_COOLDOWN_DAYS } from '../../model/outreach/selection.ts';
 import { awsClients } from '../../adapters/aws/clients.ts';
 import { BaseEnv, parseEnv } from '../../adapters/aws/env.ts';
 import { DynamoOutreachStore } from '../../adapters/aws/outreachStore.ts';
 import { SecretsManagerSecret, staticSecret, type WebhookSecretSource } from '../../adapters/aws/webhookSecret.ts';
 import { DryRunSink, WebhookSink } from '../../adapters/webhook/webhookSink.ts';
-import type { OutreachSink } from '../../app/ports.ts';
 import { createOutreachConsumer } from '../../app/deliverOutreach.ts';
+import type { OutreachSink } from '../../app/ports.ts';
+import { DEFAULT_COOLDOWN_DAYS } from '../../model/outreach/selection.ts';
 
 /** Configuration of the outreach consumer. */
 export const OutreachConsumerEnv = BaseEnv.extend({
@@ -31,7 +31,10 @@ export function sinkFromEnv(env: OutreachConsumerEnv, log: (entry: Record<string
   let secret: WebhookSecretSource;
   if (env.OUTREACH_WEBHOOK_SECRET_ARN) secret = new SecretsManagerSecret(env.OUTREACH_WEBHOOK_SECRET_ARN);
   else if (env.OUTREACH_WEBHOOK_SECRET) secret = staticSecret(env.OUTREACH_WEBHOOK_SECRET);
-  else throw new Error('Invalid configuration: OUTREACH_WEBHOOK_URL is set but neither OUTREACH_WEBHOOK_SECRET_ARN nor OUTREACH_WEBHOOK_SECRET is');
+  else
+    throw new Error(
+      'Invalid configuration: OUTREACH_WEBHOOK_URL is set but neither OUTREACH_WEBHOOK_SECRET_ARN nor OUTREACH_WEBHOOK_SECRET is',
+    );
   return new WebhookSink({ url: env.OUTREACH_WEBHOOK_URL, secret: () => secret.get(), timeoutMs: env.OUTREACH_WEBHOOK_TIMEOUT_MS });
 }
 

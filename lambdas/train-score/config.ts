@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { JobResources } from '../../adapters/aws/jobDependencies.ts';
 import { BaseEnv, parseEnv } from '../../adapters/aws/env.ts';
+import type { JobResources } from '../../adapters/aws/jobDependencies.ts';
 import { DEFAULT_JOB_CONFIG, type JobConfig } from '../../app/jobConfig.ts';
-import { parseChurnOption, type ChurnDefinition } from '../../model/features/churnDefinition.ts';
+import { type ChurnDefinition, parseChurnOption } from '../../model/features/churnDefinition.ts';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const positiveNumber = (fallback: number) => z.coerce.number().positive().default(fallback);

@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { awsClients } from '../../adapters/aws/clients.ts';
 import { createJobDependencies } from '../../adapters/aws/jobDependencies.ts';
-import { runJob, type JobInput, type JobResult } from '../../app/job.ts';
+import { type JobInput, type JobResult, runJob } from '../../app/job.ts';
 import { defineHandler } from '../shared/defineHandler.ts';
 import { jobSettingsFromEnv } from './config.ts';
 
@@ -23,6 +23,12 @@ export const handler = defineHandler<JobInput | null | undefined, JobAnswer>({
     metrics.addMetric('OutreachQueued', MetricUnit.Count, summary.outreach.sent);
     metrics.addMetric('OutreachQueueFailed', MetricUnit.Count, summary.outreach.failed);
     metrics.addMetric('FeaturesDrifted', MetricUnit.Count, summary.drift.filter((d) => d.flagged).length);
-    return { runId: summary.runId, summaryKey, ...(scoresKey ? { scoresKey } : {}), scored: summary.scoring.customersScored, sent: summary.outreach.sent };
+    return {
+      runId: summary.runId,
+      summaryKey,
+      ...(scoresKey ? { scoresKey } : {}),
+      scored: summary.scoring.customersScored,
+      sent: summary.outreach.sent,
+    };
   },
 });

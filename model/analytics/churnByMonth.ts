@@ -96,7 +96,8 @@ export function churnTenures(events: readonly ChurnEvent[], asOfMs: number, rule
     }
     if (event.type === 'payment_failed') unrecoveredFailure = true;
     if (event.type === 'payment_succeeded') unrecoveredFailure = false;
-    if (ACTIVITY_TYPES.has(event.type) || event.type === 'subscription_started' || event.type === 'subscription_reactivated') lastActivityMs = ms;
+    if (ACTIVITY_TYPES.has(event.type) || event.type === 'subscription_started' || event.type === 'subscription_reactivated')
+      lastActivityMs = ms;
     if (USAGE_TYPES.has(event.type) || event.type === 'subscription_reactivated') lastUsageMs = ms;
     if (event.type === 'subscription_cancelled') {
       const quietMs = ms - (lastUsageMs ?? current.startMs);

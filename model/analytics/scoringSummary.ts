@@ -40,7 +40,10 @@ export class ScoringSummaryAccumulator {
 }
 
 /** Band counts, Σ risk × MRR (customers with unknown MRR add nothing), and a 20-bin risk histogram. */
-export function summariseScores(scored: ReadonlyArray<{ risk: number; band: RiskBand; mrrCents: number | null }>, bins = 20): ScoringSummary {
+export function summariseScores(
+  scored: ReadonlyArray<{ risk: number; band: RiskBand; mrrCents: number | null }>,
+  bins = 20,
+): ScoringSummary {
   const accumulator = new ScoringSummaryAccumulator(bins);
   for (const customer of scored) accumulator.add(customer);
   return accumulator.result();

@@ -1,5 +1,5 @@
 import type { ChurnEvent } from './schemas.ts';
-import { validateEvent, type EventRejection } from './validate.ts';
+import { type EventRejection, validateEvent } from './validate.ts';
 
 /**
  * A record of a request body or file that could not even be read as JSON (a broken NDJSON line,

@@ -1,5 +1,5 @@
+import { type EventWriter, ingestEvents } from './ingest.ts';
 import { EVENT_LIMITS } from './limits.ts';
-import { ingestEvents, type EventWriter } from './ingest.ts';
 import type { SourceRecord } from './readers/sourceRecord.ts';
 import type { FieldError } from './validate.ts';
 
@@ -44,7 +44,11 @@ export interface IngestRecordsOptions {
  * records and 1 MiB each, the limits of one HTTP request), one chunk after another so that a
  * later duplicate of an event wins, as it would over HTTP.
  */
-export async function ingestRecords(writer: EventWriter, records: AsyncIterable<SourceRecord>, options: IngestRecordsOptions = {}): Promise<RecordsSummary> {
+export async function ingestRecords(
+  writer: EventWriter,
+  records: AsyncIterable<SourceRecord>,
+  options: IngestRecordsOptions = {},
+): Promise<RecordsSummary> {
   const maxDetails = options.maxDetails ?? 1000;
   const summary: RecordsSummary = { records: 0, accepted: 0, rejectedCount: 0, unstoredCount: 0, rejected: [], unstored: [] };
   let chunk: SourceRecord[] = [];
@@ -53,7 +57,11 @@ export async function ingestRecords(writer: EventWriter, records: AsyncIterable<
     if (chunk.length === 0) return;
     const first = summary.records;
     const lines = chunk.map((r) => r.line);
-    const outcome = await ingestEvents(writer, chunk.map((r) => r.value), first);
+    const outcome = await ingestEvents(
+      writer,
+      chunk.map((r) => r.value),
+      first,
+    );
     summary.records += chunk.length;
     summary.accepted += outcome.accepted;
     summary.rejectedCount += outcome.rejected.length;
@@ -69,7 +77,8 @@ export async function ingestRecords(writer: EventWriter, records: AsyncIterable<
     options.onChunk?.(summary);
   };
   for await (const record of records) {
-    if (chunk.length >= EVENT_LIMITS.maxEventsPerRequest || (chunk.length > 0 && chunkBytes + record.bytes > EVENT_LIMITS.maxRequestBytes)) await flush();
+    if (chunk.length >= EVENT_LIMITS.maxEventsPerRequest || (chunk.length > 0 && chunkBytes + record.bytes > EVENT_LIMITS.maxRequestBytes))
+      await flush();
     chunk.push(record);
     chunkBytes += record.bytes;
   }

@@ -26,7 +26,7 @@ export const EVENT_LIMITS = {
 } as const;
 
 /** Characters allowed in ids: they become parts of DynamoDB keys, where `#` is the separator. */
-export const ID_PATTERN = /^[A-Za-z0-9._:@\-]+$/;
+export const ID_PATTERN = /^[A-Za-z0-9._:@-]+$/;
 
 /** Characters allowed in names (features, plans, attributes): readable identifiers. */
 export const NAME_PATTERN = /^[A-Za-z0-9._:\-/ ]+$/;

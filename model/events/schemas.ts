@@ -83,18 +83,30 @@ const ProfileAttributes = z
     message: `must have at most ${EVENT_LIMITS.maxProfileAttributes} attributes`,
   });
 
-const empty = z.strictObject({}).default({});
+const _empty = z.strictObject({}).default({});
 
 /** Properties of each event type: the part that differs between types. */
 export const EventProperties = {
   session_started: z.strictObject({ durationSeconds: quantity('durationSeconds').optional() }).default({}),
   feature_used: z.strictObject({ feature: name('feature'), quantity: quantity('quantity').default(1) }),
-  payment_succeeded: z.strictObject({ amountCents: cents('amountCents'), currency: z.string().regex(/^[A-Z]{3}$/, 'currency must be an ISO 4217 code such as USD').optional() }),
+  payment_succeeded: z.strictObject({
+    amountCents: cents('amountCents'),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'currency must be an ISO 4217 code such as USD')
+      .optional(),
+  }),
   payment_failed: z.strictObject({ amountCents: cents('amountCents'), reason: PaymentFailureReason }),
   card_expiring: z.strictObject({ expiresOn: CalendarDate }),
-  support_ticket_opened: z.strictObject({ ticketId: id('ticketId'), priority: z.enum(['low', 'normal', 'high', 'urgent']).default('normal') }),
+  support_ticket_opened: z.strictObject({
+    ticketId: id('ticketId'),
+    priority: z.enum(['low', 'normal', 'high', 'urgent']).default('normal'),
+  }),
   support_ticket_resolved: z.strictObject({ ticketId: id('ticketId') }),
-  survey_response: z.strictObject({ score: z.number().int('score must be a whole number').min(0, 'score must be 0 to 10').max(10, 'score must be 0 to 10'), comment: text('comment').optional() }),
+  survey_response: z.strictObject({
+    score: z.number().int('score must be a whole number').min(0, 'score must be 0 to 10').max(10, 'score must be 0 to 10'),
+    comment: text('comment').optional(),
+  }),
   subscription_started: z.strictObject({ plan: name('plan'), mrrCents: cents('mrrCents') }),
   plan_changed: z.strictObject({ fromPlan: name('fromPlan'), toPlan: name('toPlan'), mrrCents: cents('mrrCents') }),
   subscription_cancelled: z.strictObject({ reason: name('reason').optional() }).default({}),
@@ -113,8 +125,7 @@ const envelope = {
   schemaVersion: z.literal(EVENT_SCHEMA_VERSION).optional(),
 };
 
-const variant = <T extends EventType>(type: T) =>
-  z.strictObject({ ...envelope, type: z.literal(type), properties: EventProperties[type] });
+const variant = <T extends EventType>(type: T) => z.strictObject({ ...envelope, type: z.literal(type), properties: EventProperties[type] });
 
 /** One usage event, discriminated on `type`. */
 export const ChurnEvent = z.discriminatedUnion(

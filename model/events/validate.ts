@@ -18,7 +18,12 @@ export interface EventRejection {
 export type EventValidation = { ok: true; event: ChurnEvent } | { ok: false; rejection: EventRejection };
 
 const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
-  path.length === 0 ? '(event)' : path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+  path.length === 0
+    ? '(event)'
+    : path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+        .join('.')
+        .replace(/\.\[/g, '[');
 
 /** Turns zod issues into field errors a producer can act on. */
 export function toFieldErrors(error: z.ZodError): FieldError[] {

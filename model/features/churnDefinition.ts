@@ -54,4 +54,5 @@ export function parseChurnOption(s: string): ChurnDefinition {
 }
 
 /** The definition as the CLI writes it, e.g. `inactive:30d`. */
-export const formatChurnDefinition = (churn: ChurnDefinition): string => (churn.kind === 'cancelled' ? 'cancelled' : `inactive:${churn.days}d`);
+export const formatChurnDefinition = (churn: ChurnDefinition): string =>
+  churn.kind === 'cancelled' ? 'cancelled' : `inactive:${churn.days}d`;

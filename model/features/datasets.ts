@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { ChurnDefinition, DEFAULT_CHURN } from './churnDefinition.ts';
 import { parseOptions } from '../validation.ts';
-import { sortedEvents, type CustomerHistory } from './history.ts';
-import { isActiveAt, labelAt, type Label } from './labels.ts';
+import { ChurnDefinition, DEFAULT_CHURN } from './churnDefinition.ts';
+import { type CustomerHistory, sortedEvents } from './history.ts';
+import { isActiveAt, type Label, labelAt } from './labels.ts';
 import type { FeatureMatrix } from './matrix.ts';
-import { dropUninformative, draftRow, fitCategories, planColumns, SchemaCollector, toMatrix, type RowDraft } from './matrixBuilder.ts';
+import { draftRow, dropUninformative, fitCategories, planColumns, type RowDraft, SchemaCollector, toMatrix } from './matrixBuilder.ts';
 import { cutoffIndex, eventTimes } from './snapshot.ts';
 import { DAY_MS, Instant, parseInstant, startOfNextUtcDay } from './time.ts';
 
@@ -14,10 +14,18 @@ const CustomEvents = z.array(z.string().min(1)).optional();
 export const DatasetOptions = z.object({
   /** The present: scoring cutoff; nothing at or after it is used for features. */
   asOf: Instant('asOf'),
-  horizonDays: z.number({ error: 'horizonDays must be a number' }).int('horizonDays must be whole days').positive('horizonDays must be positive'),
+  horizonDays: z
+    .number({ error: 'horizonDays must be a number' })
+    .int('horizonDays must be whole days')
+    .positive('horizonDays must be positive'),
   churn: ChurnDefinition,
   /** Past cutoffs before the validation cutoff that give training examples. */
-  trainingCutoffs: z.number().int().min(0, 'trainingCutoffs must not be negative').max(104, 'trainingCutoffs must be at most 104').default(4),
+  trainingCutoffs: z
+    .number()
+    .int()
+    .min(0, 'trainingCutoffs must not be negative')
+    .max(104, 'trainingCutoffs must be at most 104')
+    .default(4),
   /** Days between training cutoffs; defaults to the horizon (windows do not overlap). */
   cutoffSpacingDays: z.number().int().positive('cutoffSpacingDays must be positive').optional(),
   /** Custom event names that become columns; default: every name seen before asOf. */
@@ -55,7 +63,9 @@ export function datasetCutoffs(options: DatasetOptions): Datasets['cutoffs'] {
   const asOfMs = Date.parse(o.asOf);
   const validationMs = asOfMs - o.horizonDays * DAY_MS;
   const spacing = (o.cutoffSpacingDays ?? o.horizonDays) * DAY_MS;
-  const training = Array.from({ length: o.trainingCutoffs }, (_, i) => new Date(validationMs - (o.trainingCutoffs - i) * spacing).toISOString());
+  const training = Array.from({ length: o.trainingCutoffs }, (_, i) =>
+    new Date(validationMs - (o.trainingCutoffs - i) * spacing).toISOString(),
+  );
   return { training, validation: new Date(validationMs).toISOString(), scoring: o.asOf };
 }
 
@@ -87,7 +97,7 @@ export function splitByCustomer(rows: readonly RowDraft[], fraction: number): { 
       .map((row) => ({ row, key: hash(row.customerId) }))
       .sort((a, b) => a.key - b.key || (a.row.customerId < b.row.customerId ? -1 : 1));
     const held = members.length < 2 ? 0 : Math.max(1, Math.round(members.length * fraction));
-    members.forEach(({ row }, i) => (i < held ? validation : train).push(row));
+    for (const [i, { row }] of members.entries()) (i < held ? validation : train).push(row);
   }
   return { train: train.sort(byCustomerId), validation: validation.sort(byCustomerId) };
 }
@@ -126,7 +136,8 @@ export async function buildDatasets(customers: AsyncIterable<CustomerHistory>, o
       const label = labelAt(events, times, end, cutoff.ms, o.horizonDays, o.churn);
       if (label !== -1) cutoff.rows.push(draftRow(history.customerId, events, times, end, cutoff.ms, label));
     }
-    if (isActiveAt(events, times, asOfEnd, asOfMs, o.churn)) scoringRows.push(draftRow(history.customerId, events, times, asOfEnd, asOfMs, -1));
+    if (isActiveAt(events, times, asOfEnd, asOfMs, o.churn))
+      scoringRows.push(draftRow(history.customerId, events, times, asOfEnd, asOfMs, -1));
   }
   for (const cutoff of labelled) cutoff.rows.sort(byCustomerId);
   scoringRows.sort(byCustomerId);
@@ -143,7 +154,8 @@ export async function buildDatasets(customers: AsyncIterable<CustomerHistory>, o
   }
   const planned = planColumns(schema, o.customEvents);
   fitCategories(planned, trainRows, [...validationRows, ...scoringRows]);
-  const { plan, dropped } = o.keepConstantColumns || trainRows.length === 0 ? { plan: planned, dropped: [] } : dropUninformative(planned, trainRows);
+  const { plan, dropped } =
+    o.keepConstantColumns || trainRows.length === 0 ? { plan: planned, dropped: [] } : dropUninformative(planned, trainRows);
   return {
     train: toMatrix(plan, trainRows, trainingIsos[trainingIsos.length - 1] ?? cutoffs.validation),
     validation: toMatrix(plan, validationRows, cutoffs.validation),
@@ -175,7 +187,11 @@ export type FeatureMatrixOptions = z.input<typeof FeatureMatrixOptions>;
  * (profile types, custom names, categories, sorted) come from the events before the cutoff only,
  * so events at or after the cutoff change nothing but labels.
  */
-export async function buildFeatureMatrix(customers: AsyncIterable<CustomerHistory>, cutoff: string, options: FeatureMatrixOptions = {}): Promise<FeatureMatrix> {
+export async function buildFeatureMatrix(
+  customers: AsyncIterable<CustomerHistory>,
+  cutoff: string,
+  options: FeatureMatrixOptions = {},
+): Promise<FeatureMatrix> {
   const o = parseOptions(FeatureMatrixOptions, options, 'feature matrix options');
   const cutoffIso = parseInstant(cutoff, 'cutoff');
   const cutoffMs = Date.parse(cutoffIso);

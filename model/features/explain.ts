@@ -1,4 +1,5 @@
-import { CUSTOM_SENTENCE, featureDefinition, PROFILE_SENTENCE, type SentenceCase, type SentenceTemplate } from './definitions.ts';
+import { CUSTOM_SENTENCE, featureDefinition, PROFILE_SENTENCE } from './definitions.ts';
+import type { SentenceCase, SentenceTemplate } from './featureDefinition.ts';
 import type { FeatureColumn } from './matrix.ts';
 
 const numberFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
@@ -29,13 +30,20 @@ const matches = (when: SentenceCase, value: number | string | null): boolean => 
   if (when === 'any') return true;
   if (typeof value !== 'number') return false;
   switch (when) {
-    case 'zero': return value === 0;
-    case 'one': return value === 1;
-    case 'negative': return value < 0;
-    case 'steady': return Math.abs(value - 1) < 0.005;
-    case 'below1': return value < 1;
-    case 'above1': return value > 1;
-    default: return false;
+    case 'zero':
+      return value === 0;
+    case 'one':
+      return value === 1;
+    case 'negative':
+      return value < 0;
+    case 'steady':
+      return Math.abs(value - 1) < 0.005;
+    case 'below1':
+      return value < 1;
+    case 'above1':
+      return value > 1;
+    default:
+      return false;
   }
 };
 

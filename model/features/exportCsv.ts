@@ -4,7 +4,9 @@ const quote = (cell: string): string => (/[",\r\n]/.test(cell) ? `"${cell.replac
 
 /** The header of `matrixToCsvRows`: customerId, every numeric then categorical column, mrrCents, label. */
 export const matrixCsvHeader = (m: FeatureMatrix): string =>
-  ['customerId', ...m.numericColumns.map((c) => c.name), ...m.categoricalColumns.map((c) => c.name), 'mrrCents', 'label'].map(quote).join(',');
+  ['customerId', ...m.numericColumns.map((c) => c.name), ...m.categoricalColumns.map((c) => c.name), 'mrrCents', 'label']
+    .map(quote)
+    .join(',');
 
 /**
  * The rows of a matrix as CSV lines: numbers as they are (empty when missing), categories by name

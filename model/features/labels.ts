@@ -22,10 +22,20 @@ import { DAY_MS } from './time.ts';
  */
 export type Label = 1 | 0 | -1;
 
-const STATUS_TYPES: ReadonlySet<ChurnEvent['type']> = new Set(['subscription_started', 'subscription_cancelled', 'subscription_reactivated']);
+const STATUS_TYPES: ReadonlySet<ChurnEvent['type']> = new Set([
+  'subscription_started',
+  'subscription_cancelled',
+  'subscription_reactivated',
+]);
 
 /** Whether the customer is active at the cutoff, from `events[0, end)` (the events before it). */
-export function isActiveAt(events: readonly ChurnEvent[], times: Float64Array, end: number, cutoffMs: number, churn: ChurnDefinition): boolean {
+export function isActiveAt(
+  events: readonly ChurnEvent[],
+  times: Float64Array,
+  end: number,
+  cutoffMs: number,
+  churn: ChurnDefinition,
+): boolean {
   if (end === 0) return false;
   if (churn.kind === 'cancelled') {
     for (let i = end - 1; i >= 0; i--) {
@@ -45,7 +55,14 @@ export function isActiveAt(events: readonly ChurnEvent[], times: Float64Array, e
  * The label at the cutoff for a customer active at it: status at `cutoff + horizon` (see above).
  * `end` is the index of the first event at or after the cutoff.
  */
-export function labelAt(events: readonly ChurnEvent[], times: Float64Array, end: number, cutoffMs: number, horizonDays: number, churn: ChurnDefinition): Label {
+export function labelAt(
+  events: readonly ChurnEvent[],
+  times: Float64Array,
+  end: number,
+  cutoffMs: number,
+  horizonDays: number,
+  churn: ChurnDefinition,
+): Label {
   const horizonEndMs = cutoffMs + horizonDays * DAY_MS;
   if (churn.kind === 'cancelled') {
     let lastStatus: ChurnEvent['type'] | undefined;

@@ -18,7 +18,14 @@ export interface RowDraft {
 }
 
 /** Builds the draft of one customer's row at a cutoff from `events[0, end)`. */
-export function draftRow(customerId: string, events: readonly ChurnEvent[], times: Float64Array, end: number, cutoffMs: number, label: Label): RowDraft {
+export function draftRow(
+  customerId: string,
+  events: readonly ChurnEvent[],
+  times: Float64Array,
+  end: number,
+  cutoffMs: number,
+  label: Label,
+): RowDraft {
   const snapshot = computeSnapshot(events, times, end, cutoffMs);
   const fixed = new Float64Array(FEATURE_DEFINITIONS.length);
   FEATURE_DEFINITIONS.forEach((definition, i) => {
@@ -88,7 +95,12 @@ export function planColumns(schema: SchemaCollector, customEvents?: readonly str
   }));
   for (const name of customEvents ?? sortedNames(schema.customNames)) {
     numeric.push({
-      column: { kind: 'numeric', name: customFeatureName(name), family: 'custom', description: `"${name}" custom events in the last 30 days (sum of quantities)` },
+      column: {
+        kind: 'numeric',
+        name: customFeatureName(name),
+        family: 'custom',
+        description: `"${name}" custom events in the last 30 days (sum of quantities)`,
+      },
       get: (row) => row.custom.get(name) ?? 0,
     });
   }

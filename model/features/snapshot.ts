@@ -109,14 +109,37 @@ export function computeSnapshot(events: readonly ChurnEvent[], times: Float64Arr
   const from42 = since(42);
   const from90 = since(90);
   const s: CustomerSnapshot = {
-    cutoffMs, firstEventMs: Number.NaN, subscriptionStartMs: Number.NaN, lastActivityMs: Number.NaN, lastSessionMs: Number.NaN,
-    sessions7d: 0, sessions30d: 0, activeDays30d: 0, activityLast3w: 0, activityPrevious3w: 0,
-    distinctFeatures30d: 0, featureUses30d: 0,
-    failedPayments14d: 0, failedPayments90d: 0, failuresSinceSuccess: 0, paidCents90d: 0, cardExpiresMs: Number.NaN,
-    tickets30d: 0, tickets90d: 0, openTickets: 0, resolutionHoursSum90d: 0, resolved90d: 0,
-    lastSurveyScore: Number.NaN, lastSurveyMs: Number.NaN,
-    downgrades90d: 0, eventMrrCents: Number.NaN, eventMrrCents90dAgo: Number.NaN, profileMrrCents: Number.NaN, profileMrrCents90dAgo: Number.NaN,
-    profile: new Map(), custom30d: new Map(),
+    cutoffMs,
+    firstEventMs: Number.NaN,
+    subscriptionStartMs: Number.NaN,
+    lastActivityMs: Number.NaN,
+    lastSessionMs: Number.NaN,
+    sessions7d: 0,
+    sessions30d: 0,
+    activeDays30d: 0,
+    activityLast3w: 0,
+    activityPrevious3w: 0,
+    distinctFeatures30d: 0,
+    featureUses30d: 0,
+    failedPayments14d: 0,
+    failedPayments90d: 0,
+    failuresSinceSuccess: 0,
+    paidCents90d: 0,
+    cardExpiresMs: Number.NaN,
+    tickets30d: 0,
+    tickets90d: 0,
+    openTickets: 0,
+    resolutionHoursSum90d: 0,
+    resolved90d: 0,
+    lastSurveyScore: Number.NaN,
+    lastSurveyMs: Number.NaN,
+    downgrades90d: 0,
+    eventMrrCents: Number.NaN,
+    eventMrrCents90dAgo: Number.NaN,
+    profileMrrCents: Number.NaN,
+    profileMrrCents90dAgo: Number.NaN,
+    profile: new Map(),
+    custom30d: new Map(),
   };
   const activeDays = new Set<number>();
   const features = new Set<string>();
@@ -224,4 +247,5 @@ export function computeSnapshot(events: readonly ChurnEvent[], times: Float64Arr
 export const currentMrrCents = (s: CustomerSnapshot): number => (Number.isNaN(s.eventMrrCents) ? s.profileMrrCents : s.eventMrrCents);
 
 /** MRR 90 days before the cutoff, from the same source as `currentMrrCents`. */
-export const mrrCents90dAgo = (s: CustomerSnapshot): number => (Number.isNaN(s.eventMrrCents) ? s.profileMrrCents90dAgo : s.eventMrrCents90dAgo);
+export const mrrCents90dAgo = (s: CustomerSnapshot): number =>
+  Number.isNaN(s.eventMrrCents) ? s.profileMrrCents90dAgo : s.eventMrrCents90dAgo;

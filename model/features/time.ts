@@ -22,14 +22,15 @@ export function parseInstant(value: string, what: string): string {
   const dayMs = Date.parse(`${day}T00:00:00Z`);
   const realDay = !Number.isNaN(dayMs) && new Date(dayMs).toISOString().slice(0, 10) === day;
   if (Number.isNaN(ms) || !realDay) {
-    throw new Error(`${what} must be a date YYYY-MM-DD or an ISO 8601 timestamp with a time zone (e.g. 2026-03-01T00:00:00Z), got "${value}"`);
+    throw new Error(
+      `${what} must be a date YYYY-MM-DD or an ISO 8601 timestamp with a time zone (e.g. 2026-03-01T00:00:00Z), got "${value}"`,
+    );
   }
   return new Date(ms).toISOString();
 }
 
 /** The first instant of the UTC day after `ms`: a store is taken as complete through the day of its latest event. */
 export const startOfNextUtcDay = (ms: number): number => (Math.floor(ms / DAY_MS) + 1) * DAY_MS;
-
 
 /**
  * The one schema of an instant at a boundary (job input, options, CLI flags): a string read by

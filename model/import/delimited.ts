@@ -15,12 +15,22 @@ export interface DelimitedOptions {
   header?: boolean | undefined;
 }
 
-const ALIASES: Record<string, string> = { comma: ',', tab: '\t', '\\t': '\t', semicolon: ';', pipe: '|', whitespace: 'whitespace', space: 'whitespace', ws: 'whitespace' };
+const ALIASES: Record<string, string> = {
+  comma: ',',
+  tab: '\t',
+  '\\t': '\t',
+  semicolon: ';',
+  pipe: '|',
+  whitespace: 'whitespace',
+  space: 'whitespace',
+  ws: 'whitespace',
+};
 
 /** Resolves a `--delimiter` value; throws naming the accepted forms. */
 export function resolveDelimiter(value: string): string {
   const resolved = ALIASES[value.toLowerCase()] ?? (value.length === 1 ? value : undefined);
-  if (resolved === undefined) throw new Error(`delimiter "${value}" is not supported: use one character or comma, tab, semicolon, pipe, whitespace`);
+  if (resolved === undefined)
+    throw new Error(`delimiter "${value}" is not supported: use one character or comma, tab, semicolon, pipe, whitespace`);
   return resolved;
 }
 

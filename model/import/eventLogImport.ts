@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { parseOptions } from '../validation.ts';
 import { EVENT_LIMITS, ID_PATTERN } from '../events/limits.ts';
 import type { ChurnEvent, ChurnEventInput } from '../events/schemas.ts';
 import { validateEvent } from '../events/validate.ts';
-import { resolveColumn, type DelimitedTable } from './delimited.ts';
-import { rejectionMessage, type RowProblem } from './problems.ts';
+import { parseOptions } from '../validation.ts';
+import { type DelimitedTable, resolveColumn } from './delimited.ts';
+import { type RowProblem, rejectionMessage } from './problems.ts';
 import { compactInstant, isBlank, parseAmount, parseEventTime, shiftYears, toAttributeName } from './values.ts';
 
 export const EventLogImportOptions = z.object({
@@ -23,7 +23,14 @@ export const EventLogImportOptions = z.object({
 export type EventLogImportOptions = z.input<typeof EventLogImportOptions>;
 
 /** Which churnguard event a row becomes, by its type value (compared in lower case, `-`/space as `_`). */
-export type MappedType = 'payment_succeeded' | 'payment_failed' | 'session_started' | 'subscription_started' | 'subscription_cancelled' | 'subscription_reactivated' | 'custom';
+export type MappedType =
+  | 'payment_succeeded'
+  | 'payment_failed'
+  | 'session_started'
+  | 'subscription_started'
+  | 'subscription_cancelled'
+  | 'subscription_reactivated'
+  | 'custom';
 
 const TYPE_MAP: ReadonlyArray<readonly [MappedType, readonly string[]]> = [
   ['payment_succeeded', ['purchase', 'order', 'payment', 'transaction', 'sale', 'payment_succeeded']],
@@ -36,7 +43,10 @@ const TYPE_MAP: ReadonlyArray<readonly [MappedType, readonly string[]]> = [
 
 /** The event type a row's type value maps to; anything unknown becomes a `custom` event named after it. */
 export function mapEventType(value: string): MappedType {
-  const key = value.trim().toLowerCase().replace(/[\s-]+/g, '_');
+  const key = value
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
   return TYPE_MAP.find(([, names]) => names.includes(key))?.[0] ?? 'custom';
 }
 
@@ -113,7 +123,13 @@ export function planEventLogImport(table: DelimitedTable, options: EventLogImpor
     const base = `import:${customerId}:${compactInstant(ms)}:${slug}`;
     const n = occurrences.get(base) ?? 0;
     occurrences.set(base, n + 1);
-    const draft = { eventId: `${base}:${n}`.slice(0, EVENT_LIMITS.maxIdLength), customerId, type: mapped, occurredAt, properties } as ChurnEventInput;
+    const draft = {
+      eventId: `${base}:${n}`.slice(0, EVENT_LIMITS.maxIdLength),
+      customerId,
+      type: mapped,
+      occurredAt,
+      properties,
+    } as ChurnEventInput;
     const checked = validateEvent(draft, line);
     if (!checked.ok) {
       problem(rejectionMessage(checked.rejection));
@@ -128,7 +144,13 @@ export function planEventLogImport(table: DelimitedTable, options: EventLogImpor
   return {
     events,
     problems,
-    counts: { rows: table.rows.length, imported: events.length, rejected: table.rows.length - events.length, customers: customers.size, byType },
+    counts: {
+      rows: table.rows.length,
+      imported: events.length,
+      rejected: table.rows.length - events.length,
+      customers: customers.size,
+      byType,
+    },
     range: events.length === 0 ? undefined : { first: new Date(first).toISOString(), last: new Date(last).toISOString() },
   };
 }
@@ -146,7 +168,9 @@ function assertTimesInRange(table: DelimitedTable, timeIndex: number, years: num
   const min = Date.parse(EVENT_LIMITS.minTimestamp);
   if (earliest < min) {
     const needed = 2000 - new Date(earliest).getUTCFullYear() + years;
-    throw new Error(`the log starts on ${new Date(earliest).toISOString().slice(0, 10)}, before ${EVENT_LIMITS.minTimestamp.slice(0, 10)} (the earliest time events accept): move the whole log with --shift-years ${needed} (or more)`);
+    throw new Error(
+      `the log starts on ${new Date(earliest).toISOString().slice(0, 10)}, before ${EVENT_LIMITS.minTimestamp.slice(0, 10)} (the earliest time events accept): move the whole log with --shift-years ${needed} (or more)`,
+    );
   }
 }
 

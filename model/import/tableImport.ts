@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { parseOptions } from '../validation.ts';
-import { ID_PATTERN, EVENT_LIMITS } from '../events/limits.ts';
+import { EVENT_LIMITS, ID_PATTERN } from '../events/limits.ts';
 import type { ChurnEvent, ChurnEventInput } from '../events/schemas.ts';
 import { validateEvent } from '../events/validate.ts';
 import { DAY_MS, parseInstant } from '../features/time.ts';
-import { resolveColumn, type DelimitedTable } from './delimited.ts';
-import { rejectionMessage, type RowProblem } from './problems.ts';
-import { cellValue, inferColumnType, isBlank, toAttributeName, type ColumnType } from './values.ts';
+import { parseOptions } from '../validation.ts';
+import { type DelimitedTable, resolveColumn } from './delimited.ts';
+import { type RowProblem, rejectionMessage } from './problems.ts';
+import { type ColumnType, cellValue, inferColumnType, isBlank, toAttributeName } from './values.ts';
 
 export const TableImportOptions = z.object({
   /** Column of customer ids; without one, ids are `<idPrefix>-<line>`. */
@@ -56,7 +56,14 @@ export interface TableImportPlan {
 }
 
 const normaliseLabel = (s: string) => s.trim().toLowerCase().replace(/\.$/, '');
-const POSITIVE_PAIRS: ReadonlyArray<readonly [string, string]> = [['yes', 'no'], ['true', 'false'], ['1', '0'], ['y', 'n'], ['churned', 'retained'], ['churned', 'active']];
+const POSITIVE_PAIRS: ReadonlyArray<readonly [string, string]> = [
+  ['yes', 'no'],
+  ['true', 'false'],
+  ['1', '0'],
+  ['y', 'n'],
+  ['churned', 'retained'],
+  ['churned', 'active'],
+];
 
 /** The label value that means churned: the one given, or the positive side of a yes/no, true/false or 1/0 column. */
 function positiveValue(cells: string[], given: string | undefined, column: string): string {
@@ -80,7 +87,13 @@ export function tableTimeline(asOf: string, horizonDays: number): TableTimeline 
   const a = Date.parse(asOf);
   const v = a - horizonDays * DAY_MS;
   const iso = (ms: number) => new Date(ms).toISOString();
-  return { asOf: iso(a), labelledCutoff: iso(v), labelledProfileAt: iso(v - 3 * DAY_MS), churnAt: iso(v + DAY_MS), recentAt: iso(a - DAY_MS) };
+  return {
+    asOf: iso(a),
+    labelledCutoff: iso(v),
+    labelledProfileAt: iso(v - 3 * DAY_MS),
+    churnAt: iso(v + DAY_MS),
+    recentAt: iso(a - DAY_MS),
+  };
 }
 
 /**
@@ -118,7 +131,10 @@ export function planTableImport(table: DelimitedTable, options: TableImportOptio
     const id = idOf(row);
     if (id === '') return keepOut(row.line, `empty customer id in column ${table.header[idIndex]}`);
     if (!ID_PATTERN.test(id) || id.length > EVENT_LIMITS.maxIdLength) {
-      return keepOut(row.line, `customer id "${id}" may contain only letters, digits and . _ : @ - (at most ${EVENT_LIMITS.maxIdLength} characters)`);
+      return keepOut(
+        row.line,
+        `customer id "${id}" may contain only letters, digits and . _ : @ - (at most ${EVENT_LIMITS.maxIdLength} characters)`,
+      );
     }
     const lines = linesById.get(id) ?? [];
     return lines.length === 1 || keepOut(row.line, `duplicate customer id "${id}" (lines ${lines.join(', ')}): none of them is imported`);
@@ -127,20 +143,32 @@ export function planTableImport(table: DelimitedTable, options: TableImportOptio
   const skippedColumns: string[] = [];
   const columns: Array<ImportedColumn & { index: number }> = [];
   const usedNames = new Set<string>();
-  table.header.forEach((name, index) => {
-    if (index === idIndex || index === labelIndex || dropped.has(index)) return void skippedColumns.push(name);
-    const type = inferColumnType(rows.map((row) => row.cells[index]));
-    if (type === 'empty') return void skippedColumns.push(name);
+  for (const [index, name] of table.header.entries()) {
+    const type =
+      index === idIndex || index === labelIndex || dropped.has(index) ? 'empty' : inferColumnType(rows.map((row) => row.cells[index]));
+    if (type === 'empty') {
+      skippedColumns.push(name);
+      continue;
+    }
     let attribute = toAttributeName(name, index);
     for (let k = 2; usedNames.has(attribute); k++) attribute = `${toAttributeName(name, index)}_${k}`;
     usedNames.add(attribute);
     columns.push({ column: name, attribute, type, index });
-  });
+  }
   if (columns.length > EVENT_LIMITS.maxProfileAttributes) {
-    throw new Error(`the table has ${columns.length} attribute columns, a profile holds at most ${EVENT_LIMITS.maxProfileAttributes}: leave some out with --drop`);
+    throw new Error(
+      `the table has ${columns.length} attribute columns, a profile holds at most ${EVENT_LIMITS.maxProfileAttributes}: leave some out with --drop`,
+    );
   }
 
-  const positive = labelIndex < 0 ? undefined : positiveValue(rows.map((r) => r.cells[labelIndex] ?? ''), o.positive, table.header[labelIndex] ?? '');
+  const positive =
+    labelIndex < 0
+      ? undefined
+      : positiveValue(
+          rows.map((r) => r.cells[labelIndex] ?? ''),
+          o.positive,
+          table.header[labelIndex] ?? '',
+        );
   const timeline = tableTimeline(o.asOf, o.horizonDays);
   const events: ChurnEvent[] = [];
   const counts = { rows: table.rows.length, imported: 0, churners: 0, stayers: 0, unlabelled: 0, rejected: 0 };
@@ -154,8 +182,22 @@ export function planTableImport(table: DelimitedTable, options: TableImportOptio
       { eventId: `import:${customerId}:profile`, customerId, type: 'customer_profile', occurredAt: seenAt, properties: { attributes } },
       { eventId: `import:${customerId}:seen`, customerId, type: 'session_started', occurredAt: seenAt, properties: {} },
     ];
-    if (kind === 'churner') drafts.push({ eventId: `import:${customerId}:churned`, customerId, type: 'subscription_cancelled', occurredAt: timeline.churnAt, properties: { reason: 'imported label' } });
-    if (kind === 'stayer') drafts.push({ eventId: `import:${customerId}:stayed`, customerId, type: 'session_started', occurredAt: timeline.recentAt, properties: {} });
+    if (kind === 'churner')
+      drafts.push({
+        eventId: `import:${customerId}:churned`,
+        customerId,
+        type: 'subscription_cancelled',
+        occurredAt: timeline.churnAt,
+        properties: { reason: 'imported label' },
+      });
+    if (kind === 'stayer')
+      drafts.push({
+        eventId: `import:${customerId}:stayed`,
+        customerId,
+        type: 'session_started',
+        occurredAt: timeline.recentAt,
+        properties: {},
+      });
     const checked = drafts.map((draft) => validateEvent(draft, row.line));
     const failed = checked.find((c) => !c.ok);
     if (failed && !failed.ok) {
@@ -170,5 +212,13 @@ export function planTableImport(table: DelimitedTable, options: TableImportOptio
   }
   counts.rejected = counts.rows - counts.imported;
   problems.sort((a, b) => a.line - b.line);
-  return { events, problems, columns: columns.map(({ column, attribute, type }) => ({ column, attribute, type })), skippedColumns, positive, counts, timeline };
+  return {
+    events,
+    problems,
+    columns: columns.map(({ column, attribute, type }) => ({ column, attribute, type })),
+    skippedColumns,
+    positive,
+    counts,
+    timeline,
+  };
 }

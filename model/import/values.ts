@@ -1,6 +1,5 @@
 import { EVENT_LIMITS, NAME_PATTERN } from '../events/limits.ts';
 
-
 /** What a column holds, inferred from its non-blank cells. */
 export type ColumnType = 'number' | 'boolean' | 'category' | 'empty';
 
@@ -62,7 +61,10 @@ export function cellValue(cell: string | undefined, type: ColumnType): string | 
  * become `_` ("Churn?" → "Churn_", "Int'l Plan" → "Int_l Plan").
  */
 export function toAttributeName(header: string, position: number): string {
-  const cleaned = header.trim().replace(/[^A-Za-z0-9._:\-/ ]/g, '_').slice(0, EVENT_LIMITS.maxNameLength);
+  const cleaned = header
+    .trim()
+    .replace(/[^A-Za-z0-9._:\-/ ]/g, '_')
+    .slice(0, EVENT_LIMITS.maxNameLength);
   return cleaned === '' || !NAME_PATTERN.test(cleaned) ? `column_${position + 1}` : cleaned;
 }
 
@@ -96,7 +98,15 @@ export function parseEventTime(cell: string): number | undefined {
 export function shiftYears(ms: number, years: number): number {
   if (years === 0) return ms;
   const d = new Date(ms);
-  return Date.UTC(d.getUTCFullYear() + years, d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds());
+  return Date.UTC(
+    d.getUTCFullYear() + years,
+    d.getUTCMonth(),
+    d.getUTCDate(),
+    d.getUTCHours(),
+    d.getUTCMinutes(),
+    d.getUTCSeconds(),
+    d.getUTCMilliseconds(),
+  );
 }
 
 /** `19970101T000000000Z`: an instant as a compact, id-safe string. */
@@ -104,4 +114,3 @@ export const compactInstant = (ms: number): string => {
   const d = new Date(ms);
   return `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}T${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}${pad(d.getUTCMilliseconds(), 3)}Z`;
 };
-

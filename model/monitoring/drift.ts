@@ -92,7 +92,12 @@ export function featureDistribution(matrix: FeatureMatrix, bins = 10): FeatureDi
     columns.push({ kind: 'numeric', name: column.name, cuts, shares: numericShares(values, cuts) });
   });
   matrix.categoricalColumns.forEach((column, i) => {
-    columns.push({ kind: 'categorical', name: column.name, categories: [...column.categories], shares: categoricalShares(categoricalColumnCodes(matrix, i), column.categories) });
+    columns.push({
+      kind: 'categorical',
+      name: column.name,
+      categories: [...column.categories],
+      shares: categoricalShares(categoricalColumnCodes(matrix, i), column.categories),
+    });
   });
   return { columns };
 }

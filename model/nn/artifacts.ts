@@ -83,7 +83,9 @@ export async function loadNetwork(artifacts: NetworkArtifacts, expectedSha256: s
   }
   const weightSpecs = parsed.weightsManifest.flatMap((group) => group.weights);
   if (manifestBytes(weightSpecs) !== artifacts.weights.byteLength) {
-    throw new ModelIntegrityError(`${label}: weights.bin has ${artifacts.weights.byteLength} bytes, model.json expects ${manifestBytes(weightSpecs)}`);
+    throw new ModelIntegrityError(
+      `${label}: weights.bin has ${artifacts.weights.byteLength} bytes, model.json expects ${manifestBytes(weightSpecs)}`,
+    );
   }
   const weightData = artifacts.weights.slice().buffer;
   const handler: tf.io.IOHandler = { load: async () => ({ modelTopology: parsed.modelTopology, weightSpecs, weightData }) };

@@ -35,7 +35,11 @@ export function fitPlatt(labels: ArrayLike<number>, logits: ArrayLike<number>): 
   let intercept = Math.log((positives + 1) / (negatives + 1));
   for (let iteration = 0; iteration < 100; iteration++) {
     // Gradient and Hessian of the negative log-likelihood in (slope, intercept).
-    let gA = 0, gB = 0, hAA = 1e-9, hAB = 0, hBB = 1e-9;
+    let gA = 0,
+      gB = 0,
+      hAA = 1e-9,
+      hAB = 0,
+      hBB = 1e-9;
     for (let i = 0; i < labels.length; i++) {
       const x = logits[i] as number;
       const p = sigmoid(slope * x + intercept);

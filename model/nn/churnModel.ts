@@ -1,12 +1,12 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { FeatureColumn, FeatureFamily, FeatureMatrix } from '../features/matrix.ts';
 import { TENURE_DAYS_FEATURE } from '../features/definitions.ts';
 import { describeFeature } from '../features/explain.ts';
+import type { FeatureColumn, FeatureFamily, FeatureMatrix } from '../features/matrix.ts';
 import type { RiskBand, RiskDriver, ScoredCustomer } from '../scoring.ts';
-import { loadNetwork, saveNetwork, sha256Hex, type NetworkArtifacts } from './artifacts.ts';
+import { loadNetwork, type NetworkArtifacts, saveNetwork, sha256Hex } from './artifacts.ts';
 import { applyCalibration } from './calibration.ts';
-import { StoredModelMetadata, type ModelMetadata } from './metadata.ts';
-import { integratedGradients, predictLogits, type DenseInputs } from './network.ts';
+import { type ModelMetadata, StoredModelMetadata } from './metadata.ts';
+import { type DenseInputs, integratedGradients, predictLogits } from './network.ts';
 import { rawFeatureValue, transformMatrix } from './preprocessing.ts';
 
 /** A model as saved: network buffers plus metadata carrying the weights checksum. */

@@ -42,7 +42,13 @@ export function trainingFingerprint(train: FeatureMatrix, validation: FeatureMat
 /** JSON with object keys sorted at every level, so that equal settings hash equally. */
 const stableJson = (value: unknown): string =>
   JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v)
+            .filter(([, x]) => x !== undefined)
+            .sort(([a], [b]) => (a < b ? -1 : 1)),
+        )
+      : v,
   );
 
 /**
@@ -51,6 +57,9 @@ const stableJson = (value: unknown): string =>
  * gives the same version (registering it again is idempotent).
  */
 export function modelVersionId(asOf: Date, fingerprint: string): string {
-  const stamp = asOf.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  const stamp = asOf
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
   return `m-${stamp}-${fingerprint.slice(0, 6)}`;
 }

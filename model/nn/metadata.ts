@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ChurnDefinition } from '../features/churnDefinition.ts';
-import { CalibrationBin, GainsPoint, ModelMetrics } from './metricSchemas.ts';
 import { PlattCalibration } from './calibration.ts';
+import { CalibrationBin, GainsPoint, ModelMetrics } from './metricSchemas.ts';
 import { Architecture } from './network.ts';
 import { Preprocessing } from './preprocessing.ts';
 
@@ -69,7 +69,10 @@ export const ModelMetadata = z.object({
   trainingWindow: TrainingWindow,
   dataFingerprint: z.string(),
   /** sha256 (hex) of weights.bin; set when the model is serialised. */
-  weightsSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  weightsSha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 export type ModelMetadata = z.output<typeof ModelMetadata>;
 

@@ -136,7 +136,7 @@ export function gainsCurve(labels: ArrayLike<number>, scores: ArrayLike<number>,
   const order = orderByScoreDescending(scores);
   const positives = countPositives(labels);
   const found = new Int32Array(order.length + 1);
-  order.forEach((row, k) => (found[k + 1] = (found[k] as number) + (labels[row] === 1 ? 1 : 0)));
+  for (const [k, row] of order.entries()) found[k + 1] = (found[k] as number) + (labels[row] === 1 ? 1 : 0);
   const curve: GainsPointValue[] = [];
   for (let p = 0; p <= points; p++) {
     const share = p / points;
@@ -188,7 +188,11 @@ export function costOptimalThreshold(labels: ArrayLike<number>, probabilities: A
 }
 
 /** Precision and recall when everyone with probability ≥ `threshold` is flagged. */
-export function precisionRecallAt(labels: ArrayLike<number>, probabilities: ArrayLike<number>, threshold: number): { precision: number; recall: number } {
+export function precisionRecallAt(
+  labels: ArrayLike<number>,
+  probabilities: ArrayLike<number>,
+  threshold: number,
+): { precision: number; recall: number } {
   let flagged = 0;
   let caught = 0;
   let positives = 0;

@@ -33,11 +33,27 @@ export type Architecture = z.output<typeof Architecture>;
 
 /** Defaults tuned on the inner validation slices of the Telco and Orange benchmarks (bench/model.ts). */
 export const MLP_ARCHITECTURE: Architecture = {
-  kind: 'mlp', hidden: [128, 64], dropout: 0.5, l2: 1e-3, learningRate: 3e-3, batchSize: 128, maxEpochs: 200, patience: 15, ensemble: 3,
+  kind: 'mlp',
+  hidden: [128, 64],
+  dropout: 0.5,
+  l2: 1e-3,
+  learningRate: 3e-3,
+  batchSize: 128,
+  maxEpochs: 200,
+  patience: 15,
+  ensemble: 3,
   refit: true,
 };
 export const LOGISTIC_ARCHITECTURE: Architecture = {
-  kind: 'logistic', hidden: [], dropout: 0, l2: 1e-4, learningRate: 1e-2, batchSize: 128, maxEpochs: 200, patience: 10, ensemble: 1,
+  kind: 'logistic',
+  hidden: [],
+  dropout: 0,
+  l2: 1e-4,
+  learningRate: 1e-2,
+  batchSize: 128,
+  maxEpochs: 200,
+  patience: 10,
+  ensemble: 1,
   refit: true,
 };
 
@@ -57,27 +73,42 @@ export interface DenseInputs {
 export function buildNetwork(width: number, architecture: Architecture, seed: number): tf.LayersModel {
   const input = tf.input({ shape: [width], name: 'features' });
   const towers = Array.from({ length: architecture.ensemble }, (_, t) => buildTower(input, architecture, seed + 1000 * t, `t${t + 1}_`));
-  const logit = towers.length === 1 ? (towers[0] as tf.SymbolicTensor) : (tf.layers.average({ name: 'churn_logit' }).apply(towers) as tf.SymbolicTensor);
+  const logit =
+    towers.length === 1
+      ? (towers[0] as tf.SymbolicTensor)
+      : (tf.layers.average({ name: 'churn_logit' }).apply(towers) as tf.SymbolicTensor);
   return tf.model({ inputs: input, outputs: logit, name: architecture.kind === 'logistic' ? 'churn_logistic' : 'churn_mlp' });
 }
 
 function buildTower(input: tf.SymbolicTensor, architecture: Architecture, seed: number, prefix: string): tf.SymbolicTensor {
-  const wide = tf.layers.dense({
-    units: 1, activation: 'linear', name: `${prefix}wide_logit`,
-    kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 100 }),
-  }).apply(input) as tf.SymbolicTensor;
+  const wide = tf.layers
+    .dense({
+      units: 1,
+      activation: 'linear',
+      name: `${prefix}wide_logit`,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 100 }),
+    })
+    .apply(input) as tf.SymbolicTensor;
   if (architecture.hidden.length === 0) return wide;
   let h: tf.SymbolicTensor = input;
   architecture.hidden.forEach((units, i) => {
-    h = tf.layers.dense({
-      units, activation: 'relu', name: `${prefix}hidden_${i + 1}`,
-      kernelInitializer: tf.initializers.heNormal({ seed: seed + i }),
-    }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers
+      .dense({
+        units,
+        activation: 'relu',
+        name: `${prefix}hidden_${i + 1}`,
+        kernelInitializer: tf.initializers.heNormal({ seed: seed + i }),
+      })
+      .apply(h) as tf.SymbolicTensor;
   });
-  const deep = tf.layers.dense({
-    units: 1, activation: 'linear', name: `${prefix}deep_logit`,
-    kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 200 }),
-  }).apply(h) as tf.SymbolicTensor;
+  const deep = tf.layers
+    .dense({
+      units: 1,
+      activation: 'linear',
+      name: `${prefix}deep_logit`,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 200 }),
+    })
+    .apply(h) as tf.SymbolicTensor;
   return tf.layers.add({ name: `${prefix}logit` }).apply([wide, deep]) as tf.SymbolicTensor;
 }
 
@@ -156,10 +187,14 @@ export async function fitNetwork(
       shuffleInPlace(order, random);
       for (let start = 0; start < order.length; start += architecture.batchSize) {
         const batch = tf.tensor1d(Int32Array.from(order.slice(start, start + architecture.batchSize)), 'int32');
-        optimizer.minimize(() => {
-          const towers = towerForward(model, tf.gather(xAll, batch), architecture.dropout, nextSeed);
-          return trainingLoss(model, towers, tf.gather(yAll, batch), tf.gather(wAll, batch), architecture.l2);
-        }, false, variables);
+        optimizer.minimize(
+          () => {
+            const towers = towerForward(model, tf.gather(xAll, batch), architecture.dropout, nextSeed);
+            return trainingLoss(model, towers, tf.gather(yAll, batch), tf.gather(wAll, batch), architecture.l2);
+          },
+          false,
+          variables,
+        );
         batch.dispose();
       }
       if (!stopTensors) continue;
@@ -174,7 +209,7 @@ export async function fitNetwork(
       if (epoch % 10 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     const epochsRun = Math.min(epoch, architecture.maxEpochs);
-    if (stopTensors) variables.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(best.weights[i] as Float32Array, v.shape))));
+    if (stopTensors) for (const [i, v] of variables.entries()) tf.tidy(() => v.assign(tf.tensor(best.weights[i] as Float32Array, v.shape)));
     log(
       stopTensors
         ? `${architecture.kind}: ${epochsRun} epochs, best stopping loss ${best.loss.toFixed(4)} at epoch ${best.epoch}`

@@ -40,11 +40,11 @@ export function stratifiedGroupSplit(
 ): { keep: number[]; holdout: number[] } {
   const groupOfRow = customerIndexOfRows(groups);
   const groupLabels = new Array<number>(groupOfRow.reduce((n, g) => Math.max(n, g + 1), 0)).fill(0);
-  groupOfRow.forEach((g, row) => (groupLabels[g] = Math.max(groupLabels[g] as number, labels[row] as number)));
+  for (const [row, g] of groupOfRow.entries()) groupLabels[g] = Math.max(groupLabels[g] as number, labels[row] as number);
   const held = new Set(stratifiedSplit(groupLabels, holdoutShare, seed).holdout);
   const keep: number[] = [];
   const holdout: number[] = [];
-  groupOfRow.forEach((g, row) => (held.has(g) ? holdout : keep).push(row));
+  for (const [row, g] of groupOfRow.entries()) (held.has(g) ? holdout : keep).push(row);
   return { keep, holdout };
 }
 
@@ -53,11 +53,7 @@ export function stratifiedGroupSplit(
  * (stratified by `labels`). `holdoutShare` of each class goes to `holdout`, at least one row
  * of a class when the class has two or more rows.
  */
-export function stratifiedSplit(
-  labels: ArrayLike<number>,
-  holdoutShare: number,
-  seed: number,
-): { keep: number[]; holdout: number[] } {
+export function stratifiedSplit(labels: ArrayLike<number>, holdoutShare: number, seed: number): { keep: number[]; holdout: number[] } {
   const random = seededRandom(seed);
   const byClass = new Map<number, number[]>();
   for (let i = 0; i < labels.length; i++) {

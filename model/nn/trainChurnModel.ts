@@ -1,16 +1,22 @@
 import type { z } from 'zod';
 import type { FeatureMatrix } from '../features/matrix.ts';
-import type { CalibrationBin, GainsPoint, ModelMetrics } from './metricSchemas.ts';
 import { initBackend } from './backend.ts';
 import { applyCalibration, fitPlatt, type PlattCalibration } from './calibration.ts';
 import { ChurnModel, type ModelArtifacts } from './churnModel.ts';
-import { modelVersionId, trainingFingerprint, type FingerprintedSettings } from './fingerprint.ts';
+import { type FingerprintedSettings, modelVersionId, trainingFingerprint } from './fingerprint.ts';
 import { BASELINE_VERSION_SUFFIX, METADATA_FORMAT_VERSION, type ModelMetadata } from './metadata.ts';
+import type { CalibrationBin, GainsPoint, ModelMetrics } from './metricSchemas.ts';
 import { calibrationBins, costOptimalThreshold, evaluate, gainsCurve, type OutreachCosts } from './metrics.ts';
 import {
-  Architecture, LOGISTIC_ARCHITECTURE, MLP_ARCHITECTURE, buildNetwork, fitNetwork, predictLogits, type DenseInputs,
+  Architecture,
+  buildNetwork,
+  type DenseInputs,
+  fitNetwork,
+  LOGISTIC_ARCHITECTURE,
+  MLP_ARCHITECTURE,
+  predictLogits,
 } from './network.ts';
-import { fitPreprocessing, transformMatrix, type Preprocessing, type PreprocessingOptions } from './preprocessing.ts';
+import { fitPreprocessing, type Preprocessing, type PreprocessingOptions, transformMatrix } from './preprocessing.ts';
 import { stratifiedGroupSplit, stratifiedSplit } from './random.ts';
 import { classCounts, labelledRows, selectRows } from './rows.ts';
 
@@ -72,7 +78,12 @@ export function capTrainingRows(rows: FeatureMatrix, max: number, seed: number, 
  * on all 4 folds; Telco 0.8484 → 0.8477, within noise). Target-aware segments ('both') stay off: see README,
  * "Preprocessing".
  */
-export const DEFAULT_PREPROCESSING: PreprocessingOptions = { minCategoryShare: 0.02, numericSegments: 8, minChurnersPerSegment: 30, thresholdSteps: true };
+export const DEFAULT_PREPROCESSING: PreprocessingOptions = {
+  minCategoryShare: 0.02,
+  numericSegments: 8,
+  minChurnersPerSegment: 30,
+  thresholdSteps: true,
+};
 
 export interface TrainResult {
   model: ChurnModel;
@@ -137,10 +148,13 @@ function crossFittedProbabilities(labels: Int8Array, logits: Float64Array, seed:
   });
   if (!halvesOk) return applyCalibration(fitPlatt(labels, logits), logits);
   const out = new Float64Array(labels.length);
-  for (const [fitOn, applyTo] of [[keep, holdout], [holdout, keep]] as const) {
+  for (const [fitOn, applyTo] of [
+    [keep, holdout],
+    [holdout, keep],
+  ] as const) {
     const calibration = fitPlatt(pick(labels, fitOn), pick(logits, fitOn));
     const probabilities = applyCalibration(calibration, pick(logits, applyTo));
-    applyTo.forEach((r, i) => (out[r] = probabilities[i] as number));
+    for (const [i, r] of applyTo.entries()) out[r] = probabilities[i] as number;
   }
   return out;
 }
@@ -158,10 +172,13 @@ interface FittedNetwork {
 async function trainOne(
   architecture: Architecture,
   data: {
-    train: DenseInputs; trainTargets: ReturnType<typeof targets>; stopping?: { x: DenseInputs } & ReturnType<typeof targets>;
+    train: DenseInputs;
+    trainTargets: ReturnType<typeof targets>;
+    stopping?: { x: DenseInputs } & ReturnType<typeof targets>;
     /** Every training row (fit + stopping slice), for a refit. */
     all: () => { x: DenseInputs } & ReturnType<typeof targets>;
-    validation: DenseInputs; validationLabels: Int8Array;
+    validation: DenseInputs;
+    validationLabels: Int8Array;
   },
   seed: number,
   log: (message: string) => void,
@@ -221,7 +238,12 @@ export async function trainChurnModel(train: FeatureMatrix, validation: FeatureM
   const dataFingerprint = trainingFingerprint(train, validation, settings);
   const started = performance.now();
 
-  const trainRows = capTrainingRows(selectRows(train, labelledRows(train)), settings.maxTrainingRows ?? DEFAULT_MAX_TRAINING_ROWS, seed + 2, log);
+  const trainRows = capTrainingRows(
+    selectRows(train, labelledRows(train)),
+    settings.maxTrainingRows ?? DEFAULT_MAX_TRAINING_ROWS,
+    seed + 2,
+    log,
+  );
   const validationRows = selectRows(validation, labelledRows(validation));
   requireBothClasses(trainRows, 'training data');
   requireBothClasses(validationRows, 'validation data');
@@ -229,7 +251,9 @@ export async function trainChurnModel(train: FeatureMatrix, validation: FeatureM
   const preprocessing = fitPreprocessing(trainRows, { ...DEFAULT_PREPROCESSING, ...options.preprocessing });
   const counts = classCounts(trainRows.labels);
   const useStopping = trainRows.customerIds.length >= MIN_ROWS_FOR_EARLY_STOPPING && counts.positives >= 10;
-  const split = useStopping ? stratifiedGroupSplit(trainRows.labels, trainRows.customerIds, EARLY_STOPPING_SHARE, seed + 1) : { keep: labelledRows(trainRows), holdout: [] };
+  const split = useStopping
+    ? stratifiedGroupSplit(trainRows.labels, trainRows.customerIds, EARLY_STOPPING_SHARE, seed + 1)
+    : { keep: labelledRows(trainRows), holdout: [] };
   const fitRows = selectRows(trainRows, split.keep);
   const stopRows = selectRows(trainRows, split.holdout);
   const data = {
@@ -243,7 +267,9 @@ export async function trainChurnModel(train: FeatureMatrix, validation: FeatureM
   const epochs = options.epochs !== undefined ? { maxEpochs: options.epochs } : {};
   const mlpArchitecture = Architecture.parse({ ...MLP_ARCHITECTURE, ...options.architecture, ...epochs });
   const baselineArchitecture = Architecture.parse({ ...LOGISTIC_ARCHITECTURE, ...epochs });
-  log(`training on ${fitRows.customerIds.length} rows (${classCounts(fitRows.labels).positives} churners), ${preprocessing.inputs.length} inputs; early stopping on ${stopRows.customerIds.length} rows; validation ${validationRows.customerIds.length} rows`);
+  log(
+    `training on ${fitRows.customerIds.length} rows (${classCounts(fitRows.labels).positives} churners), ${preprocessing.inputs.length} inputs; early stopping on ${stopRows.customerIds.length} rows; validation ${validationRows.customerIds.length} rows`,
+  );
 
   const mlp = await trainOne(mlpArchitecture, data, seed, log);
   const baseline = await trainOne(baselineArchitecture, data, seed + 1000, log);
@@ -253,9 +279,14 @@ export async function trainChurnModel(train: FeatureMatrix, validation: FeatureM
   const baselineMetrics = evaluate(validationRows.labels, baseline.probabilities, baselineThreshold);
   const gains = gainsCurve(validationRows.labels, mlp.probabilities);
   const calibration = calibrationBins(validationRows.labels, mlp.probabilities);
-  const baselineCurves = { gains: gainsCurve(validationRows.labels, baseline.probabilities), bins: calibrationBins(validationRows.labels, baseline.probabilities) };
+  const baselineCurves = {
+    gains: gainsCurve(validationRows.labels, baseline.probabilities),
+    bins: calibrationBins(validationRows.labels, baseline.probabilities),
+  };
   const trainingMs = performance.now() - started;
-  log(`model ROC AUC ${metrics.rocAuc.toFixed(4)} vs baseline ${baselineMetrics.rocAuc.toFixed(4)} on validation; ${trainingMs.toFixed(0)} ms`);
+  log(
+    `model ROC AUC ${metrics.rocAuc.toFixed(4)} vs baseline ${baselineMetrics.rocAuc.toFixed(4)} on validation; ${trainingMs.toFixed(0)} ms`,
+  );
 
   const createdAt = new Date();
   const version = modelVersionId(options.asOf ? new Date(options.asOf) : createdAt, dataFingerprint);
@@ -284,7 +315,8 @@ export async function trainChurnModel(train: FeatureMatrix, validation: FeatureM
     training: {
       seed,
       trainRows: fitted.fittedRows,
-      trainPositives: fitted.fittedRows === fitRows.customerIds.length ? classCounts(fitRows.labels).positives : classCounts(trainRows.labels).positives,
+      trainPositives:
+        fitted.fittedRows === fitRows.customerIds.length ? classCounts(fitRows.labels).positives : classCounts(trainRows.labels).positives,
       earlyStoppingRows: stopRows.customerIds.length,
       validationRows: validationRows.customerIds.length,
       epochsRun: fitted.epochsRun,
@@ -298,7 +330,11 @@ export async function trainChurnModel(train: FeatureMatrix, validation: FeatureM
   const baselineModel = new ChurnModel(
     baseline.network,
     metadata(baselineArchitecture, baseline, {
-      version: `${version}${BASELINE_VERSION_SUFFIX}`, threshold: baselineThreshold, metrics: baselineMetrics, gains: baselineCurves.gains, bins: baselineCurves.bins,
+      version: `${version}${BASELINE_VERSION_SUFFIX}`,
+      threshold: baselineThreshold,
+      metrics: baselineMetrics,
+      gains: baselineCurves.gains,
+      bins: baselineCurves.bins,
     }),
   );
   let baselineArtifacts: ModelArtifacts;
@@ -310,5 +346,15 @@ export async function trainChurnModel(train: FeatureMatrix, validation: FeatureM
   } finally {
     baselineModel.dispose();
   }
-  return { model, metrics, baselineMetrics, gains, calibration, backend, trainingMs, validation: validationRows, baseline: baselineArtifacts };
+  return {
+    model,
+    metrics,
+    baselineMetrics,
+    gains,
+    calibration,
+    backend,
+    trainingMs,
+    validation: validationRows,
+    baseline: baselineArtifacts,
+  };
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { PLAYBOOKS, type Playbook } from './playbooks.ts';
 import type { ScoredCustomer } from '../scoring.ts';
 import { formatIssues } from '../validation.ts';
+import { PLAYBOOKS, type Playbook } from './playbooks.ts';
 
 /** Version of the outreach message contract. Add optional fields freely; a change of meaning bumps it. */
 export const OUTREACH_MESSAGE_VERSION = 1;

@@ -53,7 +53,9 @@ export async function decidePromotion(candidates: PromotionCandidates, champion:
     if (!champion) return { winner: 'mlp', reason: `promoted: first model; ${beatsBaseline}` };
     if (champion.version === mlp.version) return { winner: 'mlp', reason: `already champion; ${beatsBaseline}` };
     const versus = await versusChampion(champion, mlp.model, candidates.validation, mlp.metrics.rocAuc);
-    return versus.wins ? { winner: 'mlp', reason: `promoted: ${versus.compared}; ${beatsBaseline}` } : { winner: undefined, reason: `rejected challenger: ${versus.compared}` };
+    return versus.wins
+      ? { winner: 'mlp', reason: `promoted: ${versus.compared}; ${beatsBaseline}` }
+      : { winner: undefined, reason: `rejected challenger: ${versus.compared}` };
   }
   const rejectedMlp = `rejected: validation ROC AUC ${auc(mlp.metrics.rocAuc)} does not beat the logistic baseline's ${auc(baselineMetrics.rocAuc)}`;
   if (!baseline) return { winner: undefined, reason: rejectedMlp };
@@ -65,11 +67,14 @@ export async function decidePromotion(candidates: PromotionCandidates, champion:
     mlpReason: `${rejectedMlp}; its baseline ${baselineVersion} was promoted instead`,
   });
   if (!champion) return promoted('no champion yet');
-  if (champion.version === baselineVersion) return { ...promoted('already champion'), reason: `already champion; baseline promoted: ${lost}` };
+  if (champion.version === baselineVersion)
+    return { ...promoted('already champion'), reason: `already champion; baseline promoted: ${lost}` };
   const candidate = await ChurnModel.fromArtifacts(baseline);
   try {
     const versus = await versusChampion(champion, candidate, candidates.validation, baselineMetrics.rocAuc);
-    return versus.wins ? promoted(versus.compared) : { winner: undefined, reason: `${rejectedMlp}; the baseline does not replace the champion either: ${versus.compared}` };
+    return versus.wins
+      ? promoted(versus.compared)
+      : { winner: undefined, reason: `${rejectedMlp}; the baseline does not replace the champion either: ${versus.compared}` };
   } finally {
     candidate.dispose();
   }
@@ -96,7 +101,10 @@ async function versusChampion(
     const labels = validation.labels;
     const candidateAuc = rocAuc(labels, candidate.predict(validation));
     const championAuc = rocAuc(labels, champion.predict(validation));
-    return { wins: candidateAuc > championAuc, compared: `ROC AUC ${auc(candidateAuc)} vs champion ${current.version} ${auc(championAuc)} on the same ${labels.length} validation rows` };
+    return {
+      wins: candidateAuc > championAuc,
+      compared: `ROC AUC ${auc(candidateAuc)} vs champion ${current.version} ${auc(championAuc)} on the same ${labels.length} validation rows`,
+    };
   } catch (error) {
     if (!(error instanceof IncompatibleFeaturesError)) throw error;
     const championAuc = champion.metadata.metrics.rocAuc;

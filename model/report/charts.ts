@@ -35,7 +35,16 @@ const base = (spec: VegaLiteSpec): VegaLiteSpec => ({
   config: {
     font: FONT,
     view: { stroke: null },
-    axis: { labelColor: COLORS.text, titleColor: COLORS.text, gridColor: COLORS.grid, domainColor: COLORS.grid, tickColor: COLORS.grid, titleFontWeight: 500, labelFontSize: 11, titleFontSize: 11 },
+    axis: {
+      labelColor: COLORS.text,
+      titleColor: COLORS.text,
+      gridColor: COLORS.grid,
+      domainColor: COLORS.grid,
+      tickColor: COLORS.grid,
+      titleFontWeight: 500,
+      labelFontSize: 11,
+      titleFontSize: 11,
+    },
     legend: { labelColor: COLORS.text, titleColor: COLORS.text, orient: 'top', labelFontSize: 11, titleFontSize: 11 },
   },
   ...spec,
@@ -83,10 +92,38 @@ export function gainsChart(training: NonNullable<RunSummary['training']>): Repor
       data: { values },
       mark: { type: 'line', point: { size: 18, filled: true }, strokeWidth: 2.5, interpolate: 'monotone' },
       encoding: {
-        x: { field: 'populationShare', type: 'quantitative', title: 'share of customers contacted (riskiest first)', axis: { format: '.0%' }, scale: { domain: [0, 1] } },
-        y: { field: 'churnersFound', type: 'quantitative', title: 'share of churners found', axis: { format: '.0%' }, scale: { domain: [0, 1] } },
-        color: { field: 'series', type: 'nominal', title: null, scale: { domain: ['model', 'random'], range: [COLORS.accent, COLORS.muted] } },
-        strokeDash: { field: 'series', type: 'nominal', scale: { domain: ['model', 'random'], range: [[1, 0], [5, 4]] }, legend: null },
+        x: {
+          field: 'populationShare',
+          type: 'quantitative',
+          title: 'share of customers contacted (riskiest first)',
+          axis: { format: '.0%' },
+          scale: { domain: [0, 1] },
+        },
+        y: {
+          field: 'churnersFound',
+          type: 'quantitative',
+          title: 'share of churners found',
+          axis: { format: '.0%' },
+          scale: { domain: [0, 1] },
+        },
+        color: {
+          field: 'series',
+          type: 'nominal',
+          title: null,
+          scale: { domain: ['model', 'random'], range: [COLORS.accent, COLORS.muted] },
+        },
+        strokeDash: {
+          field: 'series',
+          type: 'nominal',
+          scale: {
+            domain: ['model', 'random'],
+            range: [
+              [1, 0],
+              [5, 4],
+            ],
+          },
+          legend: null,
+        },
         tooltip: [
           { field: 'series' },
           { field: 'populationShare', title: 'contacted', format: '.0%' },
@@ -107,7 +144,12 @@ export function calibrationChart(training: NonNullable<RunSummary['training']>):
     spec: base({
       layer: [
         {
-          data: { values: [{ x: 0, y: 0 }, { x: top, y: top }] },
+          data: {
+            values: [
+              { x: 0, y: 0 },
+              { x: top, y: top },
+            ],
+          },
           mark: { type: 'line', strokeDash: [5, 4], color: COLORS.muted },
           encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
         },
@@ -115,8 +157,20 @@ export function calibrationChart(training: NonNullable<RunSummary['training']>):
           data: { values: training.calibration },
           mark: { type: 'line', color: COLORS.accent, strokeWidth: 2, point: false },
           encoding: {
-            x: { field: 'predicted', type: 'quantitative', title: 'predicted churn risk', axis: { format: '.0%' }, scale: { domain: [0, top] } },
-            y: { field: 'observed', type: 'quantitative', title: 'observed churn rate', axis: { format: '.0%' }, scale: { domain: [0, top] } },
+            x: {
+              field: 'predicted',
+              type: 'quantitative',
+              title: 'predicted churn risk',
+              axis: { format: '.0%' },
+              scale: { domain: [0, top] },
+            },
+            y: {
+              field: 'observed',
+              type: 'quantitative',
+              title: 'observed churn rate',
+              axis: { format: '.0%' },
+              scale: { domain: [0, top] },
+            },
           },
         },
         {
@@ -155,7 +209,13 @@ export function chartedMonths(months: readonly MonthRow[], max = 12): MonthRow[]
 export function churnByMonthChart(summary: RunSummary): ReportChart {
   const months = chartedMonths(summary.churnByMonth);
   const values = months.flatMap((m) =>
-    CHURN_TYPES.map((type) => ({ month: m.month, type, customers: m[type], rate: m.customersAtStart === 0 ? 0 : m[type] / m.customersAtStart, customersAtStart: m.customersAtStart })),
+    CHURN_TYPES.map((type) => ({
+      month: m.month,
+      type,
+      customers: m[type],
+      rate: m.customersAtStart === 0 ? 0 : m[type] / m.customersAtStart,
+      customersAtStart: m.customersAtStart,
+    })),
   );
   return {
     id: 'chart-churn',
@@ -167,7 +227,12 @@ export function churnByMonthChart(summary: RunSummary): ReportChart {
       encoding: {
         x: { field: 'month', type: 'ordinal', title: null, axis: { labelAngle: 0 } },
         y: { field: 'rate', type: 'quantitative', stack: 'zero', title: 'monthly churn', axis: { format: '.1%' } },
-        color: { field: 'type', type: 'nominal', title: null, scale: { domain: [...CHURN_TYPES], range: [COLORS.involuntary, COLORS.voluntary, COLORS.passive] } },
+        color: {
+          field: 'type',
+          type: 'nominal',
+          title: null,
+          scale: { domain: [...CHURN_TYPES], range: [COLORS.involuntary, COLORS.voluntary, COLORS.passive] },
+        },
         order: { field: 'type', sort: 'ascending' },
         tooltip: [
           { field: 'month' },
@@ -202,7 +267,12 @@ export function driftChart(summary: RunSummary, threshold = 0.2, max = 15): Repo
           encoding: {
             y: { field: 'feature', type: 'nominal', sort: '-x', title: null, axis: { labelLimit: 220 } },
             x: { field: 'psi', type: 'quantitative', title: 'population stability index', axis: { tickCount: 5, format: '.2f' } },
-            color: { field: 'status', type: 'nominal', title: null, scale: { domain: ['stable', 'shifted'], range: [COLORS.muted, COLORS.danger] } },
+            color: {
+              field: 'status',
+              type: 'nominal',
+              title: null,
+              scale: { domain: ['stable', 'shifted'], range: [COLORS.muted, COLORS.danger] },
+            },
             tooltip: [{ field: 'feature' }, { field: 'psi', title: 'PSI', format: '.3f' }, { field: 'status' }],
           },
         },

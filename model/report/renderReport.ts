@@ -1,15 +1,15 @@
-import { RunSummary } from '../runSummary.ts';
 import type { ModelMetrics } from '../nn/metricSchemas.ts';
+import { RunSummary } from '../runSummary.ts';
 import {
   calibrationChart,
   churnByMonthChart,
   driftChart,
   gainsChart,
   playbookChart,
-  riskDistributionChart,
   type ReportChart,
+  riskDistributionChart,
 } from './charts.ts';
-import { escapeHtml, humanise, jsonForScript, metric, scriptForHtml, type NumberFormat } from './html.ts';
+import { escapeHtml, humanise, jsonForScript, metric, type NumberFormat, scriptForHtml } from './html.ts';
 import { REPORT_CSS } from './styles.ts';
 import { loadVegaScripts, type VegaScripts } from './vegaScripts.ts';
 
@@ -93,7 +93,10 @@ export function reportPanels(summary: RunSummary): Panel[] {
   if (summary.training) {
     panels.push({ chart: gainsChart(summary.training) }, { chart: calibrationChart(summary.training) });
   } else {
-    panels.push({ title: 'Gains and calibration', note: 'Score-only run: the model was not retrained, so there are no new validation curves. See the run that trained the champion.' });
+    panels.push({
+      title: 'Gains and calibration',
+      note: 'Score-only run: the model was not retrained, so there are no new validation curves. See the run that trained the champion.',
+    });
   }
   panels.push(
     summary.churnByMonth.length > 0
@@ -142,14 +145,20 @@ function notices(summary: RunSummary): string {
   if (summary.training) {
     const t = summary.training;
     const cls = t.promoted ? 'notice' : 'notice warn';
-    const verdict = t.promoted ? `Candidate ${t.candidateVersion} was promoted to champion` : `Candidate ${t.candidateVersion} was not promoted`;
+    const verdict = t.promoted
+      ? `Candidate ${t.candidateVersion} was promoted to champion`
+      : `Candidate ${t.candidateVersion} was not promoted`;
     out.push(`<div class="${cls}"><b>${escapeHtml(verdict)}.</b> ${escapeHtml(t.reason)}</div>`);
   } else {
-    out.push(`<div class="notice">Score-only run: customers were scored with the champion model ${escapeHtml(summary.modelVersion ?? '(none)')}; no training this run.</div>`);
+    out.push(
+      `<div class="notice">Score-only run: customers were scored with the champion model ${escapeHtml(summary.modelVersion ?? '(none)')}; no training this run.</div>`,
+    );
   }
   const shifted = summary.drift.filter((d) => d.flagged);
   if (shifted.length > 0) {
-    out.push(`<div class="notice warn"><b>${shifted.length} feature${shifted.length === 1 ? '' : 's'} drifted</b> (PSI above 0.2): ${shifted.map((d) => escapeHtml(d.feature)).join(', ')}. Check the data feed before trusting the scores.</div>`);
+    out.push(
+      `<div class="notice warn"><b>${shifted.length} feature${shifted.length === 1 ? '' : 's'} drifted</b> (PSI above 0.2): ${shifted.map((d) => escapeHtml(d.feature)).join(', ')}. Check the data feed before trusting the scores.</div>`,
+    );
   }
   return out.join('\n');
 }
@@ -166,9 +175,17 @@ function headline(summary: RunSummary): string {
     const { model, baseline } = summary.training;
     const delta = model.rocAuc - baseline.rocAuc;
     const deltaHtml = `<span class="${delta >= 0 ? 'delta-up' : 'delta-down'}">${delta >= 0 ? '+' : '−'}${Math.abs(delta).toFixed(3)}</span>`;
-    cards.push(kpi('Model ROC AUC', metric('training.model.rocAuc', model.rocAuc, 'decimal3'), `baseline ${metric('training.baseline.rocAuc', baseline.rocAuc, 'decimal3')} · ${deltaHtml}`));
+    cards.push(
+      kpi(
+        'Model ROC AUC',
+        metric('training.model.rocAuc', model.rocAuc, 'decimal3'),
+        `baseline ${metric('training.baseline.rocAuc', baseline.rocAuc, 'decimal3')} · ${deltaHtml}`,
+      ),
+    );
   } else {
-    cards.push(kpi('Model', `<span style="font-size:18px">${escapeHtml(summary.modelVersion ?? 'none')}</span>`, 'champion · score-only run'));
+    cards.push(
+      kpi('Model', `<span style="font-size:18px">${escapeHtml(summary.modelVersion ?? 'none')}</span>`, 'champion · score-only run'),
+    );
   }
   cards.push(
     kpi(
@@ -184,7 +201,13 @@ function headline(summary: RunSummary): string {
       `of ${metric('outreach.selected', o.selected, 'int')} selected · ${metric('outreach.failed', o.failed, 'int')} failed`,
     ),
   );
-  cards.push(kpi('Expected MRR at risk', metric('scoring.expectedMrrAtRiskCents', s.expectedMrrAtRiskCents, 'money'), 'per month: Σ risk × MRR over scored customers'));
+  cards.push(
+    kpi(
+      'Expected MRR at risk',
+      metric('scoring.expectedMrrAtRiskCents', s.expectedMrrAtRiskCents, 'money'),
+      'per month: Σ risk × MRR over scored customers',
+    ),
+  );
   return `<section class="kpis" aria-label="headline numbers">${cards.join('\n')}</section>`;
 }
 
@@ -233,7 +256,8 @@ const METRIC_ROWS: Array<{ key: keyof ModelMetrics; label: string; format: Numbe
 
 function metricsTable(model: ModelMetrics, baseline: ModelMetrics): string {
   const rows = METRIC_ROWS.map(
-    (r) => `<tr><td>${escapeHtml(r.label)}</td><td class="right">${metric(`training.model.${r.key}`, model[r.key], r.format)}</td><td class="right">${metric(`training.baseline.${r.key}`, baseline[r.key], r.format)}</td></tr>`,
+    (r) =>
+      `<tr><td>${escapeHtml(r.label)}</td><td class="right">${metric(`training.model.${r.key}`, model[r.key], r.format)}</td><td class="right">${metric(`training.baseline.${r.key}`, baseline[r.key], r.format)}</td></tr>`,
   ).join('\n');
   return `<section class="card metrics" aria-label="validation metrics">
 <h2>Validation metrics</h2>

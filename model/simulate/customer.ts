@@ -3,56 +3,26 @@ import {
   CANCEL_REASONS,
   CHANNEL_MIX,
   CHANNELS,
+  type ChurnCause,
   COMPANY_SIZES,
   COUNTRIES,
   DOWNGRADE,
+  falseAlarmChance,
   INDUSTRIES,
+  loyaltyFactor,
+  PASSIVE_QUIET_DAYS,
   PLAN_CHURN,
   PLAN_MIX,
-  PASSIVE_QUIET_DAYS,
   PLANS,
+  type PlanName,
   RATES,
   SIZE_MIX,
   UPGRADE,
-  falseAlarmChance,
-  loyaltyFactor,
-  type ChurnCause,
-  type PlanName,
 } from './catalog.ts';
 import type { Random } from './random.ts';
+import type { CustomerFrame, CustomerTruth, SimulatedCustomer } from './types.ts';
 
 export const DAY_MS = 86_400_000;
-
-/** What really happened to one simulated customer: the answer key a model is judged against. */
-export interface CustomerTruth {
-  customerId: string;
-  signedUpAt: string;
-  plan: PlanName;
-  mrrCents: number;
-  churned: boolean;
-  cause: ChurnCause | null;
-  churnedAt: string | null;
-  /**
-   * A churn process under way when the window ends: what a model scoring at the end should
-   * notice. `churnsAt` is null for a false alarm (signals, then recovery); it may lie after the end.
-   */
-  atEnd: { cause: ChurnCause; startedAt: string; churnsAt: string | null } | null;
-}
-
-export interface SimulatedCustomer {
-  /** The customer's events, sorted by occurredAt. */
-  events: ChurnEvent[];
-  truth: CustomerTruth;
-}
-
-/** Where one customer sits in the simulated window (days since the Unix epoch). */
-export interface CustomerFrame {
-  customerId: string;
-  signupDay: number;
-  /** First simulated day of the window; existing customers are simulated from a warm-up before it. */
-  startDay: number;
-  endDay: number;
-}
 
 /**
  * Weeks simulated before the window for customers who already subscribe, so the window opens in
@@ -252,7 +222,10 @@ export class CustomerSimulation {
     }
     if (!lower || rng.chance(0.4)) {
       const score = falseAlarm ? rng.int(4, 7) : rng.int(1, 5);
-      this.emit('survey_response', this.at(day + rng.int(0, 6), rng.int(9 * 3600, 17 * 3600)), { score, comment: 'too expensive for what we use' });
+      this.emit('survey_response', this.at(day + rng.int(0, 6), rng.int(9 * 3600, 17 * 3600)), {
+        score,
+        comment: 'too expensive for what we use',
+      });
     }
     const churnDay = falseAlarm ? null : day + rng.int(14, 42);
     return { cause: 'voluntary', startDay: day, churnDay, endDay: churnDay ?? day + 28, usage: () => (falseAlarm ? 0.95 : 0.75) };
@@ -371,7 +344,11 @@ export class CustomerSimulation {
     }
     const higher = UPGRADE[this.plan];
     if (!this.process && higher && rng.chance(RATES.upgradesPerDay)) {
-      this.emit('plan_changed', this.at(day, rng.int(9 * 3600, 17 * 3600)), { fromPlan: this.plan, toPlan: higher, mrrCents: PLANS[higher].mrrCents });
+      this.emit('plan_changed', this.at(day, rng.int(9 * 3600, 17 * 3600)), {
+        fromPlan: this.plan,
+        toPlan: higher,
+        mrrCents: PLANS[higher].mrrCents,
+      });
       this.plan = higher;
     }
   }

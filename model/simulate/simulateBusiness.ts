@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { EVENT_LIMITS } from '../events/limits.ts';
 import type { ChurnEvent } from '../events/schemas.ts';
 import { RATES } from './catalog.ts';
-import { CustomerSimulation, DAY_MS, type CustomerTruth, type SimulatedCustomer } from './customer.ts';
-import { Random, deriveSeed } from './random.ts';
+import { CustomerSimulation, DAY_MS } from './customer.ts';
+import { deriveSeed, Random } from './random.ts';
+import type { CustomerTruth, SimulatedCustomer } from './types.ts';
 
 /** Bumped whenever the same options would simulate a different business (stored demo data is then stale). */
 export const SIMULATOR_VERSION = 4;
@@ -21,19 +22,24 @@ const dayOf = (what: string) =>
 const FIRST_DAY = Math.ceil(Date.parse(EVENT_LIMITS.minTimestamp) / DAY_MS);
 const LAST_DAY = Math.floor(Date.parse(EVENT_LIMITS.maxTimestamp) / DAY_MS);
 
-export const SimulationOptions = z.object({
-  customers: z.number().int().min(1, 'customers must be at least 1').max(1_000_000, 'customers must be at most 1,000,000').default(2000),
-  days: z.number().int().min(14, 'days must be at least 14').max(3650, 'days must be at most 3650').default(180),
-  seed: z.number().int('seed must be a whole number').default(42),
-  start: dayOf('start').optional(),
-  end: dayOf('end').prefault(DEFAULT_SIMULATION_END),
-}).refine(
-  (o) => {
-    const start = o.start ?? o.end - o.days;
-    return start > FIRST_DAY && start + o.days <= LAST_DAY;
-  },
-  { message: `the window must lie between ${EVENT_LIMITS.minTimestamp.slice(0, 10)} and ${EVENT_LIMITS.maxTimestamp.slice(0, 10)}, the event contract's range`, path: ['end'] },
-);
+export const SimulationOptions = z
+  .object({
+    customers: z.number().int().min(1, 'customers must be at least 1').max(1_000_000, 'customers must be at most 1,000,000').default(2000),
+    days: z.number().int().min(14, 'days must be at least 14').max(3650, 'days must be at most 3650').default(180),
+    seed: z.number().int('seed must be a whole number').default(42),
+    start: dayOf('start').optional(),
+    end: dayOf('end').prefault(DEFAULT_SIMULATION_END),
+  })
+  .refine(
+    (o) => {
+      const start = o.start ?? o.end - o.days;
+      return start > FIRST_DAY && start + o.days <= LAST_DAY;
+    },
+    {
+      message: `the window must lie between ${EVENT_LIMITS.minTimestamp.slice(0, 10)} and ${EVENT_LIMITS.maxTimestamp.slice(0, 10)}, the event contract's range`,
+      path: ['end'],
+    },
+  );
 export type SimulationOptions = z.input<typeof SimulationOptions>;
 
 export interface SimulationWindow {
@@ -86,7 +92,7 @@ export function* simulateCustomers(options: SimulationOptions): Generator<Simula
     // arrive through the window, a little faster towards its end (the business grows).
     const signupDay = existing
       ? Math.max(FIRST_DAY, window.startDay - 1 - Math.min(RATES.maxPriorTenureDays, Math.floor(-Math.log(1 - rng.next()) * 300)))
-      : window.startDay + Math.min(days - 1, Math.floor(Math.pow(rng.next(), 0.8) * days));
+      : window.startDay + Math.min(days - 1, Math.floor(rng.next() ** 0.8 * days));
     const customerId = `cus-${String(i + 1).padStart(width, '0')}`;
     yield new CustomerSimulation(rng, { customerId, signupDay, startDay: window.startDay, endDay: window.endDay }).run();
   }

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderReport } from '../../model/report/index.ts';
 import { RunSummary } from '../../model/runSummary.ts';
@@ -36,7 +36,9 @@ async function openReport(summary: RunSummary, name: string, viewport = { width:
   page.on('pageerror', (error) => consoleErrors.push(error.message));
   page.on('request', (request) => requests.push(request.url()));
   await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
-  await page.waitForFunction(`[...document.querySelectorAll('[data-chart]')].every((el) => el.hasAttribute('data-rendered'))`, undefined, { timeout: 20_000 });
+  await page.waitForFunction(`[...document.querySelectorAll('[data-chart]')].every((el) => el.hasAttribute('data-rendered'))`, undefined, {
+    timeout: 20_000,
+  });
   return { page, consoleErrors, requests };
 }
 
@@ -47,10 +49,12 @@ const marksPerChart = (page: Page) =>
       id: chart.id,
       rendered: chart.getAttribute('data-rendered'),
       // Only marks that cover some area count: a bar of width 0 is in the DOM but not on screen.
-      marks: [...chart.querySelectorAll('svg .mark-rect path, svg .mark-line path, svg .mark-symbol path, svg .mark-rule line')].filter((mark) => {
-        const box = (mark as unknown as Boxed).getBBox();
-        return mark.closest('.mark-rect') ? box.width > 0.5 && box.height > 0.5 : box.width > 0.5 || box.height > 0.5;
-      }).length,
+      marks: [...chart.querySelectorAll('svg .mark-rect path, svg .mark-line path, svg .mark-symbol path, svg .mark-rule line')].filter(
+        (mark) => {
+          const box = (mark as unknown as Boxed).getBBox();
+          return mark.closest('.mark-rect') ? box.width > 0.5 && box.height > 0.5 : box.width > 0.5 || box.height > 0.5;
+        },
+      ).length,
     })),
   );
 
@@ -60,7 +64,16 @@ beforeAll(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 
@@ -76,7 +89,14 @@ describe('the HTML report in a browser', () => {
     const charts = await marksPerChart(page);
     await page.screenshot({ path: path.join(ARTIFACTS, 'report.png'), fullPage: true });
     // Assess
-    expect(charts.map((c) => c.id)).toEqual(['chart-risk', 'chart-gains', 'chart-calibration', 'chart-churn', 'chart-drift', 'chart-playbooks']);
+    expect(charts.map((c) => c.id)).toEqual([
+      'chart-risk',
+      'chart-gains',
+      'chart-calibration',
+      'chart-churn',
+      'chart-drift',
+      'chart-playbooks',
+    ]);
     for (const chart of charts) {
       expect(chart.rendered, chart.id).toBe('true');
       expect(chart.marks, chart.id).toBeGreaterThan(0);
@@ -90,7 +110,10 @@ describe('the HTML report in a browser', () => {
     const { page } = await openReport(fixture, 'bars');
     // Bars stand on the axis: same bottom edge, some width.
     const bars = await page.$$eval('#chart-risk svg .mark-rect path', (paths) =>
-      paths.map((p) => (p as unknown as Boxed).getBBox()).filter((box) => box.width > 1).map((box) => Math.round(box.y + box.height)),
+      paths
+        .map((p) => (p as unknown as Boxed).getBBox())
+        .filter((box) => box.width > 1)
+        .map((box) => Math.round(box.y + box.height)),
     );
     const stacked = await page.$$eval('#chart-churn svg .mark-rect path', (paths) => paths.length);
     expect(bars).toHaveLength(fixture.scoring.riskHistogram.length);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONFIG_KEYS, parseConfig, unknownContextKeys } from '../../cdk/config.ts';
-import { ENVIRONMENT_VARIABLE, FIELDS_BY_FUNCTION, environmentFor } from '../../cdk/functionEnvironment.ts';
 import { retentionFor } from '../../cdk/constructs/nodeFunction.ts';
+import { ENVIRONMENT_VARIABLE, environmentFor, FIELDS_BY_FUNCTION } from '../../cdk/functionEnvironment.ts';
 import { OutreachConsumerEnv } from '../../lambdas/outreach/config.ts';
 import { JobEnv } from '../../lambdas/train-score/config.ts';
 
@@ -23,7 +23,7 @@ describe('parseConfig (CDK context → stack settings)', () => {
     expect(config.webhookUrl).toBeUndefined();
   });
 
-  it('leaves the job\'s and the consumer\'s optional settings unset by default, so their own defaults apply', () => {
+  it("leaves the job's and the consumer's optional settings unset by default, so their own defaults apply", () => {
     const config = parseConfig({});
     expect(config.unknownMrrValueCents).toBeUndefined();
     expect(config.passiveInactivityDays).toBeUndefined();
@@ -38,7 +38,13 @@ describe('parseConfig (CDK context → stack settings)', () => {
   });
 
   it('accepts the string forms that `cdk deploy -c key=value` produces', () => {
-    const config = parseConfig({ budgetMaxMessages: '75', deletionProtection: 'false', costIntervention: '12.5', jwtIssuer: 'https://id.example.com', jwtAudience: 'a, b' });
+    const config = parseConfig({
+      budgetMaxMessages: '75',
+      deletionProtection: 'false',
+      costIntervention: '12.5',
+      jwtIssuer: 'https://id.example.com',
+      jwtAudience: 'a, b',
+    });
     expect(config.budgetMaxMessages).toBe(75);
     expect(config.deletionProtection).toBe(false);
     expect(config.costIntervention).toBe(12.5);
@@ -73,16 +79,24 @@ describe('parseConfig (CDK context → stack settings)', () => {
   });
 
   it('reports every bad key in one error', () => {
-    expect(() => parseConfig({ cooldownDays: '-1', encryption: 'none' })).toThrow(/cooldownDays[\s\S]*encryption|encryption[\s\S]*cooldownDays/);
+    expect(() => parseConfig({ cooldownDays: '-1', encryption: 'none' })).toThrow(
+      /cooldownDays[\s\S]*encryption|encryption[\s\S]*cooldownDays/,
+    );
   });
 
   it('lists every key it reads, for the deploy documentation', () => {
     expect(CONFIG_KEYS).toEqual(expect.arrayContaining(['budgetMaxMessages', 'webhookSecretArn', 'scaleOutSegments', 'alarmEmail']));
   });
 
-  it('flags a misspelt setting but not CDK\'s own context keys', () => {
+  it("flags a misspelt setting but not CDK's own context keys", () => {
     expect(
-      unknownContextKeys(['budgetMaxMesages', 'budgetMaxMessages', 'stackName', '@aws-cdk/core:newStyleStackSynthesis', 'aws:cdk:bundling-stacks']),
+      unknownContextKeys([
+        'budgetMaxMesages',
+        'budgetMaxMessages',
+        'stackName',
+        '@aws-cdk/core:newStyleStackSynthesis',
+        'aws:cdk:bundling-stacks',
+      ]),
     ).toEqual(['budgetMaxMesages']);
   });
 });
@@ -100,7 +114,9 @@ describe('environmentFor (typed settings → function environment)', () => {
   });
 
   it('leaves out absent optional settings and a zero TTL, so the handler default applies', () => {
-    expect(environmentFor('outreach', { ...base, webhookUrl: undefined, webhookSecretArn: 'arn:secret', cooldownDays: 14 })).not.toHaveProperty('OUTREACH_WEBHOOK_URL');
+    expect(
+      environmentFor('outreach', { ...base, webhookUrl: undefined, webhookSecretArn: 'arn:secret', cooldownDays: 14 }),
+    ).not.toHaveProperty('OUTREACH_WEBHOOK_URL');
     expect(environmentFor('ingest', { ...base, eventTtlDays: 0 })).not.toHaveProperty('EVENT_TTL_DAYS');
   });
 
@@ -116,12 +132,14 @@ describe('environmentFor (typed settings → function environment)', () => {
     churnDefinition: 'cancelled',
   };
 
-  it('publishes the job\'s optional settings when set, and leaves them out when absent', () => {
-    expect(environmentFor('trainScore', { ...job, unknownMrrValueCents: 2500, passiveInactivityDays: 45, scanSegments: 16 })).toMatchObject({
-      UNKNOWN_MRR_VALUE_CENTS: '2500',
-      PASSIVE_INACTIVITY_DAYS: '45',
-      SCAN_SEGMENTS: '16',
-    });
+  it("publishes the job's optional settings when set, and leaves them out when absent", () => {
+    expect(environmentFor('trainScore', { ...job, unknownMrrValueCents: 2500, passiveInactivityDays: 45, scanSegments: 16 })).toMatchObject(
+      {
+        UNKNOWN_MRR_VALUE_CENTS: '2500',
+        PASSIVE_INACTIVITY_DAYS: '45',
+        SCAN_SEGMENTS: '16',
+      },
+    );
     expect(Object.keys(environmentFor('trainScore', job))).not.toEqual(
       expect.arrayContaining([expect.stringMatching(/^(UNKNOWN_MRR_VALUE_CENTS|PASSIVE_INACTIVITY_DAYS|SCAN_SEGMENTS)$/)]),
     );
@@ -129,26 +147,49 @@ describe('environmentFor (typed settings → function environment)', () => {
 
   it('gives the consumer the cooldown (its idempotency memory follows it) and the optional webhook timeout', () => {
     const outreach = { ...base, webhookUrl: 'https://hooks.example.com', webhookSecretArn: 'arn:secret', cooldownDays: 21 };
-    expect(environmentFor('outreach', { ...outreach, webhookTimeoutMs: 8000 })).toMatchObject({ COOLDOWN_DAYS: '21', OUTREACH_WEBHOOK_TIMEOUT_MS: '8000' });
+    expect(environmentFor('outreach', { ...outreach, webhookTimeoutMs: 8000 })).toMatchObject({
+      COOLDOWN_DAYS: '21',
+      OUTREACH_WEBHOOK_TIMEOUT_MS: '8000',
+    });
     expect(environmentFor('outreach', outreach)).not.toHaveProperty('OUTREACH_WEBHOOK_TIMEOUT_MS');
   });
 
-  it('publishes only variables the function\'s own configuration parser reads', () => {
+  it("publishes only variables the function's own configuration parser reads", () => {
     const readBy = { trainScore: Object.keys(JobEnv.shape), outreach: Object.keys(OutreachConsumerEnv.shape) };
     for (const kind of ['trainScore', 'outreach'] as const) {
-      const published = FIELDS_BY_FUNCTION[kind].map((field) => ENVIRONMENT_VARIABLE[field]).filter((name) => !name.startsWith('POWERTOOLS_'));
+      const published = FIELDS_BY_FUNCTION[kind]
+        .map((field) => ENVIRONMENT_VARIABLE[field])
+        .filter((name) => !name.startsWith('POWERTOOLS_'));
       expect(readBy[kind], kind).toEqual(expect.arrayContaining(published));
     }
   });
 
   it('covers every variable the functions read, each published by exactly one field', () => {
-    const published = new Set(Object.values(FIELDS_BY_FUNCTION).flat().map((field) => ENVIRONMENT_VARIABLE[field]));
+    const published = new Set(
+      Object.values(FIELDS_BY_FUNCTION)
+        .flat()
+        .map((field) => ENVIRONMENT_VARIABLE[field]),
+    );
     expect([...published].sort()).toEqual(
       [
-        'BUCKET_NAME', 'BUDGET_MAX_MESSAGES', 'CHURN_DEFINITION', 'COOLDOWN_DAYS', 'COST_INTERVENTION', 'COST_LOST_CUSTOMER',
-        'EVENT_TTL_DAYS', 'HORIZON_DAYS', 'OUTREACH_QUEUE_URL', 'OUTREACH_WEBHOOK_SECRET_ARN', 'OUTREACH_WEBHOOK_TIMEOUT_MS',
-        'OUTREACH_WEBHOOK_URL', 'PASSIVE_INACTIVITY_DAYS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME',
-        'SCAN_SEGMENTS', 'TABLE_NAME', 'UNKNOWN_MRR_VALUE_CENTS',
+        'BUCKET_NAME',
+        'BUDGET_MAX_MESSAGES',
+        'CHURN_DEFINITION',
+        'COOLDOWN_DAYS',
+        'COST_INTERVENTION',
+        'COST_LOST_CUSTOMER',
+        'EVENT_TTL_DAYS',
+        'HORIZON_DAYS',
+        'OUTREACH_QUEUE_URL',
+        'OUTREACH_WEBHOOK_SECRET_ARN',
+        'OUTREACH_WEBHOOK_TIMEOUT_MS',
+        'OUTREACH_WEBHOOK_URL',
+        'PASSIVE_INACTIVITY_DAYS',
+        'POWERTOOLS_METRICS_NAMESPACE',
+        'POWERTOOLS_SERVICE_NAME',
+        'SCAN_SEGMENTS',
+        'TABLE_NAME',
+        'UNKNOWN_MRR_VALUE_CENTS',
       ].sort(),
     );
     expect(new Set(Object.values(ENVIRONMENT_VARIABLE)).size).toBe(Object.keys(ENVIRONMENT_VARIABLE).length);

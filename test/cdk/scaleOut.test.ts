@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { actionsOf, allowStatementsOfRole, logicalId, parseDefinition, resourcesOfType, synthStack } from './synthStack.ts';
 import type { SynthesisedStack } from './synthStack.ts';
+import { actionsOf, allowStatementsOfRole, logicalId, parseDefinition, resourcesOfType, synthStack } from './synthStack.ts';
 
 const SEGMENTS = 8;
 const WEBHOOK_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:churnguard-webhook-AbCdEf';
@@ -64,7 +64,7 @@ describe('ChurnguardStack with scale-out, a customer-managed key, JWT auth and a
       });
       // Any failed segment fails the run (0 % tolerated is the default and is left out of the definition).
       expect(map?.ToleratedFailurePercentage ?? 0).toBe(0);
-      const inner = Object.values((map?.ItemProcessor as { States: Record<string, Record<string, unknown>> }).States);
+      const inner = Object.values((map?.ItemProcessor as { States: Record<string, Record<string, unknown>> } | undefined)?.States ?? {});
       expect(inner).toHaveLength(1);
       // payloadResponseOnly: the task invokes the job directly and its input is the selected item.
       expect(inner[0]).toMatchObject({ Type: 'Task', Resource: `\${${logicalId(synth, synth.stack.job.function)}.Arn}` });
@@ -83,7 +83,9 @@ describe('ChurnguardStack with scale-out, a customer-managed key, JWT auth and a
         End: true,
       });
       // A retried send is safe: claims are conditional writes, so it sends nothing twice.
-      expect(send?.Retry).toEqual(expect.arrayContaining([expect.objectContaining({ ErrorEquals: ['States.TaskFailed'], MaxAttempts: 1 })]));
+      expect(send?.Retry).toEqual(
+        expect.arrayContaining([expect.objectContaining({ ErrorEquals: ['States.TaskFailed'], MaxAttempts: 1 })]),
+      );
       // Only the map and the send step invoke the job: nothing sends before every segment is scored.
       const tasks = Object.values(definition.States).filter((state) => state.Type === 'Task');
       expect(tasks).toEqual([send]);
@@ -102,7 +104,10 @@ describe('ChurnguardStack with scale-out, a customer-managed key, JWT auth and a
       expect(stateMachine).toBeDefined();
       synth.template.hasResourceProperties('AWS::Scheduler::Schedule', {
         ScheduleExpression: 'cron(0 6 * * ? *)',
-        Target: Match.objectLike({ Arn: { Ref: logicalId(synth, stateMachine as never) }, Input: JSON.stringify({ asOf: '<aws.scheduler.scheduled-time>' }) }),
+        Target: Match.objectLike({
+          Arn: { Ref: logicalId(synth, stateMachine as never) },
+          Input: JSON.stringify({ asOf: '<aws.scheduler.scheduled-time>' }),
+        }),
       });
       synth.template.hasResourceProperties('AWS::Scheduler::Schedule', {
         ScheduleExpression: 'cron(0 4 ? * MON *)',
@@ -135,7 +140,11 @@ describe('ChurnguardStack with scale-out, a customer-managed key, JWT auth and a
 
     it('gives ingest only the key actions a write needs', () => {
       const role = logicalId(synth, synth.stack.ingest.handler.role as never);
-      expect(actionsOf(allowStatementsOfRole(synth, role)).filter((action) => action.startsWith('kms:')).sort()).toEqual(['kms:Encrypt', 'kms:GenerateDataKey']);
+      expect(
+        actionsOf(allowStatementsOfRole(synth, role))
+          .filter((action) => action.startsWith('kms:'))
+          .sort(),
+      ).toEqual(['kms:Encrypt', 'kms:GenerateDataKey']);
     });
   });
 
@@ -155,14 +164,22 @@ describe('ChurnguardStack with scale-out, a customer-managed key, JWT auth and a
       OUTREACH_WEBHOOK_SECRET_ARN: WEBHOOK_SECRET_ARN,
     });
     const role = logicalId(synth, synth.stack.outreach.consumer.role as never);
-    const secretStatements = allowStatementsOfRole(synth, role).filter((statement) => actionsOf([statement]).includes('secretsmanager:GetSecretValue'));
+    const secretStatements = allowStatementsOfRole(synth, role).filter((statement) =>
+      actionsOf([statement]).includes('secretsmanager:GetSecretValue'),
+    );
     expect(secretStatements.map((statement) => statement.Resource)).toEqual([WEBHOOK_SECRET_ARN]);
   });
 
   it('passes the optional job and consumer settings to the functions that read them', () => {
     const env = (fn: { node: { defaultChild?: unknown } }) =>
-      (synth.resources[logicalId(synth, fn)]?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(env(synth.stack.job.function)).toMatchObject({ UNKNOWN_MRR_VALUE_CENTS: '2500', PASSIVE_INACTIVITY_DAYS: '45', SCAN_SEGMENTS: '16', COOLDOWN_DAYS: '21' });
+      (synth.resources[logicalId(synth, fn)]?.Properties?.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ??
+      {};
+    expect(env(synth.stack.job.function)).toMatchObject({
+      UNKNOWN_MRR_VALUE_CENTS: '2500',
+      PASSIVE_INACTIVITY_DAYS: '45',
+      SCAN_SEGMENTS: '16',
+      COOLDOWN_DAYS: '21',
+    });
     expect(env(synth.stack.job.function)).not.toHaveProperty('OUTREACH_WEBHOOK_TIMEOUT_MS');
     expect(env(synth.stack.outreach.consumer)).toMatchObject({ OUTREACH_WEBHOOK_TIMEOUT_MS: '8000', COOLDOWN_DAYS: '21' });
     expect(env(synth.stack.outreach.consumer)).not.toHaveProperty('SCAN_SEGMENTS');

@@ -2,12 +2,12 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from '../../cdk/constructs/outreach.ts';
+import { JOB_ASSET_EXCLUDES, JOB_DOCKERFILE } from '../../cdk/constructs/trainScoreJob.ts';
 import { listAcknowledgedRules } from '../../cdk/nag.ts';
 import { fromRepoRoot } from '../../cdk/paths.ts';
-import { JOB_ASSET_EXCLUDES, JOB_DOCKERFILE } from '../../cdk/constructs/trainScoreJob.ts';
-import { MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from '../../cdk/constructs/outreach.ts';
-import { actionsOf, allowStatementsOfRole, logicalId, resourcesOfType, synthStack } from './synthStack.ts';
 import type { PolicyStatementJson, SynthesisedStack } from './synthStack.ts';
+import { actionsOf, allowStatementsOfRole, logicalId, resourcesOfType, synthStack } from './synthStack.ts';
 
 /** Services holding customer data or its keys: no wildcard action may touch them. */
 const DATA_SERVICES = ['dynamodb', 's3', 'sqs', 'kms', 'secretsmanager', 'sns'];
@@ -65,7 +65,9 @@ describe('ChurnguardStack with the default configuration', () => {
         ],
         TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
         SSESpecification: { SSEEnabled: true },
-        Replicas: [Match.objectLike({ DeletionProtectionEnabled: true, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })],
+        Replicas: [
+          Match.objectLike({ DeletionProtectionEnabled: true, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }),
+        ],
       });
     });
 
@@ -107,7 +109,9 @@ describe('ChurnguardStack with the default configuration', () => {
       const bucketId = logicalId(synth, synth.stack.storage.bucket);
       const props = synth.resources[bucketId]?.Properties ?? {};
       expect(props.VersioningConfiguration).toEqual({ Status: 'Enabled' });
-      expect(props.LoggingConfiguration).toMatchObject({ DestinationBucketName: { Ref: logicalId(synth, synth.stack.storage.accessLogsBucket) } });
+      expect(props.LoggingConfiguration).toMatchObject({
+        DestinationBucketName: { Ref: logicalId(synth, synth.stack.storage.accessLogsBucket) },
+      });
       const rules = (props.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
       expect(rules).toContainEqual(expect.objectContaining({ Prefix: 'runs/', ExpirationInDays: 90, Status: 'Enabled' }));
     });
@@ -215,16 +219,30 @@ describe('ChurnguardStack with the default configuration', () => {
 
     it('each function gets its own settings as environment variables, the webhook key only as a secret ARN', () => {
       const env = (fn: { node: { defaultChild?: unknown } }) =>
-        ((synth.resources[logicalId(synth, fn)]?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables);
+        (synth.resources[logicalId(synth, fn)]?.Properties?.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ??
+        {};
       expect(Object.keys(env(synth.stack.job.function)).sort()).toEqual(
         [
-          'BUDGET_MAX_MESSAGES', 'BUCKET_NAME', 'CHURN_DEFINITION', 'COOLDOWN_DAYS', 'COST_INTERVENTION', 'COST_LOST_CUSTOMER',
-          'HORIZON_DAYS', 'OUTREACH_QUEUE_URL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME', 'TABLE_NAME',
+          'BUDGET_MAX_MESSAGES',
+          'BUCKET_NAME',
+          'CHURN_DEFINITION',
+          'COOLDOWN_DAYS',
+          'COST_INTERVENTION',
+          'COST_LOST_CUSTOMER',
+          'HORIZON_DAYS',
+          'OUTREACH_QUEUE_URL',
+          'POWERTOOLS_METRICS_NAMESPACE',
+          'POWERTOOLS_SERVICE_NAME',
+          'TABLE_NAME',
         ].sort(),
       );
-      expect(Object.keys(env(synth.stack.ingest.handler)).sort()).toEqual(
-        ['EVENT_TTL_DAYS', 'NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME', 'TABLE_NAME'],
-      );
+      expect(Object.keys(env(synth.stack.ingest.handler)).sort()).toEqual([
+        'EVENT_TTL_DAYS',
+        'NODE_OPTIONS',
+        'POWERTOOLS_METRICS_NAMESPACE',
+        'POWERTOOLS_SERVICE_NAME',
+        'TABLE_NAME',
+      ]);
       expect(env(synth.stack.ingest.handler).EVENT_TTL_DAYS).toBe('730');
       const consumerEnv = env(synth.stack.outreach.consumer);
       expect(consumerEnv.OUTREACH_WEBHOOK_SECRET_ARN).toEqual({ Ref: logicalId(synth, synth.stack.outreach.webhookSecret) });
@@ -249,14 +267,20 @@ describe('ChurnguardStack with the default configuration', () => {
     });
 
     it('ingest may only write items: BatchWriteItem and PutItem, nothing else', () => {
-      expect(actionsOf(allowStatementsOfRole(synth, roleOf(synth.stack.ingest.handler))).sort()).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:PutItem']);
+      expect(actionsOf(allowStatementsOfRole(synth, roleOf(synth.stack.ingest.handler))).sort()).toEqual([
+        'dynamodb:BatchWriteItem',
+        'dynamodb:PutItem',
+      ]);
     });
 
     it('the consumer gets Get/Put/Update/Delete item, the secret and the queue, but no Scan or Query', () => {
       const actions = actionsOf(allowStatementsOfRole(synth, roleOf(synth.stack.outreach.consumer)));
-      expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual(
-        ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-      );
+      expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual([
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+      ]);
       expect(actions).toContain('secretsmanager:GetSecretValue');
       expect(actions).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage']));
       expect(actions.filter((action) => action.startsWith('s3:'))).toEqual([]);
@@ -265,7 +289,16 @@ describe('ChurnguardStack with the default configuration', () => {
     it('the job reads and writes the table, reads and writes models/ and runs/ in the bucket, and sends to the queue', () => {
       const statements = allowStatementsOfRole(synth, roleOf(synth.stack.job.function));
       const actions = actionsOf(statements);
-      expect(actions).toEqual(expect.arrayContaining(['dynamodb:Scan', 'dynamodb:Query', 'dynamodb:BatchWriteItem', 's3:GetObject', 's3:PutObject', 'sqs:SendMessage']));
+      expect(actions).toEqual(
+        expect.arrayContaining([
+          'dynamodb:Scan',
+          'dynamodb:Query',
+          'dynamodb:BatchWriteItem',
+          's3:GetObject',
+          's3:PutObject',
+          'sqs:SendMessage',
+        ]),
+      );
       expect(actions.filter((action) => action.startsWith('s3:')).sort()).toEqual(['s3:GetObject', 's3:ListBucket', 's3:PutObject']);
       const objectStatement = statements.find((statement) => actionsOf([statement]).includes('s3:PutObject'));
       expect(JSON.stringify(objectStatement?.Resource)).toMatch(/\/models\/\*.*\/runs\/\*/);
@@ -276,7 +309,10 @@ describe('ChurnguardStack with the default configuration', () => {
     it('score daily and train-and-score weekly, with asOf = the scheduled time, retries and a dead letter', () => {
       const jobArn = { 'Fn::GetAtt': [logicalId(synth, synth.stack.job.function), 'Arn'] };
       const failures = { 'Fn::GetAtt': [logicalId(synth, synth.stack.job.failures), 'Arn'] };
-      for (const [expression, mode] of [['cron(0 6 * * ? *)', 'score'], ['cron(0 4 ? * MON *)', 'train-and-score']] as const) {
+      for (const [expression, mode] of [
+        ['cron(0 6 * * ? *)', 'score'],
+        ['cron(0 4 ? * MON *)', 'train-and-score'],
+      ] as const) {
         synth.template.hasResourceProperties('AWS::Scheduler::Schedule', {
           ScheduleExpression: expression,
           Target: Match.objectLike({

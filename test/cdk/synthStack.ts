@@ -2,8 +2,8 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ChurnguardStack } from '../../cdk/churnguardStack.ts';
-import { parseConfig } from '../../cdk/config.ts';
 import type { ChurnguardConfigInput } from '../../cdk/config.ts';
+import { parseConfig } from '../../cdk/config.ts';
 
 /** A synthesised stack with everything the cdk tests look at. Synthesise once per test file. */
 export interface SynthesisedStack {

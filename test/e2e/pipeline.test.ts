@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { runDemo, type DemoResult } from '../../cli/commands/demo.ts';
+import { type DemoResult, runDemo } from '../../cli/commands/demo.ts';
 import { simulateBusiness } from '../../model/simulate/index.ts';
 
 /**
@@ -72,7 +72,9 @@ describe('the demo pipeline end to end', () => {
     const failing = new Set(
       first.truth
         .filter((t) => t.atEnd?.cause === 'involuntary')
-        .filter((t) => simulated.events.some((e) => e.customerId === t.customerId && e.type === 'payment_failed' && e.occurredAt >= t.atEnd!.startedAt))
+        .filter((t) =>
+          simulated.events.some((e) => e.customerId === t.customerId && e.type === 'payment_failed' && e.occurredAt >= t.atEnd!.startedAt),
+        )
         .map((t) => t.customerId),
     );
     // Act: the playbooks the job chose for those of them it scored at risk

@@ -17,7 +17,10 @@ export interface BatchWriteFaults {
  *
  * @returns counters of what the fault did
  */
-export function injectBatchWriteFaults(documents: DynamoDBDocumentClient, faults: BatchWriteFaults): { calls: number; heldBack: number; thrown: number } {
+export function injectBatchWriteFaults(
+  documents: DynamoDBDocumentClient,
+  faults: BatchWriteFaults,
+): { calls: number; heldBack: number; thrown: number } {
   const stats = { calls: 0, heldBack: 0, thrown: 0 };
   documents.middlewareStack.add(
     (next) => async (args) => {
@@ -37,7 +40,10 @@ export function injectBatchWriteFaults(documents: DynamoDBDocumentClient, faults
       stats.heldBack += hold;
       const held = requests.slice(0, hold);
       const sent = requests.slice(hold);
-      if (sent.length === 0) return { output: { UnprocessedItems: { [table]: held }, $metadata: {} }, response: {} } as unknown as Awaited<ReturnType<typeof next>>;
+      if (sent.length === 0)
+        return { output: { UnprocessedItems: { [table]: held }, $metadata: {} }, response: {} } as unknown as Awaited<
+          ReturnType<typeof next>
+        >;
       const result = await next({ ...args, input: { ...input, RequestItems: { [table]: sent } } });
       const output = result.output as { UnprocessedItems?: Record<string, PutRequests> };
       output.UnprocessedItems = { [table]: [...(output.UnprocessedItems?.[table] ?? []), ...held] };

@@ -1,6 +1,6 @@
-import fc from 'fast-check';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { EVENT_TYPES, type ChurnEventInput, type EventType } from '../../model/events/schemas.ts';
+import fc from 'fast-check';
+import { type ChurnEventInput, EVENT_TYPES, type EventType } from '../../model/events/schemas.ts';
 
 /** Valid properties of each event type: the smallest realistic example. */
 export const SAMPLE_PROPERTIES: { [T in EventType]: Extract<ChurnEventInput, { type: T }>['properties'] } = {
@@ -27,7 +27,10 @@ let counter = 0;
  *
  * @example makeEvent('payment_failed', { customerId: 'c-9' })
  */
-export function makeEvent<T extends EventType = 'session_started'>(type?: T, overrides: Partial<Record<string, unknown>> = {}): ChurnEventInput & Record<string, unknown> {
+export function makeEvent<T extends EventType = 'session_started'>(
+  type?: T,
+  overrides: Partial<Record<string, unknown>> = {},
+): ChurnEventInput & Record<string, unknown> {
   const t = (type ?? 'session_started') as EventType;
   counter++;
   return {
@@ -41,11 +44,18 @@ export function makeEvent<T extends EventType = 'session_started'>(type?: T, ove
 }
 
 const idArb = fc.stringMatching(/^[A-Za-z0-9._:@-]{1,24}$/);
-const timeArb = fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T23:59:59Z'), noInvalidDate: true }).map((d) => d.toISOString());
+const timeArb = fc
+  .date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T23:59:59Z'), noInvalidDate: true })
+  .map((d) => d.toISOString());
 
 /** Random valid events of every type (unique ids, a handful of customers). */
 export const validEventArb: fc.Arbitrary<Record<string, unknown>> = fc
-  .record({ type: fc.constantFrom(...EVENT_TYPES), eventId: idArb, customerId: fc.constantFrom('c1', 'c2', 'c3', 'c:4', 'c@5'), occurredAt: timeArb })
+  .record({
+    type: fc.constantFrom(...EVENT_TYPES),
+    eventId: idArb,
+    customerId: fc.constantFrom('c1', 'c2', 'c3', 'c:4', 'c@5'),
+    occurredAt: timeArb,
+  })
   .map(({ type, ...rest }) => ({ ...rest, type, properties: structuredClone(SAMPLE_PROPERTIES[type]) }));
 
 /** Random invalid events: a valid one with one field broken, or not an event at all. */
@@ -61,7 +71,10 @@ export const invalidEventArb: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 /** An API Gateway HTTP API (payload v2) request, as the ingest route receives it. */
-export function apiRequest(body: string | undefined, options: { contentType?: string | undefined; base64?: boolean; method?: string } = {}): APIGatewayProxyEventV2 {
+export function apiRequest(
+  body: string | undefined,
+  options: { contentType?: string | undefined; base64?: boolean; method?: string } = {},
+): APIGatewayProxyEventV2 {
   const contentType = 'contentType' in options ? options.contentType : 'application/json';
   return {
     version: '2.0',

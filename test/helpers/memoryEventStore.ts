@@ -1,7 +1,7 @@
+import { customerPk, eventSk } from '../../adapters/aws/keys.ts';
+import type { EventStore } from '../../app/ports.ts';
 import type { EventWriteFailure } from '../../model/events/ingest.ts';
 import type { ChurnEvent } from '../../model/events/schemas.ts';
-import type { EventStore } from '../../app/ports.ts';
-import { customerPk, eventSk } from '../../adapters/aws/keys.ts';
 
 /**
  * `EventStore` in memory, keyed like the table (a re-sent event overwrites itself). Tests that
@@ -26,7 +26,10 @@ export class MemoryEventStore implements EventStore {
 
   async listCustomerEvents(customerId: string, options: { limit?: number } = {}): Promise<ChurnEvent[]> {
     const prefix = `${customerPk(customerId)}|`;
-    const events = [...this.items.entries()].filter(([key]) => key.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : 1)).map(([, e]) => e);
+    const events = [...this.items.entries()]
+      .filter(([key]) => key.startsWith(prefix))
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([, e]) => e);
     return options.limit === undefined ? events : events.slice(0, options.limit);
   }
 

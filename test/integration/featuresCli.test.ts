@@ -13,7 +13,11 @@ let dir: string;
 /** Runs the CLI; resolves with stdout, stderr and the exit code (never throws on a non-zero exit). */
 async function churnguard(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(root, 'cli/main.ts'), ...args, '--data-dir', dir], { cwd: root });
+    const { stdout, stderr } = await run(
+      process.execPath,
+      ['--import', 'tsx', path.join(root, 'cli/main.ts'), ...args, '--data-dir', dir],
+      { cwd: root },
+    );
     return { stdout, stderr, code: 0 };
   } catch (error) {
     const e = error as { stdout: string; stderr: string; code: number };
@@ -32,12 +36,31 @@ afterAll(async () => {
 describe('churnguard import table, then churnguard features', () => {
   it('imports the Telco sample and exports one labelled row per customer at the labelled cutoff', async () => {
     // Act
-    const imported = await churnguard('import', 'table', fixture, '--id', 'customerID', '--label', 'Churn', '--positive', 'Yes', '--as-of', '2026-07-01', '--json');
+    const imported = await churnguard(
+      'import',
+      'table',
+      fixture,
+      '--id',
+      'customerID',
+      '--label',
+      'Churn',
+      '--positive',
+      'Yes',
+      '--as-of',
+      '2026-07-01',
+      '--json',
+    );
     const out = path.join(dir, 'features.csv');
     const exported = await churnguard('features', '--as-of', '2026-06-01', '--out', out);
     // Assess
     expect(imported.code).toBe(0);
-    expect(JSON.parse(imported.stdout)).toMatchObject({ imported: 151, churners: 36, stayers: 115, stored: 151 * 3, timeline: { labelledCutoff: '2026-06-01T00:00:00.000Z' } });
+    expect(JSON.parse(imported.stdout)).toMatchObject({
+      imported: 151,
+      churners: 36,
+      stayers: 115,
+      stored: 151 * 3,
+      timeline: { labelledCutoff: '2026-06-01T00:00:00.000Z' },
+    });
     expect(exported.code).toBe(0);
     expect(exported.stdout).toContain('151 customers active at 2026-06-01T00:00:00.000Z');
     const lines = (await readFile(out, 'utf8')).trim().split('\n');
@@ -50,7 +73,13 @@ describe('churnguard import table, then churnguard features', () => {
     expect(labels.filter((l) => l === '0').length).toBe(115);
     const line = lines.find((l) => l.startsWith('7590-VHVEG,'));
     const first = Object.fromEntries(header.map((h, i) => [h, line?.split(',')[i]]));
-    expect(first).toMatchObject({ customerId: '7590-VHVEG', 'profile.Contract': 'Month-to-month', 'profile.tenure': '1', mrrCents: '2985', label: '0' });
+    expect(first).toMatchObject({
+      customerId: '7590-VHVEG',
+      'profile.Contract': 'Month-to-month',
+      'profile.tenure': '1',
+      mrrCents: '2985',
+      label: '0',
+    });
   });
 
   it('reports bad rows by line with exit code 2 and imports the rest', async () => {

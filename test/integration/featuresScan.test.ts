@@ -3,11 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLocalStack, type LocalStack } from '../../cli/local/localStack.ts';
-import { createAwsClients, type AwsClients } from '../../adapters/aws/clients.ts';
-import { scanCustomerHistories, type InvalidItem } from '../../adapters/aws/customerScan.ts';
+import { type AwsClients, createAwsClients } from '../../adapters/aws/clients.ts';
+import { type InvalidItem, scanCustomerHistories } from '../../adapters/aws/customerScan.ts';
 import { eventToItem } from '../../adapters/aws/eventStore.ts';
 import { customerPk, PROFILE_SK, RISK_SK } from '../../adapters/aws/keys.ts';
+import { type LocalStack, openLocalStack } from '../../cli/local/localStack.ts';
 import { ChurnEvent } from '../../model/events/schemas.ts';
 import { buildDatasets } from '../../model/features/datasets.ts';
 import type { CustomerHistory } from '../../model/features/history.ts';
@@ -56,14 +56,25 @@ beforeAll(async () => {
   const items: Array<Record<string, unknown>> = [];
   for (let i = 0; i < CUSTOMERS; i++) {
     const events = eventsOf(i);
-    expected.set(events[0]!.customerId, events.map((e) => e.eventId));
+    expected.set(
+      events[0]!.customerId,
+      events.map((e) => e.eventId),
+    );
     for (const e of [...events].reverse()) items.push(eventToItem(e, { ingestedAt: new Date() }) as unknown as Record<string, unknown>);
     // Items of other kinds share the partition and must not become events.
     items.push({ PK: customerPk(events[0]!.customerId), SK: PROFILE_SK, attributes: { plan: 'pro' } });
     if (i % 3 === 0) items.push({ PK: customerPk(events[0]!.customerId), SK: RISK_SK, risk: 0.4 });
   }
   // A corrupt event item: reported, skipped, its customer's other events kept.
-  items.push({ PK: customerPk('cust-001'), SK: 'E#2026-02-01T00:00:00.000Z#broken', eventId: 'broken', customerId: 'cust-001', type: 'page_viewed', occurredAt: '2026-02-01T00:00:00.000Z', properties: {} });
+  items.push({
+    PK: customerPk('cust-001'),
+    SK: 'E#2026-02-01T00:00:00.000Z#broken',
+    eventId: 'broken',
+    customerId: 'cust-001',
+    type: 'page_viewed',
+    occurredAt: '2026-02-01T00:00:00.000Z',
+    properties: {},
+  });
   await batchWrite(items);
 });
 
@@ -75,7 +86,9 @@ afterAll(async () => {
 describe('scanCustomerHistories on the local DynamoDB', () => {
   it('yields every customer exactly once with all of their events, sorted, over 4 parallel segments', async () => {
     const invalid: InvalidItem[] = [];
-    const histories = await collect(scanCustomerHistories(clients.documents, { tableName: TABLE, totalSegments: 4, onInvalidItem: (i) => invalid.push(i) }));
+    const histories = await collect(
+      scanCustomerHistories(clients.documents, { tableName: TABLE, totalSegments: 4, onInvalidItem: (i) => invalid.push(i) }),
+    );
     expect(histories.length).toBe(CUSTOMERS);
     for (const h of histories) {
       expect(h.events.map((e) => e.eventId)).toEqual(expected.get(h.customerId));
@@ -88,7 +101,9 @@ describe('scanCustomerHistories on the local DynamoDB', () => {
 
   it('keeps a customer whole when their items span several small pages', async () => {
     const stats = { pages: 0, items: 0, customers: 0, readMs: 0 };
-    const histories = await collect(scanCustomerHistories(clients.documents, { tableName: TABLE, totalSegments: 3, pageSize: 4, stats, onInvalidItem: () => {} }));
+    const histories = await collect(
+      scanCustomerHistories(clients.documents, { tableName: TABLE, totalSegments: 3, pageSize: 4, stats, onInvalidItem: () => {} }),
+    );
     expect(stats.pages).toBeGreaterThan(20);
     expect(histories.length).toBe(CUSTOMERS);
     for (const h of histories) expect(h.events.map((e) => e.eventId)).toEqual(expected.get(h.customerId));
@@ -98,7 +113,9 @@ describe('scanCustomerHistories on the local DynamoDB', () => {
     const seen: string[] = [];
     let nonEmpty = 0;
     for (let segment = 0; segment < 5; segment++) {
-      const part = await collect(scanCustomerHistories(clients.documents, { tableName: TABLE, totalSegments: 5, segments: [segment], onInvalidItem: () => {} }));
+      const part = await collect(
+        scanCustomerHistories(clients.documents, { tableName: TABLE, totalSegments: 5, segments: [segment], onInvalidItem: () => {} }),
+      );
       if (part.length > 0) nonEmpty++;
       seen.push(...part.map((h) => h.customerId));
     }
@@ -108,12 +125,18 @@ describe('scanCustomerHistories on the local DynamoDB', () => {
   });
 
   it('feeds buildDatasets straight from the store', async () => {
-    const d = await buildDatasets(scanCustomerHistories(clients.documents, { tableName: TABLE, onInvalidItem: () => {} }), { asOf: '2026-03-01', horizonDays: 30, churn: { kind: 'cancelled' } });
+    const d = await buildDatasets(scanCustomerHistories(clients.documents, { tableName: TABLE, onInvalidItem: () => {} }), {
+      asOf: '2026-03-01',
+      horizonDays: 30,
+      churn: { kind: 'cancelled' },
+    });
     expect(d.scoring.customerIds.length).toBe(CUSTOMERS);
     expect(new Set(d.scoring.mrrCents)).toContain(1001);
   });
 
   it('rejects a segment outside totalSegments, naming it', () => {
-    expect(() => scanCustomerHistories(clients.documents, { tableName: TABLE, totalSegments: 4, segments: [4] })).toThrow(/segment 4 is out of range: totalSegments is 4/);
+    expect(() => scanCustomerHistories(clients.documents, { tableName: TABLE, totalSegments: 4, segments: [4] })).toThrow(
+      /segment 4 is out of range: totalSegments is 4/,
+    );
   });
 });

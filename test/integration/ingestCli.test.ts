@@ -3,8 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestExitCode, ingestFile, ingestFiles, type IngestRunSummary } from '../../cli/commands/ingest.ts';
-import { openLocalStack, type LocalStack } from '../../cli/local/localStack.ts';
+import { type IngestRunSummary, ingestExitCode, ingestFile, ingestFiles } from '../../cli/commands/ingest.ts';
+import { type LocalStack, openLocalStack } from '../../cli/local/localStack.ts';
 import { eventStoreFromEnv } from '../../lambdas/ingest/config.ts';
 import { makeEvent } from '../helpers/eventFactories.ts';
 
@@ -13,12 +13,18 @@ let dir: string;
 
 /** Runs the CLI in a child process (one node process: tsx as an import hook). */
 function cli(args: string[], options: { until?: RegExp } = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { cwd: ROOT, env: { ...process.env, CHURNGUARD_DATA_DIR: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, CHURNGUARD_DATA_DIR: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout, stderr })),
+  );
   const ready = new Promise<string>((resolve, reject) => {
     if (!options.until) return resolve('');
     const check = () => {
@@ -50,7 +56,9 @@ describe('ingestFile (what the demo calls)', () => {
 
   it('ingests the example NDJSON: 52 accepted, the 2 bad lines rejected by line with reasons', async () => {
     const progress: number[] = [];
-    const summary = await ingestFile(path.join(ROOT, 'examples/sample-events.ndjson'), eventStoreFromEnv(), (p) => progress.push(p.bytesRead));
+    const summary = await ingestFile(path.join(ROOT, 'examples/sample-events.ndjson'), eventStoreFromEnv(), (p) =>
+      progress.push(p.bytesRead),
+    );
     expect(summary).toMatchObject({ format: 'ndjson', records: 54, accepted: 52, rejectedCount: 2, unstoredCount: 0 });
     expect(summary.rejected.map((r) => [r.line, r.eventId, r.errors[0]?.path])).toEqual([
       [21, 'ex-bad-1', 'properties.amountCents'],
@@ -61,11 +69,16 @@ describe('ingestFile (what the demo calls)', () => {
   });
 
   it('ingests a JSON array and a CSV file through the same validation, in request-sized chunks', async () => {
-    const events = Array.from({ length: 603 }, (_, i) => makeEvent('feature_used', { customerId: 'bulk', eventId: `b-${i}`, properties: { feature: 'f', quantity: i } }));
+    const events = Array.from({ length: 603 }, (_, i) =>
+      makeEvent('feature_used', { customerId: 'bulk', eventId: `b-${i}`, properties: { feature: 'f', quantity: i } }),
+    );
     const jsonFile = path.join(dir, 'bulk.json');
     await writeFile(jsonFile, JSON.stringify([...events, { eventId: 'broken' }], null, 1));
     const csvFile = path.join(dir, 'events.csv');
-    await writeFile(csvFile, 'eventId,customerId,type,occurredAt,properties.feature,properties.quantity\ncsv-1,csvcust,feature_used,2026-01-01T00:00:00Z,reports,3\ncsv-2,csvcust,feature_used,not-a-time,reports,1\n');
+    await writeFile(
+      csvFile,
+      'eventId,customerId,type,occurredAt,properties.feature,properties.quantity\ncsv-1,csvcust,feature_used,2026-01-01T00:00:00Z,reports,3\ncsv-2,csvcust,feature_used,not-a-time,reports,1\n',
+    );
     const run = await ingestFiles([jsonFile, csvFile], eventStoreFromEnv(), undefined);
     expect(run.files.map((f) => [f.format, f.records, f.accepted, f.rejected])).toEqual([
       ['json', 604, 603, 1],
@@ -88,19 +101,38 @@ describe('ingestFile (what the demo calls)', () => {
   });
 
   it('exit codes: 0 all accepted, 2 some rejected, 1 unstored events', () => {
-    const run = (over: Partial<IngestRunSummary>): IngestRunSummary => ({ files: [], records: 1, accepted: 1, rejectedCount: 0, unstoredCount: 0, rejected: [], unstored: [], ...over });
-    expect([ingestExitCode(run({})), ingestExitCode(run({ rejectedCount: 1 })), ingestExitCode(run({ rejectedCount: 1, unstoredCount: 1 }))]).toEqual([0, 2, 1]);
+    const run = (over: Partial<IngestRunSummary>): IngestRunSummary => ({
+      files: [],
+      records: 1,
+      accepted: 1,
+      rejectedCount: 0,
+      unstoredCount: 0,
+      rejected: [],
+      unstored: [],
+      ...over,
+    });
+    expect([
+      ingestExitCode(run({})),
+      ingestExitCode(run({ rejectedCount: 1 })),
+      ingestExitCode(run({ rejectedCount: 1, unstoredCount: 1 })),
+    ]).toEqual([0, 2, 1]);
   });
 });
 
 describe('churnguard CLI', () => {
   it('`serve` answers POST /events through the Lambda handler, `ingest` joins its stack and exits 2 on rejections, SIGTERM stops it cleanly', async () => {
     const dataDir = path.join(dir, 'serve');
-    const server = cli(['serve', '--port', '0', '--data-dir', dataDir], { until: /churnguard API listening on (http:\/\/127\.0\.0\.1:\d+)/ });
+    const server = cli(['serve', '--port', '0', '--data-dir', dataDir], {
+      until: /churnguard API listening on (http:\/\/127\.0\.0\.1:\d+)/,
+    });
     try {
       const url = (await server.ready).replace('churnguard API listening on ', '');
       const health = await fetch(`${url}/health`);
-      const post = await fetch(`${url}/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: `${JSON.stringify(makeEvent('session_started', { customerId: 'served' }))}\nnope\n` });
+      const post = await fetch(`${url}/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson' },
+        body: `${JSON.stringify(makeEvent('session_started', { customerId: 'served' }))}\nnope\n`,
+      });
       expect(health.status).toBe(200);
       expect(post.status).toBe(207);
       expect(await post.json()).toMatchObject({ accepted: 1, rejected: [{ index: 1 }] });

@@ -6,16 +6,16 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIngestHandler } from '../../lambdas/ingest/handler.ts';
-import type { IngestResponseBody } from '../../lambdas/ingest/responses.ts';
 import type { BatchWriteOptions } from '../../adapters/aws/batchWrite.ts';
 import { DynamoEventStore, eventFromItem } from '../../adapters/aws/eventStore.ts';
 import { customerPk, eventSk } from '../../adapters/aws/keys.ts';
-import { startHttpApi, type HttpApi } from '../../cli/local/httpApi.ts';
-import { openLocalStack, type LocalStack } from '../../cli/local/localStack.ts';
-import { injectBatchWriteFaults, type BatchWriteFaults } from '../helpers/dynamoFaults.ts';
-import { makeEvent } from '../helpers/eventFactories.ts';
+import { type HttpApi, startHttpApi } from '../../cli/local/httpApi.ts';
+import { type LocalStack, openLocalStack } from '../../cli/local/localStack.ts';
+import { createIngestHandler } from '../../lambdas/ingest/handler.ts';
+import type { IngestResponseBody } from '../../lambdas/ingest/responses.ts';
 import { ChurnEvent } from '../../model/events/schemas.ts';
+import { type BatchWriteFaults, injectBatchWriteFaults } from '../helpers/dynamoFaults.ts';
+import { makeEvent } from '../helpers/eventFactories.ts';
 
 const TABLE = 'churnguard';
 let dir: string;
@@ -30,12 +30,24 @@ const fastRetries = { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5 };
 async function serveIngest(options: { faults?: BatchWriteFaults; ttlDays?: number; retries?: Partial<BatchWriteOptions> } = {}) {
   const documents = freshDocuments();
   const faults = options.faults ? injectBatchWriteFaults(documents, options.faults) : undefined;
-  const store = new DynamoEventStore(documents, { tableName: TABLE, ttlDays: options.ttlDays, batchWrite: { ...fastRetries, ...options.retries } });
-  const handler = createIngestHandler({ store: () => store, logger: new Logger({ logLevel: 'SILENT' }), metrics: new Metrics({ namespace: 'test' }) });
+  const store = new DynamoEventStore(documents, {
+    tableName: TABLE,
+    ttlDays: options.ttlDays,
+    batchWrite: { ...fastRetries, ...options.retries },
+  });
+  const handler = createIngestHandler({
+    store: () => store,
+    logger: new Logger({ logLevel: 'SILENT' }),
+    metrics: new Metrics({ namespace: 'test' }),
+  });
   const api = await startHttpApi({ port: 0, handler });
   apis.push(api);
   const post = async (body: unknown, contentType = 'application/json') => {
-    const response = await fetch(`${api.url}/events`, { method: 'POST', headers: { 'content-type': contentType }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    const response = await fetch(`${api.url}/events`, {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
     return { status: response.status, body: (await response.json()) as IngestResponseBody };
   };
   return { post, store, documents, faults, api };
@@ -63,7 +75,9 @@ describe('ingest API on dynalite', () => {
 
   it('stores a re-sent batch once: the deterministic key makes the write idempotent', async () => {
     const { post } = await serveIngest();
-    const events = Array.from({ length: 30 }, (_, i) => makeEvent('feature_used', { customerId: 'resend', eventId: `r-${i}`, occurredAt: `2026-01-01T00:00:${String(i).padStart(2, '0')}Z` }));
+    const events = Array.from({ length: 30 }, (_, i) =>
+      makeEvent('feature_used', { customerId: 'resend', eventId: `r-${i}`, occurredAt: `2026-01-01T00:00:${String(i).padStart(2, '0')}Z` }),
+    );
     const first = await post(events);
     const again = await post(events);
     expect([first.status, again.status]).toEqual([200, 200]);
@@ -74,7 +88,12 @@ describe('ingest API on dynalite', () => {
 
   it('writes duplicate keys within one batch once, the last one winning (the same instant in another offset is the same key)', async () => {
     const { post } = await serveIngest();
-    const first = makeEvent('feature_used', { customerId: 'dups', eventId: 'd-1', occurredAt: '2026-02-01T10:00:00Z', properties: { feature: 'first', quantity: 1 } });
+    const first = makeEvent('feature_used', {
+      customerId: 'dups',
+      eventId: 'd-1',
+      occurredAt: '2026-02-01T10:00:00Z',
+      properties: { feature: 'first', quantity: 1 },
+    });
     const last = { ...first, occurredAt: '2026-02-01T11:00:00+01:00', properties: { feature: 'last', quantity: 2 } };
     const filler = Array.from({ length: 30 }, (_, i) => makeEvent('session_started', { customerId: 'dups', eventId: `f-${i}` }));
     const res = await post([first, ...filler, last]);
@@ -94,8 +113,11 @@ describe('ingest API on dynalite', () => {
   });
 
   it('answers 503 naming the events DynamoDB kept refusing, while their neighbours are stored', async () => {
-    const down = Object.assign(new Error('Rate of requests exceeds the allowed throughput'), { name: 'ProvisionedThroughputExceededException' });
-    const holdsDown = (items: Array<{ PutRequest?: { Item?: Record<string, unknown> } }>) => items.some((r) => r.PutRequest?.Item?.customerId === 'down');
+    const down = Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
+      name: 'ProvisionedThroughputExceededException',
+    });
+    const holdsDown = (items: Array<{ PutRequest?: { Item?: Record<string, unknown> } }>) =>
+      items.some((r) => r.PutRequest?.Item?.customerId === 'down');
     const { post } = await serveIngest({ faults: { throwError: (_call, items) => (holdsDown(items) ? down : undefined) } });
     // 25 events of `up` fill one batch; the 3 of `down` land in the next one, which keeps failing.
     const up = Array.from({ length: 25 }, (_, i) => makeEvent('session_started', { customerId: 'up', eventId: `u-${i}` }));
@@ -103,19 +125,30 @@ describe('ingest API on dynalite', () => {
     const res = await post([...up, ...lost]);
     expect(res.status).toBe(503);
     expect(res.body.accepted).toBe(25);
-    expect(res.body.unstored?.map((u) => [u.index, u.eventId])).toEqual([[25, 'x-0'], [26, 'x-1'], [27, 'x-2']]);
-    expect(res.body.unstored?.[0]?.reason).toBe('DynamoDB write failed: Rate of requests exceeds the allowed throughput; gave up after 4 attempt(s)');
+    expect(res.body.unstored?.map((u) => [u.index, u.eventId])).toEqual([
+      [25, 'x-0'],
+      [26, 'x-1'],
+      [27, 'x-2'],
+    ]);
+    expect(res.body.unstored?.[0]?.reason).toBe(
+      'DynamoDB write failed: Rate of requests exceeds the allowed throughput; gave up after 4 attempt(s)',
+    );
     expect(await storedEvents('up')).toHaveLength(25);
     expect(await storedEvents('down')).toHaveLength(0);
   });
 
   it('gives up retrying when its time budget is spent, so the answer comes before API Gateway times out', async () => {
-    const { post } = await serveIngest({ faults: { holdBack: (_call, items) => items }, retries: { maxAttempts: 100, baseDelayMs: 20, maxDelayMs: 20, budgetMs: 60 } });
+    const { post } = await serveIngest({
+      faults: { holdBack: (_call, items) => items },
+      retries: { maxAttempts: 100, baseDelayMs: 20, maxDelayMs: 20, budgetMs: 60 },
+    });
     const started = Date.now();
     const res = await post([makeEvent('session_started', { customerId: 'budget' })]);
     expect(Date.now() - started).toBeLessThan(2000);
     expect(res.status).toBe(503);
-    expect(res.body.unstored?.[0]?.reason).toMatch(/^DynamoDB left 1 item\(s\) unprocessed \(throttled\); the 60 ms time budget is spent; gave up after \d+ attempt\(s\)$/);
+    expect(res.body.unstored?.[0]?.reason).toMatch(
+      /^DynamoDB left 1 item\(s\) unprocessed \(throttled\); the 60 ms time budget is spent; gave up after \d+ attempt\(s\)$/,
+    );
   });
 
   it('splits a batch DynamoDB refuses as invalid into single puts, so the neighbours are still stored', async () => {
@@ -131,7 +164,9 @@ describe('ingest API on dynalite', () => {
     const { post, documents } = await serveIngest({ ttlDays: 30 });
     const event = makeEvent('payment_failed', { customerId: 'ttl', eventId: 'p-1', occurredAt: '2026-01-10T00:00:00Z' });
     await post([event]);
-    const { Item } = await documents.send(new GetCommand({ TableName: TABLE, Key: { PK: customerPk('ttl'), SK: eventSk('2026-01-10T00:00:00.000Z', 'p-1') } }));
+    const { Item } = await documents.send(
+      new GetCommand({ TableName: TABLE, Key: { PK: customerPk('ttl'), SK: eventSk('2026-01-10T00:00:00.000Z', 'p-1') } }),
+    );
     expect(Item).toEqual({
       PK: 'C#ttl',
       SK: 'E#2026-01-10T00:00:00.000Z#p-1',
@@ -152,7 +187,16 @@ describe('DynamoEventStore reads', () => {
   it('lists a customer’s events oldest first across Query pages, and honours a limit', async () => {
     const documents = freshDocuments();
     const store = new DynamoEventStore(documents, { tableName: TABLE, queryPageSize: 7 });
-    const events = Array.from({ length: 20 }, (_, i) => ChurnEvent.parse(makeEvent('custom', { customerId: 'pages', eventId: `p-${i}`, occurredAt: new Date(Date.UTC(2026, 0, 20 - i)).toISOString(), properties: { name: 'n', quantity: i } })));
+    const events = Array.from({ length: 20 }, (_, i) =>
+      ChurnEvent.parse(
+        makeEvent('custom', {
+          customerId: 'pages',
+          eventId: `p-${i}`,
+          occurredAt: new Date(Date.UTC(2026, 0, 20 - i)).toISOString(),
+          properties: { name: 'n', quantity: i },
+        }),
+      ),
+    );
     expect((await store.putEvents(events)).failed).toEqual([]);
     const listed = await store.listCustomerEvents('pages');
     expect(listed.map((e) => e.eventId)).toEqual([...events].reverse().map((e) => e.eventId));
@@ -160,8 +204,16 @@ describe('DynamoEventStore reads', () => {
   });
 
   it('refuses to read an item that is not a valid event, naming its key', () => {
-    expect(() => eventFromItem({ PK: 'C#x', SK: 'E#2026#e', eventId: 'e', customerId: 'x', type: 'feature_used', occurredAt: '2026-01-01T00:00:00.000Z', properties: {} })).toThrow(
-      /item C#x \/ E#2026#e is not a valid event: properties.feature/,
-    );
+    expect(() =>
+      eventFromItem({
+        PK: 'C#x',
+        SK: 'E#2026#e',
+        eventId: 'e',
+        customerId: 'x',
+        type: 'feature_used',
+        occurredAt: '2026-01-01T00:00:00.000Z',
+        properties: {},
+      }),
+    ).toThrow(/item C#x \/ E#2026#e is not a valid event: properties.feature/);
   });
 });

@@ -2,22 +2,22 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLocalStack, type LocalStack } from '../../cli/local/localStack.ts';
-import { createAwsClients, type AwsClients } from '../../adapters/aws/clients.ts';
+import { type AwsClients, createAwsClients } from '../../adapters/aws/clients.ts';
+import { customerPk, RISK_SK } from '../../adapters/aws/keys.ts';
 import { SqsOutreachQueue } from '../../adapters/aws/outreachQueue.ts';
 import { DynamoOutreachStore } from '../../adapters/aws/outreachStore.ts';
 import { DynamoRiskStore } from '../../adapters/aws/riskStore.ts';
 import { S3RunStore } from '../../adapters/aws/runStore.ts';
-import { customerPk, RISK_SK } from '../../adapters/aws/keys.ts';
 import { runJob } from '../../app/job.ts';
 import { DEFAULT_JOB_CONFIG } from '../../app/jobConfig.ts';
 import type { JobDependencies, ScoringModel } from '../../app/ports.ts';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type LocalStack, openLocalStack } from '../../cli/local/localStack.ts';
+import type { HistoryLike } from '../../model/analytics/churnByMonth.ts';
+import type { FeatureMatrix } from '../../model/features/matrix.ts';
 import { OutreachMessage } from '../../model/outreach/message.ts';
 import { RunSummary } from '../../model/runSummary.ts';
-import type { FeatureMatrix } from '../../model/features/matrix.ts';
-import type { HistoryLike } from '../../model/analytics/churnByMonth.ts';
 import { event, tinyMatrix } from '../unit/outreachFactories.ts';
 
 /**
@@ -53,7 +53,12 @@ function business(prefix: string, count: number): HistoryLike[] {
 
 function matrixOf(histories: HistoryLike[], asOf: string): FeatureMatrix {
   const mrr = histories.map((h) => (h.events[0]?.type === 'subscription_started' ? h.events[0].properties.mrrCents : Number.NaN));
-  return tinyMatrix(histories.map((h) => h.customerId), histories.map((h) => h.events.filter((e) => e.type === 'payment_failed').length), mrr, asOf);
+  return tinyMatrix(
+    histories.map((h) => h.customerId),
+    histories.map((h) => h.events.filter((e) => e.type === 'payment_failed').length),
+    mrr,
+    asOf,
+  );
 }
 
 const fakeModel = (): ScoringModel => ({
@@ -67,7 +72,18 @@ const fakeModel = (): ScoringModel => ({
         customerId,
         risk,
         band: risk >= 0.5 ? ('high' as const) : risk >= 0.3 ? ('medium' as const) : ('low' as const),
-        drivers: failed > 0 ? [{ feature: 'payments.failed_90d', family: 'payments' as const, value: failed, sentence: `${failed} failed payments in the last 90 days`, contribution: failed / 2 }] : [],
+        drivers:
+          failed > 0
+            ? [
+                {
+                  feature: 'payments.failed_90d',
+                  family: 'payments' as const,
+                  value: failed,
+                  sentence: `${failed} failed payments in the last 90 days`,
+                  contribution: failed / 2,
+                },
+              ]
+            : [],
         modelVersion: 'm-fake',
         mrrCents: matrix.mrrCents[row] as number,
         tenureDays: 120,
@@ -76,14 +92,22 @@ const fakeModel = (): ScoringModel => ({
   dispose: () => {},
 });
 
-function dependencies(histories: HistoryLike[], overrides: Partial<JobDependencies> = {}, config: Partial<JobDependencies['config']> = {}): JobDependencies {
+function dependencies(
+  histories: HistoryLike[],
+  overrides: Partial<JobDependencies> = {},
+  config: Partial<JobDependencies['config']> = {},
+): JobDependencies {
   const table = process.env.TABLE_NAME as string;
   const bucket = process.env.BUCKET_NAME as string;
   return {
     config: { ...DEFAULT_JOB_CONFIG, maxMessages: 10, ...config },
     now: () => new Date(),
     log: () => {},
-    latestEventAt: async () => histories.flatMap((h) => h.events.map((e) => e.occurredAt)).sort().at(-1),
+    latestEventAt: async () =>
+      histories
+        .flatMap((h) => h.events.map((e) => e.occurredAt))
+        .sort()
+        .at(-1),
     fingerprint: () => 'f'.repeat(64),
     histories: async function* () {
       yield* histories;
@@ -99,7 +123,10 @@ function dependencies(histories: HistoryLike[], overrides: Partial<JobDependenci
     train: async () => {
       throw new Error('not used');
     },
-    registry: { register: async () => ({ version: 'x', promoted: false, reason: '', kind: 'mlp' as const }), loadChampion: async () => fakeModel() },
+    registry: {
+      register: async () => ({ version: 'x', promoted: false, reason: '', kind: 'mlp' as const }),
+      loadChampion: async () => fakeModel(),
+    },
     risks: new DynamoRiskStore(clients.documents, table),
     outreach: new DynamoOutreachStore(clients.documents, table),
     queue: new SqsOutreachQueue(clients.sqs, process.env.OUTREACH_QUEUE_URL as string),
@@ -113,10 +140,17 @@ async function takeAll(): Promise<OutreachMessage[]> {
   const queueUrl = process.env.OUTREACH_QUEUE_URL as string;
   const taken: OutreachMessage[] = [];
   for (;;) {
-    const { Messages = [] } = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 30, WaitTimeSeconds: 0 }));
+    const { Messages = [] } = await clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 30, WaitTimeSeconds: 0 }),
+    );
     if (Messages.length === 0) return taken;
     taken.push(...Messages.map((m) => OutreachMessage.parse(JSON.parse(m.Body ?? ''))));
-    await clients.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((m, i) => ({ Id: `d${i}`, ReceiptHandle: m.ReceiptHandle as string })) }));
+    await clients.sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: Messages.map((m, i) => ({ Id: `d${i}`, ReceiptHandle: m.ReceiptHandle as string })),
+      }),
+    );
   }
 }
 
@@ -146,12 +180,27 @@ describe('runJob (score) on the emulators', () => {
     expect(ids(messages)).toEqual(topTen);
     expect(new Set(messages.map((m) => m.dedupId)).size).toBe(10);
     expect(messages.every((m) => m.playbook === 'payment_recovery' && m.runId === 'score-2026-06-01')).toBe(true);
-    expect(summary.outreach).toEqual({ selected: 10, sent: 10, skippedCooldown: 0, skippedBudget: 2, failed: 0, byPlaybook: { payment_recovery: 10 } });
+    expect(summary.outreach).toEqual({
+      selected: 10,
+      sent: 10,
+      skippedCooldown: 0,
+      skippedBudget: 2,
+      failed: 0,
+      byPlaybook: { payment_recovery: 10 },
+    });
     expect(summary.scoring.customersScored).toBe(20);
     const stored = await new S3RunStore(clients.s3, process.env.BUCKET_NAME as string).getSummary('score-2026-06-01');
     expect(RunSummary.parse(stored)).toEqual(summary);
-    const risk = await clients.documents.send(new GetCommand({ TableName: process.env.TABLE_NAME, Key: { PK: customerPk('full-04'), SK: RISK_SK } }));
-    expect(risk.Item).toMatchObject({ risk: 1, band: 'high', playbook: 'payment_recovery', modelVersion: 'm-fake', runId: 'score-2026-06-01' });
+    const risk = await clients.documents.send(
+      new GetCommand({ TableName: process.env.TABLE_NAME, Key: { PK: customerPk('full-04'), SK: RISK_SK } }),
+    );
+    expect(risk.Item).toMatchObject({
+      risk: 1,
+      band: 'high',
+      playbook: 'payment_recovery',
+      modelVersion: 'm-fake',
+      runId: 'score-2026-06-01',
+    });
     expect(typeof risk.Item?.scoredAt).toBe('string');
   });
 
@@ -201,17 +250,33 @@ describe('a message over 256 KiB', () => {
     const huge: ScoringModel = {
       ...model,
       score: (matrix) =>
-        model.score(matrix).map((c) =>
-          c.customerId === 'big-04' ? { ...c, drivers: [{ ...c.drivers[0]!, sentence: 'x'.repeat(300 * 1024) }] } : c,
-        ),
+        model
+          .score(matrix)
+          .map((c) => (c.customerId === 'big-04' ? { ...c, drivers: [{ ...c.drivers[0]!, sentence: 'x'.repeat(300 * 1024) }] } : c)),
     };
-    const deps = dependencies(histories, { registry: { register: async () => ({ version: 'x', promoted: false, reason: '', kind: 'mlp' as const }), loadChampion: async () => huge } });
+    const deps = dependencies(histories, {
+      registry: {
+        register: async () => ({ version: 'x', promoted: false, reason: '', kind: 'mlp' as const }),
+        loadChampion: async () => huge,
+      },
+    });
     const { summary } = await runJob({ mode: 'score', asOf: '2026-08-01', runId: 'big-run' }, deps);
     expect(ids(await takeAll())).toEqual(['big-02', 'big-03']);
     expect(summary.outreach).toMatchObject({ sent: 2, failed: 1 });
     // released: the customer can be claimed by the next run, their failed claim left no OUT# item
     expect(await deps.outreach.list('big-04')).toEqual([]);
-    expect(await deps.outreach.claim({ customerId: 'big-04', runId: 'next', dedupId: 'next:big-04', claimAt: '2026-08-02T00:00:00.000Z', cooldownDays: 14, playbook: 'offer', risk: 1, modelVersion: 'm' })).toBe('claimed');
+    expect(
+      await deps.outreach.claim({
+        customerId: 'big-04',
+        runId: 'next',
+        dedupId: 'next:big-04',
+        claimAt: '2026-08-02T00:00:00.000Z',
+        cooldownDays: 14,
+        playbook: 'offer',
+        risk: 1,
+        modelVersion: 'm',
+      }),
+    ).toBe('claimed');
   });
 });
 
@@ -235,7 +300,10 @@ describe('job input', () => {
         })();
       },
     });
-    const { summary, summaryKey, scoresKey } = await runJob({ mode: 'score-segment', asOf: '2026-09-01', segment: 1, totalSegments: 4 }, deps);
+    const { summary, summaryKey, scoresKey } = await runJob(
+      { mode: 'score-segment', asOf: '2026-09-01', segment: 1, totalSegments: 4 },
+      deps,
+    );
     expect(seen).toEqual([{ totalSegments: 4, segments: [1] }]);
     expect(summaryKey).toBe('runs/score-2026-09-01/segment-1-of-4/summary.json');
     expect(scoresKey).toBe('runs/score-2026-09-01/scores-segment-1-of-4.ndjson');
@@ -245,7 +313,20 @@ describe('job input', () => {
 });
 
 describe('runJob (train-and-score) with an injected trainer', () => {
-  const metrics = { rocAuc: 0.8, prAuc: 0.5, logLoss: 0.4, brier: 0.1, ece: 0.02, topDecileLift: 3, topDecileRecall: 0.3, threshold: 0.3, precisionAtThreshold: 0.5, recallAtThreshold: 0.6, rows: 10, positives: 3 };
+  const metrics = {
+    rocAuc: 0.8,
+    prAuc: 0.5,
+    logLoss: 0.4,
+    brier: 0.1,
+    ece: 0.02,
+    topDecileLift: 3,
+    topDecileRecall: 0.3,
+    threshold: 0.3,
+    precisionAtThreshold: 0.5,
+    recallAtThreshold: 0.6,
+    rows: 10,
+    positives: 3,
+  };
 
   function trainingDeps(histories: HistoryLike[], counters: { trained: number; registered: number }) {
     return dependencies(histories, {
@@ -253,12 +334,34 @@ describe('runJob (train-and-score) with an injected trainer', () => {
         const seen: HistoryLike[] = [];
         for await (const h of customers) seen.push(h);
         // Training data all without failures; scoring data as is: a drifted payments feature.
-        const train = tinyMatrix(seen.map((h) => h.customerId), seen.map(() => 0), seen.map(() => 1_000), '2026-09-01T00:00:00.000Z');
-        return { train, validation: train, scoring: matrixOf(seen, asOf), cutoffs: { training: ['2026-08-01T00:00:00.000Z', '2026-07-01T00:00:00.000Z'], validation: '2026-09-01T00:00:00.000Z', scoring: asOf } };
+        const train = tinyMatrix(
+          seen.map((h) => h.customerId),
+          seen.map(() => 0),
+          seen.map(() => 1_000),
+          '2026-09-01T00:00:00.000Z',
+        );
+        return {
+          train,
+          validation: train,
+          scoring: matrixOf(seen, asOf),
+          cutoffs: {
+            training: ['2026-08-01T00:00:00.000Z', '2026-07-01T00:00:00.000Z'],
+            validation: '2026-09-01T00:00:00.000Z',
+            scoring: asOf,
+          },
+        };
       },
       train: async () => {
         counters.trained++;
-        return { model: fakeModel(), metrics, baselineMetrics: { ...metrics, rocAuc: 0.7 }, gains: [{ populationShare: 0.1, churnersFound: 0.3 }], calibration: [{ predicted: 0.2, observed: 0.25, count: 10 }], backend: 'cpu', trainingMs: 5 };
+        return {
+          model: fakeModel(),
+          metrics,
+          baselineMetrics: { ...metrics, rocAuc: 0.7 },
+          gains: [{ populationShare: 0.1, churnersFound: 0.3 }],
+          calibration: [{ predicted: 0.2, observed: 0.25, count: 10 }],
+          backend: 'cpu',
+          trainingMs: 5,
+        };
       },
       registry: {
         register: async (_result, context) => {
@@ -279,12 +382,32 @@ describe('runJob (train-and-score) with an injected trainer', () => {
 
   it('trains, registers, records the decision and churn analytics, measures drift against the training matrix', async () => {
     const counters = { trained: 0, registered: 0 };
-    const { summary } = await runJob({ mode: 'train-and-score', asOf: '2026-10-01', runId: 'train-1' }, trainingDeps(business('tr', 10), counters));
+    const { summary } = await runJob(
+      { mode: 'train-and-score', asOf: '2026-10-01', runId: 'train-1' },
+      trainingDeps(business('tr', 10), counters),
+    );
     expect(counters).toEqual({ trained: 1, registered: 1 });
-    expect(summary.training).toMatchObject({ candidateVersion: 'm-fake', promoted: true, backend: 'cpu', model: { rocAuc: 0.8 }, baseline: { rocAuc: 0.7 } });
+    expect(summary.training).toMatchObject({
+      candidateVersion: 'm-fake',
+      promoted: true,
+      backend: 'cpu',
+      model: { rocAuc: 0.8 },
+      baseline: { rocAuc: 0.7 },
+    });
     expect(summary.modelVersion).toBe('m-fake');
     expect(summary.drift).toEqual([{ feature: 'payments.failed_90d', psi: expect.any(Number), flagged: true }]);
-    expect(summary.churnByMonth.map((m) => m.month)).toEqual(['2026-01', '2026-02', '2026-03', '2026-04', '2026-05', '2026-06', '2026-07', '2026-08', '2026-09', '2026-10']);
+    expect(summary.churnByMonth.map((m) => m.month)).toEqual([
+      '2026-01',
+      '2026-02',
+      '2026-03',
+      '2026-04',
+      '2026-05',
+      '2026-06',
+      '2026-07',
+      '2026-08',
+      '2026-09',
+      '2026-10',
+    ]);
     expect(summary.churnByMonth.find((m) => m.month === '2026-07')).toMatchObject({ customersAtStart: 0, passive: 0 }); // all gone passively by then
     expect(summary.churnByMonth.find((m) => m.month === '2026-06')).toMatchObject({ customersAtStart: 10, passive: 2, involuntary: 8 }); // 8 left with unrecovered failed payments
     expect(summary.outreach.sent).toBe(6);
@@ -293,7 +416,10 @@ describe('runJob (train-and-score) with an injected trainer', () => {
 
   it('does not train again when the same run is resumed', async () => {
     const counters = { trained: 0, registered: 0 };
-    const { summary } = await runJob({ mode: 'train-and-score', asOf: '2026-10-01', runId: 'train-1' }, trainingDeps(business('tr', 10), counters));
+    const { summary } = await runJob(
+      { mode: 'train-and-score', asOf: '2026-10-01', runId: 'train-1' },
+      trainingDeps(business('tr', 10), counters),
+    );
     expect(counters).toEqual({ trained: 0, registered: 0 });
     expect(summary.training?.candidateVersion).toBe('m-fake');
     expect(await takeAll()).toEqual([]);
@@ -306,7 +432,12 @@ describe('runJob (train-and-score) with an injected trainer', () => {
     const unknownModel = { ...fakeModel(), version: 'm-without-distribution' };
     const without = await runJob(
       { mode: 'score', asOf: '2026-10-02', runId: 'score-nodrift' },
-      dependencies(business('tr', 10), { registry: { register: async () => ({ version: '', promoted: false, reason: '', kind: 'mlp' as const }), loadChampion: async () => unknownModel } }),
+      dependencies(business('tr', 10), {
+        registry: {
+          register: async () => ({ version: '', promoted: false, reason: '', kind: 'mlp' as const }),
+          loadChampion: async () => unknownModel,
+        },
+      }),
     );
     expect(without.summary.drift).toEqual([]);
     await takeAll();
@@ -315,7 +446,16 @@ describe('runJob (train-and-score) with an injected trainer', () => {
 
 describe('DynamoOutreachStore claims', () => {
   const claim = (store: DynamoOutreachStore, runId: string, claimAt: string) =>
-    store.claim({ customerId: 'lock-1', runId, dedupId: `${runId}:lock-1`, claimAt, cooldownDays: 14, playbook: 'offer', risk: 0.5, modelVersion: 'm' });
+    store.claim({
+      customerId: 'lock-1',
+      runId,
+      dedupId: `${runId}:lock-1`,
+      claimAt,
+      cooldownDays: 14,
+      playbook: 'offer',
+      risk: 0.5,
+      modelVersion: 'm',
+    });
 
   it('restores the previous claim time on release, so a failed send neither blocks nor frees the customer wrongly', async () => {
     const store = new DynamoOutreachStore(clients.documents, process.env.TABLE_NAME as string);
@@ -389,18 +529,25 @@ describe('scale-out: score-segment workers, then one send step', () => {
 
   it('the workers write RISK items with the run and the model threshold, and send nothing', async () => {
     // Act
-    const results = await Promise.all([0, 1].map((segment) => runJob({ mode: 'score-segment', asOf, runId, segment, totalSegments: 2 }, fanOutDeps())));
+    const results = await Promise.all(
+      [0, 1].map((segment) => runJob({ mode: 'score-segment', asOf, runId, segment, totalSegments: 2 }, fanOutDeps())),
+    );
     // Assess
     expect(results.map((r) => r.summary.scoring.customersScored)).toEqual([10, 10]);
     expect(await takeAll()).toEqual([]);
-    const risk = await clients.documents.send(new GetCommand({ TableName: process.env.TABLE_NAME, Key: { PK: customerPk('fan-04'), SK: RISK_SK } }));
+    const risk = await clients.documents.send(
+      new GetCommand({ TableName: process.env.TABLE_NAME, Key: { PK: customerPk('fan-04'), SK: RISK_SK } }),
+    );
     expect(risk.Item).toMatchObject({ runId, threshold: 0.3, modelVersion: 'm-fake', playbook: 'payment_recovery' });
   });
 
   it('send selects by value across all segments and sends each selected customer once; a bad RISK item is skipped', async () => {
     // Prepare: a RISK item of this run without its model threshold (written by something else)
     await clients.documents.send(
-      new PutCommand({ TableName: process.env.TABLE_NAME, Item: { PK: customerPk('fan-bad'), SK: RISK_SK, customerId: 'fan-bad', risk: 1, band: 'high', runId } }),
+      new PutCommand({
+        TableName: process.env.TABLE_NAME,
+        Item: { PK: customerPk('fan-bad'), SK: RISK_SK, customerId: 'fan-bad', risk: 1, band: 'high', runId },
+      }),
     );
     logged.length = 0;
     // Act
@@ -416,13 +563,28 @@ describe('scale-out: score-segment workers, then one send step', () => {
     // Scoring counts come from this run's 20 RISK items only (the table holds other runs' too).
     expect(summary.scoring.customersScored).toBe(20);
     expect(summary.scoring.bands).toEqual({ high: 12, medium: 0, low: 8 }); // risk 0.5, 0.75, 1 are high; 0 and 0.25 low
-    expect(summary.outreach).toEqual({ selected: 10, sent: 10, skippedCooldown: 0, skippedBudget: 2, failed: 0, byPlaybook: { payment_recovery: 10 } });
+    expect(summary.outreach).toEqual({
+      selected: 10,
+      sent: 10,
+      skippedCooldown: 0,
+      skippedBudget: 2,
+      failed: 0,
+      byPlaybook: { payment_recovery: 10 },
+    });
     // Every eligible customer, best expected loss first: the ten sent, then the two over budget.
     expect(summary.topAtRisk).toHaveLength(12);
-    expect(summary.topAtRisk.slice(0, 10).map((c) => c.customerId).sort()).toEqual(bestTen);
+    expect(
+      summary.topAtRisk
+        .slice(0, 10)
+        .map((c) => c.customerId)
+        .sort(),
+    ).toEqual(bestTen);
     const stored = await new S3RunStore(clients.s3, process.env.BUCKET_NAME as string).getSummary(runId);
     expect(stored).toEqual(summary);
-    expect(logged.find((entry) => entry.message.startsWith('RISK item skipped'))?.fields).toMatchObject({ pk: customerPk('fan-bad'), error: expect.stringMatching(/drivers|playbook|threshold|modelVersion/) });
+    expect(logged.find((entry) => entry.message.startsWith('RISK item skipped'))?.fields).toMatchObject({
+      pk: customerPk('fan-bad'),
+      error: expect.stringMatching(/drivers|playbook|threshold|modelVersion/),
+    });
   });
 
   it('re-running send sends nothing again', async () => {

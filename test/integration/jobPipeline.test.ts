@@ -4,13 +4,13 @@ import path from 'node:path';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLocalStack, type LocalStack } from '../../cli/local/localStack.ts';
-import { createAwsClients, type AwsClients } from '../../adapters/aws/clients.ts';
+import { type AwsClients, createAwsClients } from '../../adapters/aws/clients.ts';
 import { DynamoEventStore } from '../../adapters/aws/eventStore.ts';
-import { RISK_SK } from '../../adapters/aws/keys.ts';
-import { jobSettingsFromEnv } from '../../lambdas/train-score/config.ts';
 import { createJobDependencies } from '../../adapters/aws/jobDependencies.ts';
-import { runJob, type JobResult } from '../../app/job.ts';
+import { RISK_SK } from '../../adapters/aws/keys.ts';
+import { type JobResult, runJob } from '../../app/job.ts';
+import { type LocalStack, openLocalStack } from '../../cli/local/localStack.ts';
+import { jobSettingsFromEnv } from '../../lambdas/train-score/config.ts';
 import { OutreachMessage } from '../../model/outreach/message.ts';
 import { RunSummary } from '../../model/runSummary.ts';
 import { simulateBusiness } from '../../model/simulate/simulateBusiness.ts';
@@ -36,7 +36,12 @@ async function queuedMessages(): Promise<OutreachMessage[]> {
   const seen: OutreachMessage[] = [];
   for (;;) {
     const { Messages = [] } = await clients.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: process.env.OUTREACH_QUEUE_URL, MaxNumberOfMessages: 10, VisibilityTimeout: 600, WaitTimeSeconds: 0 }),
+      new ReceiveMessageCommand({
+        QueueUrl: process.env.OUTREACH_QUEUE_URL,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 600,
+        WaitTimeSeconds: 0,
+      }),
     );
     if (Messages.length === 0) return seen;
     seen.push(...Messages.map((m) => OutreachMessage.parse(JSON.parse(m.Body ?? ''))));
@@ -73,7 +78,12 @@ describe('train-and-score with the real features, model and registry', () => {
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
       const page = await clients.documents.send(
-        new ScanCommand({ TableName: process.env.TABLE_NAME, FilterExpression: 'SK = :risk', ExpressionAttributeValues: { ':risk': RISK_SK }, ExclusiveStartKey }),
+        new ScanCommand({
+          TableName: process.env.TABLE_NAME,
+          FilterExpression: 'SK = :risk',
+          ExpressionAttributeValues: { ':risk': RISK_SK },
+          ExclusiveStartKey,
+        }),
       );
       riskItems += page.Items?.length ?? 0;
       ExclusiveStartKey = page.LastEvaluatedKey;

@@ -4,16 +4,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { drainLocalOutreach, peekLocalOutreach } from '../../cli/commands/outreach.ts';
-import { openLocalStack, type LocalStack } from '../../cli/local/localStack.ts';
-import { createAwsClients, type AwsClients } from '../../adapters/aws/clients.ts';
-import { createOutreachConsumer } from '../../app/deliverOutreach.ts';
-import { drainOutreach, localContext, toSqsRecord } from '../../cli/local/sqsPoller.ts';
-import { idempotencyStore } from '../../lambdas/outreach/config.ts';
+import { type AwsClients, createAwsClients } from '../../adapters/aws/clients.ts';
 import { SqsOutreachQueue } from '../../adapters/aws/outreachQueue.ts';
 import { DynamoOutreachStore } from '../../adapters/aws/outreachStore.ts';
 import { verifyWebhookSignature } from '../../adapters/webhook/webhookSignature.ts';
 import { WebhookSink } from '../../adapters/webhook/webhookSink.ts';
+import { createOutreachConsumer } from '../../app/deliverOutreach.ts';
+import { drainLocalOutreach, peekLocalOutreach } from '../../cli/commands/outreach.ts';
+import { type LocalStack, openLocalStack } from '../../cli/local/localStack.ts';
+import { drainOutreach, localContext, toSqsRecord } from '../../cli/local/sqsPoller.ts';
+import { idempotencyStore } from '../../lambdas/outreach/config.ts';
 import { buildOutreachMessage, type OutreachMessage } from '../../model/outreach/message.ts';
 import { scoredCustomer } from '../unit/outreachFactories.ts';
 
@@ -45,7 +45,10 @@ beforeAll(async () => {
         QueueName: 'consumer-test',
         Attributes: {
           VisibilityTimeout: '1',
-          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: 'arn:aws:sqs:us-east-1:000000000000:consumer-test-dlq', maxReceiveCount: 2 }),
+          RedrivePolicy: JSON.stringify({
+            deadLetterTargetArn: 'arn:aws:sqs:us-east-1:000000000000:consumer-test-dlq',
+            maxReceiveCount: 2,
+          }),
         },
       }),
     )
@@ -58,7 +61,11 @@ beforeAll(async () => {
       const dedupId = (JSON.parse(body.toString('utf8')) as OutreachMessage).dedupId;
       const first = !requests.some((r) => r.dedupId === dedupId);
       const status = failFirst.has(dedupId) && first ? 500 : 200;
-      requests.push({ dedupId, status, signatureValid: verifyWebhookSignature(body, SECRET, req.headers['x-churnguard-signature'] as string) });
+      requests.push({
+        dedupId,
+        status,
+        signatureValid: verifyWebhookSignature(body, SECRET, req.headers['x-churnguard-signature'] as string),
+      });
       res.writeHead(status).end();
     });
   });
@@ -90,17 +97,29 @@ const consumer = () =>
   });
 const messages = (runId: string, count: number) =>
   Array.from({ length: count }, (_, i) =>
-    buildOutreachMessage({ customer: scoredCustomer({ customerId: `${runId}-c${i}` }), playbook: 'payment_recovery', runId, createdAt: '2026-11-23T00:00:00.000Z' }),
+    buildOutreachMessage({
+      customer: scoredCustomer({ customerId: `${runId}-c${i}` }),
+      playbook: 'payment_recovery',
+      runId,
+      createdAt: '2026-11-23T00:00:00.000Z',
+    }),
   );
 const drain = () => drainOutreach({ sqs: clients.sqs, queueUrl, consumer: consumer(), maxWaitMs: 20_000, pollIntervalMs: 100 });
 
 async function takeAll(url: string): Promise<string[]> {
   const bodies: string[] = [];
   for (;;) {
-    const { Messages = [] } = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 30, WaitTimeSeconds: 0 }));
+    const { Messages = [] } = await clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 30, WaitTimeSeconds: 0 }),
+    );
     if (Messages.length === 0) return bodies;
     bodies.push(...Messages.map((m) => m.Body ?? ''));
-    await clients.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: Messages.map((m, i) => ({ Id: `d${i}`, ReceiptHandle: m.ReceiptHandle as string })) }));
+    await clients.sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: url,
+        Entries: Messages.map((m, i) => ({ Id: `d${i}`, ReceiptHandle: m.ReceiptHandle as string })),
+      }),
+    );
   }
 }
 
@@ -114,7 +133,10 @@ describe('outreach consumer', () => {
     const result = await drain();
     // Assess
     expect(result).toMatchObject({ delivered: 6, failedAttempts: 2, timedOut: false });
-    const accepted = requests.filter((r) => r.status === 200).map((r) => r.dedupId).sort();
+    const accepted = requests
+      .filter((r) => r.status === 200)
+      .map((r) => r.dedupId)
+      .sort();
     expect(accepted).toEqual(batch.map((m) => m.dedupId).sort()); // each delivered exactly once
     const perMessage = (id: string) => requests.filter((r) => r.dedupId === id).length;
     expect(batch.map((m) => perMessage(m.dedupId))).toEqual([1, 2, 1, 1, 2, 1]);
@@ -139,7 +161,9 @@ describe('outreach consumer', () => {
   it('moves a malformed message to the DLQ after maxReceiveCount and nothing else', async () => {
     // Prepare
     const good = messages('poison', 2);
-    await clients.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ ...good[0], risk: 'very' , dedupId: 'poison:bad' }) }));
+    await clients.sqs.send(
+      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ ...good[0], risk: 'very', dedupId: 'poison:bad' }) }),
+    );
     await new SqsOutreachQueue(clients.sqs, queueUrl).send(good);
     // Act
     const result = await drain();
@@ -176,8 +200,12 @@ describe('the Lambda handler', () => {
   it('reports only the malformed record as a batch item failure (dry run without a webhook URL)', async () => {
     const { handler } = await import('../../lambdas/outreach/handler.ts');
     const [good] = messages('lambda', 1);
-    const record = (messageId: string, body: string) => toSqsRecord({ MessageId: messageId, ReceiptHandle: 'r', Body: body }, 'arn:aws:sqs:us-east-1:000000000000:q', 'us-east-1');
-    const response = await handler({ Records: [record('m-good', JSON.stringify(good)), record('m-bad', '{"messageVersion":1}')] }, localContext('churnguard-outreach-test'));
+    const record = (messageId: string, body: string) =>
+      toSqsRecord({ MessageId: messageId, ReceiptHandle: 'r', Body: body }, 'arn:aws:sqs:us-east-1:000000000000:q', 'us-east-1');
+    const response = await handler(
+      { Records: [record('m-good', JSON.stringify(good)), record('m-bad', '{"messageVersion":1}')] },
+      localContext('churnguard-outreach-test'),
+    );
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-bad' }] });
     const [delivered] = await store().list(good!.customerId);
     expect(typeof delivered?.deliveredAt).toBe('string');

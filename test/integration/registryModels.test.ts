@@ -3,18 +3,23 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLocalStack, type LocalStack } from '../../cli/local/localStack.ts';
-import { createAwsClients, type AwsClients } from '../../adapters/aws/clients.ts';
+import { type AwsClients, createAwsClients } from '../../adapters/aws/clients.ts';
 import { S3ModelRegistry } from '../../adapters/aws/modelRegistry.ts';
+import { type LocalStack, openLocalStack } from '../../cli/local/localStack.ts';
 import type { FeatureMatrix } from '../../model/features/matrix.ts';
 import { initBackend } from '../../model/nn/backend.ts';
-import { trainChurnModel, type TrainOptions, type TrainResult } from '../../model/nn/trainChurnModel.ts';
+import { type TrainOptions, type TrainResult, trainChurnModel } from '../../model/nn/trainChurnModel.ts';
 import { syntheticMatrix } from '../unit/nnFixtures.ts';
 
 // No refit here: the registry's behaviour does not depend on it, and the tests stay quick.
 // These tests need an MLP that beats its baseline; piecewise-linear segments would hand this
 // data's one non-linear (U-shaped) driver to the baseline too, so they are off here.
-const FAST: TrainOptions = { epochs: 25, architecture: { hidden: [16, 8], batchSize: 64, ensemble: 2, refit: false }, preprocessing: { numericSegments: 0 }, seed: 5 };
+const FAST: TrainOptions = {
+  epochs: 25,
+  architecture: { hidden: [16, 8], batchSize: 64, ensemble: 2, refit: false },
+  preprocessing: { numericSegments: 0 },
+  seed: 5,
+};
 const WINDOW = { from: '2026-05-01T00:00:00.000Z', to: '2026-06-01T00:00:00.000Z' };
 let dataDir: string;
 let stack: LocalStack;
@@ -60,13 +65,17 @@ describe('S3ModelRegistry', () => {
     const expected = good.model.predict(validation);
     const got = champion?.predict(validation) ?? new Float64Array();
     champion?.dispose();
-    expect(Array.from(got).map((p, i) => Math.abs(p - (expected[i] as number))).every((d) => d < 1e-9)).toBe(true);
+    expect(
+      Array.from(got)
+        .map((p, i) => Math.abs(p - (expected[i] as number)))
+        .every((d) => d < 1e-9),
+    ).toBe(true);
     expect(champion?.metadata.trainingWindow).toEqual(WINDOW);
   });
 
   it('stores model.json, weights.bin and metadata.json with the weights sha256 under models/<version>/', async () => {
     const object = await clients.s3.send(new GetObjectCommand({ Bucket: 'churnguard', Key: `models/${good.model.version}/metadata.json` }));
-    const metadata = JSON.parse(await object.Body?.transformToString() ?? '{}');
+    const metadata = JSON.parse((await object.Body?.transformToString()) ?? '{}');
     expect(metadata).toMatchObject({ version: good.model.version, dataFingerprint: good.model.metadata.dataFingerprint, backend: 'wasm' });
     expect(good.model.version.slice(-6)).toBe(good.model.metadata.dataFingerprint.slice(0, 6));
     expect(metadata.weightsSha256).toMatch(/^[0-9a-f]{64}$/);
@@ -96,7 +105,12 @@ describe('S3ModelRegistry', () => {
 
   it('compares on the same validation rows: a champion scored on new data, not its stored figures', async () => {
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    const better = await trainChurnModel(train, validation, { ...FAST, epochs: 60, architecture: { hidden: [32, 16], batchSize: 64, ensemble: 1, refit: false }, seed: 9 });
+    const better = await trainChurnModel(train, validation, {
+      ...FAST,
+      epochs: 60,
+      architecture: { hidden: [32, 16], batchSize: 64, ensemble: 1, refit: false },
+      seed: 9,
+    });
     const decision = await registry.register(better, { trainingWindow: WINDOW });
     better.model.dispose();
     expect(decision.reason).toMatch(/on the same 300 validation rows/);
@@ -105,7 +119,7 @@ describe('S3ModelRegistry', () => {
   it('refuses to load a model whose weights.bin was corrupted, with a clear error', async () => {
     const key = `models/${good.model.version}/weights.bin`;
     const object = await clients.s3.send(new GetObjectCommand({ Bucket: 'churnguard', Key: key }));
-    const bytes = await object.Body?.transformToByteArray() ?? new Uint8Array();
+    const bytes = (await object.Body?.transformToByteArray()) ?? new Uint8Array();
     bytes[10] = (bytes[10] as number) ^ 0x55;
     await clients.s3.send(new PutObjectCommand({ Bucket: 'churnguard', Key: key, Body: bytes }));
     await expect(registry.load(good.model.version)).rejects.toThrow(
@@ -114,7 +128,9 @@ describe('S3ModelRegistry', () => {
   });
 
   it('names a missing version and rejects malformed version ids', async () => {
-    await expect(registry.load('m-20200101T000000Z-abcdef')).rejects.toThrow(/incomplete or missing at s3:\/\/churnguard\/models\/m-20200101T000000Z-abcdef\//);
+    await expect(registry.load('m-20200101T000000Z-abcdef')).rejects.toThrow(
+      /incomplete or missing at s3:\/\/churnguard\/models\/m-20200101T000000Z-abcdef\//,
+    );
     await expect(registry.load('../etc')).rejects.toThrow(/not a model version/);
   });
 });
@@ -146,7 +162,10 @@ describe('S3ModelRegistry on a first run where the MLP does not beat its logisti
 
     // Assess
     expect(decision).toEqual({
-      version: `${lostVersion}-lr`, promoted: true, kind: 'logistic', challengerVersion: lostVersion,
+      version: `${lostVersion}-lr`,
+      promoted: true,
+      kind: 'logistic',
+      challengerVersion: lostVersion,
       reason: `baseline promoted: MLP ${lostVersion} ROC AUC ${figures}; no champion yet`,
     });
     expect(champion?.version).toBe(`${lostVersion}-lr`);
@@ -160,20 +179,32 @@ describe('S3ModelRegistry on a first run where the MLP does not beat its logisti
       [lostVersion, 'mlp', false, false],
       [`${lostVersion}-lr`, 'logistic', true, true],
     ]);
-    expect(listing[0]?.reason).toMatch(/^rejected: validation ROC AUC .* does not beat the logistic baseline's .*; its baseline m-.*-lr was promoted instead$/);
+    expect(listing[0]?.reason).toMatch(
+      /^rejected: validation ROC AUC .* does not beat the logistic baseline's .*; its baseline m-.*-lr was promoted instead$/,
+    );
   });
 
   it('is idempotent for the baseline too: registering the same result again keeps the baseline champion', async () => {
     const decision = await firstRun.register(lost, { trainingWindow: WINDOW });
-    expect(decision).toMatchObject({ version: `${lostVersion}-lr`, promoted: true, kind: 'logistic', reason: expect.stringMatching(/^already champion; baseline promoted/) });
-    expect((await firstRun.list()).map((l) => [l.version, l.champion])).toEqual([[lostVersion, false], [`${lostVersion}-lr`, true]]);
+    expect(decision).toMatchObject({
+      version: `${lostVersion}-lr`,
+      promoted: true,
+      kind: 'logistic',
+      reason: expect.stringMatching(/^already champion; baseline promoted/),
+    });
+    expect((await firstRun.list()).map((l) => [l.version, l.champion])).toEqual([
+      [lostVersion, false],
+      [`${lostVersion}-lr`, true],
+    ]);
   });
 
   it('lets a later MLP that beats its own baseline and the baseline champion on the same rows replace it', async () => {
     const decision = await firstRun.register(good, { trainingWindow: WINDOW });
     const listing = await firstRun.list();
     expect(decision).toMatchObject({ version: good.model.version, promoted: true, kind: 'mlp' });
-    expect(decision.reason).toMatch(new RegExp(`^promoted: ROC AUC \\S+ vs champion ${lostVersion}-lr \\S+ on the same 300 validation rows; beats the logistic baseline`));
+    expect(decision.reason).toMatch(
+      new RegExp(`^promoted: ROC AUC \\S+ vs champion ${lostVersion}-lr \\S+ on the same 300 validation rows; beats the logistic baseline`),
+    );
     expect(listing.filter((l) => l.champion).map((l) => [l.version, l.kind])).toEqual([[good.model.version, 'mlp']]);
   });
 });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { MonthlyChurnAccumulator } from '../../model/analytics/churnByMonth.ts';
 import { summariseScores } from '../../model/analytics/scoringSummary.ts';
-import { featureDistribution, featureDrift, populationStabilityIndex, quantileCuts } from '../../model/monitoring/drift.ts';
 import type { ChurnEvent } from '../../model/events/schemas.ts';
 import type { FeatureMatrix } from '../../model/features/matrix.ts';
+import { featureDistribution, featureDrift, populationStabilityIndex, quantileCuts } from '../../model/monitoring/drift.ts';
 import { event, tinyMatrix } from './outreachFactories.ts';
 
 const history = (customerId: string, events: Array<[ChurnEvent['type'], string]>) => ({
@@ -16,13 +16,42 @@ describe('MonthlyChurnAccumulator', () => {
     // Prepare
     const churn = new MonthlyChurnAccumulator({ asOf: '2026-04-01T00:00:00Z', inactivityDays: 30 });
     const histories = [
-      history('A', [['subscription_started', '2026-01-05'], ['session_started', '2026-02-08'], ['subscription_cancelled', '2026-02-10']]), // voluntary (used 2 days before), Feb
-      history('B', [['subscription_started', '2026-01-10'], ['payment_failed', '2026-02-01'], ['session_started', '2026-02-20'], ['subscription_cancelled', '2026-03-05']]), // involuntary (unrecovered), Mar
-      history('C', [['subscription_started', '2026-01-15'], ['session_started', '2026-01-20']]), // passive: gone 2026-02-19
-      history('D', [['subscription_started', '2026-02-03'], ['session_started', '2026-03-28']]), // still active
-      history('E', [['subscription_started', '2026-01-02'], ['payment_failed', '2026-01-20'], ['payment_succeeded', '2026-01-22'], ['session_started', '2026-03-01'], ['subscription_cancelled', '2026-03-10']]), // recovered → voluntary, Mar
-      history('F', [['subscription_started', '2026-01-03'], ['session_started', '2026-01-24'], ['payment_failed', '2026-01-25']]), // gone after unrecovered failure → involuntary 2026-02-23
-      history('G', [['subscription_started', '2026-03-01'], ['session_started', '2026-03-25'], ['subscription_cancelled', '2026-04-05']]), // cancel after asOf is not seen
+      history('A', [
+        ['subscription_started', '2026-01-05'],
+        ['session_started', '2026-02-08'],
+        ['subscription_cancelled', '2026-02-10'],
+      ]), // voluntary (used 2 days before), Feb
+      history('B', [
+        ['subscription_started', '2026-01-10'],
+        ['payment_failed', '2026-02-01'],
+        ['session_started', '2026-02-20'],
+        ['subscription_cancelled', '2026-03-05'],
+      ]), // involuntary (unrecovered), Mar
+      history('C', [
+        ['subscription_started', '2026-01-15'],
+        ['session_started', '2026-01-20'],
+      ]), // passive: gone 2026-02-19
+      history('D', [
+        ['subscription_started', '2026-02-03'],
+        ['session_started', '2026-03-28'],
+      ]), // still active
+      history('E', [
+        ['subscription_started', '2026-01-02'],
+        ['payment_failed', '2026-01-20'],
+        ['payment_succeeded', '2026-01-22'],
+        ['session_started', '2026-03-01'],
+        ['subscription_cancelled', '2026-03-10'],
+      ]), // recovered → voluntary, Mar
+      history('F', [
+        ['subscription_started', '2026-01-03'],
+        ['session_started', '2026-01-24'],
+        ['payment_failed', '2026-01-25'],
+      ]), // gone after unrecovered failure → involuntary 2026-02-23
+      history('G', [
+        ['subscription_started', '2026-03-01'],
+        ['session_started', '2026-03-25'],
+        ['subscription_cancelled', '2026-04-05'],
+      ]), // cancel after asOf is not seen
     ];
     // Act
     for (const h of histories) churn.add(h);
@@ -38,7 +67,15 @@ describe('MonthlyChurnAccumulator', () => {
 
   it('starts a new tenure on reactivation, so a returning customer counts again at the next month start', () => {
     const churn = new MonthlyChurnAccumulator({ asOf: '2026-03-15T00:00:00Z', inactivityDays: 60 });
-    churn.add(history('R', [['subscription_started', '2025-12-20'], ['session_started', '2026-01-09'], ['subscription_cancelled', '2026-01-10'], ['subscription_reactivated', '2026-02-02'], ['session_started', '2026-03-01']]));
+    churn.add(
+      history('R', [
+        ['subscription_started', '2025-12-20'],
+        ['session_started', '2026-01-09'],
+        ['subscription_cancelled', '2026-01-10'],
+        ['subscription_reactivated', '2026-02-02'],
+        ['session_started', '2026-03-01'],
+      ]),
+    );
     expect(churn.result()).toEqual([
       { month: '2025-12', customersAtStart: 0, voluntary: 0, involuntary: 0, passive: 0, churnRate: 0 },
       { month: '2026-01', customersAtStart: 1, voluntary: 1, involuntary: 0, passive: 0, churnRate: 1 },
@@ -50,7 +87,9 @@ describe('MonthlyChurnAccumulator', () => {
   it('returns no rows for no customers and rejects a bad asOf or threshold', () => {
     expect(new MonthlyChurnAccumulator({ asOf: '2026-01-01T00:00:00Z', inactivityDays: 30 }).result()).toEqual([]);
     expect(() => new MonthlyChurnAccumulator({ asOf: 'soon', inactivityDays: 30 })).toThrow(/asOf/);
-    expect(() => new MonthlyChurnAccumulator({ asOf: '2026-01-01T00:00:00Z', inactivityDays: 30, passiveInactivityDays: 0 })).toThrow(/passiveInactivityDays must be positive/);
+    expect(() => new MonthlyChurnAccumulator({ asOf: '2026-01-01T00:00:00Z', inactivityDays: 30, passiveInactivityDays: 0 })).toThrow(
+      /passiveInactivityDays must be positive/,
+    );
   });
 });
 
@@ -60,17 +99,41 @@ describe('MonthlyChurnAccumulator: the kind of a cancellation', () => {
     const churn = new MonthlyChurnAccumulator({ asOf: '2026-03-01T00:00:00Z', inactivityDays: 30 });
     const histories = [
       // last use 13 d 23 h before the cancel → voluntary
-      history('V', [['subscription_started', '2026-01-05T10:00:00Z'], ['session_started', '2026-02-01T10:00:00Z'], ['subscription_cancelled', '2026-02-15T09:00:00Z']]),
+      history('V', [
+        ['subscription_started', '2026-01-05T10:00:00Z'],
+        ['session_started', '2026-02-01T10:00:00Z'],
+        ['subscription_cancelled', '2026-02-15T09:00:00Z'],
+      ]),
       // last use exactly 14 d before the cancel → passive
-      history('P', [['subscription_started', '2026-01-05T10:00:00Z'], ['feature_used', '2026-02-01T10:00:00Z'], ['subscription_cancelled', '2026-02-15T10:00:00Z']]),
+      history('P', [
+        ['subscription_started', '2026-01-05T10:00:00Z'],
+        ['feature_used', '2026-02-01T10:00:00Z'],
+        ['subscription_cancelled', '2026-02-15T10:00:00Z'],
+      ]),
       // last use 21 d before; a renewal payment 5 d before is not use → passive
-      history('Q', [['subscription_started', '2026-01-06'], ['session_started', '2026-01-20'], ['payment_succeeded', '2026-02-05'], ['subscription_cancelled', '2026-02-10']]),
+      history('Q', [
+        ['subscription_started', '2026-01-06'],
+        ['session_started', '2026-01-20'],
+        ['payment_succeeded', '2026-02-05'],
+        ['subscription_cancelled', '2026-02-10'],
+      ]),
       // quiet 23 d, but a failed payment is unrecovered: involuntary wins over passive
-      history('I', [['subscription_started', '2026-01-07'], ['session_started', '2026-01-20'], ['payment_failed', '2026-02-01'], ['subscription_cancelled', '2026-02-12']]),
+      history('I', [
+        ['subscription_started', '2026-01-07'],
+        ['session_started', '2026-01-20'],
+        ['payment_failed', '2026-02-01'],
+        ['subscription_cancelled', '2026-02-12'],
+      ]),
       // never used the product, cancels 15 d after signing up → passive
-      history('N', [['subscription_started', '2026-01-20T12:00:00Z'], ['subscription_cancelled', '2026-02-04T12:00:00Z']]),
+      history('N', [
+        ['subscription_started', '2026-01-20T12:00:00Z'],
+        ['subscription_cancelled', '2026-02-04T12:00:00Z'],
+      ]),
       // still active at asOf
-      history('S', [['subscription_started', '2026-01-08'], ['session_started', '2026-02-25']]),
+      history('S', [
+        ['subscription_started', '2026-01-08'],
+        ['session_started', '2026-02-25'],
+      ]),
     ];
     // Act
     for (const h of histories) churn.add(h);
@@ -85,8 +148,20 @@ describe('MonthlyChurnAccumulator: the kind of a cancellation', () => {
   it('uses passiveInactivityDays when given', () => {
     // Prepare: one cancel 8 days after the last session, one 6 days after
     const churn = new MonthlyChurnAccumulator({ asOf: '2026-03-01T00:00:00Z', inactivityDays: 30, passiveInactivityDays: 7 });
-    churn.add(history('Eight', [['subscription_started', '2026-01-05'], ['session_started', '2026-02-02'], ['subscription_cancelled', '2026-02-10']]));
-    churn.add(history('Six', [['subscription_started', '2026-01-05'], ['session_started', '2026-02-04'], ['subscription_cancelled', '2026-02-10']]));
+    churn.add(
+      history('Eight', [
+        ['subscription_started', '2026-01-05'],
+        ['session_started', '2026-02-02'],
+        ['subscription_cancelled', '2026-02-10'],
+      ]),
+    );
+    churn.add(
+      history('Six', [
+        ['subscription_started', '2026-01-05'],
+        ['session_started', '2026-02-04'],
+        ['subscription_cancelled', '2026-02-10'],
+      ]),
+    );
     // Act
     const february = churn.result().find((row) => row.month === '2026-02');
     // Assess
@@ -96,7 +171,13 @@ describe('MonthlyChurnAccumulator: the kind of a cancellation', () => {
   it('defaults the passive threshold to inactivityDays when that is shorter than 14 days', () => {
     // Prepare: quiet 11 days before the cancel; with inactivityDays 10 that customer was already gone
     const churn = new MonthlyChurnAccumulator({ asOf: '2026-03-01T00:00:00Z', inactivityDays: 10 });
-    churn.add(history('Quiet', [['subscription_started', '2026-01-05'], ['session_started', '2026-01-30'], ['subscription_cancelled', '2026-02-10']]));
+    churn.add(
+      history('Quiet', [
+        ['subscription_started', '2026-01-05'],
+        ['session_started', '2026-01-30'],
+        ['subscription_cancelled', '2026-02-10'],
+      ]),
+    );
     // Act
     const february = churn.result().find((row) => row.month === '2026-02');
     // Assess
@@ -127,7 +208,10 @@ describe('population stability index', () => {
 
   it('compares categorical features category by category, matching categories by name', () => {
     const matrix = (ids: string[], categories: string[], codes: number[]): FeatureMatrix => ({
-      ...tinyMatrix(ids, ids.map(() => 0)),
+      ...tinyMatrix(
+        ids,
+        ids.map(() => 0),
+      ),
       numericColumns: [],
       numeric: new Float64Array(0),
       categoricalColumns: [{ kind: 'categorical', name: 'profile.contract', family: 'profile', description: 'contract', categories }],

@@ -30,7 +30,9 @@ describe('resolveAsOf: the one as-of policy of train, score, features and run', 
   });
 
   it('rejects what is not an instant, naming the value and the accepted forms', async () => {
-    await expect(resolveAsOf('yesterday', watermark(undefined))).rejects.toThrow(/as-of must be a date YYYY-MM-DD or an ISO 8601 timestamp.*"yesterday"/);
+    await expect(resolveAsOf('yesterday', watermark(undefined))).rejects.toThrow(
+      /as-of must be a date YYYY-MM-DD or an ISO 8601 timestamp.*"yesterday"/,
+    );
     await expect(resolveAsOf('2026-02-31', watermark(undefined))).rejects.toThrow(/"2026-02-31"/);
   });
 });

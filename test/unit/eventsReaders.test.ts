@@ -31,7 +31,11 @@ describe('NDJSON reader', () => {
   it('reads one record per non-blank line, with 1-based line numbers, CRLF or LF', async () => {
     const text = '{"a":1}\r\n\n  \n{"a":2}\n[3]';
     const records = await collect(readNdjson(chunked(text)));
-    expect(records.map((r) => [r.line, r.value])).toEqual([[1, { a: 1 }], [4, { a: 2 }], [5, [3]]]);
+    expect(records.map((r) => [r.line, r.value])).toEqual([
+      [1, { a: 1 }],
+      [4, { a: 2 }],
+      [5, [3]],
+    ]);
   });
 
   it('turns a line that is not JSON into an unreadable record at its place, keeping the others', async () => {
@@ -56,7 +60,10 @@ describe('NDJSON reader', () => {
   it('rejects a line longer than 1 MiB without buffering it, and reads the next line', async () => {
     const huge = `{"x":"${'y'.repeat(1_100_000)}"}`;
     const records = await collect(readNdjson(chunked(`${huge}\n{"a":1}\n`, [1000, 500_000, 1_050_000])));
-    expect(records.map((r) => [r.line, reasonOf(r.value) ?? r.value])).toEqual([[1, 'line 1 is longer than 1048576 characters'], [2, { a: 1 }]]);
+    expect(records.map((r) => [r.line, reasonOf(r.value) ?? r.value])).toEqual([
+      [1, 'line 1 is longer than 1048576 characters'],
+      [2, { a: 1 }],
+    ]);
   });
 
   it('strips a byte-order mark', async () => {
@@ -68,7 +75,10 @@ describe('JSON array reader', () => {
   it('streams the elements of a top-level array with the line each starts on', async () => {
     const text = '[\n  {"a": "x,]}"},\n  {"b": [1, {"c": "\\"]"}]}\n]\n';
     const records = await collect(readJsonArray(chunked(text)));
-    expect(records.map((r) => [r.line, r.value])).toEqual([[2, { a: 'x,]}' }], [3, { b: [1, { c: '"]' }] }]]);
+    expect(records.map((r) => [r.line, r.value])).toEqual([
+      [2, { a: 'x,]}' }],
+      [3, { b: [1, { c: '"]' }] }],
+    ]);
   });
 
   it('reads an empty array as no records', async () => {
@@ -93,12 +103,17 @@ describe('JSON array reader', () => {
 
   it('reads any array of JSON values back exactly, however the stream is cut', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.jsonValue(), { maxLength: 12 }), fc.array(fc.nat({ max: 400 }), { maxLength: 6 }), fc.boolean(), async (values, cuts, pretty) => {
-        const text = JSON.stringify(values, null, pretty ? 2 : undefined);
-        const records = await collect(readJsonArray(chunked(text, cuts)));
-        // JSON cannot tell -0 from 0: compare what JSON round-trips to.
-        expect(records.map((r) => r.value)).toEqual(JSON.parse(text));
-      }),
+      fc.asyncProperty(
+        fc.array(fc.jsonValue(), { maxLength: 12 }),
+        fc.array(fc.nat({ max: 400 }), { maxLength: 6 }),
+        fc.boolean(),
+        async (values, cuts, pretty) => {
+          const text = JSON.stringify(values, null, pretty ? 2 : undefined);
+          const records = await collect(readJsonArray(chunked(text, cuts)));
+          // JSON cannot tell -0 from 0: compare what JSON round-trips to.
+          expect(records.map((r) => r.value)).toEqual(JSON.parse(text));
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -115,17 +130,37 @@ describe('CSV reader', () => {
     const records = await collect(readCsv(chunked(text)));
     expect(records.map((r) => r.line)).toEqual([2, 3, 4]);
     expect(records.map((r) => r.value)).toEqual([
-      { eventId: 'e1', customerId: 'c1', type: 'payment_failed', occurredAt: '2026-01-01T00:00:00Z', properties: { amountCents: 1900, reason: 'card_declined' } },
-      { eventId: 'e2', customerId: 'c1', type: 'customer_profile', occurredAt: '2026-01-02T00:00:00Z', properties: { attributes: { seats: 12, annual: true } } },
+      {
+        eventId: 'e1',
+        customerId: 'c1',
+        type: 'payment_failed',
+        occurredAt: '2026-01-01T00:00:00Z',
+        properties: { amountCents: 1900, reason: 'card_declined' },
+      },
+      {
+        eventId: 'e2',
+        customerId: 'c1',
+        type: 'customer_profile',
+        occurredAt: '2026-01-02T00:00:00Z',
+        properties: { attributes: { seats: 12, annual: true } },
+      },
       // ticketId is text in the contract: "123" stays a string.
-      { eventId: 'e3', customerId: 'c1', type: 'support_ticket_resolved', occurredAt: '2026-01-03T00:00:00Z', properties: { ticketId: '123' } },
+      {
+        eventId: 'e3',
+        customerId: 'c1',
+        type: 'support_ticket_resolved',
+        occurredAt: '2026-01-03T00:00:00Z',
+        properties: { ticketId: '123' },
+      },
     ]);
     for (const r of records) expect(validateEvent(r.value, 0).ok).toBe(true);
   });
 
   it('reads a properties column holding JSON, and rejects one that is not an object', () => {
     const header = ['eventId', 'customerId', 'type', 'occurredAt', 'properties'];
-    expect(csvRowToEvent(header, ['e', 'c', 'feature_used', '2026-01-01T00:00:00Z', '{"feature":"x","quantity":2}'])).toMatchObject({ properties: { feature: 'x', quantity: 2 } });
+    expect(csvRowToEvent(header, ['e', 'c', 'feature_used', '2026-01-01T00:00:00Z', '{"feature":"x","quantity":2}'])).toMatchObject({
+      properties: { feature: 'x', quantity: 2 },
+    });
     expect(csvRowToEvent(header, ['e', 'c', 'feature_used', '2026-01-01T00:00:00Z', '{nope'])).toBeInstanceOf(UnreadableRecord);
     expect(csvRowToEvent(header, ['e', 'c', 'feature_used', '2026-01-01T00:00:00Z', '[1]'])).toBeInstanceOf(UnreadableRecord);
   });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EVENT_LIMITS } from '../../model/events/limits.ts';
-import { EVENT_TYPES, Timestamp, type EventType } from '../../model/events/schemas.ts';
+import { EVENT_TYPES, type EventType, Timestamp } from '../../model/events/schemas.ts';
 import { validateEvent, validateEvents } from '../../model/events/validate.ts';
 import { makeEvent, SAMPLE_PROPERTIES } from '../helpers/eventFactories.ts';
 
@@ -58,11 +58,15 @@ describe('event contract: every type', () => {
   it('names the allowed types when the type is unknown or missing', () => {
     const unknown = errorsOf(makeEvent('session_started', { type: 'page_viewed' }));
     const missing = errorsOf({ eventId: 'e', customerId: 'c', occurredAt: '2026-01-01T00:00:00Z' });
-    for (const errors of [unknown, missing]) expect(errors[0]).toMatchObject({ path: 'type', message: expect.stringContaining('session_started, feature_used') });
+    for (const errors of [unknown, missing])
+      expect(errors[0]).toMatchObject({ path: 'type', message: expect.stringContaining('session_started, feature_used') });
   });
 
   it('rejects unknown top-level fields by name', () => {
-    expect(errorsOf(makeEvent('session_started', { userAgent: 'x' }))).toContainEqual({ path: '(event)', message: 'unknown field(s): userAgent' });
+    expect(errorsOf(makeEvent('session_started', { userAgent: 'x' }))).toContainEqual({
+      path: '(event)',
+      message: 'unknown field(s): userAgent',
+    });
   });
 
   it('rejects a schemaVersion other than 1', () => {
@@ -88,11 +92,17 @@ describe('event contract: ids', () => {
     ['with a slash', 'a/b', 'may contain only'],
     ['non-ASCII', 'kundé', 'may contain only'],
   ])('rejects a customerId that is %s', (_what, id, message) => {
-    expect(errorsOf(makeEvent('session_started', { customerId: id }))).toContainEqual({ path: 'customerId', message: expect.stringContaining(message) });
+    expect(errorsOf(makeEvent('session_started', { customerId: id }))).toContainEqual({
+      path: 'customerId',
+      message: expect.stringContaining(message),
+    });
   });
 
   it('rejects a numeric eventId as not a string', () => {
-    expect(errorsOf(makeEvent('session_started', { eventId: 17 }))).toContainEqual({ path: 'eventId', message: 'eventId must be a string' });
+    expect(errorsOf(makeEvent('session_started', { eventId: 17 }))).toContainEqual({
+      path: 'eventId',
+      message: 'eventId must be a string',
+    });
   });
 
   it('keeps the eventId of a rejected event when it is a string, so the producer can match it', () => {
@@ -119,7 +129,10 @@ describe('event contract: timestamps', () => {
       fc.property(instant, offsetMinutes, fc.constantFrom(0, 1, 3), (date, offset, digits) => {
         const local = new Date(date.getTime() + offset * 60_000).toISOString().slice(0, 19);
         const fraction = digits === 0 ? '' : `.${String(date.getUTCMilliseconds()).padStart(3, '0').slice(0, digits)}`;
-        const zone = offset === 0 ? 'Z' : `${offset < 0 ? '-' : '+'}${String(Math.floor(Math.abs(offset) / 60)).padStart(2, '0')}:${String(Math.abs(offset) % 60).padStart(2, '0')}`;
+        const zone =
+          offset === 0
+            ? 'Z'
+            : `${offset < 0 ? '-' : '+'}${String(Math.floor(Math.abs(offset) / 60)).padStart(2, '0')}:${String(Math.abs(offset) % 60).padStart(2, '0')}`;
         const text = `${local}${fraction}${zone}`;
         expect(Timestamp.parse(text)).toBe(new Date(text).toISOString());
       }),
@@ -137,7 +150,10 @@ describe('event contract: timestamps', () => {
     ['an impossible date', '2026-02-30T00:00:00Z', 'ISO 8601'],
     ['epoch milliseconds', 1772409600000, 'timestamp string'],
   ])('rejects a timestamp %s', (_what, occurredAt, message) => {
-    expect(errorsOf(makeEvent('session_started', { occurredAt }))).toContainEqual({ path: 'occurredAt', message: expect.stringContaining(message) });
+    expect(errorsOf(makeEvent('session_started', { occurredAt }))).toContainEqual({
+      path: 'occurredAt',
+      message: expect.stringContaining(message),
+    });
   });
 });
 
@@ -150,19 +166,29 @@ describe('event contract: sizes', () => {
 
   it(`accepts ${EVENT_LIMITS.maxProfileAttributes} profile attributes and rejects one more`, () => {
     const attrs = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i]));
-    expect(validateEvent(makeEvent('customer_profile', { properties: { attributes: attrs(EVENT_LIMITS.maxProfileAttributes) } }), 0).ok).toBe(true);
-    expect(errorsOf(makeEvent('customer_profile', { properties: { attributes: attrs(EVENT_LIMITS.maxProfileAttributes + 1) } }))[0]?.message).toContain('at most 200 attributes');
+    expect(
+      validateEvent(makeEvent('customer_profile', { properties: { attributes: attrs(EVENT_LIMITS.maxProfileAttributes) } }), 0).ok,
+    ).toBe(true);
+    expect(
+      errorsOf(makeEvent('customer_profile', { properties: { attributes: attrs(EVENT_LIMITS.maxProfileAttributes + 1) } }))[0]?.message,
+    ).toContain('at most 200 attributes');
   });
 
   it('rejects text over the limit in a survey comment and a profile value', () => {
     const long = 'x'.repeat(EVENT_LIMITS.maxTextLength + 1);
-    expect(errorsOf(makeEvent('survey_response', { properties: { score: 5, comment: long } })).map((e) => e.path)).toEqual(['properties.comment']);
-    expect(errorsOf(makeEvent('customer_profile', { properties: { attributes: { note: long } } })).map((e) => e.path)).toEqual(['properties.attributes.note']);
+    expect(errorsOf(makeEvent('survey_response', { properties: { score: 5, comment: long } })).map((e) => e.path)).toEqual([
+      'properties.comment',
+    ]);
+    expect(errorsOf(makeEvent('customer_profile', { properties: { attributes: { note: long } } })).map((e) => e.path)).toEqual([
+      'properties.attributes.note',
+    ]);
   });
 
   it('rejects quantities beyond the unit-mistake limit and accepts the limit itself', () => {
     expect(validateEvent(makeEvent('custom', { properties: { name: 'n', quantity: EVENT_LIMITS.maxQuantity } }), 0).ok).toBe(true);
-    expect(errorsOf(makeEvent('custom', { properties: { name: 'n', quantity: EVENT_LIMITS.maxQuantity + 1 } })).map((e) => e.path)).toEqual(['properties.quantity']);
+    expect(errorsOf(makeEvent('custom', { properties: { name: 'n', quantity: EVENT_LIMITS.maxQuantity + 1 } })).map((e) => e.path)).toEqual(
+      ['properties.quantity'],
+    );
   });
 
   it.each([1e126, -1e200, 1e-131])('rejects the profile number %d, which DynamoDB cannot store', (n) => {
@@ -179,7 +205,9 @@ describe('event contract: sizes', () => {
   it('rejects an event nested too deeply to serialise instead of throwing', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 200_000; i++) deep = [deep];
-    expect(errorsOf({ eventId: 'deep', properties: deep })).toEqual([{ path: '(event)', message: 'event is nested too deeply to be read' }]);
+    expect(errorsOf({ eventId: 'deep', properties: deep })).toEqual([
+      { path: '(event)', message: 'event is nested too deeply to be read' },
+    ]);
   });
 });
 

@@ -17,7 +17,12 @@ describe('datasetCutoffs', () => {
 
   it('defaults to 4 training cutoffs spaced by the horizon', () => {
     const { training } = datasetCutoffs({ asOf: '2026-06-30', horizonDays: 30, churn: CANCELLED });
-    expect(training).toEqual(['2026-01-31T00:00:00.000Z', '2026-03-02T00:00:00.000Z', '2026-04-01T00:00:00.000Z', '2026-05-01T00:00:00.000Z']);
+    expect(training).toEqual([
+      '2026-01-31T00:00:00.000Z',
+      '2026-03-02T00:00:00.000Z',
+      '2026-04-01T00:00:00.000Z',
+      '2026-05-01T00:00:00.000Z',
+    ]);
   });
 
   it('rejects a bad asOf and horizon with the field named', () => {
@@ -34,10 +39,19 @@ function business(): ChurnEvent[] {
     return out;
   };
   return [
-    start(at(-200), 4900, 'loyal'), profile(at(-200), { Contract: 'Two year' }, 'loyal'), ...monthly('loyal', -200, 60),
-    start(at(-200), 2900, 'leaver'), profile(at(-200), { Contract: 'Month-to-month' }, 'leaver'), ...monthly('leaver', -200, 0), cancel(at(10), 'leaver'),
-    start(at(-10), 2900, 'late'), profile(at(-10), { Contract: 'Monthly promo' }, 'late'), ...monthly('late', -10, 60),
-    start(at(-200), 2900, 'gone'), profile(at(-200), { Contract: 'Month-to-month' }, 'gone'), cancel(at(-150), 'gone'),
+    start(at(-200), 4900, 'loyal'),
+    profile(at(-200), { Contract: 'Two year' }, 'loyal'),
+    ...monthly('loyal', -200, 60),
+    start(at(-200), 2900, 'leaver'),
+    profile(at(-200), { Contract: 'Month-to-month' }, 'leaver'),
+    ...monthly('leaver', -200, 0),
+    cancel(at(10), 'leaver'),
+    start(at(-10), 2900, 'late'),
+    profile(at(-10), { Contract: 'Monthly promo' }, 'late'),
+    ...monthly('late', -10, 60),
+    start(at(-200), 2900, 'gone'),
+    profile(at(-200), { Contract: 'Month-to-month' }, 'gone'),
+    cancel(at(-150), 'gone'),
   ];
 }
 

@@ -34,7 +34,13 @@ describe('describeFeature', () => {
   });
 
   it('says a categorical profile attribute as "<attribute> is <value>", and unknown when missing', () => {
-    const contract: CategoricalColumn = { kind: 'categorical', name: 'profile.Contract', family: 'profile', description: '', categories: ['Month-to-month'] };
+    const contract: CategoricalColumn = {
+      kind: 'categorical',
+      name: 'profile.Contract',
+      family: 'profile',
+      description: '',
+      categories: ['Month-to-month'],
+    };
     expect(describeFeature(contract, 'Month-to-month')).toBe('Contract is Month-to-month');
     expect(describeFeature(contract, null)).toBe('Contract is unknown');
     expect(describeFeature({ ...numeric('profile.TotalCharges'), family: 'profile' }, 1889.5)).toBe('TotalCharges is 1,889.5');
@@ -46,7 +52,12 @@ describe('describeFeature', () => {
 
   it('has a sentence without placeholders for every fixed feature at 0, 1, many and missing', () => {
     for (const definition of FEATURE_DEFINITIONS) {
-      const column: FeatureColumn = { kind: 'numeric', name: definition.name, family: definition.family, description: definition.description };
+      const column: FeatureColumn = {
+        kind: 'numeric',
+        name: definition.name,
+        family: definition.family,
+        description: definition.description,
+      };
       for (const value of [0, 1, 7, 250, Number.NaN]) {
         const sentence = describeFeature(column, value);
         expect(sentence, `${definition.name} = ${value}`).not.toMatch(/[{}]|NaN|undefined/);
@@ -89,7 +100,9 @@ describe('parseInstant', () => {
   });
 
   it('rejects dates that do not exist and times without a zone, naming the option', () => {
-    expect(() => parseInstant('2026-02-31', '--as-of')).toThrow('--as-of must be a date YYYY-MM-DD or an ISO 8601 timestamp with a time zone');
+    expect(() => parseInstant('2026-02-31', '--as-of')).toThrow(
+      '--as-of must be a date YYYY-MM-DD or an ISO 8601 timestamp with a time zone',
+    );
     expect(() => parseInstant('2026-03-01T00:00:00', '--as-of')).toThrow(/got "2026-03-01T00:00:00"/);
   });
 });

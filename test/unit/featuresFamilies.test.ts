@@ -5,7 +5,10 @@ import type { FeatureMatrix } from '../../model/features/matrix.ts';
 import { at, ev, histories, profile, session, start, T } from './featuresFixtures.ts';
 
 /** Builds the matrix at T for one customer `c1` and reads named values of its row. */
-async function featuresOf(events: ChurnEvent[], options = {}): Promise<{ matrix: FeatureMatrix; value(name: string): number | string | null }> {
+async function featuresOf(
+  events: ChurnEvent[],
+  options = {},
+): Promise<{ matrix: FeatureMatrix; value(name: string): number | string | null }> {
   const matrix = await buildFeatureMatrix(histories(events), T, options);
   const row = matrix.customerIds.indexOf('c1');
   if (row < 0) throw new Error('c1 has no row');
@@ -25,7 +28,14 @@ async function featuresOf(events: ChurnEvent[], options = {}): Promise<{ matrix:
 describe('activity features', () => {
   it('count sessions in the last 7 and 30 days, days since the last session and activity, and active days', async () => {
     // Prepare: sessions 40, 20, 6.5 and 2 days before T (two on day −2), a purchase 1 day before
-    const events = [session(at(-40)), session(at(-20)), session(at(-6.5)), session(at(-2)), session(at(-2, 3)), ev('payment_succeeded', at(-1), { amountCents: 900 })];
+    const events = [
+      session(at(-40)),
+      session(at(-20)),
+      session(at(-6.5)),
+      session(at(-2)),
+      session(at(-2, 3)),
+      ev('payment_succeeded', at(-1), { amountCents: 900 }),
+    ];
     // Act
     const f = await featuresOf(events);
     // Assess

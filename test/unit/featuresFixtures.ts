@@ -15,14 +15,21 @@ let counter = 0;
 type Props<K extends ChurnEvent['type']> = Extract<ChurnEventInput, { type: K }>['properties'];
 
 /** A validated event of customer `customerId` (default `c1`) at `occurredAt`. */
-export function ev<K extends ChurnEvent['type']>(type: K, occurredAt: string, properties: Props<K>, customerId = 'c1', eventId?: string): ChurnEvent {
+export function ev<K extends ChurnEvent['type']>(
+  type: K,
+  occurredAt: string,
+  properties: Props<K>,
+  customerId = 'c1',
+  eventId?: string,
+): ChurnEvent {
   counter++;
   return ChurnEvent.parse({ eventId: eventId ?? `e${String(counter).padStart(6, '0')}`, customerId, type, occurredAt, properties });
 }
 
 export const session = (occurredAt: string, customerId = 'c1') => ev('session_started', occurredAt, {}, customerId);
 export const cancel = (occurredAt: string, customerId = 'c1') => ev('subscription_cancelled', occurredAt, {}, customerId);
-export const start = (occurredAt: string, mrrCents = 4900, customerId = 'c1') => ev('subscription_started', occurredAt, { plan: 'pro', mrrCents }, customerId);
+export const start = (occurredAt: string, mrrCents = 4900, customerId = 'c1') =>
+  ev('subscription_started', occurredAt, { plan: 'pro', mrrCents }, customerId);
 export const profile = (occurredAt: string, attributes: Record<string, string | number | boolean | null>, customerId = 'c1') =>
   ev('customer_profile', occurredAt, { attributes }, customerId);
 

@@ -87,7 +87,11 @@ describe('labels for churn = inactive:14d: 14 full days without activity', () =>
   });
 
   it('count custom events and successful payments as activity, not support tickets', async () => {
-    const events = [session(at(-1)), ev('custom', at(HORIZON - 1), { name: 'report', quantity: 1 }), ev('support_ticket_opened', at(HORIZON - 2), { ticketId: 'X', priority: 'low' })];
+    const events = [
+      session(at(-1)),
+      ev('custom', at(HORIZON - 1), { name: 'report', quantity: 1 }),
+      ev('support_ticket_opened', at(HORIZON - 2), { ticketId: 'X', priority: 'low' }),
+    ];
     expect(await labelOf(events, INACTIVE_14)).toBe(0);
     const noActivity = [session(at(-1)), ev('support_ticket_opened', at(HORIZON - 2), { ticketId: 'X', priority: 'low' })];
     expect(await labelOf(noActivity, INACTIVE_14)).toBe(1);
@@ -96,7 +100,10 @@ describe('labels for churn = inactive:14d: 14 full days without activity', () =>
 
 describe('label observability', () => {
   it('is unknown (-1) when T + horizon is after the data ends', async () => {
-    const m = await buildFeatureMatrix(histories([session(at(-1)), cancel(at(3))]), T, { horizonDays: HORIZON, observedUntil: at(HORIZON - 1) });
+    const m = await buildFeatureMatrix(histories([session(at(-1)), cancel(at(3))]), T, {
+      horizonDays: HORIZON,
+      observedUntil: at(HORIZON - 1),
+    });
     expect([...m.labels]).toEqual([-1]);
   });
 

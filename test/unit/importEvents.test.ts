@@ -18,27 +18,41 @@ describe('importing the CDNOW purchase log (whitespace separated, dates YYYYMMDD
   });
 
   it('asks for a year shift, once, because events must fall in 2000–2099', () => {
-    expect(() => planEventLogImport(cdnow(), { ...CDNOW, shiftYears: 0 })).toThrow('the log starts on 1997-01-01, before 2000-01-01 (the earliest time events accept): move the whole log with --shift-years 3 (or more)');
+    expect(() => planEventLogImport(cdnow(), { ...CDNOW, shiftYears: 0 })).toThrow(
+      'the log starts on 1997-01-01, before 2000-01-01 (the earliest time events accept): move the whole log with --shift-years 3 (or more)',
+    );
   });
 
   it('turns each purchase into a payment_succeeded with the amount in cents, at the shifted date', () => {
     const plan = planEventLogImport(cdnow(), CDNOW);
     expect(plan.problems).toEqual([]);
     expect(plan.counts).toMatchObject({ rows: 199, imported: 199, rejected: 0, byType: { payment_succeeded: 199 } });
-    expect(plan.events[0]).toMatchObject({ customerId: '00001', type: 'payment_succeeded', occurredAt: '2025-01-01T00:00:00.000Z', properties: { amountCents: 1177 } });
+    expect(plan.events[0]).toMatchObject({
+      customerId: '00001',
+      type: 'payment_succeeded',
+      occurredAt: '2025-01-01T00:00:00.000Z',
+      properties: { amountCents: 1177 },
+    });
   });
 
   it('gives two identical purchases on the same day distinct, deterministic ids', () => {
     const plan = planEventLogImport(cdnow(), CDNOW);
     const ids = plan.events.filter((e) => e.customerId === '00002').map((e) => e.eventId);
-    expect(ids.slice(0, 2)).toEqual(['import:00002:20250112T000000000Z:payment_succeeded:0', 'import:00002:20250112T000000000Z:payment_succeeded:1']);
+    expect(ids.slice(0, 2)).toEqual([
+      'import:00002:20250112T000000000Z:payment_succeeded:0',
+      'import:00002:20250112T000000000Z:payment_succeeded:1',
+    ]);
     expect(new Set(plan.events.map((e) => e.eventId)).size).toBe(plan.events.length);
     expect(planEventLogImport(cdnow(), CDNOW).events.map((e) => e.eventId)).toEqual(plan.events.map((e) => e.eventId));
   });
 
   it('gives purchase histories that the inactive churn definition can label', async () => {
     const plan = planEventLogImport(cdnow(), CDNOW);
-    const m = await buildFeatureMatrix(streamHistories(groupHistories(plan.events)), '2025-04-01', { churn: { kind: 'inactive', days: 90 }, horizonDays: 90, observedUntil: '2026-07-01' });
+    const m = await buildFeatureMatrix(streamHistories(groupHistories(plan.events)), '2025-04-01', {
+      churn: { kind: 'inactive', days: 90 },
+      horizonDays: 90,
+      observedUntil: '2026-07-01',
+    });
     expect(m.customerIds.length).toBeGreaterThan(10);
     expect(m.labels.every((l) => l === 0 || l === 1)).toBe(true);
     const paid = m.numericColumns.findIndex((c) => c.name === 'value.paid_90d');
@@ -47,10 +61,24 @@ describe('importing the CDNOW purchase log (whitespace separated, dates YYYYMMDD
 });
 
 describe('event log rows', () => {
-  const log = ['user,when,kind,amount', 'u1,2026-01-05,purchase,12.50', 'u1,2026-01-06T10:00:00Z,login,', 'u2,not-a-date,purchase,3', 'u2,20260107,export_pdf,2', 'u3,20260108,purchase,abc', ',20260108,purchase,1', 'u4,1767225600,cancel,'].join('\n');
+  const log = [
+    'user,when,kind,amount',
+    'u1,2026-01-05,purchase,12.50',
+    'u1,2026-01-06T10:00:00Z,login,',
+    'u2,not-a-date,purchase,3',
+    'u2,20260107,export_pdf,2',
+    'u3,20260108,purchase,abc',
+    ',20260108,purchase,1',
+    'u4,1767225600,cancel,',
+  ].join('\n');
 
   it('map types onto events (unknown types become custom events) and report bad rows by line', () => {
-    const plan = planEventLogImport(parseDelimited(log), { customerColumn: 'user', timeColumn: 'when', typeColumn: 'kind', valueColumn: 'amount' });
+    const plan = planEventLogImport(parseDelimited(log), {
+      customerColumn: 'user',
+      timeColumn: 'when',
+      typeColumn: 'kind',
+      valueColumn: 'amount',
+    });
     expect(plan.problems).toEqual([
       { line: 4, message: 'time "not-a-date" is not a date (YYYYMMDD, YYYY-MM-DD, ISO 8601, epoch seconds or ms)' },
       { line: 6, message: 'value "abc" is not a number' },

@@ -16,7 +16,14 @@ describe('importing the Telco sample (one row per customer, Churn = Yes/No)', ()
     expect(plan.counts).toEqual({ rows: 151, imported: 151, churners: 36, stayers: 115, unlabelled: 0, rejected: 0 });
     expect(plan.problems).toEqual([]);
     const types = Object.fromEntries(plan.columns.map((c) => [c.attribute, c.type]));
-    expect(types).toMatchObject({ tenure: 'number', MonthlyCharges: 'number', TotalCharges: 'number', SeniorCitizen: 'number', Contract: 'category', Partner: 'category' });
+    expect(types).toMatchObject({
+      tenure: 'number',
+      MonthlyCharges: 'number',
+      TotalCharges: 'number',
+      SeniorCitizen: 'number',
+      Contract: 'category',
+      Partner: 'category',
+    });
     expect(plan.skippedColumns).toEqual(['customerID', 'Churn']);
   });
 
@@ -37,7 +44,11 @@ describe('importing the Telco sample (one row per customer, Churn = Yes/No)', ()
     // Prepare
     const plan = planTableImport(telco(), { idColumn: 'customerID', labelColumn: 'Churn', asOf: AS_OF, horizonDays: 30 });
     // Act
-    const d = await buildDatasets(streamHistories(groupHistories(plan.events)), { asOf: AS_OF, horizonDays: 30, churn: { kind: 'cancelled' } });
+    const d = await buildDatasets(streamHistories(groupHistories(plan.events)), {
+      asOf: AS_OF,
+      horizonDays: 30,
+      churn: { kind: 'cancelled' },
+    });
     // Assess
     expect(d.cutoffs.validation).toBe(plan.timeline.labelledCutoff);
     expect(d.validationSplit).toBe('by-customer');
@@ -51,7 +62,11 @@ describe('importing the Telco sample (one row per customer, Churn = Yes/No)', ()
 
   it('works the same when training uses the latest event + 1 ms as asOf', async () => {
     const plan = planTableImport(telco(), { idColumn: 'customerID', labelColumn: 'Churn', asOf: AS_OF });
-    const latest = plan.events.reduce((m, e) => (e.occurredAt > m ? e.occurredAt : m), '');
+    const latest =
+      plan.events
+        .map((e) => e.occurredAt)
+        .sort()
+        .at(-1) ?? '';
     const asOf = new Date(Date.parse(latest) + 1).toISOString();
     const d = await buildDatasets(streamHistories(groupHistories(plan.events)), { asOf, horizonDays: 30, churn: { kind: 'cancelled' } });
     expect([...d.train.labels, ...d.validation.labels].filter((l) => l === 1).length).toBe(36);
@@ -61,7 +76,11 @@ describe('importing the Telco sample (one row per customer, Churn = Yes/No)', ()
     const text = fixture('telco-sample.csv').replace(/,No\n/, ',\n'); // the first stayer loses its label
     const plan = planTableImport(parseDelimited(text), { idColumn: 'customerID', labelColumn: 'Churn', asOf: AS_OF });
     expect(plan.counts.unlabelled).toBe(1);
-    const d = await buildDatasets(streamHistories(groupHistories(plan.events)), { asOf: AS_OF, horizonDays: 30, churn: { kind: 'cancelled' } });
+    const d = await buildDatasets(streamHistories(groupHistories(plan.events)), {
+      asOf: AS_OF,
+      horizonDays: 30,
+      churn: { kind: 'cancelled' },
+    });
     expect([...d.train.customerIds, ...d.validation.customerIds]).not.toContain('7590-VHVEG');
     expect(d.scoring.customerIds).toContain('7590-VHVEG');
   });
@@ -74,12 +93,26 @@ describe('importing the Orange sample (no id column, Churn = True/False)', () =>
     expect(plan.counts).toMatchObject({ imported: 120, churners: 23, stayers: 97 });
     expect(plan.events[0]?.customerId).toBe('orange-2');
     const types = Object.fromEntries(plan.columns.map((c) => [c.attribute, c.type]));
-    expect(types).toMatchObject({ State: 'category', 'Total day minutes': 'number', 'International plan': 'category', 'Customer service calls': 'number' });
+    expect(types).toMatchObject({
+      State: 'category',
+      'Total day minutes': 'number',
+      'International plan': 'category',
+      'Customer service calls': 'number',
+    });
   });
 });
 
 describe('bad rows', () => {
-  const csv = ['id,plan,seats,churned', 'a,pro,3,yes', 'b,basic,1', ',pro,2,no', 'c,pro,2,no', 'c,team,4,yes', 'd#1,pro,2,no', 'e,pro,2,no'].join('\n');
+  const csv = [
+    'id,plan,seats,churned',
+    'a,pro,3,yes',
+    'b,basic,1',
+    ',pro,2,no',
+    'c,pro,2,no',
+    'c,team,4,yes',
+    'd#1,pro,2,no',
+    'e,pro,2,no',
+  ].join('\n');
 
   it('are reported by line and kept out; the valid rows are imported unchanged', () => {
     const plan = planTableImport(parseDelimited(csv), { idColumn: 'id', labelColumn: 'churned', asOf: AS_OF });
@@ -96,11 +129,15 @@ describe('bad rows', () => {
 
   it('ask for --positive when the label values are not a yes/no pair', () => {
     const text = 'id,status\na,left\nb,stayed\nc,paused\n';
-    expect(() => planTableImport(parseDelimited(text), { idColumn: 'id', labelColumn: 'status', asOf: AS_OF })).toThrow(/which value of label column status means churned.*--positive/);
+    expect(() => planTableImport(parseDelimited(text), { idColumn: 'id', labelColumn: 'status', asOf: AS_OF })).toThrow(
+      /which value of label column status means churned.*--positive/,
+    );
   });
 
   it('name the missing column and list the columns', () => {
-    expect(() => planTableImport(telco(), { idColumn: 'CustomerId', labelColumn: 'Exited', asOf: AS_OF })).toThrow(/--label Exited: no such column; the columns are: customerID, gender/);
+    expect(() => planTableImport(telco(), { idColumn: 'CustomerId', labelColumn: 'Exited', asOf: AS_OF })).toThrow(
+      /--label Exited: no such column; the columns are: customerID, gender/,
+    );
   });
 });
 

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { backoffDelay } from '../../adapters/aws/batchWrite.ts';
 import type { EventWriter } from '../../model/events/ingest.ts';
 import { ingestRecords } from '../../model/events/ingestRecords.ts';
 import type { SourceRecord } from '../../model/events/readers/sourceRecord.ts';
-import { backoffDelay } from '../../adapters/aws/batchWrite.ts';
 import { makeEvent } from '../helpers/eventFactories.ts';
 
 async function* fromArray(records: SourceRecord[]): AsyncGenerator<SourceRecord> {
@@ -13,7 +13,13 @@ async function* fromArray(records: SourceRecord[]): AsyncGenerator<SourceRecord>
 /** Records the size of every putEvents call. */
 function countingWriter(): EventWriter & { calls: number[] } {
   const calls: number[] = [];
-  return { calls, putEvents: async (events) => (calls.push(events.length), { failed: [] }) };
+  return {
+    calls,
+    putEvents: async (events) => {
+      calls.push(events.length);
+      return { failed: [] };
+    },
+  };
 }
 
 describe('request-sized chunking of files', () => {
@@ -33,7 +39,11 @@ describe('request-sized chunking of files', () => {
   });
 
   it('locates each rejection by the line and file index of its record, across chunks', async () => {
-    const records = Array.from({ length: 700 }, (_, i) => ({ line: 2 * i + 1, value: i % 250 === 7 ? { eventId: `bad-${i}` } : makeEvent(), bytes: 100 }));
+    const records = Array.from({ length: 700 }, (_, i) => ({
+      line: 2 * i + 1,
+      value: i % 250 === 7 ? { eventId: `bad-${i}` } : makeEvent(),
+      bytes: 100,
+    }));
     const summary = await ingestRecords(countingWriter(), fromArray(records));
     expect(summary.rejected.map((r) => [r.index, r.line, r.eventId])).toEqual([
       [7, 15, 'bad-7'],

@@ -14,7 +14,11 @@ function setup(store = new MemoryEventStore()) {
   return { store, handler, addMetric };
 }
 
-const post = async (handler: ReturnType<typeof setup>['handler'], body: string | undefined, options: Parameters<typeof apiRequest>[1] = {}) => {
+const post = async (
+  handler: ReturnType<typeof setup>['handler'],
+  body: string | undefined,
+  options: Parameters<typeof apiRequest>[1] = {},
+) => {
   const result = await handler(apiRequest(body, options));
   return { status: result.statusCode, body: JSON.parse(result.body ?? '{}') as IngestResponseBody, headers: result.headers ?? {} };
 };
@@ -31,7 +35,10 @@ describe('ingest handler', () => {
   it('answers 207 naming each rejected event by index, id and field, and stores the valid ones', async () => {
     const { handler, store } = setup();
     const good = makeEvent('session_started');
-    const res = await post(handler, JSON.stringify([{ ...makeEvent('payment_failed'), eventId: 'bad-1', properties: { amountCents: -1, reason: 'other' } }, good]));
+    const res = await post(
+      handler,
+      JSON.stringify([{ ...makeEvent('payment_failed'), eventId: 'bad-1', properties: { amountCents: -1, reason: 'other' } }, good]),
+    );
     expect(res.status).toBe(207);
     expect(res.body).toEqual({
       accepted: 1,
@@ -55,7 +62,9 @@ describe('ingest handler', () => {
     const res = await post(handler, body, { contentType: 'application/x-ndjson' });
     expect(res.status).toBe(207);
     expect(res.body.accepted).toBe(2);
-    expect(res.body.rejected).toEqual([{ index: 1, errors: [{ path: '(line)', message: expect.stringMatching(/^line 2 is not valid JSON/) }] }]);
+    expect(res.body.rejected).toEqual([
+      { index: 1, errors: [{ path: '(line)', message: expect.stringMatching(/^line 2 is not valid JSON/) }] },
+    ]);
   });
 
   it('handles base64-encoded bodies as API Gateway sends binary media', async () => {
@@ -78,7 +87,9 @@ describe('ingest handler', () => {
   });
 
   it('answers 503 when the store cannot write, counting as accepted only what was stored and naming the rest', async () => {
-    const { handler, store } = setup(new MemoryEventStore((e) => (e.customerId === 'down' ? 'DynamoDB write failed after 8 attempts: throttled' : undefined)));
+    const { handler, store } = setup(
+      new MemoryEventStore((e) => (e.customerId === 'down' ? 'DynamoDB write failed after 8 attempts: throttled' : undefined)),
+    );
     const ok = makeEvent('session_started', { customerId: 'up' });
     const lost = makeEvent('session_started', { customerId: 'down', eventId: 'lost-1' });
     const res = await post(handler, JSON.stringify([ok, lost, { eventId: 'x' }]));
@@ -107,7 +118,10 @@ describe('ingest handler', () => {
   });
 
   it('stores every valid event and rejects exactly the invalid ones, for any mix (200 random batches)', async () => {
-    const entry = fc.oneof(validEventArb.map((event) => ({ valid: true as const, event })), invalidEventArb.map((event) => ({ valid: false as const, event })));
+    const entry = fc.oneof(
+      validEventArb.map((event) => ({ valid: true as const, event })),
+      invalidEventArb.map((event) => ({ valid: false as const, event })),
+    );
     await fc.assert(
       fc.asyncProperty(fc.array(entry, { minLength: 1, maxLength: 60 }), fc.boolean(), async (entries, asNdjson) => {
         const { handler, store } = setup();
@@ -130,13 +144,26 @@ describe('ingest handler', () => {
       fc.jsonValue().map((v) => JSON.stringify(v)),
       fc.array(fc.jsonValue(), { maxLength: 10 }).map((v) => JSON.stringify(v)),
       fc.nat({ max: 100_000 }).map((depth) => `[${'['.repeat(depth)}${']'.repeat(depth)}]`),
-      fc.array(fc.dictionary(fc.constantFrom('eventId', 'customerId', 'type', 'occurredAt', 'properties', '__proto__', 'constructor'), fc.jsonValue()), { maxLength: 5 }).map((v) => JSON.stringify(v)),
+      fc
+        .array(
+          fc.dictionary(
+            fc.constantFrom('eventId', 'customerId', 'type', 'occurredAt', 'properties', '__proto__', 'constructor'),
+            fc.jsonValue(),
+          ),
+          { maxLength: 5 },
+        )
+        .map((v) => JSON.stringify(v)),
     );
     await fc.assert(
-      fc.asyncProperty(body, fc.constantFrom('application/json', 'application/x-ndjson', 'text/plain'), fc.boolean(), async (text, contentType, base64) => {
-        const res = await post(handler, text, { contentType, base64 });
-        expect(res.status).toBeLessThan(500);
-      }),
+      fc.asyncProperty(
+        body,
+        fc.constantFrom('application/json', 'application/x-ndjson', 'text/plain'),
+        fc.boolean(),
+        async (text, contentType, base64) => {
+          const res = await post(handler, text, { contentType, base64 });
+          expect(res.status).toBeLessThan(500);
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { bodyFormat, parseIngestRequest } from '../../lambdas/ingest/requestBody.ts';
 import { UnreadableRecord } from '../../model/events/ingest.ts';
 import { EVENT_LIMITS } from '../../model/events/limits.ts';
-import { bodyFormat, parseIngestRequest } from '../../lambdas/ingest/requestBody.ts';
 import { makeEvent } from '../helpers/eventFactories.ts';
 
 const json = (body: string) => parseIngestRequest({ body, contentType: 'application/json' });
@@ -36,7 +36,10 @@ describe('ingest request body', () => {
   it('decodes base64-encoded bodies', () => {
     const events = [makeEvent()];
     const body = Buffer.from(JSON.stringify(events)).toString('base64');
-    expect(parseIngestRequest({ body, isBase64Encoded: true, contentType: 'application/json; charset=utf-8' })).toEqual({ ok: true, records: events });
+    expect(parseIngestRequest({ body, isBase64Encoded: true, contentType: 'application/json; charset=utf-8' })).toEqual({
+      ok: true,
+      records: events,
+    });
   });
 
   it.each([
@@ -48,9 +51,12 @@ describe('ingest request body', () => {
     expect(parseIngestRequest({ body: '[]', contentType })).toEqual({ ok: false, status, message: expect.stringMatching(message) });
   });
 
-  it.each(['application/json', 'Application/JSON; charset=UTF-8', 'application/x-ndjson', 'application/ndjson', 'application/jsonl'])('accepts the content type %s', (type) => {
-    expect(typeof bodyFormat(type)).toBe('string');
-  });
+  it.each(['application/json', 'Application/JSON; charset=UTF-8', 'application/x-ndjson', 'application/ndjson', 'application/jsonl'])(
+    'accepts the content type %s',
+    (type) => {
+      expect(typeof bodyFormat(type)).toBe('string');
+    },
+  );
 
   it.each([
     ['empty', '', /body is empty/],
@@ -65,14 +71,24 @@ describe('ingest request body', () => {
 
   it('refuses invalid UTF-8 and invalid base64 with 400', () => {
     const latin1 = Buffer.from([0x5b, 0xe9, 0x5d]).toString('base64');
-    expect(parseIngestRequest({ body: latin1, isBase64Encoded: true, contentType: 'application/json' })).toMatchObject({ status: 400, message: 'body is not valid UTF-8' });
-    expect(parseIngestRequest({ body: 'not*base64!', isBase64Encoded: true, contentType: 'application/json' })).toMatchObject({ status: 400, message: expect.stringMatching(/not valid base64/) });
+    expect(parseIngestRequest({ body: latin1, isBase64Encoded: true, contentType: 'application/json' })).toMatchObject({
+      status: 400,
+      message: 'body is not valid UTF-8',
+    });
+    expect(parseIngestRequest({ body: 'not*base64!', isBase64Encoded: true, contentType: 'application/json' })).toMatchObject({
+      status: 400,
+      message: expect.stringMatching(/not valid base64/),
+    });
   });
 
   it(`refuses more than ${EVENT_LIMITS.maxEventsPerRequest} events with 413, and accepts exactly ${EVENT_LIMITS.maxEventsPerRequest}`, () => {
     const events = (n: number) => JSON.stringify(Array.from({ length: n }, () => ({ eventId: 'e' })));
     expect(json(events(EVENT_LIMITS.maxEventsPerRequest))).toMatchObject({ ok: true });
-    expect(json(events(EVENT_LIMITS.maxEventsPerRequest + 1))).toEqual({ ok: false, status: 413, message: 'body holds 501 events, the limit is 500' });
+    expect(json(events(EVENT_LIMITS.maxEventsPerRequest + 1))).toEqual({
+      ok: false,
+      status: 413,
+      message: 'body holds 501 events, the limit is 500',
+    });
   });
 
   it('refuses a body over 1 MiB with 413, plain or base64, and accepts 1 MiB exactly', () => {
@@ -80,21 +96,41 @@ describe('ingest request body', () => {
     const over = `["${'x'.repeat(EVENT_LIMITS.maxRequestBytes - 3)}"]`;
     expect(json(exactly)).toMatchObject({ ok: true });
     expect(json(over)).toMatchObject({ ok: false, status: 413 });
-    expect(parseIngestRequest({ body: Buffer.from(over).toString('base64'), isBase64Encoded: true, contentType: 'application/json' })).toMatchObject({ status: 413 });
+    expect(
+      parseIngestRequest({ body: Buffer.from(over).toString('base64'), isBase64Encoded: true, contentType: 'application/json' }),
+    ).toMatchObject({ status: 413 });
   });
 
   it('never throws and only refuses with 400, 413 or 415, whatever the body (10,000 hostile bodies)', () => {
     const body = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 300 }),
       fc.jsonValue().map((v) => JSON.stringify(v)),
-      fc.array(fc.oneof(fc.jsonValue().map((v) => JSON.stringify(v)), fc.string({ maxLength: 40 })), { maxLength: 12 }).map((lines) => lines.join('\n')),
+      fc
+        .array(
+          fc.oneof(
+            fc.jsonValue().map((v) => JSON.stringify(v)),
+            fc.string({ maxLength: 40 }),
+          ),
+          { maxLength: 12 },
+        )
+        .map((lines) => lines.join('\n')),
       fc.nat({ max: 3000 }).map((depth) => '['.repeat(depth) + ']'.repeat(depth)),
       fc.constantFrom('{"__proto__":{"polluted":1}}', '[{"__proto__":null}]', '\uFEFF[]', '\u0000', '{"events":{"length":3}}'),
     );
-    const contentType = fc.constantFrom('application/json', 'application/x-ndjson', 'text/plain', undefined, 'application/json; charset=latin1');
+    const contentType = fc.constantFrom(
+      'application/json',
+      'application/x-ndjson',
+      'text/plain',
+      undefined,
+      'application/json; charset=latin1',
+    );
     fc.assert(
       fc.property(body, contentType, fc.boolean(), (text, type, base64) => {
-        const result = parseIngestRequest({ body: base64 ? Buffer.from(text).toString('base64') : text, isBase64Encoded: base64, contentType: type });
+        const result = parseIngestRequest({
+          body: base64 ? Buffer.from(text).toString('base64') : text,
+          isBase64Encoded: base64,
+          contentType: type,
+        });
         if (result.ok) {
           expect(result.records.length).toBeGreaterThan(0);
           expect(result.records.length).toBeLessThanOrEqual(EVENT_LIMITS.maxEventsPerRequest);
@@ -111,7 +147,10 @@ describe('ingest request body', () => {
   it('keeps every NDJSON line that is JSON, in order, whatever junk lines surround it', () => {
     const line = fc.oneof(
       fc.jsonValue().map((v) => ({ text: JSON.stringify(v), value: JSON.parse(JSON.stringify(v)) as unknown })),
-      fc.string({ maxLength: 20 }).filter((s) => !s.includes('\n')).map((s) => ({ text: s, value: undefined })),
+      fc
+        .string({ maxLength: 20 })
+        .filter((s) => !s.includes('\n'))
+        .map((s) => ({ text: s, value: undefined })),
     );
     fc.assert(
       fc.property(fc.array(line, { minLength: 1, maxLength: 30 }), (lines) => {

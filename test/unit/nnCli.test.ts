@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { scoresCsv } from '../../cli/commands/score.ts';
-import type { ChurnEvent } from '../../model/events/schemas.ts';
 import type { ScoredCustomer } from '../../model/scoring.ts';
 
 const customer = (id: string, sentences: string[]): ScoredCustomer => ({

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
-  brierScore, calibrationBins, costOptimalThreshold, evaluate, expectedCalibrationError, gainsCurve, logLoss, prAuc, rocAuc, topDecile,
+  brierScore,
+  calibrationBins,
+  costOptimalThreshold,
+  evaluate,
+  expectedCalibrationError,
+  gainsCurve,
+  logLoss,
+  prAuc,
+  rocAuc,
+  topDecile,
 } from '../../model/nn/metrics.ts';
 
 describe('rocAuc', () => {

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ModelIntegrityError } from '../../model/nn/artifacts.ts';
 import { initBackend } from '../../model/nn/backend.ts';
 import { ChurnModel, riskBand } from '../../model/nn/churnModel.ts';
-import { ModelIntegrityError } from '../../model/nn/artifacts.ts';
 import { buildNetwork, integratedGradients, MLP_ARCHITECTURE, predictLogits } from '../../model/nn/network.ts';
 import { seededRandom } from '../../model/nn/random.ts';
 import { selectRows } from '../../model/nn/rows.ts';
-import { trainChurnModel, type TrainOptions, type TrainResult } from '../../model/nn/trainChurnModel.ts';
+import { type TrainOptions, type TrainResult, trainChurnModel } from '../../model/nn/trainChurnModel.ts';
 import { syntheticMatrix } from './nnFixtures.ts';
 
 // Small and quick: a few hundred rows, a small network, few epochs.
@@ -70,7 +70,9 @@ describe('trainChurnModel', () => {
 
   it('refuses validation data without churners, saying what it got', async () => {
     const stayersOnly = { ...validation, labels: new Int8Array(validation.labels.length) };
-    await expect(trainChurnModel(train, stayersOnly, FAST)).rejects.toThrow(/validation data needs labelled churners and stayers: got 0 churners/);
+    await expect(trainChurnModel(train, stayersOnly, FAST)).rejects.toThrow(
+      /validation data needs labelled churners and stayers: got 0 churners/,
+    );
   });
 
   it('disposes every tensor: a train-and-score cycle leaves tf.memory().numTensors unchanged', async () => {
@@ -108,7 +110,9 @@ describe('the logistic-regression baseline of a training run', () => {
     const spread = Math.max(...offsets) - Math.min(...offsets);
     expect(spread).toBeLessThan(1e-3);
     expect(scored).toHaveLength(300);
-    expect(scored.every((c) => c.modelVersion === baseline.version && c.drivers.every((d) => d.contribution > 0 && d.sentence.length > 0))).toBe(true);
+    expect(
+      scored.every((c) => c.modelVersion === baseline.version && c.drivers.every((d) => d.contribution > 0 && d.sentence.length > 0)),
+    ).toBe(true);
   });
 });
 

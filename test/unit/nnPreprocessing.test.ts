@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { FeatureMatrix } from '../../model/features/matrix.ts';
 import { applyCalibration, fitPlatt } from '../../model/nn/calibration.ts';
-import { IncompatibleFeaturesError, MISSING, OTHER, Preprocessing, fitPreprocessing, quantileEdges, segmentsPerColumn, supervisedEdges, transformMatrix } from '../../model/nn/preprocessing.ts';
+import {
+  fitPreprocessing,
+  IncompatibleFeaturesError,
+  MISSING,
+  OTHER,
+  Preprocessing,
+  transformMatrix,
+} from '../../model/nn/preprocessing.ts';
 import { seededRandom } from '../../model/nn/random.ts';
+import { quantileEdges, segmentsPerColumn, supervisedEdges } from '../../model/nn/segmentation.ts';
 
 /** Rows of (spend, visits, plan): spend is heavy-tailed, visits has a missing value, plan has a rare category. */
 function tiny(rows: Array<[number, number, string | null]>, categories = ['basic', 'pro', 'gold']): FeatureMatrix {
@@ -14,7 +22,7 @@ function tiny(rows: Array<[number, number, string | null]>, categories = ['basic
       { kind: 'numeric', name: 'visits', family: 'activity', description: 'visits' },
     ],
     categoricalColumns: [{ kind: 'categorical', name: 'plan', family: 'plan', description: 'plan', categories }],
-    numeric: Float64Array.from(rows.flatMap(([s, v]) => [s, v])),
+    numeric: Float64Array.from(rows.flatMap(([spend, visits]) => [spend, visits])),
     categorical: Int32Array.from(rows.map(([, , p]) => (p === null ? -1 : categories.indexOf(p)))),
     labels: new Int8Array(rows.length),
     mrrCents: new Float64Array(rows.length),
@@ -30,7 +38,10 @@ function numbersOnly(columns: Record<string, ArrayLike<number>>, labels: ArrayLi
     customerIds: customerIds ?? Array.from({ length: rows }, (_, r) => `c${r}`),
     numericColumns: names.map((name) => ({ kind: 'numeric', name, family: 'activity', description: name })),
     categoricalColumns: [],
-    numeric: Float64Array.from({ length: rows * names.length }, (_, i) => columns[names[i % names.length] as string]?.[Math.floor(i / names.length)] as number),
+    numeric: Float64Array.from(
+      { length: rows * names.length },
+      (_, i) => columns[names[i % names.length] as string]?.[Math.floor(i / names.length)] as number,
+    ),
     categorical: new Int32Array(0),
     labels: Int8Array.from(labels),
     mrrCents: new Float64Array(rows),
@@ -87,7 +98,14 @@ describe('fitPreprocessing', () => {
 describe('transformMatrix', () => {
   it('matches categories by value, not code, and maps unseen values to __other__ and -1 to __missing__', () => {
     const spec = fitPreprocessing(tiny(trainRows));
-    const reordered = tiny([[1, 1, 'pro'], [1, 1, 'platinum'], [1, 1, null]], ['platinum', 'pro']);
+    const reordered = tiny(
+      [
+        [1, 1, 'pro'],
+        [1, 1, 'platinum'],
+        [1, 1, null],
+      ],
+      ['platinum', 'pro'],
+    );
     const dense = transformMatrix(spec, reordered);
     const width = spec.inputs.length;
     const slot = (name: string) => spec.inputs.findIndex((i) => i.source === 'plan' && i.category === name);
@@ -138,7 +156,14 @@ describe('piecewise-linear encoding of numbers (numericSegments)', () => {
     const [low, high] = [edges[0] as number, edges[1] as number];
     // A row whose standardised visits lies in the middle of the first segment.
     const middle = visits ? ((low + high) / 2) * visits.std + visits.mean : 0;
-    const dense = transformMatrix(spec, tiny([[1, middle, 'basic'], [1, 1e6, 'basic'], [1, Number.NaN, 'basic']]));
+    const dense = transformMatrix(
+      spec,
+      tiny([
+        [1, middle, 'basic'],
+        [1, 1e6, 'basic'],
+        [1, Number.NaN, 'basic'],
+      ]),
+    );
     expect(dense[slots[0] as number]).toBeCloseTo(0.5, 5);
     expect(slots.slice(1).map((j) => dense[j])).toEqual(slots.slice(1).map(() => 0));
     expect(slots.map((j) => dense[width + j])).toEqual(slots.map(() => 1));
@@ -172,7 +197,13 @@ describe('piecewise-linear encoding of numbers (numericSegments)', () => {
     const flags = Array.from({ length: 400 }, (_, i) => i % 2);
     expect(supervisedEdges(flags, flags, 8)).toEqual([]);
     const calls = Array.from({ length: 400 }, (_, i) => i % 8);
-    expect(supervisedEdges(calls, calls.map((c) => (c >= 4 ? 1 : 0)), 1)).toEqual([]);
+    expect(
+      supervisedEdges(
+        calls,
+        calls.map((c) => (c >= 4 ? 1 : 0)),
+        1,
+      ),
+    ).toEqual([]);
   });
 
   it('supervised segments share the churners-per-input budget: the strongest column first, none when churners are few', () => {
@@ -187,8 +218,14 @@ describe('piecewise-linear encoding of numbers (numericSegments)', () => {
     const unlimited = fitPreprocessing(matrix, { numericSegments: 2, segmentation: 'supervised' });
     expect(segmentsOf(unlimited)).toEqual([2, 2]);
     // A budget of two segment inputs: only the strong column gets its segments.
-    expect(segmentsOf(fitPreprocessing(matrix, { numericSegments: 2, segmentation: 'supervised', minChurnersPerSegment: Math.floor(churners / 3) }))).toEqual([0, 2]);
-    expect(segmentsOf(fitPreprocessing(matrix, { numericSegments: 2, segmentation: 'supervised', minChurnersPerSegment: churners }))).toEqual([0, 0]);
+    expect(
+      segmentsOf(
+        fitPreprocessing(matrix, { numericSegments: 2, segmentation: 'supervised', minChurnersPerSegment: Math.floor(churners / 3) }),
+      ),
+    ).toEqual([0, 2]);
+    expect(
+      segmentsOf(fitPreprocessing(matrix, { numericSegments: 2, segmentation: 'supervised', minChurnersPerSegment: churners })),
+    ).toEqual([0, 0]);
   });
 
   it('is off unless asked for, and a spec saved before segments existed parses as having none', () => {
@@ -208,7 +245,10 @@ describe('piecewise-linear encoding of numbers (numericSegments)', () => {
       const calls = Array.from({ length: rows }, () => Math.floor(random() * 8));
       const noise = Array.from({ length: rows }, () => random() * 100);
       calls[5] = Number.NaN;
-      return numbersOnly({ noise, calls }, calls.map((c) => (random() < (c >= 4 ? 0.5 : 0.08) ? 1 : 0)));
+      return numbersOnly(
+        { noise, calls },
+        calls.map((c) => (random() < (c >= 4 ? 0.5 : 0.08) ? 1 : 0)),
+      );
     }
 
     it('puts a step where churn jumps and none on noise; the step input is 1 exactly above it and 0 when the value is missing', () => {
@@ -266,7 +306,12 @@ describe('piecewise-linear encoding of numbers (numericSegments)', () => {
   it('sums the segments of a number into that number when explaining (one source per input)', () => {
     const spec = fitPreprocessing(tiny(trainRows), { numericSegments: 4 });
     const sources = new Set(spec.inputs.filter((i) => i.kind === 'segment').map((i) => i.source));
-    expect([...sources].sort()).toEqual(spec.numeric.filter((s) => s.segmentEdges.length > 0).map((s) => s.name).sort());
+    expect([...sources].sort()).toEqual(
+      spec.numeric
+        .filter((s) => s.segmentEdges.length > 0)
+        .map((s) => s.name)
+        .sort(),
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { capTrainingRows } from '../../model/nn/trainChurnModel.ts';
 import { classCounts } from '../../model/nn/rows.ts';
+import { capTrainingRows } from '../../model/nn/trainChurnModel.ts';
 import { syntheticMatrix } from './nnFixtures.ts';
 
 describe('capTrainingRows (a large customer base trains on a stratified sample)', () => {

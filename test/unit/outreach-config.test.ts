@@ -2,11 +2,11 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseEnv } from '../../adapters/aws/env.ts';
+import { defaultRunId } from '../../app/job.ts';
 import { localWebhookSecret, parseWait } from '../../cli/commands/outreach.ts';
 import { OutreachConsumerEnv, sinkFromEnv } from '../../lambdas/outreach/config.ts';
-import { parseEnv } from '../../adapters/aws/env.ts';
 import { jobSettingsFromEnv } from '../../lambdas/train-score/config.ts';
-import { defaultRunId } from '../../app/job.ts';
 import { parseInstant } from '../../model/features/time.ts';
 
 const queue = { OUTREACH_QUEUE_URL: 'http://127.0.0.1:9324/000000000000/churnguard-outreach' };
@@ -14,7 +14,15 @@ const queue = { OUTREACH_QUEUE_URL: 'http://127.0.0.1:9324/000000000000/churngua
 describe('job settings from the environment', () => {
   it('uses the documented defaults', () => {
     const { config } = jobSettingsFromEnv(queue);
-    expect(config).toMatchObject({ maxMessages: 100, cooldownDays: 14, costLostCustomer: 500, costIntervention: 50, passiveInactivityDays: 30, horizonDays: 30, seed: 42 });
+    expect(config).toMatchObject({
+      maxMessages: 100,
+      cooldownDays: 14,
+      costLostCustomer: 500,
+      costIntervention: 50,
+      passiveInactivityDays: 30,
+      horizonDays: 30,
+      seed: 42,
+    });
     expect(config.churn).toEqual({ kind: 'cancelled' });
   });
 
@@ -46,11 +54,24 @@ describe('consumer sink from the environment', () => {
     expect(sinkFromEnv(parseEnv(OutreachConsumerEnv, {}), log).kind).toBe('dry-run');
   });
   it('is a webhook with a secret from env or Secrets Manager', () => {
-    expect(sinkFromEnv(parseEnv(OutreachConsumerEnv, { OUTREACH_WEBHOOK_URL: 'https://crm.example/hook', OUTREACH_WEBHOOK_SECRET: 's' }), log).kind).toBe('webhook');
-    expect(sinkFromEnv(parseEnv(OutreachConsumerEnv, { OUTREACH_WEBHOOK_URL: 'https://crm.example/hook', OUTREACH_WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:1:secret:x' }), log).kind).toBe('webhook');
+    expect(
+      sinkFromEnv(parseEnv(OutreachConsumerEnv, { OUTREACH_WEBHOOK_URL: 'https://crm.example/hook', OUTREACH_WEBHOOK_SECRET: 's' }), log)
+        .kind,
+    ).toBe('webhook');
+    expect(
+      sinkFromEnv(
+        parseEnv(OutreachConsumerEnv, {
+          OUTREACH_WEBHOOK_URL: 'https://crm.example/hook',
+          OUTREACH_WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:1:secret:x',
+        }),
+        log,
+      ).kind,
+    ).toBe('webhook');
   });
   it('refuses a webhook without a secret and a timeout that is not a number', () => {
-    expect(() => sinkFromEnv(parseEnv(OutreachConsumerEnv, { OUTREACH_WEBHOOK_URL: 'https://crm.example/hook' }), log)).toThrow(/OUTREACH_WEBHOOK_SECRET/);
+    expect(() => sinkFromEnv(parseEnv(OutreachConsumerEnv, { OUTREACH_WEBHOOK_URL: 'https://crm.example/hook' }), log)).toThrow(
+      /OUTREACH_WEBHOOK_SECRET/,
+    );
     expect(() => parseEnv(OutreachConsumerEnv, { OUTREACH_WEBHOOK_TIMEOUT_MS: 'soon' })).toThrow(/OUTREACH_WEBHOOK_TIMEOUT_MS/);
   });
 });

@@ -1,11 +1,11 @@
-import { BasePersistenceLayer, IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
 import { IdempotencyItemAlreadyExistsError, IdempotencyItemNotFoundError } from '@aws-lambda-powertools/idempotency';
+import { BasePersistenceLayer, type IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { parseEnv } from '../../adapters/aws/env.ts';
 import { createOutreachConsumer, idempotencyExpirySeconds } from '../../app/deliverOutreach.ts';
 import { localContext } from '../../cli/local/sqsPoller.ts';
 import { OutreachConsumerEnv } from '../../lambdas/outreach/config.ts';
-import { parseEnv } from '../../adapters/aws/env.ts';
 import { jobSettingsFromEnv } from '../../lambdas/train-score/config.ts';
 import { buildOutreachMessage } from '../../model/outreach/message.ts';
 import { scoredCustomer } from './outreachFactories.ts';
@@ -61,7 +61,13 @@ async function storedLifetime(cooldownDays: number | undefined): Promise<number>
   const persistenceStore = new MemoryPersistence();
   let delivered = 0;
   const consumer = createOutreachConsumer({
-    sink: { kind: 'dry-run', deliver: async () => (delivered++, {}) },
+    sink: {
+      kind: 'dry-run',
+      deliver: async () => {
+        delivered++;
+        return {};
+      },
+    },
     deliveries: { recordAttempt: async () => {}, recordDelivery: async () => {} },
     persistenceStore,
     ...(cooldownDays === undefined ? {} : { cooldownDays }),
@@ -97,7 +103,9 @@ describe('the consumer remembers a delivered dedupId for the cooldown plus one d
   it('reads the cooldown from COOLDOWN_DAYS, the variable and default the job uses', () => {
     const queue = { OUTREACH_QUEUE_URL: 'http://127.0.0.1:9324/000000000000/churnguard-outreach' };
     expect(parseEnv(OutreachConsumerEnv, {}).COOLDOWN_DAYS).toBe(jobSettingsFromEnv(queue).config.cooldownDays);
-    expect(parseEnv(OutreachConsumerEnv, { COOLDOWN_DAYS: '21' }).COOLDOWN_DAYS).toBe(jobSettingsFromEnv({ ...queue, COOLDOWN_DAYS: '21' }).config.cooldownDays);
+    expect(parseEnv(OutreachConsumerEnv, { COOLDOWN_DAYS: '21' }).COOLDOWN_DAYS).toBe(
+      jobSettingsFromEnv({ ...queue, COOLDOWN_DAYS: '21' }).config.cooldownDays,
+    );
     expect(() => parseEnv(OutreachConsumerEnv, { COOLDOWN_DAYS: 'two weeks' })).toThrow(/COOLDOWN_DAYS/);
   });
 });

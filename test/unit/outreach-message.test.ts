@@ -1,7 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { buildOutreachMessage, OutreachMessage, outreachDedupId, outreachMessageJsonSchema, parseOutreachMessage } from '../../model/outreach/message.ts';
+import {
+  buildOutreachMessage,
+  OutreachMessage,
+  outreachDedupId,
+  outreachMessageJsonSchema,
+  parseOutreachMessage,
+} from '../../model/outreach/message.ts';
 import { schemaFileText } from '../../scripts/write-schemas.ts';
 import { driver, scoredCustomer } from './outreachFactories.ts';
 
@@ -10,7 +16,12 @@ const createdAt = '2026-11-23T10:00:00.000Z';
 describe('buildOutreachMessage', () => {
   it('carries the run, model, calibrated risk, MRR at risk, top drivers with sentences, playbook and a stable dedupId', () => {
     // Prepare
-    const customer = scoredCustomer({ customerId: 'c-1', risk: 0.4, mrrCents: 10_000, drivers: [driver('payments', 0.9, 'payments.failed_14d')] });
+    const customer = scoredCustomer({
+      customerId: 'c-1',
+      risk: 0.4,
+      mrrCents: 10_000,
+      drivers: [driver('payments', 0.9, 'payments.failed_14d')],
+    });
     // Act
     const message = buildOutreachMessage({ customer, playbook: 'payment_recovery', runId: 'score-2026-11-23', createdAt });
     // Assess
@@ -30,7 +41,12 @@ describe('buildOutreachMessage', () => {
   });
 
   it('sets mrrAtRisk to null when the MRR is unknown', () => {
-    const message = buildOutreachMessage({ customer: scoredCustomer({ customerId: 'c', mrrCents: null }), playbook: 'offer', runId: 'r', createdAt });
+    const message = buildOutreachMessage({
+      customer: scoredCustomer({ customerId: 'c', mrrCents: null }),
+      playbook: 'offer',
+      runId: 'r',
+      createdAt,
+    });
     expect(message.mrrAtRisk).toBeNull();
   });
 
@@ -71,7 +87,12 @@ describe('schemas/outreach-message.v1.json', () => {
   it('accepts the messages the job builds and rejects ones that break the contract (checked with a JSON Schema validator)', async () => {
     const schema = JSON.parse(await readFile(new URL('../../schemas/outreach-message.v1.json', import.meta.url), 'utf8')) as object;
     const validate = new Ajv2020({ strict: false }).compile(schema);
-    const message = buildOutreachMessage({ customer: scoredCustomer({ customerId: 'c-1', mrrCents: null }), playbook: 'loyalty_reward', runId: 'r', createdAt });
+    const message = buildOutreachMessage({
+      customer: scoredCustomer({ customerId: 'c-1', mrrCents: null }),
+      playbook: 'loyalty_reward',
+      runId: 'r',
+      createdAt,
+    });
     expect(validate(JSON.parse(JSON.stringify(message)))).toBe(true);
     expect(validate({ ...message, risk: 2 })).toBe(false);
     expect(validate({ ...message, playbook: 'spam' })).toBe(false);
@@ -82,7 +103,19 @@ describe('schemas/outreach-message.v1.json', () => {
   it('requires every field of the contract', () => {
     const schema = outreachMessageJsonSchema() as { required: string[] };
     expect([...schema.required].sort()).toEqual(
-      ['messageVersion', 'customerId', 'runId', 'modelVersion', 'risk', 'band', 'mrrAtRisk', 'drivers', 'playbook', 'dedupId', 'createdAt'].sort(),
+      [
+        'messageVersion',
+        'customerId',
+        'runId',
+        'modelVersion',
+        'risk',
+        'band',
+        'mrrAtRisk',
+        'drivers',
+        'playbook',
+        'dedupId',
+        'createdAt',
+      ].sort(),
     );
   });
 });

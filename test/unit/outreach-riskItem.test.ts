@@ -10,14 +10,26 @@ describe('riskItem', () => {
       customerId: 'c-1',
       risk: 5e-131,
       band: 'low',
-      drivers: [{ ...driver('activity', 1e-200), value: -2e-140 }, { ...driver('payments', 0.25), value: 1e-129 }],
+      drivers: [
+        { ...driver('activity', 1e-200), value: -2e-140 },
+        { ...driver('payments', 0.25), value: 1e-129 },
+      ],
     });
     // Act
-    const item = riskItem({ customer, playbook: 're_engagement', runId: 'score-2026-06-30', scoredAt: '2026-06-30T00:00:00.000Z', threshold: 0.2 });
+    const item = riskItem({
+      customer,
+      playbook: 're_engagement',
+      runId: 'score-2026-06-30',
+      scoredAt: '2026-06-30T00:00:00.000Z',
+      threshold: 0.2,
+    });
     // Assess
     const stored = StoredRiskItem.parse(item);
     expect(stored.risk).toBe(0);
-    expect(stored.drivers.map((d) => [d.contribution, d.value])).toEqual([[0, 0], [0.25, 1e-129]]);
+    expect(stored.drivers.map((d) => [d.contribution, d.value])).toEqual([
+      [0, 0],
+      [0.25, 1e-129],
+    ]);
   });
 
   it('leaves ordinary and large numbers alone', () => {

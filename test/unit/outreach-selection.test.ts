@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { allocateOutreach, expectedLossCents, rankForOutreach, type ClaimOutcome } from '../../model/outreach/selection.ts';
+import { allocateOutreach, type ClaimOutcome, expectedLossCents, rankForOutreach } from '../../model/outreach/selection.ts';
 import { scoredCustomer } from './outreachFactories.ts';
 
 describe('expectedLossCents', () => {
@@ -103,21 +103,27 @@ describe('selection properties', () => {
 
   it('never exceeds the budget, keeps rank order, and accounts for every candidate', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(customerArb, outcomeArb), { maxLength: 40 }), fc.integer({ min: 0, max: 30 }), fc.double({ min: 0, max: 1, noNaN: true }), async (rows, maxMessages, threshold) => {
-        const scored = rows.map(([c], i) => scoredCustomer({ customerId: `c${i}`, ...c }));
-        const outcomeOf = new Map(rows.map(([, o], i) => [`c${i}`, o]));
-        const { ranked, belowThreshold } = rankForOutreach(scored, { threshold });
-        const allocation = await allocateOutreach(ranked, { maxMessages }, async ({ customer }) => outcomeOf.get(customer.customerId)!);
-        const used = allocation.toSend.length + allocation.alreadySent.length;
-        expect(used).toBeLessThanOrEqual(maxMessages);
-        expect(ranked.length + belowThreshold).toBe(scored.length);
-        expect(ranked.every((r) => r.customer.risk >= threshold)).toBe(true);
-        expect(used + allocation.skippedCooldown + allocation.skippedBudget).toBe(ranked.length);
-        for (let i = 1; i < ranked.length; i++) expect(ranked[i - 1]!.expectedLossCents).toBeGreaterThanOrEqual(ranked[i]!.expectedLossCents);
-        const position = new Map(ranked.map((r, i) => [r.customer.customerId, i]));
-        const sendOrder = allocation.toSend.map((r) => position.get(r.customer.customerId)!);
-        expect([...sendOrder].sort((a, b) => a - b)).toEqual(sendOrder);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.tuple(customerArb, outcomeArb), { maxLength: 40 }),
+        fc.integer({ min: 0, max: 30 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        async (rows, maxMessages, threshold) => {
+          const scored = rows.map(([c], i) => scoredCustomer({ customerId: `c${i}`, ...c }));
+          const outcomeOf = new Map(rows.map(([, o], i) => [`c${i}`, o]));
+          const { ranked, belowThreshold } = rankForOutreach(scored, { threshold });
+          const allocation = await allocateOutreach(ranked, { maxMessages }, async ({ customer }) => outcomeOf.get(customer.customerId)!);
+          const used = allocation.toSend.length + allocation.alreadySent.length;
+          expect(used).toBeLessThanOrEqual(maxMessages);
+          expect(ranked.length + belowThreshold).toBe(scored.length);
+          expect(ranked.every((r) => r.customer.risk >= threshold)).toBe(true);
+          expect(used + allocation.skippedCooldown + allocation.skippedBudget).toBe(ranked.length);
+          for (let i = 1; i < ranked.length; i++)
+            expect(ranked[i - 1]!.expectedLossCents).toBeGreaterThanOrEqual(ranked[i]!.expectedLossCents);
+          const position = new Map(ranked.map((r, i) => [r.customer.customerId, i]));
+          const sendOrder = allocation.toSend.map((r) => position.get(r.customer.customerId)!);
+          expect([...sendOrder].sort((a, b) => a - b)).toEqual(sendOrder);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -125,7 +131,10 @@ describe('selection properties', () => {
 
 describe('allocateOutreach and the daily budget', () => {
   it('stops at the first over-budget claim: the day is spent for every later candidate', async () => {
-    const ranked = rankForOutreach(['a', 'b', 'c', 'd'].map((id, i) => scoredCustomer({ customerId: id, risk: 0.9 - i * 0.1 })), { threshold: 0 }).ranked;
+    const ranked = rankForOutreach(
+      ['a', 'b', 'c', 'd'].map((id, i) => scoredCustomer({ customerId: id, risk: 0.9 - i * 0.1 })),
+      { threshold: 0 },
+    ).ranked;
     const asked: string[] = [];
     const allocation = await allocateOutreach(ranked, { maxMessages: 10 }, async ({ customer }) => {
       asked.push(customer.customerId);

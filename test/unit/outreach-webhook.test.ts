@@ -1,16 +1,18 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildOutreachMessage } from '../../model/outreach/message.ts';
 import { parseSecret, SecretsManagerSecret } from '../../adapters/aws/webhookSecret.ts';
 import { signWebhookBody, verifyWebhookSignature } from '../../adapters/webhook/webhookSignature.ts';
 import { WebhookDeliveryError, WebhookSink } from '../../adapters/webhook/webhookSink.ts';
+import { buildOutreachMessage } from '../../model/outreach/message.ts';
 import { scoredCustomer } from './outreachFactories.ts';
 
 describe('signWebhookBody', () => {
   it('is sha256=<hex HMAC-SHA256 of the raw body with the secret>', () => {
     // Known answer (RFC 4231 test case 2)
-    expect(signWebhookBody('what do ya want for nothing?', 'Jefe')).toBe('sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843');
+    expect(signWebhookBody('what do ya want for nothing?', 'Jefe')).toBe(
+      'sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
+    );
   });
 
   it('verifies only the exact body with the exact secret', () => {
@@ -50,7 +52,12 @@ describe('WebhookSink', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  const message = buildOutreachMessage({ customer: scoredCustomer({ customerId: 'c-1' }), playbook: 'offer', runId: 'r', createdAt: '2026-11-23T00:00:00Z' });
+  const message = buildOutreachMessage({
+    customer: scoredCustomer({ customerId: 'c-1' }),
+    playbook: 'offer',
+    runId: 'r',
+    createdAt: '2026-11-23T00:00:00Z',
+  });
   const rawBody = JSON.stringify(message);
 
   it('POSTs the raw body with a verifiable signature, a timestamp and the dedupId', async () => {
@@ -89,7 +96,12 @@ describe('WebhookSink', () => {
 describe('webhook secret from Secrets Manager', () => {
   it('reads a plain or JSON secret and caches it between invocations', async () => {
     let calls = 0;
-    const client = { send: async () => ({ SecretString: (++calls, '{"secret":"from-sm"}') }) };
+    const client = {
+      send: async () => {
+        calls++;
+        return { SecretString: '{"secret":"from-sm"}' };
+      },
+    };
     const source = new SecretsManagerSecret('arn:aws:secretsmanager:eu-west-1:1:secret:x', client as never);
     expect(await source.get()).toBe('from-sm');
     expect(await source.get()).toBe('from-sm');

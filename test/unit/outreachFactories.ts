@@ -25,7 +25,12 @@ export function scoredCustomer(overrides: Partial<ScoredCustomer> & { customerId
 let eventCounter = 0;
 
 /** One event of `type` at `occurredAt` with minimal valid properties. */
-export function event(customerId: string, type: ChurnEvent['type'], occurredAt: string, properties: Record<string, unknown> = {}): ChurnEvent {
+export function event(
+  customerId: string,
+  type: ChurnEvent['type'],
+  occurredAt: string,
+  properties: Record<string, unknown> = {},
+): ChurnEvent {
   const defaults: Partial<Record<ChurnEvent['type'], Record<string, unknown>>> = {
     feature_used: { feature: 'reports', quantity: 1 },
     payment_succeeded: { amountCents: 5_000 },
@@ -43,7 +48,12 @@ export function event(customerId: string, type: ChurnEvent['type'], occurredAt: 
 }
 
 /** A one-column matrix (failed payments) for tests that inject a fake scorer. */
-export function tinyMatrix(customerIds: string[], values: number[], mrr: number[] = customerIds.map(() => 5_000), cutoff = '2026-06-01T00:00:00.000Z'): FeatureMatrix {
+export function tinyMatrix(
+  customerIds: string[],
+  values: number[],
+  mrr: number[] = customerIds.map(() => 5_000),
+  cutoff = '2026-06-01T00:00:00.000Z',
+): FeatureMatrix {
   return {
     cutoff,
     customerIds,

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { choosePlaybook, DEFAULT_PLAYBOOK, PLAYBOOK_RULES, PLAYBOOKS, playbookDescription, scorePlaybooks } from '../../model/outreach/playbooks.ts';
+import {
+  choosePlaybook,
+  DEFAULT_PLAYBOOK,
+  PLAYBOOK_RULES,
+  PLAYBOOKS,
+  playbookDescription,
+  scorePlaybooks,
+} from '../../model/outreach/playbooks.ts';
 import { driver } from './outreachFactories.ts';
 
 const established = { tenureDays: 200, mrrCents: 5_000 };

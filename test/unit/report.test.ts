@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findLatestRunId, loadRunSummary } from '../../cli/report/runSummaries.ts';
-import { renderReport, type NumberFormat } from '../../model/report/index.ts';
+import { type NumberFormat, renderReport } from '../../model/report/index.ts';
 import { RunSummary } from '../../model/runSummary.ts';
 
 const fixture = RunSummary.parse(JSON.parse(readFileSync(path.resolve('test/fixtures/run-summary.json'), 'utf8')));
@@ -16,12 +16,17 @@ interface ShownNumber {
   text: string;
 }
 
-const unescape = (s: string) => s.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code))).replace(/&amp;/g, '&');
+const unescapeHtml = (s: string) => s.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code))).replace(/&amp;/g, '&');
 
 /** Every number the page shows, with the summary field it claims to show. */
 function shownNumbers(html: string): ShownNumber[] {
   const pattern = /<span class="num" data-metric="([^"]+)" data-value="([^"]+)" data-format="([^"]+)">([^<]*)<\/span>/g;
-  return [...html.matchAll(pattern)].map((m) => ({ path: unescape(m[1]!), value: Number(unescape(m[2]!)), format: m[3] as NumberFormat, text: unescape(m[4]!) }));
+  return [...html.matchAll(pattern)].map((m) => ({
+    path: unescapeHtml(m[1]!),
+    value: Number(unescapeHtml(m[2]!)),
+    format: m[3] as NumberFormat,
+    text: unescapeHtml(m[4]!),
+  }));
 }
 
 /** Reads a displayed number back: `$18,427.15` → 1842715 (cents), `83%` → 0.83. */
@@ -43,9 +48,15 @@ function parseShown(text: string, format: NumberFormat): { value: number; tolera
   }
 }
 
-const valueAt = (summary: unknown, dotted: string): unknown => dotted.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], summary);
+const valueAt = (summary: unknown, dotted: string): unknown =>
+  dotted.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], summary);
 
-const specsOf = (html: string): Record<string, { data?: { values: Array<Record<string, unknown>> }; layer?: Array<{ data: { values: Array<Record<string, unknown>> } }> }> => {
+const specsOf = (
+  html: string,
+): Record<
+  string,
+  { data?: { values: Array<Record<string, unknown>> }; layer?: Array<{ data: { values: Array<Record<string, unknown>> } }> }
+> => {
   const match = /<script type="application\/json" id="churnguard-specs">([\s\S]*?)<\/script>/.exec(html);
   if (!match) throw new Error('no chart specs in the page');
   return JSON.parse(match[1]!);
@@ -57,7 +68,13 @@ describe('renderReport', () => {
 
   it('shows the headline numbers: model and baseline AUC, customers scored, messages sent, expected MRR at risk', () => {
     expect(numbers.map((n) => n.path)).toEqual(
-      expect.arrayContaining(['training.model.rocAuc', 'training.baseline.rocAuc', 'scoring.customersScored', 'outreach.sent', 'scoring.expectedMrrAtRiskCents']),
+      expect.arrayContaining([
+        'training.model.rocAuc',
+        'training.baseline.rocAuc',
+        'scoring.customersScored',
+        'outreach.sent',
+        'scoring.expectedMrrAtRiskCents',
+      ]),
     );
   });
 
@@ -80,13 +97,18 @@ describe('renderReport', () => {
     expect(html).toContain('Payment recovery');
   });
 
-  it('charts the summary\'s own data: risk bins, gains against random, calibration, churn by month and type, drift with the 0.2 line', () => {
+  it("charts the summary's own data: risk bins, gains against random, calibration, churn by month and type, drift with the 0.2 line", () => {
     const specs = specsOf(html);
     expect(Object.keys(specs)).toEqual(['chart-risk', 'chart-gains', 'chart-calibration', 'chart-churn', 'chart-drift', 'chart-playbooks']);
     expect(specs['chart-risk']!.data!.values.map((v) => v.count)).toEqual(fixture.scoring.riskHistogram.map((b) => b.count));
     const gains = specs['chart-gains']!.data!.values;
-    expect(gains.filter((v) => v.series === 'model').map((v) => v.churnersFound)).toEqual(fixture.training!.gains.map((g) => g.churnersFound));
-    expect(gains.filter((v) => v.series === 'random')).toEqual([{ populationShare: 0, churnersFound: 0, series: 'random' }, { populationShare: 1, churnersFound: 1, series: 'random' }]);
+    expect(gains.filter((v) => v.series === 'model').map((v) => v.churnersFound)).toEqual(
+      fixture.training!.gains.map((g) => g.churnersFound),
+    );
+    expect(gains.filter((v) => v.series === 'random')).toEqual([
+      { populationShare: 0, churnersFound: 0, series: 'random' },
+      { populationShare: 1, churnersFound: 1, series: 'random' },
+    ]);
     expect(specs['chart-calibration']!.layer![2]!.data.values).toEqual(fixture.training!.calibration);
     for (const month of fixture.churnByMonth) {
       const stacked = specs['chart-churn']!.data!.values.filter((v) => v.month === month.month);
@@ -142,14 +164,31 @@ describe('renderReport', () => {
 
   it('charts churn from the first month anyone churned, at most the last 12 months', () => {
     // Prepare: years of sign-ups before the first churn, as a real event history has
-    const quietMonths = Array.from({ length: 30 }, (_, i) => ({ month: `20${23 + Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}`, customersAtStart: i, voluntary: 0, involuntary: 0, passive: 0, churnRate: 0 }));
+    const quietMonths = Array.from({ length: 30 }, (_, i) => ({
+      month: `20${23 + Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}`,
+      customersAtStart: i,
+      voluntary: 0,
+      involuntary: 0,
+      passive: 0,
+      churnRate: 0,
+    }));
     const long = { ...fixture, churnByMonth: [...quietMonths, ...fixture.churnByMonth] };
     const short = { ...fixture, churnByMonth: [...quietMonths.slice(-2), ...fixture.churnByMonth] };
     // Act
-    const monthsOf = (summary: RunSummary) => [...new Set(specsOf(renderReport(summary, { scripts }))['chart-churn']!.data!.values.map((v) => v.month))];
+    const monthsOf = (summary: RunSummary) => [
+      ...new Set(specsOf(renderReport(summary, { scripts }))['chart-churn']!.data!.values.map((v) => v.month)),
+    ];
     // Assess
     expect(monthsOf(short)).toEqual(fixture.churnByMonth.map((m) => m.month));
-    expect(monthsOf({ ...long, churnByMonth: [...long.churnByMonth, ...Array.from({ length: 8 }, (_, i) => ({ ...fixture.churnByMonth[0]!, month: `2027-0${i + 1}` }))] })).toHaveLength(12);
+    expect(
+      monthsOf({
+        ...long,
+        churnByMonth: [
+          ...long.churnByMonth,
+          ...Array.from({ length: 8 }, (_, i) => ({ ...fixture.churnByMonth[0]!, month: `2027-0${i + 1}` })),
+        ],
+      }),
+    ).toHaveLength(12);
   });
 
   it('renders a score-only run (no training section) with a note instead of the training charts and metrics', () => {
@@ -209,6 +248,8 @@ describe('findLatestRunId', () => {
   });
 
   it('says there is no run yet, and how to make one, when the bucket has no summary', async () => {
-    await expect(loadRunSummary(fakeS3([]) as never, 'bucket')).rejects.toThrow(/no run summary found under s3:\/\/bucket\/runs\/: run the job first/);
+    await expect(loadRunSummary(fakeS3([]) as never, 'bucket')).rejects.toThrow(
+      /no run summary found under s3:\/\/bucket\/runs\/: run the job first/,
+    );
   });
 });

@@ -1,11 +1,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { validateEvent } from '../../model/events/validate.ts';
-import type { ChurnEvent } from '../../model/events/schemas.ts';
 import { churnTenures, DEFAULT_PASSIVE_INACTIVITY_DAYS } from '../../model/analytics/churnByMonth.ts';
+import type { ChurnEvent } from '../../model/events/schemas.ts';
+import { validateEvent } from '../../model/events/validate.ts';
 import { falseAlarmChance } from '../../model/simulate/catalog.ts';
-import { monthlyChurnRates, simulateBusiness, simulateCustomers, type CustomerTruth } from '../../model/simulate/index.ts';
+import { type CustomerTruth, monthlyChurnRates, simulateBusiness, simulateCustomers } from '../../model/simulate/index.ts';
 
 const DAY = 86_400_000;
 // One mid-sized business shared by the statistical specifications (simulating it takes ~0.5 s).
@@ -17,7 +17,8 @@ for (const event of business.events) {
   eventsByCustomer.set(event.customerId, list);
 }
 const eventsOf = (t: CustomerTruth) => eventsByCustomer.get(t.customerId) ?? [];
-const churnersBy = (cause: CustomerTruth['cause']) => business.truth.filter((t) => t.churned && t.cause === cause && Date.parse(t.churnedAt!) > Date.parse(business.window.start));
+const churnersBy = (cause: CustomerTruth['cause']) =>
+  business.truth.filter((t) => t.churned && t.cause === cause && Date.parse(t.churnedAt!) > Date.parse(business.window.start));
 const share = <T>(items: T[], predicate: (item: T) => boolean) => items.filter(predicate).length / items.length;
 
 describe('simulateBusiness', () => {
@@ -55,7 +56,20 @@ describe('simulateBusiness', () => {
 
   it('uses every event type a retention team needs and unique event ids', () => {
     const types = new Set(business.events.map((e) => e.type));
-    for (const type of ['session_started', 'feature_used', 'payment_succeeded', 'payment_failed', 'card_expiring', 'support_ticket_opened', 'support_ticket_resolved', 'survey_response', 'subscription_started', 'plan_changed', 'subscription_cancelled', 'customer_profile'] as const) {
+    for (const type of [
+      'session_started',
+      'feature_used',
+      'payment_succeeded',
+      'payment_failed',
+      'card_expiring',
+      'support_ticket_opened',
+      'support_ticket_resolved',
+      'survey_response',
+      'subscription_started',
+      'plan_changed',
+      'subscription_cancelled',
+      'customer_profile',
+    ] as const) {
       expect(types, type).toContain(type);
     }
     expect(new Set(business.events.map((e) => e.eventId)).size).toBe(business.events.length);
@@ -71,7 +85,9 @@ describe('simulateBusiness', () => {
       const events = eventsOf(truth);
       expect(events.filter((e) => e.type === 'subscription_started')).toHaveLength(1);
       const profile = events.find((e) => e.type === 'customer_profile');
-      expect(profile?.type === 'customer_profile' && Object.keys(profile.properties.attributes)).toEqual(expect.arrayContaining(['country', 'companySize', 'acquisitionChannel']));
+      expect(profile?.type === 'customer_profile' && Object.keys(profile.properties.attributes)).toEqual(
+        expect.arrayContaining(['country', 'companySize', 'acquisitionChannel']),
+      );
       const times = events.map((e) => e.occurredAt);
       expect(times).toEqual([...times].sort());
       expect(events[0]!.type).toBe('subscription_started');
@@ -107,14 +123,20 @@ describe('simulateBusiness', () => {
   it('precedes most involuntary churn by failed payments 1–3 weeks before', () => {
     const churners = churnersBy('involuntary');
     const warned = share(churners, (t) =>
-      eventsOf(t).some((e) => e.type === 'payment_failed' && Date.parse(t.churnedAt!) - Date.parse(e.occurredAt) >= 7 * DAY && Date.parse(t.churnedAt!) - Date.parse(e.occurredAt) <= 22 * DAY),
+      eventsOf(t).some(
+        (e) =>
+          e.type === 'payment_failed' &&
+          Date.parse(t.churnedAt!) - Date.parse(e.occurredAt) >= 7 * DAY &&
+          Date.parse(t.churnedAt!) - Date.parse(e.occurredAt) <= 22 * DAY,
+      ),
     );
     expect(churners.length).toBeGreaterThan(30);
     expect(warned).toBeGreaterThan(0.8);
   });
 
   it('precedes most passive churn by usage that decays to a fraction of its earlier level', () => {
-    const sessionsBetween = (events: ChurnEvent[], from: number, to: number) => events.filter((e) => e.type === 'session_started' && Date.parse(e.occurredAt) >= from && Date.parse(e.occurredAt) < to).length;
+    const sessionsBetween = (events: ChurnEvent[], from: number, to: number) =>
+      events.filter((e) => e.type === 'session_started' && Date.parse(e.occurredAt) >= from && Date.parse(e.occurredAt) < to).length;
     const churners = churnersBy('passive').filter((t) => Date.parse(t.churnedAt!) - Date.parse(t.signedUpAt) > 90 * DAY);
     const decayed = share(churners, (t) => {
       const end = Date.parse(t.churnedAt!);
@@ -126,7 +148,7 @@ describe('simulateBusiness', () => {
     expect(decayed).toBeGreaterThan(0.75);
   });
 
-  it('has every passive churner go quiet for at least the analytics\' passive threshold (14 days) before cancelling', () => {
+  it("has every passive churner go quiet for at least the analytics' passive threshold (14 days) before cancelling", () => {
     const usage = new Set<ChurnEvent['type']>(['session_started', 'feature_used', 'custom']);
     const quietDays = (t: CustomerTruth) => {
       const events = eventsOf(t);
@@ -138,7 +160,7 @@ describe('simulateBusiness', () => {
     expect(Math.min(...churners.map(quietDays))).toBeGreaterThanOrEqual(DEFAULT_PASSIVE_INACTIVITY_DAYS);
   });
 
-  it('lets the run summary\'s churn analytics read the simulated causes back (passive all, involuntary ≥ 90%, voluntary and support rarely passive)', () => {
+  it("lets the run summary's churn analytics read the simulated causes back (passive all, involuntary ≥ 90%, voluntary and support rarely passive)", () => {
     // Prepare
     const end = Date.parse(business.window.end);
     const kindOf = (t: CustomerTruth) => churnTenures(eventsOf(t), end, { inactivityDays: 30 }).at(-1)?.end?.kind;
@@ -153,15 +175,20 @@ describe('simulateBusiness', () => {
   });
 
   it('precedes most voluntary churn by a downgrade or a price complaint, and support churn by tickets', () => {
-    const before = (t: CustomerTruth, type: ChurnEvent['type']) => eventsOf(t).some((e) => e.type === type && Date.parse(e.occurredAt) > Date.parse(t.churnedAt!) - 60 * DAY);
-    expect(share(churnersBy('voluntary'), (t) => before(t, 'plan_changed') || before(t, 'survey_response'))).toBeGreaterThan(0.8);
-    expect(share(churnersBy('support'), (t) => before(t, 'support_ticket_opened'))).toBeGreaterThan(0.8);
+    const happenedBefore = (t: CustomerTruth, type: ChurnEvent['type']) =>
+      eventsOf(t).some((e) => e.type === type && Date.parse(e.occurredAt) > Date.parse(t.churnedAt!) - 60 * DAY);
+    expect(
+      share(churnersBy('voluntary'), (t) => happenedBefore(t, 'plan_changed') || happenedBefore(t, 'survey_response')),
+    ).toBeGreaterThan(0.8);
+    expect(share(churnersBy('support'), (t) => happenedBefore(t, 'support_ticket_opened'))).toBeGreaterThan(0.8);
   });
 
   it('keeps loyal customers: long-tenured customers churn less than new ones', () => {
     const start = Date.parse(business.window.start);
     const tenured = business.truth.filter((t) => start - Date.parse(t.signedUpAt) > 365 * DAY);
-    const newcomers = business.truth.filter((t) => Date.parse(t.signedUpAt) >= start - 60 * DAY && Date.parse(t.signedUpAt) < start + 30 * DAY);
+    const newcomers = business.truth.filter(
+      (t) => Date.parse(t.signedUpAt) >= start - 60 * DAY && Date.parse(t.signedUpAt) < start + 30 * DAY,
+    );
     expect(share(tenured, (t) => t.churned)).toBeLessThan(share(newcomers, (t) => t.churned));
   });
 

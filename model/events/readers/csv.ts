@@ -4,7 +4,19 @@ import { UnreadableRecord } from '../ingest.ts';
 import type { SourceRecord } from './sourceRecord.ts';
 
 /** Property names that are text in the event contract: a CSV cell `123` stays "123" there. */
-const TEXT_PROPERTIES = new Set(['feature', 'plan', 'fromPlan', 'toPlan', 'reason', 'ticketId', 'priority', 'currency', 'expiresOn', 'comment', 'name']);
+const TEXT_PROPERTIES = new Set([
+  'feature',
+  'plan',
+  'fromPlan',
+  'toPlan',
+  'reason',
+  'ticketId',
+  'priority',
+  'currency',
+  'expiresOn',
+  'comment',
+  'name',
+]);
 const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const NUMBER = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
@@ -40,17 +52,23 @@ export function csvRowToEvent(header: readonly string[], cells: readonly string[
     if (column === 'properties') {
       try {
         const parsed: unknown = JSON.parse(cell);
-        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return new UnreadableRecord('the properties column must hold a JSON object', 'properties');
+        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+          return new UnreadableRecord('the properties column must hold a JSON object', 'properties');
         event.properties = { ...(event.properties as object | undefined), ...parsed };
       } catch (error) {
-        return new UnreadableRecord(`the properties column is not valid JSON: ${error instanceof Error ? error.message : String(error)}`, 'properties');
+        return new UnreadableRecord(
+          `the properties column is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+          'properties',
+        );
       }
     } else if (column.startsWith('properties.')) {
       const path = column.split('.').slice(1);
       // A header like `properties.__proto__.x` must not reach Object.prototype.
-      if (path.some((key) => UNSAFE_KEYS.has(key) || key === '')) return new UnreadableRecord(`column "${column}" is not a usable property path`, column);
+      if (path.some((key) => UNSAFE_KEYS.has(key) || key === ''))
+        return new UnreadableRecord(`column "${column}" is not a usable property path`, column);
       const textOnly = path.length === 1 && TEXT_PROPERTIES.has(path[0] ?? '');
-      const properties = (event.properties ??= {}) as Record<string, unknown>;
+      event.properties ??= {};
+      const properties = event.properties as Record<string, unknown>;
       setPath(properties, path, inferCell(cell, textOnly));
     } else if (column === 'schemaVersion') {
       event[column] = inferCell(cell, false);
@@ -58,7 +76,8 @@ export function csvRowToEvent(header: readonly string[], cells: readonly string[
       event[column] = cell;
     }
   }
-  if (cells.length > header.length) return new UnreadableRecord(`row has ${cells.length} cells but the header has ${header.length} columns`);
+  if (cells.length > header.length)
+    return new UnreadableRecord(`row has ${cells.length} cells but the header has ${header.length} columns`);
   return event;
 }
 

@@ -1,4 +1,4 @@
-import { MAX_RECORD_CHARS, decodeChunks, parseRecordText, tooLongRecord, type SourceRecord } from './sourceRecord.ts';
+import { decodeChunks, MAX_RECORD_CHARS, parseRecordText, type SourceRecord, tooLongRecord } from './sourceRecord.ts';
 
 /** The file is not a JSON array at all (as opposed to one bad element, which is a rejection). */
 export class NotAJsonArrayError extends Error {
@@ -41,7 +41,9 @@ class JsonArraySplitter {
           segmentStart = i + 1;
         } else if (!isWhitespace(c)) {
           throw new NotAJsonArrayError(
-            this.state === 'before' ? `expected a JSON array starting with "[" (line ${this.line})` : `unexpected content after the closing "]" (line ${this.line})`,
+            this.state === 'before'
+              ? `expected a JSON array starting with "[" (line ${this.line})`
+              : `unexpected content after the closing "]" (line ${this.line})`,
           );
         }
         continue;
@@ -56,7 +58,7 @@ class JsonArraySplitter {
       if (c === 34) this.inString = true;
       else if (c === 123 || c === 91) this.depth++;
       else if ((c === 125 || c === 93) && this.depth > 0) this.depth--;
-      else if (this.depth === 0 && (c === 44 /* , */ || c === 93 /* ] */)) {
+      else if (this.depth === 0 && (c === 44 /* , */ || c === 93) /* ] */) {
         this.append(text.slice(segmentStart, i));
         segmentStart = i + 1;
         const record = this.takeElement(c === 93);

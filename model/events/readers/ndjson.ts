@@ -1,4 +1,4 @@
-import { MAX_RECORD_CHARS, decodeChunks, parseRecordText, tooLongRecord, type SourceRecord } from './sourceRecord.ts';
+import { decodeChunks, MAX_RECORD_CHARS, parseRecordText, type SourceRecord, tooLongRecord } from './sourceRecord.ts';
 
 /**
  * Splits NDJSON text into records, one per non-blank line (`\n` or `\r\n`). A line that is not
@@ -6,11 +6,14 @@ import { MAX_RECORD_CHARS, decodeChunks, parseRecordText, tooLongRecord, type So
  */
 export function splitNdjson(text: string): SourceRecord[] {
   const records: SourceRecord[] = [];
-  text.replace(/^\uFEFF/, '').split('\n').forEach((raw, i) => {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (line.trim() === '') return;
-    records.push({ line: i + 1, value: parseRecordText(line, `line ${i + 1}`), bytes: line.length + 1 });
-  });
+  text
+    .replace(/^\uFEFF/, '')
+    .split('\n')
+    .forEach((raw, i) => {
+      const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+      if (line.trim() === '') return;
+      records.push({ line: i + 1, value: parseRecordText(line, `line ${i + 1}`), bytes: line.length + 1 });
+    });
   return records;
 }
 

@@ -1,5 +1,5 @@
-import { EVENT_LIMITS } from '../limits.ts';
 import { UnreadableRecord } from '../ingest.ts';
+import { EVENT_LIMITS } from '../limits.ts';
 
 /** One record read from a file or body: its 1-based line and its JSON value (or why it is unreadable). */
 export interface SourceRecord {
