@@ -121,6 +121,18 @@ export interface RunStore {
   putScores(runId: string, rows: readonly object[], part?: string): Promise<string>;
   putTrainingDistribution(modelVersion: string, distribution: FeatureDistribution): Promise<void>;
   getTrainingDistribution(modelVersion: string): Promise<FeatureDistribution | undefined>;
+  /** The run whose summary was written last (part summaries of fan-out workers are not runs), if any. */
+  latestRunId(): Promise<string | undefined>;
+  /** The rows of a scores snapshot that `putScores` wrote. */
+  getScores(key: string): Promise<ScoreRow[]>;
+}
+
+/** One line of `runs/<runId>/scores.ndjson`: the fields readers rely on. */
+export interface ScoreRow {
+  customerId: string;
+  risk: number;
+  band: 'high' | 'medium' | 'low';
+  playbook: string;
 }
 
 // ---------------------------------------------------------------- outreach

@@ -1,6 +1,6 @@
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import type { RunStore } from '../../app/ports.ts';
+import type { RunStore, ScoreRow } from '../../app/ports.ts';
 import type { FeatureDistribution } from '../../model/monitoring/drift.ts';
 import { RunSummary } from '../../model/runSummary.ts';
 
@@ -20,6 +20,8 @@ export const runPrefix = (runId: string) => `runs/${runId}/`;
  * distribution of the model's training matrix, for drift checks in later score-only runs.
  */
 export const trainingDistributionKey = (modelVersion: string) => `models/${modelVersion}/training-distribution.json`;
+
+const SUMMARY_KEY = /^runs\/([^/]+)\/summary\.json$/;
 
 const isMissing = (error: unknown): boolean =>
   error instanceof NoSuchKey || ['NoSuchKey', 'NotFound'].includes((error as { name?: string } | null)?.name ?? '');
@@ -60,6 +62,37 @@ export class S3RunStore implements RunStore {
         `${trainingDistributionKey(modelVersion)} is not a feature distribution: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
       );
     return parsed.data satisfies FeatureDistribution;
+  }
+
+  /** The run whose `runs/<runId>/summary.json` was written last (ties: the greater run id). */
+  async latestRunId(): Promise<string | undefined> {
+    let latest: { runId: string; at: number } | undefined;
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: 'runs/', ContinuationToken: token }));
+      for (const object of page.Contents ?? []) {
+        const runId = SUMMARY_KEY.exec(object.Key ?? '')?.[1];
+        if (runId === undefined) continue;
+        const at = object.LastModified?.getTime() ?? 0;
+        if (!latest || at > latest.at || (at === latest.at && runId > latest.runId)) latest = { runId, at };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return latest?.runId;
+  }
+
+  async getScores(key: string): Promise<ScoreRow[]> {
+    const text = (await this.#get(key)) ?? '';
+    return text
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line, i) => {
+        try {
+          return JSON.parse(line) as ScoreRow;
+        } catch (error) {
+          throw new Error(`s3://${this.bucket}/${key} line ${i + 1} is not JSON: ${(error as Error).message}`);
+        }
+      });
   }
 
   async #put(key: string, body: string, contentType: string): Promise<void> {

@@ -5,7 +5,9 @@ import Table from 'cli-table3';
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { createAwsClients } from '../../adapters/aws/clients.ts';
+import { S3RunStore } from '../../adapters/aws/runStore.ts';
 import type { JobResult } from '../../app/job.ts';
+import type { ScoreRow } from '../../app/ports.ts';
 import { eventStoreFromEnv } from '../../lambdas/ingest/config.ts';
 import { BASELINE_VERSION_SUFFIX } from '../../model/nn/metadata.ts';
 import {
@@ -19,7 +21,6 @@ import {
 import type { DrainResult } from '../local/sqsPoller.ts';
 import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
 import { ingestSimulation } from '../report/ingestSimulation.ts';
-import { loadScores, type ScoreRow } from '../report/runSummaries.ts';
 import { type StackProcess, startStackProcess } from '../report/stackProcess.ts';
 import { type ReceivedDelivery, startWebhookReceiver } from '../report/webhookReceiver.ts';
 import { drainLocalOutreach, localWebhookSecret } from './outreach.ts';
@@ -278,7 +279,7 @@ async function deliveryStep(dataDir: string, expected: number, maxWaitMs: number
 async function atRisk(job: JobResult): Promise<ScoreRow[]> {
   if (!job.scoresKey) return [];
   const { s3 } = createAwsClients();
-  const rows = await loadScores(s3, z.string().parse(process.env.BUCKET_NAME), job.scoresKey);
+  const rows = await new S3RunStore(s3, z.string().parse(process.env.BUCKET_NAME)).getScores(job.scoresKey);
   return rows.filter((row) => row.band !== 'low');
 }
 

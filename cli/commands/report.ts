@@ -3,10 +3,11 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { createAwsClients } from '../../adapters/aws/clients.ts';
 import { BaseEnv, parseEnv } from '../../adapters/aws/env.ts';
+import { S3RunStore } from '../../adapters/aws/runStore.ts';
+import { reportOfRun } from '../../app/report.ts';
 import { renderReport } from '../../model/report/index.ts';
 import type { RunSummary } from '../../model/runSummary.ts';
 import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
-import { loadRunSummary } from '../report/runSummaries.ts';
 
 export interface WrittenReport {
   runId: string;
@@ -14,9 +15,8 @@ export interface WrittenReport {
   bytes: number;
 }
 
-/** Renders a summary to an HTML file (creating its folder). */
-export async function writeReportFile(summary: RunSummary, out: string): Promise<WrittenReport> {
-  const html = renderReport(summary);
+/** Writes a report's HTML to a file (creating its folder). */
+export async function writeReportFile(summary: RunSummary, out: string, html = renderReport(summary)): Promise<WrittenReport> {
   const file = path.resolve(out);
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, html);
@@ -26,8 +26,8 @@ export async function writeReportFile(summary: RunSummary, out: string): Promise
 /** Reads a run's summary from the bucket (latest run by default) and writes its report. Needs the AWS env set (local stack or AWS). */
 export async function writeRunReport(out: string, runId?: string): Promise<WrittenReport> {
   const { BUCKET_NAME } = parseEnv(BaseEnv, process.env);
-  const { s3 } = createAwsClients();
-  return writeReportFile(await loadRunSummary(s3, BUCKET_NAME, runId), out);
+  const { summary, html } = await reportOfRun(new S3RunStore(createAwsClients().s3, BUCKET_NAME), runId);
+  return writeReportFile(summary, out, html);
 }
 
 export function register(program: Command): void {

@@ -214,7 +214,7 @@ describe('ChurnguardStack with the default configuration', () => {
       expect(imageDir).toBeDefined();
       const staged = readdirSync(imageDir as string);
       for (const excluded of JOB_ASSET_EXCLUDES) expect(staged).not.toContain(excluded);
-      expect(staged).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'lambdas', 'model']));
+      expect(staged).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'lambdas', 'model', 'app', 'adapters']));
     });
 
     it('each function gets its own settings as environment variables, the webhook key only as a secret ARN', () => {

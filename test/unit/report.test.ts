@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findLatestRunId, loadRunSummary } from '../../cli/report/runSummaries.ts';
+import { S3RunStore } from '../../adapters/aws/runStore.ts';
+import { loadRunSummary } from '../../app/report.ts';
 import { type NumberFormat, renderReport } from '../../model/report/index.ts';
 import { RunSummary } from '../../model/runSummary.ts';
 
@@ -217,7 +218,7 @@ describe('renderReport', () => {
   });
 });
 
-describe('findLatestRunId', () => {
+describe('the latest run (S3RunStore.latestRunId) and loadRunSummary', () => {
   /** A fake S3 client answering ListObjectsV2 from a list of keys, `pageSize` per page. */
   const fakeS3 = (objects: Array<{ Key: string; LastModified: Date }>, pageSize = 2) => ({
     calls: 0,
@@ -241,15 +242,15 @@ describe('findLatestRunId', () => {
       { Key: 'runs/train-and-score-2026-06-02/summary.json', LastModified: at('02') },
     ]);
     // Act
-    const latest = await findLatestRunId(s3 as never, 'bucket');
+    const latest = await new S3RunStore(s3 as never, 'bucket').latestRunId();
     // Assess
     expect(latest).toBe('score-2026-06-03');
     expect(s3.calls).toBe(3);
   });
 
   it('says there is no run yet, and how to make one, when the bucket has no summary', async () => {
-    await expect(loadRunSummary(fakeS3([]) as never, 'bucket')).rejects.toThrow(
-      /no run summary found under s3:\/\/bucket\/runs\/: run the job first/,
+    await expect(loadRunSummary(new S3RunStore(fakeS3([]) as never, 'bucket'))).rejects.toThrow(
+      /no run summary found under runs\/: run the job first/,
     );
   });
 });
