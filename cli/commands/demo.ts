@@ -47,9 +47,9 @@ export const DemoOptions = z.object({
   /** Show progress bars on stderr (when it is a terminal). */
   progress: z.boolean().default(true),
   /**
-   * Scan segments the job reads in parallel (default: the job's, SCAN_SEGMENTS or 4). Parallel
-   * segments interleave customers in whatever order the reads complete, and training rows follow
-   * that order (shuffles, early-stopping split), so only 1 gives the same model on every run.
+   * Scan segments the job reads in parallel (default: the job's, SCAN_SEGMENTS or 4). Customers
+   * arrive in whatever order the segments answer; the datasets sort rows by customer, so every
+   * segment count trains the same model.
    */
   scanSegments: z.number().int().positive().optional(),
   /** Stop waiting for outreach deliveries after this long. */

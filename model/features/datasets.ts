@@ -69,11 +69,7 @@ export function datasetCutoffs(options: DatasetOptions): Datasets['cutoffs'] {
   return { training, validation: new Date(validationMs).toISOString(), scoring: o.asOf };
 }
 
-/**
- * Rows sorted by customer id: a parallel Scan delivers customers in whatever order its segments
- * answer, and training follows row order (shuffles, splits), so without this the same data could
- * train different models.
- */
+/** Rows by customer id (toMatrix orders every matrix this way, whatever order the scan delivered). */
 const byCustomerId = (a: RowDraft, b: RowDraft) => (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0);
 
 /** FNV-1a, for a deterministic order of customers that does not follow their ids. */
@@ -139,8 +135,6 @@ export async function buildDatasets(customers: AsyncIterable<CustomerHistory>, o
     if (isActiveAt(events, times, asOfEnd, asOfMs, o.churn))
       scoringRows.push(draftRow(history.customerId, events, times, asOfEnd, asOfMs, -1));
   }
-  for (const cutoff of labelled) cutoff.rows.sort(byCustomerId);
-  scoringRows.sort(byCustomerId);
   const validationCutoff = labelled[labelled.length - 1] as (typeof labelled)[number];
   const trainingCutoffs = labelled.slice(0, -1);
   let trainRows = trainingCutoffs.flatMap((c) => c.rows);
@@ -210,7 +204,6 @@ export async function buildFeatureMatrix(
     const label: Label = active ? labelAt(events, times, end, cutoffMs, o.horizonDays, o.churn) : -1;
     rows.push(draftRow(history.customerId, events, times, end, cutoffMs, label));
   }
-  rows.sort(byCustomerId);
   const observedUntilMs = o.observedUntil ? Date.parse(o.observedUntil) : startOfNextUtcDay(latestEventMs);
   if (cutoffMs + o.horizonDays * DAY_MS > observedUntilMs) for (const row of rows) row.label = -1;
   const plan = planColumns(schema, o.customEvents);
