@@ -22,7 +22,7 @@ function tiny(rows: Array<[number, number, string | null]>, categories = ['basic
       { kind: 'numeric', name: 'visits', family: 'activity', description: 'visits' },
     ],
     categoricalColumns: [{ kind: 'categorical', name: 'plan', family: 'plan', description: 'plan', categories }],
-    numeric: Float64Array.from(rows.flatMap(([spend, visits]) => [spend, visits])),
+    numeric: Float64Array.from(rows.flatMap((row) => row.slice(0, 2) as number[])),
     categorical: Int32Array.from(rows.map(([, , p]) => (p === null ? -1 : categories.indexOf(p)))),
     labels: new Int8Array(rows.length),
     mrrCents: new Float64Array(rows.length),
