@@ -21,8 +21,10 @@ export interface ScoredCustomer {
   /** Calibrated probability of churn within the horizon. */
   risk: number;
   band: RiskBand;
-  /** Top drivers of risk, strongest first (at most 3). */
+  /** Top drivers of risk, strongest first (at most 3); empty when `driversNote` says why. */
   drivers: RiskDriver[];
+  /** Why `drivers` is empty by design, e.g. a low-risk customer whose drivers were not computed. */
+  driversNote?: string;
   modelVersion: string;
   /** MRR in cents, null when unknown. */
   mrrCents: number | null;

@@ -6,8 +6,10 @@ import type { RiskBand, RiskDriver, ScoredCustomer } from '../scoring.ts';
 import { loadNetwork, type NetworkArtifacts, saveNetwork, sha256Hex } from './artifacts.ts';
 import { applyCalibration } from './calibration.ts';
 import { type ModelMetadata, StoredModelMetadata } from './metadata.ts';
-import { type DenseInputs, integratedGradients, predictLogits } from './network.ts';
+import { type DenseInputs, predictLogits } from './network.ts';
 import { rawFeatureValue, transformMatrix } from './preprocessing.ts';
+import { selectRows } from './rows.ts';
+import { deepLiftAttributions, flatOf } from './towers.ts';
 
 /** A model as saved: network buffers plus metadata carrying the weights checksum. */
 export interface ModelArtifacts extends NetworkArtifacts {
@@ -17,9 +19,16 @@ export interface ModelArtifacts extends NetworkArtifacts {
 export interface ScoreOptions {
   /** Drivers per customer (default 3). */
   topDrivers?: number;
-  /** Integrated-gradients steps (default 24). */
-  steps?: number;
+  /**
+   * Risk from which a customer's drivers are computed (default: the medium band's lower edge,
+   * half the threshold). 0 explains everyone. Outreach, the report and a retention team read the
+   * drivers of at-risk customers; explaining the low band costs most of scoring's time.
+   */
+  explainFrom?: number;
 }
+
+/** What a customer below `explainFrom` gets instead of drivers. */
+export const LOW_RISK_DRIVERS_NOTE = 'low risk: drivers are computed for the high and medium bands only';
 
 /**
  * Risk bands from the cost-optimal threshold t: `high` at or above t (outreach is expected to
@@ -29,6 +38,27 @@ export function riskBand(risk: number, threshold: number): RiskBand {
   if (risk >= threshold) return 'high';
   if (risk >= threshold / 2) return 'medium';
   return 'low';
+}
+
+/** Indexes (within `values[offset, offset + width)`) of the `top` largest positive values, largest first, without sorting the row. */
+function topPositive(values: Float64Array, offset: number, width: number, top: number): number[] {
+  const best: number[] = [];
+  for (let k = 0; k < width; k++) {
+    const v = values[offset + k] as number;
+    if (!(v > 0)) continue;
+    if (best.length === top && v <= (values[offset + (best[top - 1] as number)] as number)) continue;
+    let at = best.length;
+    while (at > 0 && v > (values[offset + (best[at - 1] as number)] as number)) at--;
+    best.splice(at, 0, k);
+    if (best.length > top) best.pop();
+  }
+  return best;
+}
+
+/** The column of tenure in days (by name, else the first of the tenure family), or -1. */
+function tenureColumnOf(matrix: FeatureMatrix): number {
+  const named = matrix.numericColumns.findIndex((c) => c.name === TENURE_DAYS_FEATURE);
+  return named >= 0 ? named : matrix.numericColumns.findIndex((c) => c.family === 'tenure');
 }
 
 /**
@@ -66,13 +96,15 @@ export class ChurnModel {
   }
 
   /**
-   * Integrated-gradients attributions of the churn logit per source feature: rows × features,
-   * features in `featureNames` order. One-hot slots and missing indicators add to their feature.
+   * DeepLIFT attributions of the churn logit per source feature: rows × features, features in
+   * `featureNames` order. One-hot slots, segments, steps and missing indicators add to their
+   * feature. A row's attributions add up to its logit minus the baseline's.
    */
-  attributions(matrix: FeatureMatrix, steps = 24): { featureNames: string[]; values: Float64Array } {
+  attributions(matrix: FeatureMatrix): { featureNames: string[]; values: Float64Array } {
     const { preprocessing } = this.metadata;
     const dense = this.inputs(matrix);
-    const perInput = integratedGradients(this.#network, dense, preprocessing.baseline, steps);
+    const { layout, flat } = flatOf(this.#network);
+    const perInput = deepLiftAttributions(layout, flat, dense, preprocessing.baseline);
     const featureNames = [...preprocessing.numeric.map((s) => s.name), ...preprocessing.categorical.map((s) => s.name)];
     const featureIndex = new Map(featureNames.map((name, i) => [name, i]));
     const sourceOf = preprocessing.inputs.map((input) => featureIndex.get(input.source) as number);
@@ -86,39 +118,62 @@ export class ChurnModel {
     return { featureNames, values };
   }
 
-  /** Scores every row: calibrated risk, band and the top risk-raising drivers, each with a sentence. */
+  /**
+   * Scores every row: calibrated risk and band; for customers at risk (see `explainFrom`) the top
+   * risk-raising drivers, each with a sentence.
+   */
   score(matrix: FeatureMatrix, options: ScoreOptions = {}): ScoredCustomer[] {
     const topDrivers = options.topDrivers ?? 3;
+    const explainFrom = options.explainFrom ?? this.threshold / 2;
     const risk = this.predict(matrix);
-    const { featureNames, values } = this.attributions(matrix, options.steps);
-    const columns = new Map<string, FeatureColumn>([...matrix.numericColumns, ...matrix.categoricalColumns].map((c) => [c.name, c]));
-    const named = matrix.numericColumns.findIndex((c) => c.name === TENURE_DAYS_FEATURE);
-    const tenureColumn = named >= 0 ? named : matrix.numericColumns.findIndex((c) => c.family === 'tenure');
-    const width = featureNames.length;
+    const explained = Array.from(risk, (p, r) => (p >= explainFrom ? r : -1)).filter((r) => r >= 0);
+    const drivers = this.#drivers(matrix, explained, topDrivers);
+    const tenureColumn = tenureColumnOf(matrix);
+    const nNum = matrix.numericColumns.length;
     return matrix.customerIds.map((customerId, r) => {
-      const ranked = featureNames
-        .map((feature, k) => ({ feature, contribution: values[r * width + k] as number }))
-        .filter((d) => d.contribution > 0)
-        .sort((a, b) => b.contribution - a.contribution)
-        .slice(0, topDrivers);
-      const drivers: RiskDriver[] = ranked.map(({ feature, contribution }) => {
-        const column = columns.get(feature) as FeatureColumn;
-        const value = rawFeatureValue(matrix, r, feature);
-        return { feature, family: column.family as FeatureFamily, value, sentence: describeFeature(column, value), contribution };
-      });
       const mrr = matrix.mrrCents[r] as number;
-      const tenure = tenureColumn >= 0 ? (matrix.numeric[r * matrix.numericColumns.length + tenureColumn] as number) : Number.NaN;
+      const tenure = tenureColumn >= 0 ? (matrix.numeric[r * nNum + tenureColumn] as number) : Number.NaN;
       const p = risk[r] as number;
+      const own = drivers.get(r);
       return {
         customerId,
         risk: p,
         band: riskBand(p, this.threshold),
-        drivers,
+        drivers: own ?? [],
+        ...(own ? {} : { driversNote: LOW_RISK_DRIVERS_NOTE }),
         modelVersion: this.version,
         mrrCents: Number.isFinite(mrr) ? mrr : null,
         tenureDays: Number.isFinite(tenure) ? tenure : null,
       };
     });
+  }
+
+  /** The top risk-raising drivers of `rows` of `matrix`, by row. */
+  #drivers(matrix: FeatureMatrix, rows: number[], topDrivers: number): Map<number, RiskDriver[]> {
+    const out = new Map<number, RiskDriver[]>();
+    if (rows.length === 0) return out;
+    const subset = rows.length === matrix.customerIds.length ? matrix : selectRows(matrix, rows);
+    const { featureNames, values } = this.attributions(subset);
+    const columns = new Map<string, FeatureColumn>([...matrix.numericColumns, ...matrix.categoricalColumns].map((c) => [c.name, c]));
+    const width = featureNames.length;
+    for (const [i, r] of rows.entries()) {
+      out.set(
+        r,
+        topPositive(values, i * width, width, topDrivers).map((k) => {
+          const feature = featureNames[k] as string;
+          const column = columns.get(feature) as FeatureColumn;
+          const value = rawFeatureValue(subset, i, feature);
+          return {
+            feature,
+            family: column.family as FeatureFamily,
+            value,
+            sentence: describeFeature(column, value),
+            contribution: values[i * width + k] as number,
+          };
+        }),
+      );
+    }
+    return out;
   }
 
   /** Serialises to model.json + weights.bin buffers and metadata with the weights' sha256. */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { seededRandom, shuffleInPlace } from './random.ts';
+import { averageLogit, backward, dropoutMasks, FlatAdam, flatOf, forward, writeFlat } from './towers.ts';
 
 /**
  * The network outputs the churn LOGIT (calibration and explanations work on the logit). A
@@ -112,40 +113,10 @@ function buildTower(input: tf.SymbolicTensor, architecture: Architecture, seed: 
   return tf.layers.add({ name: `${prefix}logit` }).apply([wide, deep]) as tf.SymbolicTensor;
 }
 
-const denseLayers = (model: tf.LayersModel) => model.layers.filter((layer) => layer.getClassName() === 'Dense');
-
 /** Weighted binary cross-entropy of logits [rows] (weighted mean over rows). */
 function weightedCrossEntropy(logits: tf.Tensor, labels: tf.Tensor, weights: tf.Tensor): tf.Scalar {
   const perRow = tf.losses.sigmoidCrossEntropy(labels, logits, undefined, undefined, tf.Reduction.NONE);
   return tf.div(tf.sum(tf.mul(perRow, weights)), tf.sum(weights)) as tf.Scalar;
-}
-
-/** Training loss: the mean over towers of each tower's weighted cross-entropy, plus L2 on kernels. */
-function trainingLoss(model: tf.LayersModel, towerLogits: tf.Tensor[], labels: tf.Tensor, weights: tf.Tensor, l2: number): tf.Scalar {
-  const data = tf.div(tf.addN(towerLogits.map((logits) => weightedCrossEntropy(logits, labels, weights))), towerLogits.length) as tf.Scalar;
-  if (l2 === 0) return data;
-  const kernels = denseLayers(model).map((layer) => tf.sum(tf.square(layer.trainableWeights[0]?.read() as tf.Tensor)));
-  return tf.add(data, tf.mul(l2, tf.addN(kernels))) as tf.Scalar;
-}
-
-/** Each tower's logit [rows], with inverted dropout after each hidden layer when `nextSeed` is given (training). */
-function towerForward(model: tf.LayersModel, x: tf.Tensor, dropout: number, nextSeed: (() => number) | undefined): tf.Tensor[] {
-  const towers = model.layers.filter((layer) => /^t\d+_wide_logit$/.test(layer.name)).map((layer) => layer.name.replace('wide_logit', ''));
-  return towers.map((prefix) => {
-    const wide = model.getLayer(`${prefix}wide_logit`).apply(x) as tf.Tensor;
-    const hidden = model.layers.filter((layer) => layer.name.startsWith(`${prefix}hidden_`));
-    if (hidden.length === 0) return tf.reshape(wide, [-1]);
-    let h = x;
-    for (const layer of hidden) {
-      h = layer.apply(h) as tf.Tensor;
-      if (nextSeed && dropout > 0) {
-        const keep = tf.cast(tf.greaterEqual(tf.randomUniform(h.shape, 0, 1, 'float32', nextSeed()), dropout), 'float32');
-        h = tf.div(tf.mul(h, keep), 1 - dropout);
-      }
-    }
-    const deep = model.getLayer(`${prefix}deep_logit`).apply(h) as tf.Tensor;
-    return tf.reshape(tf.add(wide, deep), [-1]);
-  });
 }
 
 export interface FitReport {
@@ -168,48 +139,53 @@ export async function fitNetwork(
   log: (message: string) => void = () => {},
 ): Promise<FitReport> {
   const random = seededRandom(seed);
-  const nextSeed = () => Math.floor(random() * 2 ** 31);
-  const optimizer = tf.train.adam(architecture.learningRate);
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const masks = architecture.dropout > 0 ? dropoutMasks(architecture.dropout, random) : undefined;
+  const { layout, flat: initial } = flatOf(model);
+  const flat = tf.tidy(() => tf.variable(tf.tensor1d(initial), false));
+  const optimizer = new FlatAdam(flat, architecture.learningRate);
+  const liveMask = tf.tensor1d(layout.liveMask);
+  // d/dθ of l2·Σ kernel² is 2·l2·θ on kernel entries.
+  const l2Gradient = tf.tensor1d(layout.kernelMask.map((k) => 2 * architecture.l2 * k));
   const xAll = tf.tensor2d(train.x.values, [train.x.rows, train.x.width]);
-  const yAll = tf.tensor1d(train.labels);
-  const wAll = tf.tensor1d(train.weights);
+  const yAll = tf.tensor2d(train.labels, [train.x.rows, 1]);
+  const wAll = tf.tensor2d(train.weights, [train.x.rows, 1]);
   const stopTensors = stopping && {
     x: tf.tensor2d(stopping.x.values, [stopping.x.rows, stopping.x.width]),
     y: tf.tensor1d(stopping.labels),
     w: tf.tensor1d(stopping.weights),
   };
   const order = Array.from({ length: train.x.rows }, (_, i) => i);
-  let best = { epoch: 0, loss: Number.POSITIVE_INFINITY, weights: variables.map((v) => v.dataSync().slice()) };
+  let best = { epoch: 0, loss: Number.POSITIVE_INFINITY, weights: initial };
   let epoch = 0;
   try {
     for (epoch = 1; epoch <= architecture.maxEpochs; epoch++) {
       shuffleInPlace(order, random);
       for (let start = 0; start < order.length; start += architecture.batchSize) {
-        const batch = tf.tensor1d(Int32Array.from(order.slice(start, start + architecture.batchSize)), 'int32');
-        optimizer.minimize(
-          () => {
-            const towers = towerForward(model, tf.gather(xAll, batch), architecture.dropout, nextSeed);
-            return trainingLoss(model, towers, tf.gather(yAll, batch), tf.gather(wAll, batch), architecture.l2);
-          },
-          false,
-          variables,
-        );
-        batch.dispose();
+        tf.tidy(() => {
+          const batch = tf.tensor1d(Int32Array.from(order.slice(start, start + architecture.batchSize)), 'int32');
+          const pass = forward(layout, flat, tf.gather(xAll, batch) as tf.Tensor2D, masks);
+          const weights = tf.gather(wAll, batch);
+          // d(mean over towers of the weighted mean cross-entropy)/d(logit) = (σ(logit) − y)·w / (Σw · towers).
+          const dLogits = tf.div(
+            tf.mul(tf.sub(tf.sigmoid(pass.logits), tf.gather(yAll, batch)), weights),
+            tf.mul(tf.sum(weights), layout.towers),
+          );
+          const gradient = tf.add(tf.mul(backward(layout, flat, pass, dLogits as tf.Tensor2D), liveMask), tf.mul(flat, l2Gradient));
+          optimizer.apply(gradient as tf.Tensor1D);
+        });
       }
       if (!stopTensors) continue;
       // Early stopping watches the deployed output: the average of the towers' logits.
-      const loss = tf.tidy(() => {
-        const towers = towerForward(model, stopTensors.x, 0, undefined);
-        return weightedCrossEntropy(tf.div(tf.addN(towers), towers.length), stopTensors.y, stopTensors.w).dataSync()[0] as number;
-      });
-      if (loss < best.loss - 1e-5) best = { epoch, loss, weights: variables.map((v) => v.dataSync().slice()) };
+      const loss = tf.tidy(
+        () => weightedCrossEntropy(averageLogit(layout, flat, stopTensors.x), stopTensors.y, stopTensors.w).dataSync()[0] as number,
+      );
+      if (loss < best.loss - 1e-5) best = { epoch, loss, weights: flat.dataSync().slice() as Float32Array };
       else if (epoch - best.epoch >= architecture.patience) break;
       // Let other work (logging, I/O) run between epochs.
       if (epoch % 10 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     const epochsRun = Math.min(epoch, architecture.maxEpochs);
-    if (stopTensors) for (const [i, v] of variables.entries()) tf.tidy(() => v.assign(tf.tensor(best.weights[i] as Float32Array, v.shape)));
+    writeFlat(model, layout, stopTensors ? best.weights : (flat.dataSync() as Float32Array));
     log(
       stopTensors
         ? `${architecture.kind}: ${epochsRun} epochs, best stopping loss ${best.loss.toFixed(4)} at epoch ${best.epoch}`
@@ -217,7 +193,7 @@ export async function fitNetwork(
     );
     return { epochsRun, bestEpoch: stopTensors ? best.epoch : epochsRun, bestStoppingLoss: best.loss };
   } finally {
-    tf.dispose([xAll, yAll, wAll, ...(stopTensors ? [stopTensors.x, stopTensors.y, stopTensors.w] : [])]);
+    tf.dispose([flat, liveMask, l2Gradient, xAll, yAll, wAll, ...(stopTensors ? [stopTensors.x, stopTensors.y, stopTensors.w] : [])]);
     optimizer.dispose();
   }
 }
@@ -226,43 +202,18 @@ const PREDICT_BATCH_ROWS = 16_384;
 
 /** Churn logits of every row, computed in batches. */
 export function predictLogits(model: tf.LayersModel, x: DenseInputs): Float64Array {
+  const { layout, flat } = flatOf(model);
   const out = new Float64Array(x.rows);
   for (let start = 0; start < x.rows; start += PREDICT_BATCH_ROWS) {
     const rows = Math.min(PREDICT_BATCH_ROWS, x.rows - start);
-    const values = tf.tidy(() => {
-      const input = tf.tensor2d(x.values.subarray(start * x.width, (start + rows) * x.width), [rows, x.width]);
-      return (model.predict(input) as tf.Tensor).dataSync();
-    });
+    const values = tf.tidy(() =>
+      averageLogit(
+        layout,
+        tf.tensor1d(flat),
+        tf.tensor2d(x.values.subarray(start * x.width, (start + rows) * x.width), [rows, x.width]),
+      ).dataSync(),
+    );
     out.set(values, start);
-  }
-  return out;
-}
-
-/** Rows × steps interpolation points per gradient call: large enough to amortise, small enough for memory. */
-const IG_POINTS_PER_CALL = 8_192;
-
-/**
- * Integrated gradients of the churn logit (Sundararajan et al., 2017) against `baseline`,
- * with a `steps`-point midpoint Riemann sum, batched over rows. Returns rows × width
- * attributions; each row's attributions sum to about logit(x) − logit(baseline).
- */
-export function integratedGradients(model: tf.LayersModel, x: DenseInputs, baseline: ArrayLike<number>, steps = 24): Float32Array {
-  const out = new Float32Array(x.rows * x.width);
-  const gradient = tf.grad((input: tf.Tensor) => tf.sum(model.apply(input) as tf.Tensor));
-  const rowsPerCall = Math.max(1, Math.floor(IG_POINTS_PER_CALL / steps));
-  const alphas = Float32Array.from({ length: steps }, (_, k) => (k + 0.5) / steps);
-  for (let start = 0; start < x.rows; start += rowsPerCall) {
-    const rows = Math.min(rowsPerCall, x.rows - start);
-    const attributions = tf.tidy(() => {
-      const input = tf.tensor2d(x.values.subarray(start * x.width, (start + rows) * x.width), [rows, x.width]);
-      const base = tf.tensor1d(Float32Array.from(baseline));
-      const difference = tf.sub(input, base); // [rows, width]
-      // [steps, rows, width] points on the straight path from the baseline to each row.
-      const path = tf.add(base, tf.mul(tf.reshape(tf.tensor1d(alphas), [steps, 1, 1]), tf.expandDims(difference, 0)));
-      const grads = tf.reshape(gradient(tf.reshape(path, [steps * rows, x.width])), [steps, rows, x.width]);
-      return tf.mul(tf.mean(grads, 0), difference).dataSync() as Float32Array;
-    });
-    out.set(attributions, start * x.width);
   }
   return out;
 }
