@@ -54,7 +54,7 @@ export function flatLayout(width: number, towers: number, hidden: readonly numbe
   layers.forEach((block, l) => {
     for (let r = 0; r < block.rows; r++) {
       for (let c = 0; c < block.cols; c++) {
-        const live = l === 0 || towerOfRow(hidden, towers, l, r) === towerOfCol(hidden, towers, l, c);
+        const live = l === 0 || towerOfRow(hidden, l, r) === towerOfCol(hidden, l, c);
         kernelMask[block.kernel + r * block.cols + c] = live ? 1 : 0;
         liveMask[block.kernel + r * block.cols + c] = live ? 1 : 0;
       }
@@ -64,9 +64,9 @@ export function flatLayout(width: number, towers: number, hidden: readonly numbe
 }
 
 /** The tower a row (input unit) of block-diagonal layer `l` ≥ 1 belongs to. */
-const towerOfRow = (hidden: readonly number[], towers: number, l: number, r: number) => Math.floor(r / (hidden[l - 1] as number));
+const towerOfRow = (hidden: readonly number[], l: number, r: number) => Math.floor(r / (hidden[l - 1] as number));
 /** The tower a column (output unit) of block-diagonal layer `l` ≥ 1 belongs to (the last layer: one column a tower). */
-const towerOfCol = (hidden: readonly number[], towers: number, l: number, c: number) =>
+const towerOfCol = (hidden: readonly number[], l: number, c: number) =>
   l === hidden.length ? c : Math.floor(c / (hidden[l] as number));
 
 const kernelView = (flat: tf.Tensor1D, block: Block) =>
