@@ -12,6 +12,7 @@ import type { JobDependencies, ScoringModel } from './ports.ts';
 import { type Scored, scoreWithPlaybooks } from './scoreCustomers.ts';
 import { emptyOutreach, selectAndSend } from './selectAndSend.ts';
 import { sendFromStoredRisks } from './sendStoredRisks.ts';
+import { timedStream } from './timings.ts';
 import { type Training, trainAndRegister } from './trainModel.ts';
 
 /**
@@ -147,10 +148,16 @@ interface Features {
 /** One scan feeds the features and (through `observe`) the churn analytics. */
 async function buildFeatures(run: Run, deps: JobDependencies, observe: (history: HistoryLike) => void): Promise<Features> {
   const segments = run.input.mode === 'score-segment' ? [run.input.segment as number] : undefined;
-  const histories = tapHistories(deps.histories({ totalSegments: run.totalSegments, ...(segments ? { segments } : {}) }), observe);
+  const scanWait = { ms: 0 };
+  const histories = tapHistories(
+    timedStream(deps.histories({ totalSegments: run.totalSegments, ...(segments ? { segments } : {}) }), scanWait),
+    observe,
+  );
   if (run.input.mode === 'train' || run.input.mode === 'train-and-score') {
+    const started = performance.now();
     const datasets = await deps.buildDatasets(histories, run.asOf);
-    const training = await trainAndRegister(datasets, run.runId, deps);
+    const featuresPass = { scanMs: scanWait.ms, featuresMs: performance.now() - started - scanWait.ms };
+    const training = await trainAndRegister(datasets, run.runId, deps, featuresPass);
     return { scoringMatrix: datasets.scoring, training, trainingDistribution: featureDistribution(datasets.train) };
   }
   return { scoringMatrix: await deps.buildScoringMatrix(histories, run.asOf), training: null };

@@ -209,6 +209,8 @@ export interface TrainOutcome {
   calibration: TrainResult['calibration'];
   backend: string;
   trainingMs: number;
+  /** Where training's time went (a look-alike in tests may leave it out). */
+  timings?: { preprocessingMs: number; fitMs: number; calibrationMs: number };
 }
 
 /** The matrices of a training run (see `buildDatasets`). */

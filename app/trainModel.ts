@@ -1,6 +1,7 @@
 import { featureDistribution } from '../model/monitoring/drift.ts';
 import type { RunSummary } from '../model/runSummary.ts';
 import type { Datasets, JobDependencies, TrainingRequest } from './ports.ts';
+import type { TrainingTimings } from './timings.ts';
 
 /** The training section of a run summary. */
 export type Training = NonNullable<RunSummary['training']>;
@@ -16,7 +17,12 @@ export type Training = NonNullable<RunSummary['training']>;
  *
  * @example const training = await trainAndRegister(datasets, 'train-2026-06-30', deps);
  */
-export async function trainAndRegister(datasets: Datasets, runId: string, deps: JobDependencies): Promise<Training> {
+export async function trainAndRegister(
+  datasets: Datasets,
+  runId: string,
+  deps: JobDependencies,
+  featuresPass: Pick<TrainingTimings, 'scanMs' | 'featuresMs'> = { scanMs: 0, featuresMs: 0 },
+): Promise<Training> {
   const request = trainingRequest(deps, datasets.cutoffs.scoring);
   const fingerprint = deps.fingerprint(datasets.train, datasets.validation, request);
   const previous = (await deps.runs.getSummary(runId))?.training;
@@ -26,6 +32,7 @@ export async function trainAndRegister(datasets: Datasets, runId: string, deps: 
   }
   const result = await deps.train(datasets.train, datasets.validation, request);
   try {
+    const registryStarted = performance.now();
     const cutoffs = [...datasets.cutoffs.training].sort();
     const decision = await deps.registry.register(result, {
       trainingWindow: {
@@ -39,6 +46,12 @@ export async function trainAndRegister(datasets: Datasets, runId: string, deps: 
     await deps.runs.putTrainingDistribution(decision.version, featureDistribution(datasets.train));
     if (decision.challengerVersion)
       await deps.runs.putTrainingDistribution(decision.challengerVersion, featureDistribution(datasets.train));
+    const timings: TrainingTimings = {
+      ...featuresPass,
+      fitMs: result.timings?.fitMs ?? result.trainingMs,
+      calibrationMs: result.timings ? result.timings.preprocessingMs + result.timings.calibrationMs : 0,
+      registryMs: performance.now() - registryStarted,
+    };
     deps.log('model registered', { runId, ...decision });
     return {
       candidateVersion: decision.version,
@@ -49,6 +62,13 @@ export async function trainAndRegister(datasets: Datasets, runId: string, deps: 
       dataFingerprint: fingerprint,
       backend: result.backend,
       trainingMs: Math.round(result.trainingMs),
+      timings: {
+        scanMs: Math.round(timings.scanMs),
+        featuresMs: Math.round(timings.featuresMs),
+        fitMs: Math.round(timings.fitMs),
+        calibrationMs: Math.round(timings.calibrationMs),
+        registryMs: Math.round(timings.registryMs),
+      },
       cutoffs: { training: cutoffs, validation: datasets.cutoffs.validation },
       model: result.metrics,
       baseline: result.baselineMetrics,

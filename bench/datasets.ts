@@ -13,7 +13,8 @@ export interface DatasetSpec {
   labelColumn: string;
   isChurn: (value: string) => boolean;
   dropColumns: string[];
-  target: number;
+  /** Test ROC AUC the model must reach; undefined: reported against XGBoost only. */
+  target?: number;
   reference: string;
 }
 
@@ -39,6 +40,15 @@ export const DATASETS: Record<string, DatasetSpec> = {
     dropColumns: [],
     target: 0.89,
     reference: 'GBT ≈0.89, LR ≈0.80',
+  },
+  sagemaker: {
+    name: 'SageMaker synthetic (churn.txt, 5,000 rows, synthetic)',
+    files: [`${DATA}/sagemaker_synthetic_churn/churn.txt`],
+    labelColumn: 'Churn?',
+    isChurn: (v) => v.startsWith('True'),
+    // Not an id: one phone number appears twice in this synthetic file.
+    dropColumns: ['Phone'],
+    reference: 'no published figure on this split; level with XGBoost is the bar',
   },
 };
 

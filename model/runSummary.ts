@@ -56,6 +56,10 @@ export const RunSummary = z.object({
       /** The training run's fingerprint (data and settings): a resumed run with the same one reuses this decision. */
       dataFingerprint: z.string().optional(),
       trainingMs: z.number().optional(),
+      /** Where the training run's time went (ms): scan, features, fit, calibration, registry. */
+      timings: z
+        .object({ scanMs: z.number(), featuresMs: z.number(), fitMs: z.number(), calibrationMs: z.number(), registryMs: z.number() })
+        .optional(),
       /** The cutoffs of the training rows and of validation. */
       cutoffs: z.object({ training: z.array(z.string()), validation: z.string() }).optional(),
       backend: z.string(),

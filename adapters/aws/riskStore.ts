@@ -34,6 +34,8 @@ export const StoredRiskItem = z.object({
       value: z.union([z.number(), z.string(), z.null()]),
     }),
   ),
+  /** Why `drivers` is empty by design (a low-risk customer is not explained). */
+  driversNote: z.string().optional(),
   playbook: z.enum(PLAYBOOKS),
   modelVersion: z.string().min(1),
   mrrCents: z.number().nullable(),
@@ -139,6 +141,7 @@ export function riskItem(record: RiskRecord): Record<string, unknown> {
       contribution: storableNumber(d.contribution),
       value: typeof d.value === 'number' ? storableNumber(d.value) : d.value,
     })),
+    ...(customer.driversNote ? { driversNote: customer.driversNote } : {}),
     playbook,
     modelVersion: customer.modelVersion,
     mrrCents: customer.mrrCents,

@@ -28,7 +28,7 @@ const csvField = (value: string | number): string => {
 export function scoresCsv(scored: readonly ScoredCustomer[]): string {
   const lines = ['customerId,risk,band,driver_1,driver_2,driver_3,modelVersion'];
   for (const c of scored) {
-    const drivers = [0, 1, 2].map((k) => c.drivers[k]?.sentence ?? '');
+    const drivers = c.driversNote ? [c.driversNote, '', ''] : [0, 1, 2].map((k) => c.drivers[k]?.sentence ?? '');
     lines.push([c.customerId, c.risk.toFixed(6), c.band, ...drivers, c.modelVersion].map(csvField).join(','));
   }
   return `${lines.join('\n')}\n`;
@@ -53,7 +53,7 @@ async function score(raw: unknown): Promise<void> {
   );
   const table = new Table({ head: ['customer', 'risk', 'band', 'top drivers'], colWidths: [20, 8, 8, 70], wordWrap: true });
   for (const c of customers.slice(0, 15))
-    table.push([c.customerId, c.risk.toFixed(3), c.band, c.drivers.map((d) => d.sentence).join('; ')]);
+    table.push([c.customerId, c.risk.toFixed(3), c.band, c.driversNote ?? c.drivers.map((d) => d.sentence).join('; ')]);
   if (customers.length > 0) console.log(table.toString());
 }
 

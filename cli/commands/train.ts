@@ -50,6 +50,12 @@ export function metricsTable(model: ModelMetrics, baseline: ModelMetrics): strin
   return table.toString();
 }
 
+/** One line: where the training run's time went. */
+export function timeSplit(t: NonNullable<Training['timings']>): string {
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  return `time: scan ${s(t.scanMs)}, features ${s(t.featuresMs)}, fit ${s(t.fitMs)}, calibration ${s(t.calibrationMs)}, registry ${s(t.registryMs)}`;
+}
+
 /** What `train --json` prints: the training decision of the run. */
 export const trainingJson = (asOf: string, runId: string, t: Training) => ({
   asOf,
@@ -62,6 +68,7 @@ export const trainingJson = (asOf: string, runId: string, t: Training) => ({
   dataFingerprint: t.dataFingerprint,
   backend: t.backend,
   trainingMs: t.trainingMs,
+  timings: t.timings,
   cutoffs: t.cutoffs,
   metrics: t.model,
   baselineMetrics: t.baseline,
@@ -88,6 +95,7 @@ async function train(raw: unknown): Promise<void> {
     `model ${t.challengerVersion ?? t.candidateVersion} (run ${summary.runId}, as of ${summary.asOf}; trained on ${t.backend}${took}, validation cutoff ${t.cutoffs?.validation ?? '?'})`,
   );
   console.log(metricsTable(t.model, t.baseline));
+  if (t.timings) console.log(timeSplit(t.timings));
   const champion = t.kind === 'logistic' ? `CHAMPION (the logistic baseline ${t.candidateVersion})` : 'CHAMPION';
   console.log(`${t.promoted ? champion : 'NOT PROMOTED'}: ${t.reason}`);
 }

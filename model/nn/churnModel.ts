@@ -79,6 +79,11 @@ export class ChurnModel {
     this.threshold = metadata.threshold;
   }
 
+  /** The TF.js network (benchmarks and tools; scoring goes through `predict` and `score`). */
+  get network(): tf.LayersModel {
+    return this.#network;
+  }
+
   /** Dense network inputs for `matrix` (throws IncompatibleFeaturesError when columns are missing). */
   inputs(matrix: FeatureMatrix): DenseInputs {
     const values = transformMatrix(this.metadata.preprocessing, matrix);

@@ -16,15 +16,24 @@ import * as tf from '@tensorflow/tfjs';
  * `readFlat`/`writeFlat` move weights between the flat vector and the LayersModel's layers.
  */
 
-/** One weight matrix (and its bias) of the fused network, as a place in the flat vector. */
+/**
+ * One layer of the fused network, as a place in the flat vector: `rows × cols` as if one matrix.
+ * A `split` layer holds one [rows/T × cols/T] kernel per tower, one after the other (a tower's
+ * units read only its own units); its bias, tower after tower, is one [cols] vector either way.
+ */
 interface Block {
   rows: number;
   cols: number;
   kernel: number;
   bias: number;
+  split: boolean;
 }
 
-/** The flat vector's layout: `layers[0]` is layer 1 and the wide logits, the rest are block-diagonal. */
+/**
+ * The flat vector's layout: `layers[0]` is layer 1 of every tower plus the wide logits, the middle
+ * layers are split by tower, and the last maps each tower's last hidden layer to its deep logit
+ * through a block-diagonal [T·h × T] kernel (small, so one product beats T).
+ */
 export interface FlatLayout {
   width: number;
   towers: number;
@@ -42,36 +51,73 @@ export function flatLayout(width: number, towers: number, hidden: readonly numbe
   const sizes = [width, ...hidden.map((h) => towers * h), towers];
   const layers: Block[] = [];
   let offset = 0;
-  for (let l = 0; l + 1 < sizes.length; l++) {
+  const last = sizes.length - 2;
+  for (let l = 0; l <= last; l++) {
     const rows = sizes[l] as number;
     // Layer 1 also holds the wide logits: T more columns after the hidden units.
     const cols = (sizes[l + 1] as number) + (l === 0 && hidden.length > 0 ? towers : 0);
-    layers.push({ rows, cols, kernel: offset, bias: offset + rows * cols });
-    offset += rows * cols + cols;
+    const split = l > 0 && l < last;
+    const kernelSize = split ? (rows * cols) / towers : rows * cols;
+    layers.push({ rows, cols, kernel: offset, bias: offset + kernelSize, split });
+    offset += kernelSize + cols;
   }
   const kernelMask = new Float32Array(offset);
   const liveMask = new Float32Array(offset).fill(1);
-  layers.forEach((block, l) => {
+  for (const [l, block] of layers.entries()) {
+    const size = block.split ? (block.rows * block.cols) / towers : block.rows * block.cols;
+    kernelMask.fill(1, block.kernel, block.kernel + size);
+    if (l === 0 || block.split) continue;
+    // The last layer is block-diagonal: row r (unit of tower ⌊r/h⌋) feeds only column ⌊r/h⌋.
+    const h = block.rows / towers;
     for (let r = 0; r < block.rows; r++) {
       for (let c = 0; c < block.cols; c++) {
-        const live = l === 0 || towerOfRow(hidden, l, r) === towerOfCol(hidden, l, c);
-        kernelMask[block.kernel + r * block.cols + c] = live ? 1 : 0;
-        liveMask[block.kernel + r * block.cols + c] = live ? 1 : 0;
+        if (Math.floor(r / h) === c) continue;
+        kernelMask[block.kernel + r * block.cols + c] = 0;
+        liveMask[block.kernel + r * block.cols + c] = 0;
       }
     }
-  });
+  }
   return { width, towers, hidden: [...hidden], layers, size: offset, kernelMask, liveMask };
 }
-
-/** The tower a row (input unit) of block-diagonal layer `l` ≥ 1 belongs to. */
-const towerOfRow = (hidden: readonly number[], l: number, r: number) => Math.floor(r / (hidden[l - 1] as number));
-/** The tower a column (output unit) of block-diagonal layer `l` ≥ 1 belongs to (the last layer: one column a tower). */
-const towerOfCol = (hidden: readonly number[], l: number, c: number) =>
-  l === hidden.length ? c : Math.floor(c / (hidden[l] as number));
 
 const kernelView = (flat: tf.Tensor1D, block: Block) =>
   tf.reshape(tf.slice(flat, block.kernel, block.rows * block.cols), [block.rows, block.cols]) as tf.Tensor2D;
 const biasView = (flat: tf.Tensor1D, block: Block) => tf.slice(flat, block.bias, block.cols) as tf.Tensor1D;
+/** Tower t's kernel of a split layer. */
+const towerKernel = (flat: tf.Tensor1D, block: Block, towers: number, t: number) => {
+  const rows = block.rows / towers;
+  const cols = block.cols / towers;
+  return tf.reshape(tf.slice(flat, block.kernel + t * rows * cols, rows * cols), [rows, cols]) as tf.Tensor2D;
+};
+
+/** h · kernel + bias for layer `block` (per tower when it is split). */
+function applyLayer(layout: FlatLayout, flat: tf.Tensor1D, block: Block, h: tf.Tensor2D): tf.Tensor2D {
+  if (!block.split) return tf.add(tf.matMul(h, kernelView(flat, block)), biasView(flat, block)) as tf.Tensor2D;
+  const parts = tf.split(h, layout.towers, 1) as tf.Tensor2D[];
+  const outs = parts.map((part, t) => tf.matMul(part, towerKernel(flat, block, layout.towers, t)));
+  return tf.add(tf.concat(outs, 1), biasView(flat, block)) as tf.Tensor2D;
+}
+
+/** d(input) of layer `block` from d(output): dz · kernelᵀ (per tower when it is split). */
+function inputGradient(layout: FlatLayout, flat: tf.Tensor1D, block: Block, dz: tf.Tensor2D): tf.Tensor2D {
+  if (!block.split) return tf.matMul(dz, tf.transpose(kernelView(flat, block)));
+  const parts = tf.split(dz, layout.towers, 1) as tf.Tensor2D[];
+  return tf.concat(
+    parts.map((part, t) => tf.matMul(part, tf.transpose(towerKernel(flat, block, layout.towers, t)))),
+    1,
+  ) as tf.Tensor2D;
+}
+
+/** d(kernel), flattened in the layout's order: inputᵀ · dz (per tower when it is split). */
+function kernelGradient(layout: FlatLayout, block: Block, input: tf.Tensor2D, dz: tf.Tensor2D): tf.Tensor1D {
+  if (!block.split) return tf.reshape(tf.matMul(tf.transpose(input), dz), [-1]);
+  const inputs = tf.split(input, layout.towers, 1) as tf.Tensor2D[];
+  const dzs = tf.split(dz, layout.towers, 1) as tf.Tensor2D[];
+  return tf.concat(
+    inputs.map((part, t) => tf.reshape(tf.matMul(tf.transpose(part), dzs[t] as tf.Tensor2D), [-1])),
+    0,
+  ) as tf.Tensor1D;
+}
 
 /** Inverted-dropout masks for a batch: [rows, units] of 0 or 1/(1 − rate). */
 export type DropoutMask = (rows: number, units: number) => tf.Tensor2D;
@@ -122,8 +168,7 @@ export function forward(layout: FlatLayout, flat: tf.Tensor1D, x: tf.Tensor2D, d
     preActivations.push(z);
     masks.push(mask);
     inputs.push(h);
-    const block = layout.layers[l] as Block;
-    z = tf.add(tf.matMul(h, kernelView(flat, block)), biasView(flat, block)) as tf.Tensor2D;
+    z = applyLayer(layout, flat, layout.layers[l] as Block, h);
   }
   return { logits: tf.add(wide, z) as tf.Tensor2D, inputs, preActivations, masks };
 }
@@ -143,10 +188,9 @@ export function backward(layout: FlatLayout, flat: tf.Tensor1D, pass: Forward, d
   let dz = dLogits;
   for (let l = last; l >= 1; l--) {
     const block = layout.layers[l] as Block;
-    const input = pass.inputs[l] as tf.Tensor2D;
-    pieces[2 * l] = tf.reshape(tf.matMul(tf.transpose(input), dz), [-1]);
+    pieces[2 * l] = kernelGradient(layout, block, pass.inputs[l] as tf.Tensor2D, dz);
     pieces[2 * l + 1] = tf.sum(dz, 0);
-    const dh = tf.matMul(dz, tf.transpose(kernelView(flat, block)));
+    const dh = inputGradient(layout, flat, block, dz);
     const mask = pass.masks[l - 1];
     const gate = tf.step(pass.preActivations[l - 1] as tf.Tensor2D);
     dz = tf.mul(mask ? tf.mul(dh, mask) : dh, gate) as tf.Tensor2D;
@@ -242,7 +286,10 @@ function moveBlock(
   const rows = kernel.length / cols;
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
-      const at = block.kernel + (rowOffset + r) * block.cols + colOffset + c;
+      // A split layer's tower kernel is its own contiguous [rows × cols] matrix.
+      const at = block.split
+        ? block.kernel + (rowOffset / rows) * rows * cols + r * cols + c
+        : block.kernel + (rowOffset + r) * block.cols + colOffset + c;
       if (toFlat) flat[at] = kernel[r * cols + c] as number;
       else kernel[r * cols + c] = flat[at] as number;
     }
@@ -311,7 +358,7 @@ export function deepLiftAttributions(
       const dLogits = tf.fill([rows, layout.towers], 1 / layout.towers) as tf.Tensor2D;
       let dz = dLogits;
       for (let l = layout.layers.length - 1; l >= 1; l--) {
-        const dh = tf.matMul(dz, tf.transpose(kernelView(params, layout.layers[l] as Block)));
+        const dh = inputGradient(layout, params, layout.layers[l] as Block, dz);
         const z = row.preActivations[l - 1] as tf.Tensor2D;
         const zBase = reference.preActivations[l - 1] as tf.Tensor2D;
         const deltaZ = tf.sub(z, zBase);

@@ -94,6 +94,8 @@ export interface TrainResult {
   calibration: Array<z.output<typeof CalibrationBin>>;
   backend: string;
   trainingMs: number;
+  /** Where training's time went: preprocessing fit, weight fitting (MLP and baseline), calibration and evaluation. */
+  timings: { preprocessingMs: number; fitMs: number; calibrationMs: number };
   /** The labelled validation rows the metrics came from: the registry scores the champion on them. */
   validation: FeatureMatrix;
   /**
@@ -167,6 +169,8 @@ interface FittedNetwork {
   bestEpoch: number;
   /** Rows the final weights were fitted on (all training rows after a refit). */
   fittedRows: number;
+  /** Milliseconds spent fitting weights (early-stopping run and refit). */
+  fitMs: number;
 }
 
 async function trainOne(
@@ -183,6 +187,7 @@ async function trainOne(
   seed: number,
   log: (message: string) => void,
 ): Promise<FittedNetwork> {
+  const fitStarted = performance.now();
   let network = buildNetwork(data.train.width, architecture, seed);
   const report = await fitNetwork(network, { x: data.train, ...data.trainTargets }, data.stopping, architecture, seed, log);
   let fittedRows = data.train.rows;
@@ -199,6 +204,7 @@ async function trainOne(
     }
     fittedRows = all.x.rows;
   }
+  const fitMs = performance.now() - fitStarted;
   const logits = predictLogits(network, data.validation);
   return {
     network,
@@ -207,6 +213,7 @@ async function trainOne(
     epochsRun: report.epochsRun,
     bestEpoch: report.bestEpoch,
     fittedRows,
+    fitMs,
   };
 }
 
@@ -271,6 +278,7 @@ export async function trainChurnModel(train: FeatureMatrix, validation: FeatureM
     `training on ${fitRows.customerIds.length} rows (${classCounts(fitRows.labels).positives} churners), ${preprocessing.inputs.length} inputs; early stopping on ${stopRows.customerIds.length} rows; validation ${validationRows.customerIds.length} rows`,
   );
 
+  const preprocessingMs = performance.now() - started;
   const mlp = await trainOne(mlpArchitecture, data, seed, log);
   const baseline = await trainOne(baselineArchitecture, data, seed + 1000, log);
   const threshold = costOptimalThreshold(validationRows.labels, mlp.probabilities, costs);
@@ -354,6 +362,11 @@ export async function trainChurnModel(train: FeatureMatrix, validation: FeatureM
     calibration,
     backend,
     trainingMs,
+    timings: {
+      preprocessingMs,
+      fitMs: mlp.fitMs + baseline.fitMs,
+      calibrationMs: trainingMs - preprocessingMs - mlp.fitMs - baseline.fitMs,
+    },
     validation: validationRows,
     baseline: baselineArtifacts,
   };

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ModelIntegrityError } from '../../model/nn/artifacts.ts';
 import { initBackend } from '../../model/nn/backend.ts';
-import { ChurnModel, riskBand } from '../../model/nn/churnModel.ts';
+import { ChurnModel, LOW_RISK_DRIVERS_NOTE, riskBand } from '../../model/nn/churnModel.ts';
 import { buildNetwork, MLP_ARCHITECTURE, predictLogits } from '../../model/nn/network.ts';
 import { seededRandom } from '../../model/nn/random.ts';
 import { selectRows } from '../../model/nn/rows.ts';
@@ -120,7 +120,7 @@ describe('the logistic-regression baseline of a training run', () => {
 
 describe('ChurnModel.score', () => {
   it('gives every customer a calibrated risk, a band from the cost threshold and at most 3 risk-raising drivers with sentences', () => {
-    const scored = result.model.score(validation);
+    const scored = result.model.score(validation, { explainFrom: 0 });
     expect(scored).toHaveLength(300);
     for (const customer of scored) {
       expect(customer.risk).toBeGreaterThan(0);
@@ -133,11 +133,33 @@ describe('ChurnModel.score', () => {
     }
   });
 
+  it('explains the high and medium bands only: a low-risk customer gets no drivers and a note saying why', () => {
+    const scored = result.model.score(validation);
+    const low = scored.filter((c) => c.band === 'low');
+    const atRisk = scored.filter((c) => c.band !== 'low');
+    expect(low.length).toBeGreaterThan(0);
+    expect(atRisk.length).toBeGreaterThan(0);
+    for (const c of low) expect(c).toMatchObject({ drivers: [], driversNote: LOW_RISK_DRIVERS_NOTE });
+    for (const c of atRisk) expect(c.driversNote).toBeUndefined();
+    expect(atRisk.some((c) => c.drivers.length > 0)).toBe(true);
+  });
+
+  it('gives an at-risk customer the same drivers whether or not everyone else is explained (explainFrom 0)', () => {
+    const some = result.model.score(validation);
+    const all = result.model.score(validation, { explainFrom: 0 });
+    expect(all.every((c) => c.driversNote === undefined)).toBe(true);
+    for (const [i, c] of some.entries()) {
+      if (c.band === 'low') continue;
+      expect(c.drivers.map((d) => [d.feature, d.sentence])).toEqual(all[i]?.drivers.map((d) => [d.feature, d.sentence]));
+      c.drivers.forEach((d, k) => expect(d.contribution).toBeCloseTo(all[i]?.drivers[k]?.contribution as number, 5));
+    }
+  });
+
   it('names failed payments first for a customer whose only unusual trait is many failed payments', () => {
     const customer = selectRows(validation, [0]);
     customer.numeric.set([5, 20, 100]); // 5 failed payments; ordinary sessions and tenure
     customer.categorical.set([1]); // plan "pro": neutral
-    const [scored] = result.model.score(customer);
+    const [scored] = result.model.score(customer, { explainFrom: 0 });
     expect(scored?.drivers[0]?.feature).toBe('payments_failed_30d');
     expect(scored?.drivers[0]?.family).toBe('payments');
     expect(scored?.drivers[0]?.value).toBe(5);
