@@ -16,6 +16,15 @@ export const TUNING_FLAGS = {
   minChurnersPerSegment: { type: 'string' },
   segmentation: { type: 'string' },
   steps: { type: 'string' },
+  schedule: { type: 'string' },
+  epochs: { type: 'string' },
+  maxSteps: { type: 'string' },
+  baselineLr: { type: 'string' },
+  baselineBatch: { type: 'string' },
+  baselineRefit: { type: 'string' },
+  baselinePatience: { type: 'string' },
+  baselineSchedule: { type: 'string' },
+  baselineEpochs: { type: 'string' },
 } as const;
 
 type Flags = Partial<Record<keyof typeof TUNING_FLAGS, string>>;
@@ -30,6 +39,22 @@ export function architectureOptions(options: Flags): Partial<Architecture> {
     ...(options.patience !== undefined ? { patience: Number(options.patience) } : {}),
     ...(options.ensemble !== undefined ? { ensemble: Number(options.ensemble) } : {}),
     ...(options.refit !== undefined ? { refit: options.refit === 'true' } : {}),
+    ...(options.schedule === 'one-cycle' || options.schedule === 'early-stopping' ? { schedule: options.schedule } : {}),
+    ...(options.epochs !== undefined ? { maxEpochs: Number(options.epochs) } : {}),
+    ...(options.maxSteps !== undefined ? { maxSteps: Number(options.maxSteps) } : {}),
+  };
+}
+
+export function baselineArchitectureOptions(options: Flags): Partial<Architecture> {
+  return {
+    ...(options.baselineLr !== undefined ? { learningRate: Number(options.baselineLr) } : {}),
+    ...(options.baselineBatch !== undefined ? { batchSize: Number(options.baselineBatch) } : {}),
+    ...(options.baselineRefit !== undefined ? { refit: options.baselineRefit === 'true' } : {}),
+    ...(options.baselinePatience !== undefined ? { patience: Number(options.baselinePatience) } : {}),
+    ...(options.baselineSchedule === 'one-cycle' || options.baselineSchedule === 'early-stopping'
+      ? { schedule: options.baselineSchedule }
+      : {}),
+    ...(options.baselineEpochs !== undefined ? { maxEpochs: Number(options.baselineEpochs) } : {}),
   };
 }
 

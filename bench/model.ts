@@ -20,7 +20,7 @@ import { initBackend } from '../model/nn/backend.ts';
 import { ChurnModel } from '../model/nn/churnModel.ts';
 import { prAuc, rocAuc } from '../model/nn/metrics.ts';
 import { trainChurnModel } from '../model/nn/trainChurnModel.ts';
-import { architectureOptions, preprocessingOptions, TUNING_FLAGS } from './cliOverrides.ts';
+import { architectureOptions, baselineArchitectureOptions, preprocessingOptions, TUNING_FLAGS } from './cliOverrides.ts';
 import { benchmarkSplit, DATASETS, type DatasetSpec, matrixFromCsv } from './datasets.ts';
 import { gradientBoostedTrees } from './gradientBoostedTrees.ts';
 
@@ -73,6 +73,7 @@ async function runDataset(key: string, spec: DatasetSpec, options: Record<string
   const result = await trainChurnModel(innerTrain, innerValidation, {
     seed,
     architecture,
+    baselineArchitecture: baselineArchitectureOptions(options),
     preprocessing: preprocessingOptions(options),
     log: (m) => console.error(`  [${key}] ${m}`),
   });

@@ -12,7 +12,7 @@ import { rocAuc } from '../model/nn/metrics.ts';
 import { seededRandom, shuffleInPlace } from '../model/nn/random.ts';
 import { selectRows } from '../model/nn/rows.ts';
 import { trainChurnModel } from '../model/nn/trainChurnModel.ts';
-import { architectureOptions, preprocessingOptions, TUNING_FLAGS } from './cliOverrides.ts';
+import { architectureOptions, baselineArchitectureOptions, preprocessingOptions, TUNING_FLAGS } from './cliOverrides.ts';
 import { benchmarkSplit, DATASETS, matrixFromCsv } from './datasets.ts';
 
 /** Fold number (0..folds−1) of every row, stratified by label and seeded. */
@@ -69,6 +69,7 @@ for (let repeat = 0; repeat < repeats; repeat++) {
     const result = await trainChurnModel(train, validation, {
       seed: 100 * repeat + k,
       architecture: architectureOptions(values),
+      baselineArchitecture: baselineArchitectureOptions(values),
       preprocessing: preprocessingOptions(values),
     });
     const lr = await ChurnModel.fromArtifacts(result.baseline);
@@ -80,5 +81,5 @@ for (let repeat = 0; repeat < repeats; repeat++) {
   }
 }
 console.log(
-  `${values.dataset ?? 'telco'} ${JSON.stringify({ ...architectureOptions(values), ...preprocessingOptions(values) })}: ${repeats}×${folds}-fold CV ROC AUC model ${mean(model).toFixed(4)} ± ${sd(model).toFixed(4)} | baseline ${mean(baseline).toFixed(4)} ± ${sd(baseline).toFixed(4)} | ${((performance.now() - started) / 1000).toFixed(0)} s`,
+  `${values.dataset ?? 'telco'} ${JSON.stringify({ ...architectureOptions(values), ...preprocessingOptions(values), baseline: baselineArchitectureOptions(values) })}: ${repeats}×${folds}-fold CV ROC AUC model ${mean(model).toFixed(4)} ± ${sd(model).toFixed(4)} | baseline ${mean(baseline).toFixed(4)} ± ${sd(baseline).toFixed(4)} | ${((performance.now() - started) / 1000).toFixed(0)} s`,
 );

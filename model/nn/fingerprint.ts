@@ -9,6 +9,7 @@ export interface FingerprintedSettings {
   epochs?: number | undefined;
   maxTrainingRows?: number | undefined;
   architecture?: object | undefined;
+  baselineArchitecture?: object | undefined;
   preprocessing?: object | undefined;
 }
 

@@ -219,11 +219,11 @@ export class FlatAdam {
     this.#v = tf.tidy(() => tf.variable(tf.zerosLike(flat), false));
   }
 
-  /** One update with gradient `g` (disposed by the caller's tidy). */
-  apply(g: tf.Tensor1D): void {
+  /** One update with gradient `g` (disposed by the caller's tidy), at `learningRate` unless a scheduled rate is given. */
+  apply(g: tf.Tensor1D, learningRate = this.learningRate): void {
     this.#step++;
     const { beta1, beta2 } = this;
-    const rate = (this.learningRate * Math.sqrt(1 - beta2 ** this.#step)) / (1 - beta1 ** this.#step);
+    const rate = (learningRate * Math.sqrt(1 - beta2 ** this.#step)) / (1 - beta1 ** this.#step);
     this.#m.assign(tf.add(tf.mul(this.#m, beta1), tf.mul(g, 1 - beta1)));
     this.#v.assign(tf.add(tf.mul(this.#v, beta2), tf.mul(tf.square(g), 1 - beta2)));
     this.flat.assign(tf.sub(this.flat, tf.div(tf.mul(this.#m, rate), tf.add(tf.sqrt(this.#v), this.epsilon))));

@@ -32,6 +32,8 @@ export interface TrainOptions {
   log?: (msg: string) => void;
   /** Overrides of the MLP's architecture (the benchmark tunes these on inner validation). */
   architecture?: Partial<Architecture>;
+  /** Overrides of the logistic baseline's training settings (learning rate, batch, refit...). */
+  baselineArchitecture?: Partial<Architecture>;
   /** Overrides of the preprocessing choices (defaults: DEFAULT_PREPROCESSING). */
   preprocessing?: PreprocessingOptions;
   /** At most this many labelled training rows (a stratified sample beyond it; default DEFAULT_MAX_TRAINING_ROWS). */
@@ -48,8 +50,10 @@ export function fingerprintedSettings(options: TrainOptions): FingerprintedSetti
     costIntervention: options.costIntervention ?? 50,
     epochs: options.epochs,
     maxTrainingRows: options.maxTrainingRows ?? DEFAULT_MAX_TRAINING_ROWS,
-    architecture: options.architecture,
-    preprocessing: options.preprocessing,
+    // The effective settings, defaults included: a change of default is a different model.
+    architecture: { ...MLP_ARCHITECTURE, ...options.architecture },
+    baselineArchitecture: { ...LOGISTIC_ARCHITECTURE, ...options.baselineArchitecture },
+    preprocessing: { ...DEFAULT_PREPROCESSING, ...options.preprocessing },
   };
 }
 
@@ -183,11 +187,14 @@ async function trainOne(
     all: () => { x: DenseInputs } & ReturnType<typeof targets>;
     validation: DenseInputs;
     validationLabels: Int8Array;
+    /** Training rows per distinct customer (1 for one row per customer). */
+    rowsPerCustomer: number;
   },
   seed: number,
   log: (message: string) => void,
 ): Promise<FittedNetwork> {
   const fitStarted = performance.now();
+  if (architecture.schedule === 'one-cycle') return oneCycle(architecture, data, seed, log, fitStarted);
   let network = buildNetwork(data.train.width, architecture, seed);
   const report = await fitNetwork(network, { x: data.train, ...data.trainTargets }, data.stopping, architecture, seed, log);
   let fittedRows = data.train.rows;
@@ -215,6 +222,41 @@ async function trainOne(
     fittedRows,
     fitMs,
   };
+}
+
+/**
+ * A one-cycle run over the step budget, watched by the early-stopping slice when there is one (the
+ * best epoch's weights are kept; no refit): a small data set stops as soon as it starts to overfit,
+ * a large one runs its budget. Without a slice (tiny data) it trains on every row.
+ */
+async function oneCycle(
+  architecture: Architecture,
+  data: Parameters<typeof trainOne>[1],
+  seed: number,
+  log: (message: string) => void,
+  fitStarted: number,
+): Promise<FittedNetwork> {
+  const network = buildNetwork(data.train.width, architecture, seed);
+  const rows = data.all();
+  // A customer seen at k cutoffs is k correlated rows: count epochs in customers, not rows.
+  const maxEpochs = Math.max(1, Math.round(architecture.maxEpochs / data.rowsPerCustomer));
+  try {
+    const report = await fitNetwork(network, rows, undefined, { ...architecture, maxEpochs }, seed, log);
+    const fitMs = performance.now() - fitStarted;
+    const logits = predictLogits(network, data.validation);
+    return {
+      network,
+      calibration: fitPlatt(data.validationLabels, logits),
+      probabilities: crossFittedProbabilities(data.validationLabels, logits, seed + 7),
+      epochsRun: report.epochsRun,
+      bestEpoch: report.bestEpoch,
+      fittedRows: rows.x.rows,
+      fitMs,
+    };
+  } catch (error) {
+    network.dispose();
+    throw error;
+  }
 }
 
 /**
@@ -270,10 +312,11 @@ export async function trainChurnModel(train: FeatureMatrix, validation: FeatureM
     all: () => ({ x: denseOf(preprocessing, trainRows), ...targets(trainRows.labels) }),
     validation: denseOf(preprocessing, validationRows),
     validationLabels: validationRows.labels,
+    rowsPerCustomer: trainRows.customerIds.length / new Set(trainRows.customerIds).size,
   };
   const epochs = options.epochs !== undefined ? { maxEpochs: options.epochs } : {};
   const mlpArchitecture = Architecture.parse({ ...MLP_ARCHITECTURE, ...options.architecture, ...epochs });
-  const baselineArchitecture = Architecture.parse({ ...LOGISTIC_ARCHITECTURE, ...epochs });
+  const baselineArchitecture = Architecture.parse({ ...LOGISTIC_ARCHITECTURE, ...options.baselineArchitecture, ...epochs });
   log(
     `training on ${fitRows.customerIds.length} rows (${classCounts(fitRows.labels).positives} churners), ${preprocessing.inputs.length} inputs; early stopping on ${stopRows.customerIds.length} rows; validation ${validationRows.customerIds.length} rows`,
   );
