@@ -9,6 +9,7 @@ import { type RunSummary, SUMMARY_VERSION } from '../model/runSummary.ts';
 import { parseOptions } from '../model/validation.ts';
 import { resolveAsOf } from './asOf.ts';
 import type { JobDependencies, ScoringModel } from './ports.ts';
+import { reconcileOutreach } from './reconcile.ts';
 import { type Scored, scoreWithPlaybooks } from './scoreCustomers.ts';
 import { emptyOutreach, selectAndSend } from './selectAndSend.ts';
 import { sendFromStoredRisks } from './sendStoredRisks.ts';
@@ -34,6 +35,8 @@ export const JobInput = z
     /** score-segment: which Scan segment this worker reads, of totalSegments (send: Scan segments read in parallel). */
     segment: z.number().int().nonnegative().optional(),
     totalSegments: z.number().int().positive().max(1_000_000).optional(),
+    /** Before the run, move the outreach dead-letter queue back to the queue (runs that send only). */
+    redrive: z.boolean().optional(),
   })
   .strict()
   .superRefine((input, ctx) => {
@@ -88,6 +91,12 @@ export const defaultRunId = (mode: JobMode, asOf: string): string =>
 export async function runJob(rawInput: JobInput, deps: JobDependencies): Promise<JobResult> {
   const run = await resolveRun(rawInput, deps);
   deps.log('run started', { runId: run.runId, mode: run.input.mode, asOf: run.asOf });
+  const sendsOutreach = run.input.mode === 'train-and-score' || run.input.mode === 'score' || run.input.mode === 'send';
+  // The ledger first: what earlier runs left open is re-sent or marked failed before anyone new is selected.
+  if (sendsOutreach) {
+    const { resendAfterMs, maxSends } = deps.config;
+    await reconcileOutreach(deps, { resendAfterMs, maxSends, redrive: run.input.redrive ?? false });
+  }
   if (run.input.mode === 'send') return sendFromStoredRisks(run, deps);
   const churn = new MonthlyChurnAccumulator({ asOf: run.asOf, inactivityDays: deps.config.passiveInactivityDays });
   const features = await buildFeatures(run, deps, (history) => churn.add(history));
@@ -98,7 +107,6 @@ export async function runJob(rawInput: JobInput, deps: JobDependencies): Promise
   const ranked = champion
     ? rankForOutreach(scored, { threshold: champion.threshold, unknownMrrValueCents: deps.config.unknownMrrValueCents }).ranked
     : [];
-  const sendsOutreach = run.input.mode === 'train-and-score' || run.input.mode === 'score';
   const outreach = sendsOutreach ? await selectAndSend(ranked, run, deps) : emptyOutreach();
   const summary: RunSummary = {
     summaryVersion: SUMMARY_VERSION,

@@ -1,5 +1,6 @@
 import { type ChurnDefinition, DEFAULT_CHURN } from '../model/features/churnDefinition.ts';
 import { DEFAULT_COOLDOWN_DAYS } from '../model/outreach/selection.ts';
+import { DEFAULT_RECONCILE } from './reconcile.ts';
 
 /** The knobs of a run: the environment in AWS (lambdas/train-score/config.ts), flags locally. */
 export interface JobConfig {
@@ -22,6 +23,10 @@ export interface JobConfig {
   churn: ChurnDefinition;
   /** Seed of training: the same data, settings and seed give the same model and version. */
   seed: number;
+  /** Reconcile at the start of a run: re-send an open outreach this long after its last send (ms). */
+  resendAfterMs: number;
+  /** Reconcile: sends of one outreach at most, then it is marked failed. */
+  maxSends: number;
 }
 
 export const DEFAULT_JOB_CONFIG: JobConfig = {
@@ -36,4 +41,6 @@ export const DEFAULT_JOB_CONFIG: JobConfig = {
   horizonDays: 30,
   churn: DEFAULT_CHURN,
   seed: 42,
+  resendAfterMs: DEFAULT_RECONCILE.resendAfterMs,
+  maxSends: DEFAULT_RECONCILE.maxSends,
 };

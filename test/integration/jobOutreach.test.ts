@@ -6,6 +6,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients } from '../../adapters/aws/clients.ts';
 import { customerPk, RISK_SK } from '../../adapters/aws/keys.ts';
+import { DynamoOutreachLedger } from '../../adapters/aws/outreachLedger.ts';
 import { SqsOutreachQueue } from '../../adapters/aws/outreachQueue.ts';
 import { DynamoOutreachStore } from '../../adapters/aws/outreachStore.ts';
 import { DynamoRiskStore } from '../../adapters/aws/riskStore.ts';
@@ -128,7 +129,7 @@ function dependencies(
       loadChampion: async () => fakeModel(),
     },
     risks: new DynamoRiskStore(clients.documents, table),
-    outreach: new DynamoOutreachStore(clients.documents, table),
+    outreach: new DynamoOutreachLedger(clients.documents, table),
     queue: new SqsOutreachQueue(clients.sqs, process.env.OUTREACH_QUEUE_URL as string),
     runs: new S3RunStore(clients.s3, bucket),
     ...overrides,
@@ -492,7 +493,7 @@ describe('the daily budget', () => {
     expect(nextDay.summary.outreach).toMatchObject({ sent: 4, skippedCooldown: 5 });
     const messages = await takeAll();
     expect(new Set(messages.map((m) => m.customerId)).size).toBe(9);
-    const store = deps.outreach as DynamoOutreachStore;
+    const store = deps.outreach as DynamoOutreachLedger;
     expect(await store.budgetUsed('2026-11-01')).toBe(5);
     expect(await store.budgetUsed('2026-11-02')).toBe(4);
     // Releasing a claim (its message could not be queued) gives its unit back.
