@@ -96,6 +96,9 @@ export class ChurnguardStack extends Stack {
       },
     });
 
+    // Reconcile at the start of each run reads the DLQ's depth; with `redrive: true` it moves it back.
+    this.outreach.grantRedrive(this.job.function);
+
     this.scaleOut =
       config.scaleOutSegments === undefined
         ? undefined

@@ -3,6 +3,7 @@ import Table from 'cli-table3';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { scoreCustomers } from '../../app/scoreCustomers.ts';
+import { csvText } from '../../model/csv.ts';
 import type { ScoredCustomer } from '../../model/scoring.ts';
 import { parseOptions } from '../../model/validation.ts';
 import { say, withLocalJob } from '../localJob.ts';
@@ -19,17 +20,12 @@ import {
 
 const ScoreOptions = PointInTimeFlags.extend({ out: z.string().min(1).optional() });
 
-const csvField = (value: string | number): string => {
-  const s = String(value);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
-
 /** CSV of scored customers: customerId, risk, band, driver_1..3 (sentences), modelVersion. */
 export function scoresCsv(scored: readonly ScoredCustomer[]): string {
   const lines = ['customerId,risk,band,driver_1,driver_2,driver_3,modelVersion'];
   for (const c of scored) {
     const drivers = [0, 1, 2].map((k) => c.drivers[k]?.sentence ?? '');
-    lines.push([c.customerId, c.risk.toFixed(6), c.band, ...drivers, c.modelVersion].map(csvField).join(','));
+    lines.push([csvText(c.customerId), c.risk.toFixed(6), c.band, ...drivers.map(csvText), csvText(c.modelVersion)].join(','));
   }
   return `${lines.join('\n')}\n`;
 }

@@ -21,12 +21,22 @@ const name = (what: string) =>
 const text = (what: string) =>
   z.string().max(EVENT_LIMITS.maxTextLength, `${what} must be at most ${EVENT_LIMITS.maxTextLength} characters`);
 
+/**
+ * DynamoDB stores numbers of magnitude 1e-130 to 9.99…e125 (and 0), with up to 38 significant digits
+ * (a JSON number read into a double has at most 17). A value outside that range would pass here and
+ * then fail the whole BatchWriteItem on every re-send (a 503 forever): it is this event's rejection.
+ */
+const DYNAMO_MIN_MAGNITUDE = 1e-130;
+const DYNAMO_MAX_MAGNITUDE = 1e126;
+const dynamoStorable = (n: number) => n === 0 || (Math.abs(n) >= DYNAMO_MIN_MAGNITUDE && Math.abs(n) < DYNAMO_MAX_MAGNITUDE);
+
 const quantity = (what: string) =>
   z
     .number({ error: `${what} must be a number` })
     .finite(`${what} must be finite`)
     .nonnegative(`${what} must not be negative`)
-    .max(EVENT_LIMITS.maxQuantity, `${what} must be at most ${EVENT_LIMITS.maxQuantity}`);
+    .max(EVENT_LIMITS.maxQuantity, `${what} must be at most ${EVENT_LIMITS.maxQuantity}`)
+    .refine(dynamoStorable, `${what} must be 0 or at least 1e-130 (smaller numbers cannot be stored)`);
 
 const cents = (what: string) => quantity(what).int(`${what} must be a whole number of cents`);
 
@@ -68,10 +78,7 @@ export const PaymentFailureReason = z.enum([
  * that range BatchWriteItem fails the whole batch of 25, so such a value is rejected here, with
  * its event, instead of costing its neighbours.
  */
-const storableNumber = z
-  .number()
-  .finite()
-  .refine((n) => n === 0 || (Math.abs(n) < 1e126 && Math.abs(n) >= 1e-130), 'numbers must be 0 or between 1e-130 and 1e125 in magnitude');
+const storableNumber = z.number().finite().refine(dynamoStorable, 'numbers must be 0 or between 1e-130 and 1e125 in magnitude');
 
 const ProfileAttributeValue = z.union([z.string().max(EVENT_LIMITS.maxTextLength), storableNumber, z.boolean(), z.null()], {
   error: `must be a string (at most ${EVENT_LIMITS.maxTextLength} characters), a finite number between 1e-130 and 1e125 in magnitude (or 0), a boolean or null`,

@@ -149,6 +149,17 @@ describe('ChurnguardStack with the default configuration', () => {
       expect(queue.VisibilityTimeout as number).toBeGreaterThanOrEqual(VISIBILITY_TIMEOUT_FACTOR * (consumer.Timeout as number));
     });
 
+    it('the job may redrive the dead-letter queue with the message-move API, and send to the queue', () => {
+      const statements = Object.values(synth.resources)
+        .filter((r) => r.Type === 'AWS::IAM::Policy')
+        .flatMap((r) => (r.Properties?.PolicyDocument as { Statement: PolicyStatementJson[] }).Statement)
+        .filter((st) => JSON.stringify(st.Resource).includes(logicalId(synth, synth.stack.outreach.deadLetterQueue)));
+      const actions = statements.flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
+      expect(actions).toEqual(
+        expect.arrayContaining(['sqs:StartMessageMoveTask', 'sqs:ListMessageMoveTasks', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']),
+      );
+    });
+
     it('the consumer reads the queue with batch item failures reported', () => {
       synth.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         EventSourceArn: { 'Fn::GetAtt': [logicalId(synth, synth.stack.outreach.queue), 'Arn'] },
