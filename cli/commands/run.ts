@@ -16,17 +16,21 @@ const RunOptions = z.object({
   cooldownDays: z.coerce.number({ error: '--cooldown-days must be a number' }).int().nonnegative().optional(),
   segment: z.coerce.number({ error: '--segment must be a number' }).int().nonnegative().optional(),
   totalSegments: z.coerce.number({ error: '--total-segments must be a number' }).int().positive().optional(),
+  redrive: z.boolean().optional(),
   json: z.boolean().optional(),
   dataDir: z.string(),
 });
 
 /** The job's input, from the flags that were given. */
-export const jobInputOf = (o: Pick<z.output<typeof RunOptions>, 'mode' | 'asOf' | 'runId' | 'segment' | 'totalSegments'>): JobInput => ({
+export const jobInputOf = (
+  o: Pick<z.output<typeof RunOptions>, 'mode' | 'asOf' | 'runId' | 'segment' | 'totalSegments'> & { redrive?: boolean | undefined },
+): JobInput => ({
   mode: o.mode,
   ...(o.asOf ? { asOf: o.asOf } : {}),
   ...(o.runId ? { runId: o.runId } : {}),
   ...(o.segment === undefined ? {} : { segment: o.segment }),
   ...(o.totalSegments === undefined ? {} : { totalSegments: o.totalSegments }),
+  ...(o.redrive ? { redrive: true } : {}),
 });
 
 /** Runs the train-and-score job on the local stack; reusable by the demo. */
@@ -82,6 +86,10 @@ export function register(program: Command): void {
     .option('--cooldown-days <n>', 'days before a customer may be contacted again (env COOLDOWN_DAYS, default 14)')
     .option('--segment <n>', 'score-segment: the Scan segment of this worker')
     .option('--total-segments <n>', 'score-segment: the number of Scan segments; send: Scan segments read in parallel')
+    .option(
+      '--redrive',
+      'before selecting, move the outreach dead-letter queue back to the queue (reconcile runs at the start of every run that sends)',
+    )
     .addOption(jsonOption())
     .addOption(dataDirOption())
     .action(async (raw: unknown) => {

@@ -76,7 +76,7 @@ function startReceiver(): Promise<void> {
   });
 }
 
-const childEnv = (): NodeJS.ProcessEnv => ({
+const childEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
   PATH: process.env.PATH,
   HOME: process.env.HOME,
   CHURNGUARD_DATA_DIR: dataDir,
@@ -87,6 +87,7 @@ const childEnv = (): NodeJS.ProcessEnv => ({
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   POWERTOOLS_METRICS_DISABLED: 'true',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  ...extra,
 });
 
 interface Finished {
@@ -96,8 +97,8 @@ interface Finished {
   stderr: string;
 }
 
-function launch(args: string[]): { child: ChildProcess; done: Promise<Finished> } {
-  const child = spawn(process.execPath, [cli, ...args], { cwd: ROOT, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+function launch(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<Finished> } {
+  const child = spawn(process.execPath, [cli, ...args], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => {
@@ -106,12 +107,18 @@ function launch(args: string[]): { child: ChildProcess; done: Promise<Finished> 
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
   });
-  const done = new Promise<Finished>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  const started = Date.now();
+  const done = new Promise<Finished>((resolve) =>
+    child.on('close', (code, signal) => {
+      if (process.env.FAULT_DEBUG) console.log(`${args.slice(0, 2).join(' ')}: ${signal ?? code} after ${Date.now() - started} ms`);
+      resolve({ code, signal, stdout, stderr });
+    }),
+  );
   return { child, done };
 }
 
-async function runCli(args: string[]): Promise<Finished> {
-  const result = await launch(args).done;
+async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Finished> {
+  const result = await launch(args, env).done;
   if (result.code !== 0) throw new Error(`churnguard ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
   return result;
 }
@@ -182,7 +189,7 @@ describe('kill -9 at seeded random points, a faulty receiver, then recovery', ()
       const { child, done } = launch(args);
       // One kill in five while the child starts (lock, journal replay); the others once it owns the stack and works.
       const whileStarting = random() < 0.2;
-      const delayMs = Math.round(whileStarting ? 200 + random() * 1_000 : random() * 1_200);
+      const delayMs = Math.round(whileStarting ? 200 + random() * 1_000 : random() * 800);
       let exited = false;
       void done.then(() => {
         exited = true;
@@ -203,12 +210,13 @@ describe('kill -9 at seeded random points, a faulty receiver, then recovery', ()
       console.log(kills, mid.totals, mid.deadLetters, [...processed.values()]);
     }
 
-    // Act 2: recovery, with the receiver healthy again: finish the run, bring back the DLQ, reconcile, deliver.
+    // Act 2: recovery, with the receiver healthy again: the run again (its reconcile re-sends what is open and
+    // redrives the DLQ, its claims resume), then deliver; reconcile and deliver again while anything is open.
     healthy = true;
-    await runCli(SEND);
+    await runCli([...SEND, '--redrive'], { OUTREACH_RESEND_AFTER_SECONDS: '0' });
     let report: OutreachStatusReport | undefined;
     for (let round = 0; round < 4; round++) {
-      await runCli(['outreach', 'reconcile', '--redrive', '--older-than', '0s']);
+      if (round > 0) await runCli(['outreach', 'reconcile', '--redrive', '--older-than', '0s']);
       await runCli(consume('15s'));
       report = JSON.parse((await runCli(['outreach', 'status', '--json'])).stdout) as OutreachStatusReport;
       if (process.env.FAULT_DEBUG) console.log('round', round, report.totals, report.deadLetters);
@@ -223,5 +231,5 @@ describe('kill -9 at seeded random points, a faulty receiver, then recovery', ()
     expect(report?.totals).toEqual({ claimed: 0, queued: 0, delivered: expected.length, failed: 0 });
     expect(report?.records.map((r) => r.dedupId).sort()).toEqual([...expected].sort());
     expect(report?.records.every((r) => r.status === 'delivered' && typeof r.deliveredAt === 'string')).toBe(true);
-  }, 120_000);
+  }, 60_000);
 });
