@@ -19,7 +19,8 @@ import { scoredCustomer } from '../unit/outreachFactories.ts';
  * while `outreach consume` delivers to a receiver that fails, times out and redirects at random.
  * Then recovery with the same commands, and the receiver's count after deduplication on
  * `webhook-id`: every selected customer exactly once, none lost, and `outreach status --json`
- * accounts for every record, none left queued.
+ * accounts for every record, none left queued. `FAULT_SEED=<n>` replays another seed; `FAULT_DEBUG=1`
+ * prints each child's end, the kill points and the ledger between the phases.
  */
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
