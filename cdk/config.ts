@@ -56,7 +56,7 @@ export const ChurnguardConfig = z
       .string()
       .regex(/^(cancelled|inactive:\d+d)$/, 'must be "cancelled" or "inactive:<N>d", e.g. inactive:30d')
       .default('cancelled'),
-    /** Events older than this many days expire through the table's TTL attribute. 0 keeps them forever. */
+    /** Events expire this many days after ingestion, through the table's TTL attribute (a backfill is kept too). 0 keeps them forever. */
     eventTtlDays: numberLike.pipe(z.number().int().min(0)).default(730),
     /** HTTPS endpoint that receives outreach messages; absent = consumer logs a dry run. */
     webhookUrl: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).optional(),
