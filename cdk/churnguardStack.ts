@@ -82,6 +82,7 @@ export class ChurnguardStack extends Stack {
       queue: this.outreach.queue,
       dataKey,
       logRetentionDays: config.logRetentionDays,
+      packaging: config.jobPackaging,
       settings: {
         budgetMaxMessages: config.budgetMaxMessages,
         cooldownDays: config.cooldownDays,

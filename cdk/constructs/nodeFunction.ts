@@ -1,7 +1,7 @@
-import type { Duration } from 'aws-cdk-lib';
+import type { Duration, Size } from 'aws-cdk-lib';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type ICommandHooks, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { acknowledge } from '../nag.ts';
@@ -19,11 +19,15 @@ export interface ChurnguardFunctionProps {
   readonly timeout: Duration;
   readonly memorySize: number;
   readonly logRetentionDays: number;
+  /** Shell commands run around bundling, e.g. to copy files the bundle loads at run time into the asset. */
+  readonly commandHooks?: ICommandHooks;
+  /** Local disk for /tmp, when the default 512 MB is not enough. */
+  readonly ephemeralStorageSize?: Size;
 }
 
 /**
- * A NodejsFunction with the project's defaults: nodejs22.x, arm64, an ESM bundle built by the local
- * esbuild (no Docker), JSON logs into a log group with bounded retention.
+ * A NodejsFunction with the project's defaults: nodejs22.x, arm64, one self-contained ESM bundle built
+ * by the local esbuild (no Docker, nothing downloaded), JSON logs into a log group with bounded retention.
  */
 export function createNodeFunction(scope: Construct, id: string, props: ChurnguardFunctionProps): NodejsFunction {
   const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
@@ -38,6 +42,7 @@ export function createNodeFunction(scope: Construct, id: string, props: Churngua
     architecture: NODE_ARCHITECTURE,
     memorySize: props.memorySize,
     timeout: props.timeout,
+    ...(props.ephemeralStorageSize ? { ephemeralStorageSize: props.ephemeralStorageSize } : {}),
     logGroup,
     loggingFormat: lambda.LoggingFormat.JSON,
     environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
@@ -49,8 +54,12 @@ export function createNodeFunction(scope: Construct, id: string, props: Churngua
       sourceMap: true,
       minify: true,
       tsconfig: fromRepoRoot('tsconfig.json'),
+      // Bundle the AWS SDK too (NodejsFunction leaves @aws-sdk/* to the runtime's copy by default): the
+      // asset is then self-contained, and the SDK that runs in AWS is the lockfile's, the one the tests ran.
+      externalModules: [],
       // CommonJS dependencies inside an ESM bundle still call require(): give them one.
       banner: "import { createRequire as __cgCreateRequire } from 'node:module'; const require = __cgCreateRequire(import.meta.url);",
+      ...(props.commandHooks ? { commandHooks: props.commandHooks } : {}),
     },
   });
   suppressBasicExecutionRole(fn);
