@@ -7,6 +7,15 @@ import type { Construct } from 'constructs';
 import { acknowledge } from '../nag.ts';
 import { fromRepoRoot } from '../paths.ts';
 
+/** `require`, `__filename` and `__dirname` for the CommonJS code an ESM bundle contains. */
+export const ESM_COMMONJS_SHIM = [
+  "import { createRequire as __cgCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __cgFileURLToPath } from 'node:url';",
+  'const require = __cgCreateRequire(import.meta.url);',
+  'const __filename = __cgFileURLToPath(import.meta.url);',
+  "const __dirname = __cgFileURLToPath(new URL('.', import.meta.url));",
+].join(' ');
+
 /** Every zip function: Node.js 22 on Graviton. Tests assert both. */
 export const NODE_RUNTIME = lambda.Runtime.NODEJS_22_X;
 export const NODE_ARCHITECTURE = lambda.Architecture.ARM_64;
@@ -57,8 +66,9 @@ export function createNodeFunction(scope: Construct, id: string, props: Churngua
       // Bundle the AWS SDK too (NodejsFunction leaves @aws-sdk/* to the runtime's copy by default): the
       // asset is then self-contained, and the SDK that runs in AWS is the lockfile's, the one the tests ran.
       externalModules: [],
-      // CommonJS dependencies inside an ESM bundle still call require(): give them one.
-      banner: "import { createRequire as __cgCreateRequire } from 'node:module'; const require = __cgCreateRequire(import.meta.url);",
+      // CommonJS code inside an ESM bundle still calls require() and reads __dirname (the wasm backend's
+      // Emscripten loader does, and falls back to the slow CPU backend without it): give it both.
+      banner: ESM_COMMONJS_SHIM,
       ...(props.commandHooks ? { commandHooks: props.commandHooks } : {}),
     },
   });
