@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { METRICS_NAMESPACE } from '../../cdk/churnguardStack.ts';
 import { MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from '../../cdk/constructs/outreach.ts';
 import { JOB_ASSET_EXCLUDES, JOB_DOCKERFILE, WASM_FILES, wasmSourceFolder, ZIP_JOB_MEMORY_MB } from '../../cdk/constructs/trainScoreJob.ts';
 import { listAcknowledgedRules } from '../../cdk/nag.ts';
@@ -369,6 +370,44 @@ describe('ChurnguardStack with the default configuration', () => {
       }
       synth.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
       synth.template.resourceCountIs('AWS::SNS::Subscription', 0);
+    });
+
+    const ingestMetric = (name: string) => ({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: name,
+      Dimensions: [{ Name: 'service', Value: 'churnguard-ingest' }],
+    });
+
+    it('alarm when ingest leaves valid events unstored (producers got a 5xx)', () => {
+      synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ...ingestMetric('EventsUnstored'),
+        Statistic: 'Sum',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+    });
+
+    it('alarm when ingest refuses events or whole requests within an hour', () => {
+      const refused = resourcesOfType(synth, 'AWS::CloudWatch::Alarm').find(([id]) => id.includes('IngestRefused'));
+      expect(refused).toBeDefined();
+      const metrics = (refused?.[1].Metrics as Array<{ MetricStat?: { Metric: { MetricName: string; Dimensions: unknown } } }>)
+        .flatMap((query) => (query.MetricStat ? [query.MetricStat.Metric.MetricName] : []))
+        .sort();
+      expect(metrics).toEqual(['EventsRejected', 'RequestsRefused']);
+      expect(refused?.[1]).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    });
+
+    it('alarm on a silent feed: no event accepted for a whole day, where no data at all counts as silence', () => {
+      synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ...ingestMetric('EventsAccepted'),
+        Statistic: 'Sum',
+        Period: 3600,
+        EvaluationPeriods: 24,
+        DatapointsToAlarm: 24,
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'breaching',
+      });
     });
   });
 
