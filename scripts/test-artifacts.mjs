@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outputs = path.join(root, 'test-artifacts');
 const cdkOut = path.join(outputs, 'cdk.out');
+const cdkOutContainer = path.join(outputs, 'cdk.out-container');
 // Outside the repository: inside it, Node would find the devDependencies in ../node_modules and hide the fault.
 const copy = path.join(os.tmpdir(), 'churnguard-production-install', createHash('sha256').update(root).digest('hex').slice(0, 12));
 const tap = path.join(outputs, 'artifacts.tap');
@@ -34,10 +35,16 @@ const run = (command, args, options = {}) => {
 mkdirSync(outputs, { recursive: true });
 rmSync(cdkOut, { recursive: true, force: true });
 console.error('test:artifacts: cdk synth →', path.relative(root, cdkOut));
-run(path.join(root, 'node_modules/.bin/cdk'), ['synth', '--quiet', '--output', cdkOut, '-c', `webhookUrl=${WEBHOOK_URL}`], {
-  cwd: root,
-  env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
-});
+const synth = (outdir, ...context) =>
+  run(path.join(root, 'node_modules/.bin/cdk'), ['synth', '--quiet', '--output', outdir, ...context.flatMap((c) => ['-c', c])], {
+    cwd: root,
+    env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
+  });
+synth(cdkOut, `webhookUrl=${WEBHOOK_URL}`);
+// The opt-in container job: CDK stages its Docker build context (the repository narrowed by .dockerignore).
+rmSync(cdkOutContainer, { recursive: true, force: true });
+console.error('test:artifacts: cdk synth -c jobPackaging=container →', path.relative(root, cdkOutContainer));
+synth(cdkOutContainer, `webhookUrl=${WEBHOOK_URL}`, 'jobPackaging=container');
 
 // 2. The production install: this tree's files (tracked or not, minus what git ignores) and `npm ci --omit=dev`.
 const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: root, encoding: 'utf8' })
@@ -81,7 +88,12 @@ const result = spawnSync(
   {
     cwd: copy,
     stdio: 'inherit',
-    env: { ...process.env, CHURNGUARD_CDK_OUT: cdkOut, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: {
+      ...process.env,
+      CHURNGUARD_CDK_OUT: cdkOut,
+      CHURNGUARD_CDK_OUT_CONTAINER: cdkOutContainer,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
   },
 );
 process.exit(result.status ?? 1);

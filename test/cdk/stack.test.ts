@@ -223,7 +223,10 @@ describe('ChurnguardStack with the default configuration', () => {
         expect(imageDir).toBeDefined();
         const staged = readdirSync(imageDir as string);
         for (const excluded of JOB_ASSET_EXCLUDES) expect(staged).not.toContain(excluded);
-        expect(staged).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'lambdas', 'model', 'app', 'adapters']));
+        expect(staged).toEqual(
+          expect.arrayContaining(['package.json', 'package-lock.json', 'lambdas', 'model', 'app', 'adapters', 'scripts']),
+        );
+        expect(readdirSync(path.join(imageDir as string, 'scripts'))).toEqual(['bundle-job-image.mjs']);
       });
     });
 
@@ -390,7 +393,7 @@ describe('ChurnguardStack with the default configuration', () => {
     it('alarm when ingest refuses events or whole requests within an hour', () => {
       const refused = resourcesOfType(synth, 'AWS::CloudWatch::Alarm').find(([id]) => id.includes('IngestRefused'));
       expect(refused).toBeDefined();
-      const metrics = (refused?.[1].Metrics as Array<{ MetricStat?: { Metric: { MetricName: string; Dimensions: unknown } } }>)
+      const metrics = ((refused?.[1].Metrics ?? []) as Array<{ MetricStat?: { Metric: { MetricName: string; Dimensions: unknown } } }>)
         .flatMap((query) => (query.MetricStat ? [query.MetricStat.Metric.MetricName] : []))
         .sort();
       expect(metrics).toEqual(['EventsRejected', 'RequestsRefused']);

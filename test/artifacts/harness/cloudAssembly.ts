@@ -12,7 +12,10 @@ const Manifest = z.object({
   artifacts: z.record(z.string(), z.object({ type: z.string(), properties: z.record(z.string(), z.unknown()).optional() })),
 });
 const AssetManifest = z.object({
-  files: z.record(z.string(), z.object({ source: z.object({ path: z.string(), packaging: z.string().optional() }) })),
+  files: z.record(z.string(), z.object({ source: z.object({ path: z.string(), packaging: z.string().optional() }) })).default({}),
+  dockerImages: z
+    .record(z.string(), z.object({ source: z.object({ directory: z.string(), dockerFile: z.string().optional() }) }))
+    .default({}),
 });
 const TemplateResource = z.object({
   Type: z.string(),
@@ -49,10 +52,23 @@ export interface DeployedFunction {
   assetDir: string;
 }
 
+/** A container image function: its Docker build context as CDK staged it, and its template settings. */
+export interface ImageFunction {
+  logicalId: string;
+  constructPath: string;
+  memorySize: number;
+  timeoutSeconds: number;
+  environment: Record<string, unknown>;
+  /** The staged build context (the repository narrowed by .dockerignore). */
+  contextDir: string;
+  dockerFile: string;
+}
+
 export interface CloudAssembly {
   outdir: string;
   template: Template;
   functions: DeployedFunction[];
+  images: ImageFunction[];
 }
 
 const readJson = (file: string): unknown => JSON.parse(readFileSync(file, 'utf8'));
@@ -67,16 +83,40 @@ export function readCloudAssembly(outdir: string): CloudAssembly {
   const template = Template.parse(readJson(path.join(outdir, templateFile)));
   const assetFiles = artifacts
     .filter((artifact) => artifact.type === 'cdk:asset-manifest')
-    .map((artifact) => AssetManifest.parse(readJson(path.join(outdir, z.string().parse(artifact.properties?.file)))).files);
+    .map((artifact) => AssetManifest.parse(readJson(path.join(outdir, z.string().parse(artifact.properties?.file)))));
   const assetDirByKey = new Map<string, string>();
-  for (const files of assetFiles) {
+  const imageByHash = new Map<string, { directory: string; dockerFile: string }>();
+  for (const { files, dockerImages } of assetFiles) {
     for (const [hash, file] of Object.entries(files)) {
       if (file.source.packaging === 'zip') assetDirByKey.set(`${hash}.zip`, path.join(outdir, file.source.path));
     }
+    for (const [hash, image] of Object.entries(dockerImages)) {
+      imageByHash.set(hash, { directory: path.join(outdir, image.source.directory), dockerFile: image.source.dockerFile ?? 'Dockerfile' });
+    }
   }
   const functions: DeployedFunction[] = [];
+  const images: ImageFunction[] = [];
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
-    if (resource.Type !== 'AWS::Lambda::Function' || resource.Properties?.PackageType === 'Image') continue;
+    if (resource.Type !== 'AWS::Lambda::Function') continue;
+    if (resource.Properties?.PackageType === 'Image') {
+      const uri = JSON.stringify(resource.Properties.Code);
+      const hash = [...imageByHash.keys()].find((candidate) => uri.includes(candidate));
+      const image = hash === undefined ? undefined : imageByHash.get(hash);
+      if (!image) throw new Error(`${logicalId}: no staged Docker build context for ${uri}`);
+      const props = z
+        .object({ MemorySize: z.number(), Timeout: z.number(), Environment: z.object({ Variables: z.record(z.string(), z.unknown()) }) })
+        .parse(resource.Properties);
+      images.push({
+        logicalId,
+        constructPath: String(resource.Metadata?.['aws:cdk:path'] ?? logicalId),
+        memorySize: props.MemorySize,
+        timeoutSeconds: props.Timeout,
+        environment: props.Environment.Variables,
+        contextDir: image.directory,
+        dockerFile: image.dockerFile,
+      });
+      continue;
+    }
     const props = FunctionProperties.parse(resource.Properties);
     const assetDir = assetDirByKey.get(props.Code.S3Key);
     if (!assetDir) throw new Error(`${logicalId}: no zip asset for ${props.Code.S3Key}`);
@@ -92,7 +132,7 @@ export function readCloudAssembly(outdir: string): CloudAssembly {
       assetDir,
     });
   }
-  return { outdir, template, functions };
+  return { outdir, template, functions, images };
 }
 
 /** The function whose construct path starts with `prefix`, e.g. `Churnguard/Ingest/Handler`. */
