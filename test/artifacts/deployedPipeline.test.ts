@@ -68,9 +68,11 @@ after(async () => {
   await cloud?.close();
 });
 
+const ingestDurations: number[] = [];
 const post = async (body: string, contentType = 'application/json', base64 = false) => {
-  const { result, error } = await ingest.invoke<APIGatewayProxyStructuredResultV2>(httpApiEvent({ contentType, body, base64 }));
+  const { result, error, durationMs } = await ingest.invoke<APIGatewayProxyStructuredResultV2>(httpApiEvent({ contentType, body, base64 }));
   assert.equal(error, undefined, JSON.stringify(error));
+  ingestDurations.push(durationMs);
   return { status: result?.statusCode, body: JSON.parse(String(result?.body)) as Record<string, unknown> };
 };
 
@@ -98,6 +100,8 @@ describe('the ingest bundle behind the HTTP API (payload 2.0, IAM authorization)
       accepted += Number(response.body.accepted);
     }
     assert.equal(accepted, business.events.length);
+    const sorted = [...ingestDurations].sort((a, b) => a - b);
+    console.error(`ingest: median ${Math.round(sorted[Math.floor(sorted.length / 2)] ?? 0)} ms per request of ${BATCH} events`);
     const customerId = business.events[0]?.customerId as string;
     const stored = await storedEvents(customerId);
     assert.equal(stored.length, business.events.filter((event) => event.customerId === customerId).length);
@@ -135,6 +139,7 @@ describe('the ingest bundle behind the HTTP API (payload 2.0, IAM authorization)
 });
 
 let summary: RunSummary;
+let nextDaySummary: RunSummary;
 
 describe('the job bundle, invoked with the daily schedule’s input on a fresh stack', () => {
   it('trains a first model because there is no champion, scores on WebAssembly, and writes the run summary', async () => {
@@ -154,6 +159,19 @@ describe('the job bundle, invoked with the daily schedule’s input on a fresh s
     assert.ok(summary.outreach.sent > 0, 'something was queued');
     const champion = await cloud.clients.s3.send(new GetObjectCommand({ Bucket: LOCAL_RESOURCES.bucketName, Key: 'models/champion.json' }));
     assert.equal(JSON.parse(await (champion.Body?.transformToString() ?? Promise.resolve('{}'))).version, summary.modelVersion);
+  });
+
+  it('the next day’s run scores with that champion, without training', async () => {
+    const nextDay = new Date(Date.parse(business.window.end) + DAY_SECONDS * 1000).toISOString();
+    const input = scheduleInput(assembly.template, 'Churnguard/Schedules/DailyScore', nextDay);
+    const { result, error, durationMs } = await job.invoke<JobAnswer>(input);
+    assert.equal(error, undefined, JSON.stringify(error));
+    console.error(`job: score-only run of ${result?.scored} customers in ${Math.round(durationMs)} ms`);
+    const object = await cloud.clients.s3.send(new GetObjectCommand({ Bucket: LOCAL_RESOURCES.bucketName, Key: result?.summaryKey }));
+    nextDaySummary = RunSummary.parse(JSON.parse(await (object.Body?.transformToString() ?? Promise.resolve('null'))));
+    assert.equal(nextDaySummary.training, null);
+    assert.equal(nextDaySummary.modelVersion, summary.modelVersion);
+    assert.equal(nextDaySummary.scoring.customersScored, summary.scoring.customersScored);
   });
 
   it('says so in its metrics, in the stack’s namespace', () => {
@@ -185,7 +203,8 @@ describe('the consumer bundle, fed SQS batches of the outreach queue', () => {
 
   it('delivers each queued message to the webhook once, signed with the key from Secrets Manager', async () => {
     const messages = await receiveAll();
-    assert.equal(messages.length, summary.outreach.sent);
+    const sent = summary.outreach.sent + nextDaySummary.outreach.sent;
+    assert.equal(messages.length, sent);
     for (let i = 0; i < messages.length; i += 10) {
       const batch = sqsBatch(messages.slice(i, i + 10), cloud.queueArn(outreachQueueId));
       firstBatch ??= batch;
@@ -201,8 +220,10 @@ describe('the consumer bundle, fed SQS batches of the outreach queue', () => {
       );
     }
     assert.equal(cloud.webhook.badSignatures, 0);
-    assert.equal(cloud.webhook.delivered.length, summary.outreach.sent);
-    assert.equal(new Set(cloud.webhook.delivered.map((delivery) => delivery.dedupId)).size, summary.outreach.sent);
+    assert.equal(cloud.webhook.delivered.length, sent);
+    // Both days' runs together contacted each customer once: the cooldown held across runs.
+    const customers = cloud.webhook.delivered.map((delivery) => (delivery.body as { customerId: string }).customerId);
+    assert.equal(new Set(customers).size, sent);
   });
 
   it('does not deliver a redelivered batch again, and its idempotency records expire on the table’s TTL attribute', async () => {
@@ -217,7 +238,7 @@ describe('the consumer bundle, fed SQS batches of the outreach queue', () => {
         ExpressionAttributeValues: { ':pk': IDEMPOTENCY_PK },
       }),
     );
-    assert.equal(Items.length, summary.outreach.sent);
+    assert.equal(Items.length, summary.outreach.sent + nextDaySummary.outreach.sent);
     const now = Date.now() / 1000;
     for (const item of Items) {
       assert.equal(item.expiration, undefined);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -66,9 +66,25 @@ interface Replay {
   failedChecks: Array<{ command: string; output: string }>;
 }
 
+/**
+ * The staging folder: one fixed place, emptied at the start of a run rather than the end. The build
+ * stage holds a full `npm ci` (~450 MB of small files); deleting it takes minutes on a busy disk, so
+ * the previous run's folder is moved aside and deleted in the background.
+ */
+function freshStagingFolder(): string {
+  const staging = path.join(os.tmpdir(), 'churnguard-image-replay');
+  if (existsSync(staging)) {
+    const aside = `${staging}-old-${process.pid}-${Date.now()}`;
+    renameSync(staging, aside);
+    spawn('rm', ['-rf', aside], { detached: true, stdio: 'ignore' }).unref();
+  }
+  mkdirSync(staging, { recursive: true });
+  return staging;
+}
+
 /** Replays `dockerfile` with `context` as the build context into a fresh staging folder. */
 function replay(context: string, dockerfile: string): Replay {
-  const staging = mkdtempSync(path.join(os.tmpdir(), 'churnguard-image-'));
+  const staging = freshStagingFolder();
   const stages: Stage[] = [];
   const skipped: string[] = [];
   const failedChecks: Replay['failedChecks'] = [];
@@ -155,7 +171,6 @@ before(() => {
 after(async () => {
   await job?.stop();
   await cloud?.close();
-  if (built) rmSync(built.staging, { recursive: true, force: true });
 });
 
 describe('the container job’s Dockerfile, replayed without Docker', () => {
