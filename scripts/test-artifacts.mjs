@@ -31,6 +31,17 @@ const run = (command, args, options = {}) => {
   }
 };
 
+// Under `unshare -n`, the new network namespace's loopback is down, and nothing reaches the emulators on
+// 127.0.0.1. Bring it up there; the ordinary namespace has it up already, so nothing changes elsewhere.
+const loopback = spawnSync('ip', ['-o', 'link', 'show', 'lo'], { encoding: 'utf8' });
+if (loopback.status === 0 && !/[<,]UP[,>]/.test(loopback.stdout)) {
+  console.error('test:artifacts: the loopback interface is down (a fresh network namespace): ip link set lo up');
+  if (spawnSync('ip', ['link', 'set', 'lo', 'up']).status !== 0) {
+    console.error("test:artifacts: could not bring lo up; run: unshare -n sh -c 'ip link set lo up && npm run test:artifacts'");
+    process.exit(1);
+  }
+}
+
 // 1. Synthesize, as `npm run synth` does, with a webhook so the consumer's delivery path is the one tested.
 mkdirSync(outputs, { recursive: true });
 rmSync(cdkOut, { recursive: true, force: true });

@@ -132,12 +132,14 @@ function replay(context: string, dockerfile: string): Replay {
         skipped.push(`line ${line}: ${args} (the base image's OS packages)`);
         continue;
       }
+      const started = Date.now();
       const result = spawnSync('sh', ['-c', args], {
         cwd: inStage(stage, '.'),
         env: { ...process.env, ...stage.env, npm_config_offline: 'true', npm_config_loglevel: 'error' },
         encoding: 'utf8',
       });
       const output = `${result.stdout}${result.stderr}`;
+      console.error(`replay line ${line}: RUN ${args.slice(0, 60)}: ${Date.now() - started} ms, exit ${result.status}`);
       if (result.status !== 0 && /tfjs-node/.test(args)) failedChecks.push({ command: args, output });
       else assert.equal(result.status, 0, `line ${line}: RUN ${args}\n${output}`);
     } else if (keyword === 'CMD') {
@@ -216,8 +218,10 @@ describe('the container job’s Dockerfile, replayed without Docker', () => {
       },
       { ...cloud.environmentFor(image.environment), ...built.env },
     );
-    const { result, error } = await job.invoke<JobAnswer>({ mode: 'train-and-score', asOf: business.window.end });
+    const { result, error, durationMs } = await job.invoke<JobAnswer>({ mode: 'train-and-score', asOf: business.window.end });
     assert.equal(error, undefined, JSON.stringify(error));
+    const backendLine = job.logs.find((line) => line.includes('TF.js backend'));
+    console.error(`container job: ${Math.round(durationMs)} ms; ${backendLine ? JSON.parse(backendLine).message : 'no backend line'}`);
     const object = await cloud.clients.s3.send(new GetObjectCommand({ Bucket: LOCAL_RESOURCES.bucketName, Key: result?.summaryKey }));
     const summary = RunSummary.parse(JSON.parse(await (object.Body?.transformToString() ?? Promise.resolve('null'))));
     const expected = existsSync(path.join(built.taskRoot, 'node_modules/@tensorflow/tfjs-node')) ? 'tensorflow' : 'wasm';
