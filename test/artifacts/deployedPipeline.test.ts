@@ -183,27 +183,29 @@ describe('the job bundle, invoked with the daily schedule’s input on a fresh s
 });
 
 describe('the consumer bundle, fed SQS batches of the outreach queue', () => {
-  const receiveAll = async (): Promise<Message[]> => {
+  /** Receives until `expected` messages are in hand: a short poll, as on SQS, may come back empty while messages wait. */
+  const receiveAll = async (expected: number): Promise<Message[]> => {
     const messages: Message[] = [];
-    for (;;) {
+    const deadline = Date.now() + 30_000;
+    while (messages.length < expected && Date.now() < deadline) {
       const { Messages = [] } = await cloud.clients.sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: cloud.queueUrl(outreachQueueId),
           MaxNumberOfMessages: 10,
           AttributeNames: ['All'],
-          WaitTimeSeconds: 0,
+          WaitTimeSeconds: 1,
         }),
       );
-      if (Messages.length === 0) return messages;
       messages.push(...Messages);
     }
+    return messages;
   };
 
   let firstBatch: ReturnType<typeof sqsBatch>;
 
   it('delivers each queued message to the webhook once, signed with the key from Secrets Manager', async () => {
-    const messages = await receiveAll();
     const sent = summary.outreach.sent + nextDaySummary.outreach.sent;
+    const messages = await receiveAll(sent);
     assert.equal(messages.length, sent);
     for (let i = 0; i < messages.length; i += 10) {
       const batch = sqsBatch(messages.slice(i, i + 10), cloud.queueArn(outreachQueueId));
@@ -228,7 +230,8 @@ describe('the consumer bundle, fed SQS batches of the outreach queue', () => {
 
   it('does not deliver a redelivered batch again, and its idempotency records expire on the table’s TTL attribute', async () => {
     const before = cloud.webhook.delivered.length;
-    const { result } = await consumer.invoke<SQSBatchResponse>(firstBatch);
+    const { result, error } = await consumer.invoke<SQSBatchResponse>(firstBatch);
+    assert.equal(error, undefined, JSON.stringify(error));
     assert.deepEqual(result?.batchItemFailures, []);
     assert.equal(cloud.webhook.delivered.length, before);
     const { Items = [] } = await cloud.clients.documents.send(
