@@ -99,8 +99,13 @@ export async function runJob(rawInput: JobInput, deps: JobDependencies): Promise
   }
   if (run.input.mode === 'send') return sendFromStoredRisks(run, deps);
   const churn = new MonthlyChurnAccumulator({ asOf: run.asOf, inactivityDays: deps.config.passiveInactivityDays });
-  const features = await buildFeatures(run, deps, (history) => churn.add(history));
-  const champion = run.input.mode === 'train' ? undefined : await deps.registry.loadChampion();
+  // A fresh stack has no model until its first training: its daily score run trains one first, rather
+  // than scoring nobody until the weekly training (the summary, the log and a metric say so).
+  const current = run.input.mode === 'score' ? await deps.registry.loadChampion() : undefined;
+  const trainsFirstModel = run.input.mode === 'score' && current === undefined;
+  if (trainsFirstModel) deps.log(FIRST_MODEL_MESSAGE, { runId: run.runId });
+  const features = await buildFeatures(run, deps, (history) => churn.add(history), trainsFirstModel);
+  const champion = run.input.mode === 'train' ? undefined : (current ?? (await deps.registry.loadChampion()));
   if (run.input.mode !== 'train' && !champion) deps.log('no champion model: nothing scored; train one first', { runId: run.runId });
   const driftBaseline = features.trainingDistribution ?? (await championDistribution(champion, run, deps));
   const { scored, scoresKey } = await scoreAndStore(champion, features.scoringMatrix, run, deps);
@@ -152,13 +157,22 @@ interface Features {
   trainingDistribution?: FeatureDistribution;
 }
 
+/** What a score run logs when it trains the first model of a fresh stack. */
+export const FIRST_MODEL_MESSAGE = 'no champion model: training one first, then scoring (the first run after a deploy)';
+
 /** One scan feeds the features and (through `observe`) the churn analytics. */
-async function buildFeatures(run: Run, deps: JobDependencies, observe: (history: HistoryLike) => void): Promise<Features> {
+async function buildFeatures(
+  run: Run,
+  deps: JobDependencies,
+  observe: (history: HistoryLike) => void,
+  trainsFirstModel: boolean,
+): Promise<Features> {
   const segments = run.input.mode === 'score-segment' ? [run.input.segment as number] : undefined;
   const histories = tapHistories(deps.histories({ totalSegments: run.totalSegments, ...(segments ? { segments } : {}) }), observe);
-  if (run.input.mode === 'train' || run.input.mode === 'train-and-score') {
+  if (run.input.mode === 'train' || run.input.mode === 'train-and-score' || trainsFirstModel) {
     const datasets = await deps.buildDatasets(histories, run.asOf);
-    const training = await trainAndRegister(datasets, run.runId, deps);
+    const trained = await trainAndRegister(datasets, run.runId, deps);
+    const training: Training = { ...trained, trainedBecause: trainsFirstModel ? 'no-champion' : 'requested' };
     return { scoringMatrix: datasets.scoring, training, trainingDistribution: featureDistribution(datasets.train) };
   }
   return { scoringMatrix: await deps.buildScoringMatrix(histories, run.asOf), training: null };

@@ -53,6 +53,11 @@ export const RunSummary = z.object({
       kind: z.enum(['mlp', 'logistic']).optional(),
       /** When the baseline was promoted: the MLP of the same run, kept as a rejected challenger. */
       challengerVersion: z.string().optional(),
+      /**
+       * Why this run trained: its mode asked for it (`requested`), or it is a score run that found no
+       * champion and trained the first model of a fresh stack (`no-champion`).
+       */
+      trainedBecause: z.enum(['requested', 'no-champion']).optional(),
       /** The training run's fingerprint (data and settings): a resumed run with the same one reuses this decision. */
       dataFingerprint: z.string().optional(),
       trainingMs: z.number().optional(),

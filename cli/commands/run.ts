@@ -49,7 +49,7 @@ export function formatRunSummary(summary: RunSummary, keys: { summaryKey: string
   if (summary.training) {
     const t = summary.training;
     lines.push(
-      `  training: ${t.candidateVersion} ${t.promoted ? 'promoted to champion' : 'not promoted'} (${t.reason})`,
+      `  training${t.trainedBecause === 'no-champion' ? ' (no champion yet: this score run trained the first model)' : ''}: ${t.candidateVersion} ${t.promoted ? 'promoted to champion' : 'not promoted'} (${t.reason})`,
       `    ROC AUC ${t.model.rocAuc.toFixed(3)} vs baseline ${t.baseline.rocAuc.toFixed(3)}; backend ${t.backend}`,
     );
   }

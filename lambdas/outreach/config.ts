@@ -4,6 +4,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { awsClients } from '../../adapters/aws/clients.ts';
 import { BaseEnv, parseEnv } from '../../adapters/aws/env.ts';
+import { TTL_ATTRIBUTE } from '../../adapters/aws/keys.ts';
 import { DynamoOutreachStore } from '../../adapters/aws/outreachStore.ts';
 import { SecretsManagerSecret, staticSecret, type WebhookSecretSource } from '../../adapters/aws/webhookSecret.ts';
 import { DEFAULT_WEBHOOK_TIMEOUT_MS, DryRunSink, WebhookSink } from '../../adapters/webhook/webhookSink.ts';
@@ -59,7 +60,16 @@ export function consumerFromEnv(
 /**
  * Idempotency records in the single table: PK `IDEMPOTENCY#outreach` (static, never a `C#`
  * customer partition, so customer scans skip it), SK `outreach-delivery#<hash of dedupId>`.
+ * Their expiry goes in `ttl`, the table's TTL attribute (Powertools' default is `expiration`,
+ * which DynamoDB would never act on: the records would pile up forever).
  */
 export const idempotencyStore = (tableName: string, client: DynamoDBClient) =>
-  new DynamoDBPersistenceLayer({ tableName, keyAttr: 'PK', sortKeyAttr: 'SK', staticPkValue: IDEMPOTENCY_PK, awsSdkV3Client: client });
+  new DynamoDBPersistenceLayer({
+    tableName,
+    keyAttr: 'PK',
+    sortKeyAttr: 'SK',
+    staticPkValue: IDEMPOTENCY_PK,
+    expiryAttr: TTL_ATTRIBUTE,
+    awsSdkV3Client: client,
+  });
 export const IDEMPOTENCY_PK = 'IDEMPOTENCY#outreach';

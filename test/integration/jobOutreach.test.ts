@@ -602,3 +602,65 @@ describe('scale-out: score-segment workers, then one send step', () => {
     expect(await takeAll()).toEqual([]);
   });
 });
+
+describe('runJob (score) on a fresh stack, with no champion yet', () => {
+  const metrics = {
+    rocAuc: 0.8,
+    prAuc: 0.5,
+    logLoss: 0.4,
+    brier: 0.1,
+    ece: 0.02,
+    topDecileLift: 3,
+    topDecileRecall: 0.3,
+    threshold: 0.3,
+    precisionAtThreshold: 0.5,
+    recallAtThreshold: 0.5,
+    rows: 20,
+    positives: 4,
+  };
+
+  /** A registry that starts empty and holds whatever is registered; training returns the fake scorer. */
+  function freshStackDependencies(histories: HistoryLike[], logged: string[]): JobDependencies {
+    let champion: ScoringModel | undefined;
+    return dependencies(histories, {
+      log: (message) => logged.push(message),
+      buildDatasets: async (customers, asOf) => {
+        const seen: HistoryLike[] = [];
+        for await (const h of customers) seen.push(h);
+        const matrix = matrixOf(seen, asOf);
+        return { train: matrix, validation: matrix, scoring: matrix, cutoffs: { training: [asOf], validation: asOf, scoring: asOf } };
+      },
+      train: async () => ({
+        model: fakeModel(),
+        metrics,
+        baselineMetrics: metrics,
+        gains: [],
+        calibration: [],
+        backend: 'cpu',
+        trainingMs: 1,
+      }),
+      registry: {
+        register: async (result) => {
+          champion = result.model;
+          return { version: 'm-fake', promoted: true, reason: 'no champion yet', kind: 'mlp' as const };
+        },
+        loadChampion: async () => champion,
+      },
+    });
+  }
+
+  it('trains the first model before scoring, and says why in the summary and the log', async () => {
+    const histories = business('fresh', 20);
+    const logged: string[] = [];
+    // Act: the daily schedule's input, as the first run after a deploy gets it.
+    const { summary } = await runJob({ mode: 'score', asOf: '2026-09-01' }, freshStackDependencies(histories, logged));
+    // Assess
+    expect(summary.mode).toBe('score');
+    expect(summary.training).toMatchObject({ candidateVersion: 'm-fake', promoted: true, trainedBecause: 'no-champion' });
+    expect(summary.modelVersion).toBe('m-fake');
+    expect(summary.scoring.customersScored).toBe(20);
+    expect(summary.outreach.sent).toBeGreaterThan(0);
+    expect(logged).toContain('no champion model: training one first, then scoring (the first run after a deploy)');
+    await takeAll();
+  });
+});
