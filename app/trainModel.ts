@@ -27,6 +27,7 @@ export async function trainAndRegister(datasets: Datasets, runId: string, deps: 
   const result = await deps.train(datasets.train, datasets.validation, request);
   try {
     const cutoffs = [...datasets.cutoffs.training].sort();
+    const fittedThrough = result.model.metadata?.trainingWindow?.fittedThrough;
     const decision = await deps.registry.register(result, {
       trainingWindow: {
         from: cutoffs[0] ?? datasets.cutoffs.validation,
@@ -34,6 +35,7 @@ export async function trainAndRegister(datasets: Datasets, runId: string, deps: 
         cutoffs: [...cutoffs, datasets.cutoffs.validation],
         horizonDays: deps.config.horizonDays,
         churn: deps.config.churn,
+        ...(fittedThrough ? { fittedThrough } : {}),
       },
     });
     await deps.runs.putTrainingDistribution(decision.version, featureDistribution(datasets.train));
