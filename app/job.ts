@@ -8,6 +8,7 @@ import { type RankedCandidate, rankForOutreach } from '../model/outreach/selecti
 import { type RunSummary, SUMMARY_VERSION } from '../model/runSummary.ts';
 import { parseOptions } from '../model/validation.ts';
 import { resolveAsOf } from './asOf.ts';
+import { type ChurnQuestion, describeQuestion, sameQuestion, scoringQuestion } from './modelDefinition.ts';
 import type { JobDependencies, ScoringModel } from './ports.ts';
 import { type Scored, scoreWithPlaybooks } from './scoreCustomers.ts';
 import { emptyOutreach, selectAndSend } from './selectAndSend.ts';
@@ -89,12 +90,27 @@ export async function runJob(rawInput: JobInput, deps: JobDependencies): Promise
   const run = await resolveRun(rawInput, deps);
   deps.log('run started', { runId: run.runId, mode: run.input.mode, asOf: run.asOf });
   if (run.input.mode === 'send') return sendFromStoredRisks(run, deps);
-  const churn = new MonthlyChurnAccumulator({ asOf: run.asOf, inactivityDays: deps.config.passiveInactivityDays });
-  const features = await buildFeatures(run, deps, (history) => churn.add(history));
-  const champion = run.input.mode === 'train' ? undefined : await deps.registry.loadChampion();
+  // Scoring without training: the champion's churn definition and horizon decide who is scored.
+  const scoresOnly = run.input.mode === 'score' || run.input.mode === 'score-segment';
+  let champion = scoresOnly ? await deps.registry.loadChampion() : undefined;
+  let features: Features;
+  let scoringMatrix: FeatureMatrix;
+  let churn: MonthlyChurnAccumulator;
+  try {
+    const question = champion && scoringQuestion(champion, deps.config);
+    // Non-contractual churn: the analytics' passive churn follows the model's N days.
+    const inactivityDays = question?.churn.kind === 'inactive' ? question.churn.days : deps.config.passiveInactivityDays;
+    churn = new MonthlyChurnAccumulator({ asOf: run.asOf, inactivityDays });
+    features = await buildFeatures(run, deps, (history) => churn.add(history), question);
+    if (run.input.mode === 'train-and-score') champion = await deps.registry.loadChampion();
+    scoringMatrix = await matrixForChampion(champion, features.scoringMatrix, run, deps);
+  } catch (error) {
+    champion?.dispose();
+    throw error;
+  }
   if (run.input.mode !== 'train' && !champion) deps.log('no champion model: nothing scored; train one first', { runId: run.runId });
   const driftBaseline = features.trainingDistribution ?? (await championDistribution(champion, run, deps));
-  const { scored, scoresKey } = await scoreAndStore(champion, features.scoringMatrix, run, deps);
+  const { scored, scoresKey } = await scoreAndStore(champion, scoringMatrix, run, deps);
   const ranked = champion
     ? rankForOutreach(scored, { threshold: champion.threshold, unknownMrrValueCents: deps.config.unknownMrrValueCents }).ranked
     : [];
@@ -112,7 +128,7 @@ export async function runJob(rawInput: JobInput, deps: JobDependencies): Promise
     scoring: summariseScores(scored),
     outreach,
     churnByMonth: churn.result(),
-    drift: driftBaseline ? featureDrift(driftBaseline, features.scoringMatrix) : [],
+    drift: driftBaseline ? featureDrift(driftBaseline, scoringMatrix) : [],
     topAtRisk: ranked.slice(0, deps.config.topAtRisk).map(atRiskEntry),
   };
   const summaryKey = await deps.runs.putSummary(summary, run.part);
@@ -144,8 +160,30 @@ interface Features {
   trainingDistribution?: FeatureDistribution;
 }
 
+/**
+ * After training, the champion may be an older model with another churn definition or horizon
+ * than this run trained with: it scores the customers active by its own definition.
+ */
+async function matrixForChampion(
+  champion: ScoringModel | undefined,
+  matrix: FeatureMatrix,
+  run: Run,
+  deps: JobDependencies,
+): Promise<FeatureMatrix> {
+  if (!champion || run.input.mode !== 'train-and-score') return matrix;
+  const own = scoringQuestion(champion, { ...deps.config, requested: undefined });
+  if (sameQuestion(own, deps.config)) return matrix;
+  deps.log(`the champion ${champion.version} predicts ${describeQuestion(own)}: scoring by its definition`, { runId: run.runId });
+  return deps.buildScoringMatrix(deps.histories({ totalSegments: run.totalSegments }), run.asOf, own);
+}
+
 /** One scan feeds the features and (through `observe`) the churn analytics. */
-async function buildFeatures(run: Run, deps: JobDependencies, observe: (history: HistoryLike) => void): Promise<Features> {
+async function buildFeatures(
+  run: Run,
+  deps: JobDependencies,
+  observe: (history: HistoryLike) => void,
+  question: ChurnQuestion | undefined,
+): Promise<Features> {
   const segments = run.input.mode === 'score-segment' ? [run.input.segment as number] : undefined;
   const histories = tapHistories(deps.histories({ totalSegments: run.totalSegments, ...(segments ? { segments } : {}) }), observe);
   if (run.input.mode === 'train' || run.input.mode === 'train-and-score') {
@@ -153,7 +191,7 @@ async function buildFeatures(run: Run, deps: JobDependencies, observe: (history:
     const training = await trainAndRegister(datasets, run.runId, deps);
     return { scoringMatrix: datasets.scoring, training, trainingDistribution: featureDistribution(datasets.train) };
   }
-  return { scoringMatrix: await deps.buildScoringMatrix(histories, run.asOf), training: null };
+  return { scoringMatrix: await deps.buildScoringMatrix(histories, run.asOf, question), training: null };
 }
 
 /** The champion's stored training distribution, for drift in a run that did not train. */

@@ -22,6 +22,12 @@ export interface JobConfig {
   churn: ChurnDefinition;
   /** Seed of training: the same data, settings and seed give the same model and version. */
   seed: number;
+  /**
+   * The horizon and churn definition the user asked for explicitly (CLI flags). Training uses
+   * `horizonDays` and `churn`; scoring uses the champion's own, and refuses a request that
+   * disagrees with it (app/modelDefinition.ts).
+   */
+  requested?: { horizonDays?: number | undefined; churn?: ChurnDefinition | undefined };
 }
 
 export const DEFAULT_JOB_CONFIG: JobConfig = {

@@ -312,6 +312,47 @@ describe('job input', () => {
   });
 });
 
+describe('the champion’s churn definition', () => {
+  const INACTIVE_60 = { kind: 'inactive' as const, days: 60 };
+  const ownModel = (): ScoringModel => ({ ...fakeModel(), metadata: { trainingWindow: { horizonDays: 60, churn: INACTIVE_60 } } });
+
+  it('decides who a score run scores, whatever the configured default', async () => {
+    const questions: unknown[] = [];
+    const histories = business('own', 3);
+    const deps = dependencies(histories, {
+      registry: {
+        register: async () => ({ version: 'x', promoted: false, reason: '', kind: 'mlp' as const }),
+        loadChampion: async () => ownModel(),
+      },
+      buildScoringMatrix: async (customers, asOf, question) => {
+        questions.push(question);
+        for await (const _ of customers);
+        return matrixOf(histories, asOf);
+      },
+    });
+    const { summary } = await runJob({ mode: 'score', asOf: '2026-09-02', runId: 'own-definition' }, deps);
+    expect(questions).toEqual([{ horizonDays: 60, churn: INACTIVE_60 }]);
+    expect(summary.scoring.customersScored).toBe(3);
+    await takeAll();
+  });
+
+  it('refuses a run whose explicit --churn conflicts with it, naming the model’s definition', async () => {
+    const deps = dependencies(
+      business('own', 3),
+      {
+        registry: {
+          register: async () => ({ version: 'x', promoted: false, reason: '', kind: 'mlp' as const }),
+          loadChampion: async () => ownModel(),
+        },
+      },
+      { requested: { churn: { kind: 'cancelled' } } },
+    );
+    await expect(runJob({ mode: 'score', asOf: '2026-09-03' }, deps)).rejects.toThrow(
+      'model m-fake predicts churn inactive:60d within 60 days (--churn inactive:60d --horizon 60d); --churn cancelled conflicts with it',
+    );
+  });
+});
+
 describe('runJob (train-and-score) with an injected trainer', () => {
   const metrics = {
     rocAuc: 0.8,
