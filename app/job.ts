@@ -4,6 +4,7 @@ import { summariseScores } from '../model/analytics/scoringSummary.ts';
 import type { FeatureMatrix } from '../model/features/matrix.ts';
 import { Instant } from '../model/features/time.ts';
 import { type FeatureDistribution, featureDistribution, featureDrift } from '../model/monitoring/drift.ts';
+import { assignBands, type BandGuide, bandReason } from '../model/outreach/bands.ts';
 import { type RankedCandidate, rankForOutreach } from '../model/outreach/selection.ts';
 import { type RunSummary, SUMMARY_VERSION } from '../model/runSummary.ts';
 import { parseOptions } from '../model/validation.ts';
@@ -110,7 +111,8 @@ export async function runJob(rawInput: JobInput, deps: JobDependencies): Promise
   }
   if (run.input.mode !== 'train' && !champion) deps.log('no champion model: nothing scored; train one first', { runId: run.runId });
   const driftBaseline = features.trainingDistribution ?? (await championDistribution(champion, run, deps));
-  const { scored, scoresKey } = await scoreAndStore(champion, scoringMatrix, run, deps);
+  const reach = outreachReach(run, deps);
+  const { scored, scoresKey, bandGuide } = await scoreAndStore(champion, scoringMatrix, run, deps, reach);
   const ranked = champion
     ? rankForOutreach(scored, { threshold: champion.threshold, unknownMrrValueCents: deps.config.unknownMrrValueCents }).ranked
     : [];
@@ -125,11 +127,14 @@ export async function runJob(rawInput: JobInput, deps: JobDependencies): Promise
     finishedAt: deps.now().toISOString(),
     modelVersion: champion?.version ?? null,
     training: features.training,
-    scoring: summariseScores(scored),
+    scoring: { ...summariseScores(scored), ...(bandGuide ? { bandGuide } : {}) },
     outreach,
     churnByMonth: churn.result(),
     drift: driftBaseline ? featureDrift(driftBaseline, scoringMatrix) : [],
-    topAtRisk: ranked.slice(0, deps.config.topAtRisk).map(atRiskEntry),
+    topAtRisk: ranked.slice(0, deps.config.topAtRisk).map((candidate, i) => ({
+      ...atRiskEntry(candidate),
+      bandReason: bandReason(candidate.customer.band, candidate.customer.risk, champion?.threshold ?? 0, i + 1, reach),
+    })),
   };
   const summaryKey = await deps.runs.putSummary(summary, run.part);
   deps.log('run finished', { runId: run.runId, scored: scored.length, sent: outreach.sent, summaryKey });
@@ -206,13 +211,21 @@ async function championDistribution(
   return distribution;
 }
 
-/** Scores with the champion, chooses playbooks, writes RISK items and the scores snapshot. */
+/**
+ * How many customers the outreach budget reaches: the day's budget; a segment worker of a fan-out
+ * sees only its share of the customers, so its share of the budget.
+ */
+const outreachReach = (run: Run, deps: JobDependencies): number =>
+  run.part ? Math.ceil(deps.config.maxMessages / run.totalSegments) : deps.config.maxMessages;
+
+/** Scores with the champion, chooses playbooks, bands by threshold and budget, writes RISK items and the scores snapshot. */
 async function scoreAndStore(
   champion: ScoringModel | undefined,
   matrix: FeatureMatrix,
   run: Run,
   deps: JobDependencies,
-): Promise<{ scored: Scored[]; scoresKey?: string }> {
+  reach: number,
+): Promise<{ scored: Scored[]; scoresKey?: string; bandGuide?: BandGuide[] }> {
   if (!champion) return { scored: [] };
   let scored: Scored[];
   try {
@@ -220,12 +233,14 @@ async function scoreAndStore(
   } finally {
     champion.dispose();
   }
+  const banded = assignBands(scored, { threshold: champion.threshold, reach, unknownMrrValueCents: deps.config.unknownMrrValueCents });
+  scored = banded.customers;
   const scoredAt = deps.now().toISOString();
   await deps.risks.putRisks(
     scored.map((customer) => ({ customer, playbook: customer.playbook, runId: run.runId, scoredAt, threshold: champion.threshold })),
   );
   const scoresKey = await deps.runs.putScores(run.runId, scored.map(scoreRow), run.part);
-  return { scored, scoresKey };
+  return { scored, scoresKey, bandGuide: banded.guide };
 }
 
 /** A customer as the summary's top-at-risk list shows them. */

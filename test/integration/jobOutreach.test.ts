@@ -603,7 +603,8 @@ describe('scale-out: score-segment workers, then one send step', () => {
     expect(summary).toMatchObject({ mode: 'send', runId, modelVersion: 'm-fake', training: null, churnByMonth: [], drift: [] });
     // Scoring counts come from this run's 20 RISK items only (the table holds other runs' too).
     expect(summary.scoring.customersScored).toBe(20);
-    expect(summary.scoring.bands).toEqual({ high: 12, medium: 0, low: 8 }); // risk 0.5, 0.75, 1 are high; 0 and 0.25 low
+    // 12 above the threshold (risk 0.5, 0.75, 1); each of the 2 workers bands the 5 its share of the budget of 10 reaches high.
+    expect(summary.scoring.bands).toEqual({ high: 10, medium: 2, low: 8 });
     expect(summary.outreach).toEqual({
       selected: 10,
       sent: 10,

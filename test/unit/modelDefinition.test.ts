@@ -4,6 +4,7 @@ import { scoringQuestion } from '../../app/modelDefinition.ts';
 import type { JobDependencies, ScoringModel } from '../../app/ports.ts';
 import { scoreCustomers } from '../../app/scoreCustomers.ts';
 import type { ChurnDefinition } from '../../model/features/churnDefinition.ts';
+import type { FeatureMatrix } from '../../model/features/matrix.ts';
 import { tinyMatrix } from './outreachFactories.ts';
 
 const INACTIVE_90: ChurnDefinition = { kind: 'inactive', days: 90 };
@@ -49,7 +50,7 @@ describe('the model owns its churn definition and horizon', () => {
 });
 
 describe('churnguard score', () => {
-  const deps = (champion: ScoringModel, config = DEFAULT_JOB_CONFIG, seen: unknown[] = []) =>
+  const deps = (champion: ScoringModel, config = DEFAULT_JOB_CONFIG, seen: unknown[] = [], matrix?: FeatureMatrix) =>
     ({
       config,
       log: () => {},
@@ -57,10 +58,58 @@ describe('churnguard score', () => {
       histories: async function* () {},
       buildScoringMatrix: async (_customers: unknown, asOf: string, question: unknown) => {
         seen.push(question);
-        return tinyMatrix([], [], [], asOf);
+        return matrix ?? tinyMatrix([], [], [], asOf);
       },
       registry: { loadChampion: async () => champion },
     }) as unknown as JobDependencies;
+
+  /** A model whose risk is the row's value: customers k0..k9 with risk 0.05, 0.15, … 0.95. */
+  const byValue = (): ScoringModel => ({
+    ...model({ horizonDays: 90, churn: INACTIVE_90 }),
+    score: (m) =>
+      m.customerIds.map((customerId, r) => ({
+        customerId,
+        risk: m.numeric[r] as number,
+        band: 'low' as const,
+        drivers: [],
+        modelVersion: 'm-20251001T000000Z-abcdef',
+        mrrCents: null,
+        tenureDays: null,
+      })),
+  });
+  const ten = (labels: number[]): FeatureMatrix => ({
+    ...tinyMatrix(
+      Array.from({ length: 10 }, (_, i) => `k${i}`),
+      Array.from({ length: 10 }, (_, i) => 0.05 + i / 10),
+    ),
+    labels: Int8Array.from(labels),
+  });
+
+  it('bands by the threshold and the budget, says why, and compares with what happened when the outcomes are known', async () => {
+    const config = { ...DEFAULT_JOB_CONFIG, maxMessages: 3 };
+    // Churners: the four riskiest, and k2.
+    const result = await scoreCustomers({ asOf: '2025-10-01' }, deps(byValue(), config, [], ten([0, 0, 1, 0, 0, 0, 1, 1, 1, 1])));
+    expect(result.bands.map((b) => [b.band, b.customers])).toEqual([
+      ['high', 3],
+      ['medium', 4],
+      ['low', 3],
+    ]);
+    expect(result.customers[0]?.bandReason).toBe(
+      "risk 95.0% ≥ the cost threshold 30.0%, and rank 1 by expected loss is within the budget's reach of 3",
+    );
+    expect(result.outcomes).toMatchObject({ customers: 10, churners: 5, rocAuc: 22 / 25 });
+    expect(result.outcomes?.bands.map((b) => [b.band, b.churned, b.customers])).toEqual([
+      ['high', 3, 3],
+      ['medium', 1, 4],
+      ['low', 1, 3],
+    ]);
+    expect(result.outcomes?.bands[0]?.lift).toBe(2);
+  });
+
+  it('reports no outcomes while they are unknown', async () => {
+    const result = await scoreCustomers({ asOf: '2025-10-01' }, deps(byValue(), DEFAULT_JOB_CONFIG, [], ten(Array(10).fill(-1))));
+    expect(result.outcomes).toBeUndefined();
+  });
 
   it('builds the matrix of active customers by the champion’s definition, and says which', async () => {
     const seen: unknown[] = [];
