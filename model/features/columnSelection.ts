@@ -15,8 +15,11 @@ const valuesOf = (plan: NumericPlan, rows: readonly RowDraft[]): Float64Array =>
     return Number.isNaN(v) ? Number.NaN : v;
   });
 
+/** Equal up to floating-point rounding: a sum of cents ÷ 100 and a sum of units are the same column. */
+const sameValue = (x: number, y: number): boolean =>
+  x === y || (Number.isNaN(x) && Number.isNaN(y)) || Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(x), Math.abs(y));
 const sameValues = (a: Float64Array, b: Float64Array): boolean => {
-  for (let i = 0; i < a.length; i++) if (!(a[i] === b[i] || (Number.isNaN(a[i] as number) && Number.isNaN(b[i] as number)))) return false;
+  for (let i = 0; i < a.length; i++) if (!sameValue(a[i] as number, b[i] as number)) return false;
   return true;
 };
 
@@ -34,7 +37,8 @@ export function dropDuplicateColumns(plan: ColumnPlan, rows: readonly RowDraft[]
     const values = valuesOf(p, rows);
     // A cheap fingerprint narrows the comparison to columns that may be equal.
     let hash = 0;
-    for (let i = 0; i < values.length; i += Math.max(1, Math.floor(values.length / 64))) hash = (hash * 31 + (values[i] as number)) % 1e12;
+    for (let i = 0; i < values.length; i += Math.max(1, Math.floor(values.length / 64)))
+      hash = (hash * 31 + Math.round((values[i] as number) * 1e4)) % 1e12;
     const key = `${hash}`;
     const twin = (byKey.get(key) ?? []).find((k) => sameValues((kept[k] as { values: Float64Array }).values, values));
     if (twin !== undefined) {

@@ -14,8 +14,8 @@ import { DAY_MS } from './time.ts';
  * - counts over the lifetime and over the windows the history supports (7, 30, 90, 365 days),
  *   and the distinct days with an event;
  * - recency: days since the stream's latest event;
- * - rhythm: the mean gap between days with an event, and the time since the latest against it
- *   (the "overdue" signal of buy-till-you-die models);
+ * - rhythm: the mean gap between days with an event, the latest gap, and the time since the
+ *   latest event against the mean gap (the "overdue" signal of buy-till-you-die models);
  * - trend: events in the last 30 / 90 days against the 30 / 90 days before;
  * - per number: lifetime sum and mean, and sums over the supported windows (levels such as a
  *   survey score or a price only get the mean).
@@ -127,6 +127,21 @@ export const GENERATED_STATS: readonly GeneratedStat[] = [
       ],
     },
     value: (s) => meanGapDays(s),
+  },
+  {
+    stat: 'last_gap_days',
+    scope: 'stream',
+    aggregation: 'days_since',
+    windowDays: null,
+    needsHistoryDays: 0,
+    description: 'Days between the latest two days with {nouns} (missing: fewer than two such days)',
+    sentence: {
+      cases: [
+        ['missing', 'fewer than two days with {nouns}: no gap yet'],
+        ['any', 'the last two {nouns} were {duration} apart'],
+      ],
+    },
+    value: (s) => (s && s.days >= 2 ? s.lastGapMs / DAY_MS : Number.NaN),
   },
   {
     stat: 'overdue_ratio',

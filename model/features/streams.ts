@@ -32,6 +32,8 @@ export interface StreamAggregate {
   /** Distinct UTC days with an event of the stream. */
   days: number;
   lastDay: number;
+  /** From the previous day with an event to the latest one (NaN with fewer than two such days). */
+  lastGapMs: number;
   /** Events in [T − w, T) for each of GENERATED_WINDOWS. */
   windowCounts: number[];
   /** Events in [T − 2w, T − w) for each of TREND_WINDOWS. */
@@ -84,6 +86,7 @@ const newStream = (): StreamAggregate => ({
   lastMs: Number.NaN,
   days: 0,
   lastDay: Number.NaN,
+  lastGapMs: Number.NaN,
   windowCounts: GENERATED_WINDOWS.map(() => 0),
   previousCounts: TREND_WINDOWS.map(() => 0),
   measures: new Map(),
@@ -100,12 +103,13 @@ export function addToStreams(streams: Map<string, StreamAggregate>, event: Churn
   }
   stream.count++;
   if (Number.isNaN(stream.firstMs)) stream.firstMs = t;
-  stream.lastMs = t;
   const day = Math.floor(t / DAY_MS);
   if (day !== stream.lastDay) {
+    if (stream.days > 0) stream.lastGapMs = t - stream.lastMs;
     stream.days++;
     stream.lastDay = day;
   }
+  stream.lastMs = t;
   const age = cutoffMs - t;
   GENERATED_WINDOWS.forEach((w, i) => {
     if (age <= w * DAY_MS) stream.windowCounts[i] = (stream.windowCounts[i] as number) + 1;

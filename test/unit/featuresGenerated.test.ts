@@ -46,6 +46,7 @@ describe('generated feature families of a purchase log', () => {
     expect(valueOf(m, 'value.payment_succeeded.days_since_last')).toBe(10);
     // 5 purchase days over 190 days: a purchase every 47.5 days; the last one 10 days ago.
     expect(valueOf(m, 'value.payment_succeeded.mean_gap_days')).toBe(47.5);
+    expect(valueOf(m, 'value.payment_succeeded.last_gap_days')).toBe(30 - 2 / 24); // from day −40 (+2 h) to day −10
     expect(valueOf(m, 'value.payment_succeeded.overdue_ratio')).toBeCloseTo(10 / 47.5, 12);
     // Trends: 1 purchase in the last 30 days vs 2 (day −40) in the 30 before; 3 in the last 90 vs 2 (days −120, −100) before.
     expect(valueOf(m, 'value.payment_succeeded.trend_30d')).toBe(0.5);
@@ -69,6 +70,7 @@ describe('generated feature families of a purchase log', () => {
     expect(say('value.payment_succeeded.count_7d')).toBe('no payments in the last 7 days');
     expect(say('value.payment_succeeded.days_since_last')).toBe('last payment 10 days ago');
     expect(say('value.payment_succeeded.mean_gap_days')).toBe('usually 47 days between payments');
+    expect(say('value.payment_succeeded.last_gap_days')).toBe('the last two payments were 29 days apart');
     expect(say('value.payment_succeeded.overdue_ratio')).toBe('the next payment is not yet due (0.21× the usual gap since the last)');
     expect(say('value.payment_succeeded.trend_30d')).toBe('payments fell 50% against the previous 30 days');
     expect(say('value.payment_succeeded.amount.sum')).toBe('amount of all payments: 130.00');
@@ -131,6 +133,16 @@ describe('choosing the columns the training rows can carry', () => {
     const { plan: kept, duplicates } = dropDuplicateColumns(plan, r);
     expect(kept.numeric.map((p) => p.column.name)).toEqual(['fixed.recency', 'gen.other']);
     expect([...duplicates]).toEqual([['gen.recency', 'fixed.recency']]);
+  });
+
+  it('counts a column equal but for floating-point rounding as a duplicate (cents summed ÷ 100 against units summed)', () => {
+    const r = rows([0, 1, 0]);
+    const cents = [1999, 301, 7];
+    const plan: ColumnPlan = {
+      numeric: [numeric('paid', (_, i) => (cents[i] as number) / 100, false), numeric('sum', (_, i) => (cents[i] as number) * 0.01)],
+      categorical: [],
+    };
+    expect(dropDuplicateColumns(plan, r).plan.numeric.map((p) => p.column.name)).toEqual(['paid']);
   });
 
   it('keeps one generated column per 10 training churners, those that separate churners best', () => {
