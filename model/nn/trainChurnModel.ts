@@ -227,7 +227,13 @@ export async function trainChurnModel(train: FeatureMatrix, validation: FeatureM
   };
   const fittedPositivesOf = (fitted: FittedNetwork) =>
     fitted.fittedRows === fitRows.customerIds.length ? classCounts(fitRows.labels).positives : classCounts(trainRows.labels).positives;
-  const mlpFinal = await final(mlp, mlpArchitecture, seed);
+  let mlpFinal: ScoringNetwork;
+  try {
+    mlpFinal = await final(mlp, mlpArchitecture, seed);
+  } catch (error) {
+    baseline.network.dispose();
+    throw error;
+  }
   let baselineFinal: ScoringNetwork;
   try {
     baselineFinal = await final(baseline, baselineArchitecture, seed + 1000);
