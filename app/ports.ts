@@ -214,6 +214,8 @@ export interface TrainOutcome {
   calibration: TrainResult['calibration'];
   backend: string;
   trainingMs: number;
+  /** The labelled rows the registry compares the model and the champion on. */
+  validation?: FeatureMatrix;
 }
 
 /** The matrices of a training run (see `buildDatasets`). */
@@ -221,6 +223,8 @@ export interface Datasets {
   train: FeatureMatrix;
   validation: FeatureMatrix;
   scoring: FeatureMatrix;
+  /** The validation rows with every column the data offers: a champion trained on other columns is compared on them. */
+  comparison?: FeatureMatrix;
   cutoffs: { training: string[]; validation: string; scoring: string };
 }
 

@@ -1,10 +1,12 @@
 import type { ColumnPlan, NumericPlan, RowDraft } from './matrixBuilder.ts';
 
 /**
- * Training rows with a known label per generated column: a column's effect is estimated from
- * the churners behind it, so a base with few churners gets few generated columns (the
- * events-per-variable rule of clinical prediction models, Peduzzi et al., 1996, and the same
- * rule as the preprocessing's segment and step inputs).
+ * Training churners per column of the model: a column's effect is estimated from the churners
+ * behind it (the events-per-variable rule of clinical prediction models, Peduzzi et al., 1996).
+ * The fixed features and profile columns count first (they are curated); generated columns get
+ * what the rule leaves. A purchase log with thousands of churners and five varying fixed
+ * columns gets every family; a simulated SaaS business of a thousand customers, whose 24 fixed
+ * columns already describe its streams, gets none until its churners pass 240.
  */
 export const MIN_CHURNERS_PER_GENERATED_COLUMN = 10;
 
@@ -82,10 +84,40 @@ export function separation(plan: NumericPlan, rows: readonly RowDraft[]): number
   return Math.abs((rankSum - (positives * (positives + 1)) / 2) / (positives * negatives) - 0.5);
 }
 
+/** Above this |Pearson correlation| with a column already kept, a generated column is redundant when the budget binds. */
+export const REDUNDANT_CORRELATION = 0.8;
+
+/** Pearson correlation over the rows where both values are present; 0 with fewer than 3 such rows or no variance. */
+export function correlation(a: Float64Array, b: Float64Array): number {
+  let n = 0;
+  let sa = 0;
+  let sb = 0;
+  let saa = 0;
+  let sbb = 0;
+  let sab = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as number;
+    const y = b[i] as number;
+    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+    n++;
+    sa += x;
+    sb += y;
+    saa += x * x;
+    sbb += y * y;
+    sab += x * y;
+  }
+  if (n < 3) return 0;
+  const cov = sab - (sa * sb) / n;
+  const va = saa - (sa * sa) / n;
+  const vb = sbb - (sb * sb) / n;
+  return va > 1e-12 && vb > 1e-12 ? cov / Math.sqrt(va * vb) : 0;
+}
+
 /**
- * Keeps at most ⌊churners / `minChurnersPerColumn`⌋ generated columns, those that separate
- * churners from stayers best on the training rows alone (ties: column order); every other column
- * stays. Returns the names left out.
+ * Keeps at most ⌊churners / `minChurnersPerColumn`⌋ − (the other columns) generated columns, those that separate
+ * churners from stayers best on the training rows alone (ties: column order), skipping, while the
+ * budget binds, any nearly equal (|correlation| ≥ REDUNDANT_CORRELATION) to a column already kept;
+ * every other column stays. Returns the names left out.
  */
 export function budgetGeneratedColumns(
   plan: ColumnPlan,
@@ -93,17 +125,27 @@ export function budgetGeneratedColumns(
   minChurnersPerColumn = MIN_CHURNERS_PER_GENERATED_COLUMN,
 ): { plan: ColumnPlan; budget: number; candidates: number; overBudget: string[] } {
   const churners = rows.reduce((n, row) => n + (row.label === 1 ? 1 : 0), 0);
-  const budget = Math.floor(churners / minChurnersPerColumn);
   const generated = plan.numeric.filter((p) => p.column.generated);
+  const curated = plan.numeric.length - generated.length + plan.categorical.length;
+  const budget = Math.max(0, Math.floor(churners / minChurnersPerColumn) - curated);
   if (generated.length <= budget) return { plan, budget, candidates: generated.length, overBudget: [] };
   const ranked = generated
     .map((p, order) => ({ p, order, strength: separation(p, rows) }))
     .sort((a, b) => b.strength - a.strength || a.order - b.order);
-  const keep = new Set(ranked.slice(0, budget).map((r) => r.p));
+  // When the budget binds, a column nearly equal to one the model already has adds noise, not news.
+  const chosen = plan.numeric.filter((p) => !p.column.generated).map((p) => valuesOf(p, rows));
+  const keep = new Set<NumericPlan>();
+  for (const { p } of ranked) {
+    if (keep.size >= budget) break;
+    const values = valuesOf(p, rows);
+    if (chosen.some((other) => Math.abs(correlation(values, other)) >= REDUNDANT_CORRELATION)) continue;
+    keep.add(p);
+    chosen.push(values);
+  }
   return {
     plan: { numeric: plan.numeric.filter((p) => !p.column.generated || keep.has(p)), categorical: plan.categorical },
     budget,
     candidates: generated.length,
-    overBudget: ranked.slice(budget).map((r) => r.p.column.name),
+    overBudget: generated.filter((p) => !keep.has(p)).map((p) => p.column.name),
   };
 }

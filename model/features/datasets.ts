@@ -66,6 +66,11 @@ export interface Datasets {
   /** Columns dropped because they are constant on the training rows, or equal to an earlier column there. */
   droppedColumns: string[];
   /**
+   * The validation rows with every column the data offers, before any was dropped or left out of
+   * the budget: the registry scores a champion trained on other columns on them.
+   */
+  comparison: FeatureMatrix;
+  /**
    * The generated feature families (generated.ts): how many columns the data offered, how many
    * its training churners allow (`minChurnersPerGeneratedColumn`), and how many were kept.
    */
@@ -171,6 +176,7 @@ export async function buildDatasets(customers: AsyncIterable<CustomerHistory>, o
     validationSplit,
     droppedColumns: dropped,
     generatedColumns,
+    comparison: toMatrix(planned, validationRows, cutoffs.validation),
   };
 }
 

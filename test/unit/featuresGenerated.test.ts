@@ -145,22 +145,24 @@ describe('choosing the columns the training rows can carry', () => {
     expect(dropDuplicateColumns(plan, r).plan.numeric.map((p) => p.column.name)).toEqual(['paid']);
   });
 
-  it('keeps one generated column per 10 training churners, those that separate churners best', () => {
-    const labels = Array.from({ length: 60 }, (_, i) => (i < 20 ? 1 : 0));
-    const r = rows(labels);
+  it('keeps what one column per 10 training churners leaves after the other columns: the best separating, none redundant', () => {
+    // 30 churners: 3 columns in all; "fixed" takes one, so 2 generated columns.
+    const r = rows(Array.from({ length: 90 }, (_, i) => (i < 30 ? 1 : 0)));
+    const strong = (i: number) => (i < 30 ? 5 : 0) + (i % 3);
     const plan: ColumnPlan = {
       numeric: [
-        numeric('fixed', () => 1, false),
+        numeric('fixed', (_, i) => i % 2, false),
         numeric('noise', (_, i) => (i * 7) % 11),
-        numeric('strong', (_, i) => (i < 20 ? 5 : 0) + (i % 3)),
-        numeric('weak', (_, i) => (i < 20 ? 1 : 0) + (i % 5)),
+        numeric('strong', (_, i) => strong(i)),
+        numeric('strong twice', (_, i) => 2 * strong(i) + (i % 2) * 0.01),
+        numeric('weak', (_, i) => (i < 30 ? 1 : 0) + (i % 5)),
       ],
       categorical: [],
     };
     const { plan: kept, budget, overBudget } = budgetGeneratedColumns(plan, r);
     expect(budget).toBe(2);
     expect(kept.numeric.map((p) => p.column.name)).toEqual(['fixed', 'strong', 'weak']);
-    expect(overBudget).toEqual(['noise']);
+    expect(overBudget).toEqual(['noise', 'strong twice']);
   });
 
   it('lets a small base keep none of them, and says so', async () => {
