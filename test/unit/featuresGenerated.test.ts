@@ -16,7 +16,7 @@ function column(m: FeatureMatrix, name: string): NumericColumn {
   if (!found) throw new Error(`no column ${name}; have ${m.numericColumns.map((c) => c.name).join(', ')}`);
   return found;
 }
-const valueOf = (m: FeatureMatrix, name: string, customerId = 'c1') =>
+const featureValue = (m: FeatureMatrix, name: string, customerId = 'c1') =>
   m.numeric[m.customerIds.indexOf(customerId) * m.numericColumns.length + m.numericColumns.indexOf(column(m, name))] as number;
 
 describe('generated feature families of a purchase log', () => {
@@ -32,40 +32,40 @@ describe('generated feature families of a purchase log', () => {
 
   it('count purchases over the lifetime and each window the history spans, and their distinct days', async () => {
     const m = await buildFeatureMatrix(histories(log), T);
-    expect(valueOf(m, 'value.payment_succeeded.count')).toBe(6);
-    expect(valueOf(m, 'value.payment_succeeded.count_7d')).toBe(0);
-    expect(valueOf(m, 'value.payment_succeeded.count_30d')).toBe(1);
-    expect(valueOf(m, 'value.payment_succeeded.count_90d')).toBe(3);
-    expect(valueOf(m, 'value.payment_succeeded.active_days')).toBe(5);
+    expect(featureValue(m, 'value.payment_succeeded.count')).toBe(6);
+    expect(featureValue(m, 'value.payment_succeeded.count_7d')).toBe(0);
+    expect(featureValue(m, 'value.payment_succeeded.count_30d')).toBe(1);
+    expect(featureValue(m, 'value.payment_succeeded.count_90d')).toBe(3);
+    expect(featureValue(m, 'value.payment_succeeded.active_days')).toBe(5);
     // 200 days of history: no 365-day window, which the data cannot fill.
     expect(m.numericColumns.some((c) => c.name === 'value.payment_succeeded.count_365d')).toBe(false);
   });
 
   it('measure recency and rhythm: the mean gap between purchase days, and the time since the last against it', async () => {
     const m = await buildFeatureMatrix(histories(log), T);
-    expect(valueOf(m, 'value.payment_succeeded.days_since_last')).toBe(10);
+    expect(featureValue(m, 'value.payment_succeeded.days_since_last')).toBe(10);
     // 5 purchase days over 190 days: a purchase every 47.5 days; the last one 10 days ago.
-    expect(valueOf(m, 'value.payment_succeeded.mean_gap_days')).toBe(47.5);
-    expect(valueOf(m, 'value.payment_succeeded.last_gap_days')).toBe(30 - 2 / 24); // from day −40 (+2 h) to day −10
-    expect(valueOf(m, 'value.payment_succeeded.overdue_ratio')).toBeCloseTo(10 / 47.5, 12);
+    expect(featureValue(m, 'value.payment_succeeded.mean_gap_days')).toBe(47.5);
+    expect(featureValue(m, 'value.payment_succeeded.last_gap_days')).toBe(30 - 2 / 24); // from day −40 (+2 h) to day −10
+    expect(featureValue(m, 'value.payment_succeeded.overdue_ratio')).toBeCloseTo(10 / 47.5, 12);
     // Trends: 1 purchase in the last 30 days vs 2 (day −40) in the 30 before; 3 in the last 90 vs 2 (days −120, −100) before.
-    expect(valueOf(m, 'value.payment_succeeded.trend_30d')).toBe(0.5);
-    expect(valueOf(m, 'value.payment_succeeded.trend_90d')).toBe(1.5);
+    expect(featureValue(m, 'value.payment_succeeded.trend_30d')).toBe(0.5);
+    expect(featureValue(m, 'value.payment_succeeded.trend_90d')).toBe(1.5);
   });
 
   it('sum and average every number of the purchases: the amount and a named measure', async () => {
     const m = await buildFeatureMatrix(histories(log), T);
-    expect(valueOf(m, 'value.payment_succeeded.amount.sum')).toBe(130);
-    expect(valueOf(m, 'value.payment_succeeded.amount.mean')).toBeCloseTo(130 / 6, 12);
-    expect(valueOf(m, 'value.payment_succeeded.amount.sum_90d')).toBe(70);
-    expect(valueOf(m, 'value.payment_succeeded.cds.sum')).toBe(11);
+    expect(featureValue(m, 'value.payment_succeeded.amount.sum')).toBe(130);
+    expect(featureValue(m, 'value.payment_succeeded.amount.mean')).toBeCloseTo(130 / 6, 12);
+    expect(featureValue(m, 'value.payment_succeeded.amount.sum_90d')).toBe(70);
+    expect(featureValue(m, 'value.payment_succeeded.cds.sum')).toBe(11);
     // The mean is over the purchases that carry the measure (5 of 6).
-    expect(valueOf(m, 'value.payment_succeeded.cds.mean')).toBe(11 / 5);
+    expect(featureValue(m, 'value.payment_succeeded.cds.mean')).toBe(11 / 5);
   });
 
   it('say each value in a sentence with the stream’s words', async () => {
     const m = await buildFeatureMatrix(histories(log), T);
-    const say = (name: string) => describeFeature(column(m, name), valueOf(m, name));
+    const say = (name: string) => describeFeature(column(m, name), featureValue(m, name));
     expect(say('value.payment_succeeded.count')).toBe('6 payments in all');
     expect(say('value.payment_succeeded.count_7d')).toBe('no payments in the last 7 days');
     expect(say('value.payment_succeeded.days_since_last')).toBe('last payment 10 days ago');
@@ -82,8 +82,8 @@ describe('generated feature families of a purchase log', () => {
     const m = await buildFeatureMatrix(histories(events), T);
     const overdue = column(m, 'custom.export_pdf.overdue_ratio');
     expect(overdue.family).toBe('custom');
-    expect(valueOf(m, 'custom.export_pdf.count', 'c2')).toBe(1);
-    expect(valueOf(m, 'custom.export_pdf.quantity.sum', 'c2')).toBe(3);
+    expect(featureValue(m, 'custom.export_pdf.count', 'c2')).toBe(1);
+    expect(featureValue(m, 'custom.export_pdf.quantity.sum', 'c2')).toBe(3);
     expect(describeFeature(overdue, Number.NaN)).toBe('no usual gap between "export_pdf" events yet');
     expect(describeFeature(column(m, 'custom.export_pdf.days_since_last'), Number.NaN)).toBe('no "export_pdf" events on record');
   });
