@@ -27,6 +27,12 @@ export interface JobConfig {
   resendAfterMs: number;
   /** Reconcile: sends of one outreach at most, then it is marked failed. */
   maxSends: number;
+  /**
+   * The horizon and churn definition the user asked for explicitly (CLI flags). Training uses
+   * `horizonDays` and `churn`; scoring uses the champion's own, and refuses a request that
+   * disagrees with it (app/modelDefinition.ts).
+   */
+  requested?: { horizonDays?: number | undefined; churn?: ChurnDefinition | undefined };
 }
 
 export const DEFAULT_JOB_CONFIG: JobConfig = {

@@ -14,6 +14,7 @@ import type { ModelKind } from '../model/registry/promotion.ts';
 import type { RunSummary } from '../model/runSummary.ts';
 import type { ScoredCustomer } from '../model/scoring.ts';
 import type { JobConfig } from './jobConfig.ts';
+import type { ChurnQuestion } from './modelDefinition.ts';
 
 /**
  * The ports of the use cases: what app/ needs from storage, queues and sinks, and nothing of how.
@@ -277,19 +278,25 @@ export interface OutreachSink {
 export interface ScoringModel {
   readonly version: string;
   threshold: number;
+  /** What the model was trained on: its churn definition and horizon (older models lack them). */
+  readonly metadata?: { trainingWindow?: Pick<TrainingWindow, 'horizonDays' | 'churn'> };
   score(matrix: FeatureMatrix): ScoredCustomer[];
   dispose(): void;
 }
 
 /** What training returns: structurally `TrainResult` (tests pass a look-alike). */
 export interface TrainOutcome {
-  model: ScoringModel & { readonly metadata?: { dataFingerprint: string } };
+  model: ScoringModel & {
+    readonly metadata?: { dataFingerprint?: string; trainingWindow?: Pick<TrainingWindow, 'horizonDays' | 'churn' | 'fittedThrough'> };
+  };
   metrics: ModelMetrics;
   baselineMetrics: ModelMetrics;
   gains: TrainResult['gains'];
   calibration: TrainResult['calibration'];
   backend: string;
   trainingMs: number;
+  /** The labelled rows the registry compares the model and the champion on. */
+  validation?: FeatureMatrix;
 }
 
 /** The matrices of a training run (see `buildDatasets`). */
@@ -297,6 +304,8 @@ export interface Datasets {
   train: FeatureMatrix;
   validation: FeatureMatrix;
   scoring: FeatureMatrix;
+  /** The validation rows with every column the data offers: a champion trained on other columns is compared on them. */
+  comparison?: FeatureMatrix;
   cutoffs: { training: string[]; validation: string; scoring: string };
 }
 
@@ -320,7 +329,8 @@ export interface JobDependencies extends EventWatermark {
   /** A fresh stream of customer histories (the events table), optionally only some Scan segments. */
   histories: HistorySource;
   buildDatasets(customers: AsyncIterable<HistoryLike>, asOf: string): Promise<Datasets>;
-  buildScoringMatrix(customers: AsyncIterable<HistoryLike>, asOf: string): Promise<FeatureMatrix>;
+  /** The active customers at `asOf` (with labels when known), by `question`'s churn definition and horizon (default: the configured ones). */
+  buildScoringMatrix(customers: AsyncIterable<HistoryLike>, asOf: string, question?: ChurnQuestion): Promise<FeatureMatrix>;
   /** The fingerprint training will give these matrices (app/ uses it to recognise a model it already trained). */
   fingerprint(train: FeatureMatrix, validation: FeatureMatrix, request: TrainingRequest): string;
   train(train: FeatureMatrix, validation: FeatureMatrix, request: TrainingRequest): Promise<TrainOutcome>;

@@ -53,7 +53,8 @@ export function createJobDependencies(
         onInvalidItem: (item) => log('skipped a stored item that is not a valid event', { ...item }),
       }),
     buildDatasets: (customers, asOf) => buildDatasets(customers as AsyncIterable<CustomerHistory>, { asOf, horizonDays, churn }),
-    buildScoringMatrix: (customers, asOf) => buildFeatureMatrix(customers as AsyncIterable<CustomerHistory>, asOf, { horizonDays, churn }),
+    buildScoringMatrix: (customers, asOf, question = { horizonDays, churn }) =>
+      buildFeatureMatrix(customers as AsyncIterable<CustomerHistory>, asOf, question),
     fingerprint: (train, validation, request) => trainingFingerprint(train, validation, fingerprintedSettings(request)),
     async train(train, validation, request) {
       await backend();

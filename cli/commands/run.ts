@@ -6,9 +6,9 @@ import type { JobDependencies } from '../../app/ports.ts';
 import type { RunSummary } from '../../model/runSummary.ts';
 import { parseOptions } from '../../model/validation.ts';
 import { withLocalJob } from '../localJob.ts';
-import { asOfOption, dataDirOption, jsonOption } from '../options.ts';
+import { asOfOption, churnOption, dataDirOption, horizonOption, jsonOption, PointInTimeFlags, pointInTimeOverrides } from '../options.ts';
 
-const RunOptions = z.object({
+const RunOptions = PointInTimeFlags.pick({ horizon: true, churn: true }).extend({
   mode: z.enum(JOB_MODES),
   asOf: z.string().optional(),
   runId: z.string().optional(),
@@ -81,6 +81,12 @@ export function register(program: Command): void {
     .description('run the train-and-score job: features, training, scoring, run summary and outreach selection')
     .addOption(new Option('--mode <mode>', 'what to do').choices([...JOB_MODES]).default('train-and-score'))
     .addOption(asOfOption('point in time to run at'))
+    .addOption(horizonOption("churn horizon: what training learns (default 30d, env HORIZON_DAYS); scoring uses the champion's"))
+    .addOption(
+      churnOption(
+        "cancelled | inactive:<days>d: what training learns (default cancelled, env CHURN_DEFINITION); scoring uses the champion's",
+      ),
+    )
     .option('--run-id <id>', 'run id (default <mode>-<as-of day>: re-running resumes without re-sending)')
     .option('--budget <n>', 'maximum outreach messages of the run (env BUDGET_MAX_MESSAGES, default 100)')
     .option('--cooldown-days <n>', 'days before a customer may be contacted again (env COOLDOWN_DAYS, default 14)')
@@ -95,6 +101,7 @@ export function register(program: Command): void {
     .action(async (raw: unknown) => {
       const options = parseOptions(RunOptions, raw, 'options of churnguard run');
       const { summary, summaryKey, scoresKey } = await runLocalJob(options.dataDir, jobInputOf(options), {
+        ...pointInTimeOverrides({ horizon: options.horizon, churn: options.churn, segments: undefined }),
         maxMessages: options.budget,
         cooldownDays: options.cooldownDays,
       });

@@ -92,18 +92,38 @@ const ProfileAttributes = z
 
 const _empty = z.strictObject({}).default({});
 
+/**
+ * Further numbers an event carries, by name: the CDs of a purchase, the seats of a usage record,
+ * the kilobytes of an export. Each becomes sums and means in the generated features
+ * (model/features/generated.ts). Names follow the name rule; values are quantities (0 to 1e9).
+ */
+const Measures = z
+  .record(z.string(), quantity('measure'))
+  .superRefine((measures, ctx) => {
+    const names = Object.keys(measures);
+    if (names.length > EVENT_LIMITS.maxMeasures)
+      ctx.addIssue({ code: 'custom', message: `must have at most ${EVENT_LIMITS.maxMeasures} measures` });
+    for (const key of names) {
+      // zod reports a bad record key only as "Invalid key in record": say which rule it broke.
+      const checked = name('measure name').safeParse(key);
+      if (!checked.success) ctx.addIssue({ code: 'custom', path: [key], message: checked.error.issues[0]?.message ?? 'bad measure name' });
+    }
+  })
+  .optional();
+
 /** Properties of each event type: the part that differs between types. */
 export const EventProperties = {
-  session_started: z.strictObject({ durationSeconds: quantity('durationSeconds').optional() }).default({}),
-  feature_used: z.strictObject({ feature: name('feature'), quantity: quantity('quantity').default(1) }),
+  session_started: z.strictObject({ durationSeconds: quantity('durationSeconds').optional(), measures: Measures }).default({}),
+  feature_used: z.strictObject({ feature: name('feature'), quantity: quantity('quantity').default(1), measures: Measures }),
   payment_succeeded: z.strictObject({
     amountCents: cents('amountCents'),
     currency: z
       .string()
       .regex(/^[A-Z]{3}$/, 'currency must be an ISO 4217 code such as USD')
       .optional(),
+    measures: Measures,
   }),
-  payment_failed: z.strictObject({ amountCents: cents('amountCents'), reason: PaymentFailureReason }),
+  payment_failed: z.strictObject({ amountCents: cents('amountCents'), reason: PaymentFailureReason, measures: Measures }),
   card_expiring: z.strictObject({ expiresOn: CalendarDate }),
   support_ticket_opened: z.strictObject({
     ticketId: id('ticketId'),
@@ -119,7 +139,7 @@ export const EventProperties = {
   subscription_cancelled: z.strictObject({ reason: name('reason').optional() }).default({}),
   subscription_reactivated: z.strictObject({ plan: name('plan').optional(), mrrCents: cents('mrrCents').optional() }).default({}),
   customer_profile: z.strictObject({ attributes: ProfileAttributes }),
-  custom: z.strictObject({ name: name('name'), quantity: quantity('quantity').default(1) }),
+  custom: z.strictObject({ name: name('name'), quantity: quantity('quantity').default(1), measures: Measures }),
 } as const;
 
 export type EventType = keyof typeof EventProperties;

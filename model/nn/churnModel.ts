@@ -22,8 +22,10 @@ export interface ScoreOptions {
 }
 
 /**
- * Risk bands from the cost-optimal threshold t: `high` at or above t (outreach is expected to
- * pay for itself), `medium` from t/2 (watch; next in line when budget allows), `low` below.
+ * A provisional band from the risk alone, before the base is ranked: `high` at or above the
+ * cost-optimal threshold t, `medium` from t/2, `low` below. The use cases band the whole base by
+ * threshold AND outreach budget (model/outreach/bands.ts), which is what scores, RISK items,
+ * summaries and messages carry.
  */
 export function riskBand(risk: number, threshold: number): RiskBand {
   if (risk >= threshold) return 'high';

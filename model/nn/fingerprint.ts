@@ -10,6 +10,8 @@ export interface FingerprintedSettings {
   maxTrainingRows?: number | undefined;
   architecture?: object | undefined;
   preprocessing?: object | undefined;
+  /** false: no final fit on every labelled cutoff (the benchmarks compare both). */
+  finalFit?: boolean | undefined;
 }
 
 /**

@@ -313,6 +313,47 @@ describe('job input', () => {
   });
 });
 
+describe('the champion’s churn definition', () => {
+  const INACTIVE_60 = { kind: 'inactive' as const, days: 60 };
+  const ownModel = (): ScoringModel => ({ ...fakeModel(), metadata: { trainingWindow: { horizonDays: 60, churn: INACTIVE_60 } } });
+
+  it('decides who a score run scores, whatever the configured default', async () => {
+    const questions: unknown[] = [];
+    const histories = business('own', 3);
+    const deps = dependencies(histories, {
+      registry: {
+        register: async () => ({ version: 'x', promoted: false, reason: '', kind: 'mlp' as const }),
+        loadChampion: async () => ownModel(),
+      },
+      buildScoringMatrix: async (customers, asOf, question) => {
+        questions.push(question);
+        for await (const _ of customers);
+        return matrixOf(histories, asOf);
+      },
+    });
+    const { summary } = await runJob({ mode: 'score', asOf: '2026-09-02', runId: 'own-definition' }, deps);
+    expect(questions).toEqual([{ horizonDays: 60, churn: INACTIVE_60 }]);
+    expect(summary.scoring.customersScored).toBe(3);
+    await takeAll();
+  });
+
+  it('refuses a run whose explicit --churn conflicts with it, naming the model’s definition', async () => {
+    const deps = dependencies(
+      business('own', 3),
+      {
+        registry: {
+          register: async () => ({ version: 'x', promoted: false, reason: '', kind: 'mlp' as const }),
+          loadChampion: async () => ownModel(),
+        },
+      },
+      { requested: { churn: { kind: 'cancelled' } } },
+    );
+    await expect(runJob({ mode: 'score', asOf: '2026-09-03' }, deps)).rejects.toThrow(
+      'model m-fake predicts churn inactive:60d within 60 days (--churn inactive:60d --horizon 60d); --churn cancelled conflicts with it',
+    );
+  });
+});
+
 describe('runJob (train-and-score) with an injected trainer', () => {
   const metrics = {
     rocAuc: 0.8,
@@ -563,7 +604,8 @@ describe('scale-out: score-segment workers, then one send step', () => {
     expect(summary).toMatchObject({ mode: 'send', runId, modelVersion: 'm-fake', training: null, churnByMonth: [], drift: [] });
     // Scoring counts come from this run's 20 RISK items only (the table holds other runs' too).
     expect(summary.scoring.customersScored).toBe(20);
-    expect(summary.scoring.bands).toEqual({ high: 12, medium: 0, low: 8 }); // risk 0.5, 0.75, 1 are high; 0 and 0.25 low
+    // 12 above the threshold (risk 0.5, 0.75, 1); each of the 2 workers bands the 5 its share of the budget of 10 reaches high.
+    expect(summary.scoring.bands).toEqual({ high: 10, medium: 2, low: 8 });
     expect(summary.outreach).toEqual({
       selected: 10,
       sent: 10,
