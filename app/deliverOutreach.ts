@@ -9,7 +9,8 @@ import type { OutreachSink, OutreachStore } from './ports.ts';
 /** What the consumer needs; the handler wires AWS, tests wire emulators or fakes. */
 export interface OutreachConsumerDependencies {
   sink: OutreachSink;
-  deliveries: Pick<OutreachStore, 'recordAttempt' | 'recordDelivery'>;
+  /** The delivery ledger: each attempt is recorded on the customer's OUT# item, and a delivered one is never sent again. */
+  deliveries: Pick<OutreachStore, 'recordAttempt' | 'get'>;
   /** Powertools idempotency persistence (DynamoDB in the same table). */
   persistenceStore: BasePersistenceLayer;
   /**
@@ -25,6 +26,8 @@ export interface DeliveryResult {
   deliveredAt: string;
   sink: OutreachSink['kind'];
   status?: number;
+  /** The ledger said delivered already: acknowledged without sending (a duplicate, a redrive). */
+  alreadyDelivered?: boolean;
 }
 
 const DAY_SECONDS = 86_400;
@@ -39,9 +42,10 @@ const DAY_SECONDS = 86_400;
 export const idempotencyExpirySeconds = (cooldownDays: number): number => (cooldownDays + 1) * DAY_SECONDS;
 
 /**
- * Builds the SQS consumer: each record is parsed (a malformed body fails that record only),
- * delivered at most once per dedupId (Powertools idempotency), and recorded on the customer's
- * OUT# item. Failed records are reported as batch item failures, so SQS retries only them and
+ * Builds the SQS consumer: each record is parsed (a malformed body fails that record only), skipped
+ * when the ledger already says delivered, otherwise delivered at most once per dedupId at a time
+ * (Powertools idempotency), and every attempt is recorded on the customer's OUT# item (the ledger:
+ * delivered with its time and HTTP status, or the attempt's error). Failed records are reported as batch item failures, so SQS retries only them and
  * moves a poison message to the DLQ after maxReceiveCount.
  */
 export function createOutreachConsumer(
@@ -56,16 +60,28 @@ export function createOutreachConsumer(
   const deliverOnce = makeIdempotent(
     async (message: OutreachMessage): Promise<DeliveryResult> => {
       const rawBody = JSON.stringify(message);
+      let status: number | undefined;
       try {
-        const { status } = await deps.sink.deliver(message, rawBody);
-        const deliveredAt = new Date().toISOString();
-        await deps.deliveries.recordAttempt(message.customerId, message.runId);
-        await deps.deliveries.recordDelivery(message.customerId, message.runId, deliveredAt);
-        return { dedupId: message.dedupId, deliveredAt, sink: deps.sink.kind, ...(status === undefined ? {} : { status }) };
+        ({ status } = await deps.sink.deliver(message, rawBody));
       } catch (error) {
-        await deps.deliveries.recordAttempt(message.customerId, message.runId, (error as Error).message).catch(() => undefined);
+        const httpStatus = (error as { status?: unknown }).status;
+        await deps.deliveries
+          .recordAttempt(message.customerId, message.runId, {
+            ok: false,
+            at: new Date().toISOString(),
+            error: (error as Error).message,
+            ...(typeof httpStatus === 'number' ? { httpStatus } : {}),
+          })
+          .catch(() => undefined);
         throw error;
       }
+      const deliveredAt = new Date().toISOString();
+      await deps.deliveries.recordAttempt(message.customerId, message.runId, {
+        ok: true,
+        at: deliveredAt,
+        ...(status === undefined ? {} : { httpStatus: status }),
+      });
+      return { dedupId: message.dedupId, deliveredAt, sink: deps.sink.kind, ...(status === undefined ? {} : { status }) };
     },
     // A fixed prefix: the same dedupId is the same delivery whichever function name runs it (Lambda or local CLI).
     { persistenceStore: deps.persistenceStore, config, keyPrefix: 'outreach-delivery' },
@@ -83,6 +99,12 @@ export function createOutreachConsumer(
         error: (error as Error).message,
       });
       throw error;
+    }
+    // The ledger is the truth: a message it records as delivered is a duplicate (a re-send, a redrive).
+    const ledger = await deps.deliveries.get(message.customerId, message.runId);
+    if (ledger?.status === 'delivered') {
+      log('info', 'outreach already delivered: acknowledged without sending', { dedupId: message.dedupId });
+      return { dedupId: message.dedupId, deliveredAt: ledger.deliveredAt ?? '', sink: deps.sink.kind, alreadyDelivered: true };
     }
     const result = await deliverOnce(message);
     log('info', 'outreach delivered', { dedupId: message.dedupId, playbook: message.playbook, sink: result.sink });

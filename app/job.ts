@@ -4,11 +4,14 @@ import { summariseScores } from '../model/analytics/scoringSummary.ts';
 import type { FeatureMatrix } from '../model/features/matrix.ts';
 import { Instant } from '../model/features/time.ts';
 import { type FeatureDistribution, featureDistribution, featureDrift } from '../model/monitoring/drift.ts';
+import { assignBands, type BandGuide, bandReason } from '../model/outreach/bands.ts';
 import { type RankedCandidate, rankForOutreach } from '../model/outreach/selection.ts';
 import { type RunSummary, SUMMARY_VERSION } from '../model/runSummary.ts';
 import { parseOptions } from '../model/validation.ts';
 import { resolveAsOf } from './asOf.ts';
+import { type ChurnQuestion, describeQuestion, sameQuestion, scoringQuestion } from './modelDefinition.ts';
 import type { JobDependencies, ScoringModel } from './ports.ts';
+import { reconcileOutreach } from './reconcile.ts';
 import { type Scored, scoreWithPlaybooks } from './scoreCustomers.ts';
 import { emptyOutreach, selectAndSend } from './selectAndSend.ts';
 import { sendFromStoredRisks } from './sendStoredRisks.ts';
@@ -35,6 +38,8 @@ export const JobInput = z
     /** score-segment: which Scan segment this worker reads, of totalSegments (send: Scan segments read in parallel). */
     segment: z.number().int().nonnegative().optional(),
     totalSegments: z.number().int().positive().max(1_000_000).optional(),
+    /** Before the run, move the outreach dead-letter queue back to the queue (runs that send only). */
+    redrive: z.boolean().optional(),
   })
   .strict()
   .superRefine((input, ctx) => {
@@ -89,17 +94,42 @@ export const defaultRunId = (mode: JobMode, asOf: string): string =>
 export async function runJob(rawInput: JobInput, deps: JobDependencies): Promise<JobResult> {
   const run = await resolveRun(rawInput, deps);
   deps.log('run started', { runId: run.runId, mode: run.input.mode, asOf: run.asOf });
+  const sendsOutreach = run.input.mode === 'train-and-score' || run.input.mode === 'score' || run.input.mode === 'send';
+  // The ledger first: what earlier runs left open is re-sent or marked failed before anyone new is selected.
+  if (sendsOutreach) {
+    const { resendAfterMs, maxSends } = deps.config;
+    await reconcileOutreach(deps, { resendAfterMs, maxSends, redrive: run.input.redrive ?? false });
+  }
   if (run.input.mode === 'send') return sendFromStoredRisks(run, deps);
-  const churn = new MonthlyChurnAccumulator({ asOf: run.asOf, inactivityDays: deps.config.passiveInactivityDays });
-  const features = await buildFeatures(run, deps, (history) => churn.add(history));
-  const champion = run.input.mode === 'train' ? undefined : await deps.registry.loadChampion();
+  // Scoring without training: the champion's churn definition and horizon decide who is scored.
+  const scoresOnly = run.input.mode === 'score' || run.input.mode === 'score-segment';
+  let champion = scoresOnly ? await deps.registry.loadChampion() : undefined;
+  // A fresh stack has no model until its first training: its daily score run trains one first, rather
+  // than scoring nobody until the weekly training (the summary, the log and a metric say so).
+  const trainsFirstModel = run.input.mode === 'score' && champion === undefined;
+  if (trainsFirstModel) deps.log(FIRST_MODEL_MESSAGE, { runId: run.runId });
+  let features: Features;
+  let scoringMatrix: FeatureMatrix;
+  let churn: MonthlyChurnAccumulator;
+  try {
+    const question = champion && scoringQuestion(champion, deps.config);
+    // Non-contractual churn: the analytics' passive churn follows the model's N days.
+    const inactivityDays = question?.churn.kind === 'inactive' ? question.churn.days : deps.config.passiveInactivityDays;
+    churn = new MonthlyChurnAccumulator({ asOf: run.asOf, inactivityDays });
+    features = await buildFeatures(run, deps, (history) => churn.add(history), question, trainsFirstModel);
+    if (run.input.mode === 'train-and-score' || trainsFirstModel) champion = await deps.registry.loadChampion();
+    scoringMatrix = await matrixForChampion(champion, features.scoringMatrix, run, deps, trainsFirstModel);
+  } catch (error) {
+    champion?.dispose();
+    throw error;
+  }
   if (run.input.mode !== 'train' && !champion) deps.log('no champion model: nothing scored; train one first', { runId: run.runId });
   const driftBaseline = features.trainingDistribution ?? (await championDistribution(champion, run, deps));
-  const { scored, scoresKey } = await scoreAndStore(champion, features.scoringMatrix, run, deps);
+  const reach = outreachReach(run, deps);
+  const { scored, scoresKey, bandGuide } = await scoreAndStore(champion, scoringMatrix, run, deps, reach);
   const ranked = champion
     ? rankForOutreach(scored, { threshold: champion.threshold, unknownMrrValueCents: deps.config.unknownMrrValueCents }).ranked
     : [];
-  const sendsOutreach = run.input.mode === 'train-and-score' || run.input.mode === 'score';
   const outreach = sendsOutreach ? await selectAndSend(ranked, run, deps) : emptyOutreach();
   const summary: RunSummary = {
     summaryVersion: SUMMARY_VERSION,
@@ -110,11 +140,14 @@ export async function runJob(rawInput: JobInput, deps: JobDependencies): Promise
     finishedAt: deps.now().toISOString(),
     modelVersion: champion?.version ?? null,
     training: features.training,
-    scoring: summariseScores(scored),
+    scoring: { ...summariseScores(scored), ...(bandGuide ? { bandGuide } : {}) },
     outreach,
     churnByMonth: churn.result(),
-    drift: driftBaseline ? featureDrift(driftBaseline, features.scoringMatrix) : [],
-    topAtRisk: ranked.slice(0, deps.config.topAtRisk).map(atRiskEntry),
+    drift: driftBaseline ? featureDrift(driftBaseline, scoringMatrix) : [],
+    topAtRisk: ranked.slice(0, deps.config.topAtRisk).map((candidate, i) => ({
+      ...atRiskEntry(candidate),
+      bandReason: bandReason(candidate.customer.band, candidate.customer.risk, champion?.threshold ?? 0, i + 1, reach),
+    })),
   };
   const summaryKey = await deps.runs.putSummary(summary, run.part);
   deps.log('run finished', { runId: run.runId, scored: scored.length, sent: outreach.sent, summaryKey });
@@ -145,22 +178,50 @@ interface Features {
   trainingDistribution?: FeatureDistribution;
 }
 
+/** What a score run logs when it trains the first model of a fresh stack. */
+export const FIRST_MODEL_MESSAGE = 'no champion model: training one first, then scoring (the first run after a deploy)';
+
+/**
+ * After training, the champion may be an older model with another churn definition or horizon
+ * than this run trained with: it scores the customers active by its own definition.
+ */
+async function matrixForChampion(
+  champion: ScoringModel | undefined,
+  matrix: FeatureMatrix,
+  run: Run,
+  deps: JobDependencies,
+  trainedFirstModel = false,
+): Promise<FeatureMatrix> {
+  if (!champion || (run.input.mode !== 'train-and-score' && !trainedFirstModel)) return matrix;
+  const own = scoringQuestion(champion, { ...deps.config, requested: undefined });
+  if (sameQuestion(own, deps.config)) return matrix;
+  deps.log(`the champion ${champion.version} predicts ${describeQuestion(own)}: scoring by its definition`, { runId: run.runId });
+  return deps.buildScoringMatrix(deps.histories({ totalSegments: run.totalSegments }), run.asOf, own);
+}
+
 /** One scan feeds the features and (through `observe`) the churn analytics. */
-async function buildFeatures(run: Run, deps: JobDependencies, observe: (history: HistoryLike) => void): Promise<Features> {
+async function buildFeatures(
+  run: Run,
+  deps: JobDependencies,
+  observe: (history: HistoryLike) => void,
+  question: ChurnQuestion | undefined,
+  trainsFirstModel: boolean,
+): Promise<Features> {
   const segments = run.input.mode === 'score-segment' ? [run.input.segment as number] : undefined;
   const scanWait = { ms: 0 };
   const histories = tapHistories(
     timedStream(deps.histories({ totalSegments: run.totalSegments, ...(segments ? { segments } : {}) }), scanWait),
     observe,
   );
-  if (run.input.mode === 'train' || run.input.mode === 'train-and-score') {
+  if (run.input.mode === 'train' || run.input.mode === 'train-and-score' || trainsFirstModel) {
     const started = performance.now();
     const datasets = await deps.buildDatasets(histories, run.asOf);
     const featuresPass = { scanMs: scanWait.ms, featuresMs: performance.now() - started - scanWait.ms };
-    const training = await trainAndRegister(datasets, run.runId, deps, featuresPass);
+    const trained = await trainAndRegister(datasets, run.runId, deps, featuresPass);
+    const training: Training = { ...trained, trainedBecause: trainsFirstModel ? 'no-champion' : 'requested' };
     return { scoringMatrix: datasets.scoring, training, trainingDistribution: featureDistribution(datasets.train) };
   }
-  return { scoringMatrix: await deps.buildScoringMatrix(histories, run.asOf), training: null };
+  return { scoringMatrix: await deps.buildScoringMatrix(histories, run.asOf, question), training: null };
 }
 
 /** The champion's stored training distribution, for drift in a run that did not train. */
@@ -175,13 +236,21 @@ async function championDistribution(
   return distribution;
 }
 
-/** Scores with the champion, chooses playbooks, writes RISK items and the scores snapshot. */
+/**
+ * How many customers the outreach budget reaches: the day's budget; a segment worker of a fan-out
+ * sees only its share of the customers, so its share of the budget.
+ */
+const outreachReach = (run: Run, deps: JobDependencies): number =>
+  run.part ? Math.ceil(deps.config.maxMessages / run.totalSegments) : deps.config.maxMessages;
+
+/** Scores with the champion, chooses playbooks, bands by threshold and budget, writes RISK items and the scores snapshot. */
 async function scoreAndStore(
   champion: ScoringModel | undefined,
   matrix: FeatureMatrix,
   run: Run,
   deps: JobDependencies,
-): Promise<{ scored: Scored[]; scoresKey?: string }> {
+  reach: number,
+): Promise<{ scored: Scored[]; scoresKey?: string; bandGuide?: BandGuide[] }> {
   if (!champion) return { scored: [] };
   let scored: Scored[];
   try {
@@ -189,12 +258,14 @@ async function scoreAndStore(
   } finally {
     champion.dispose();
   }
+  const banded = assignBands(scored, { threshold: champion.threshold, reach, unknownMrrValueCents: deps.config.unknownMrrValueCents });
+  scored = banded.customers;
   const scoredAt = deps.now().toISOString();
   await deps.risks.putRisks(
     scored.map((customer) => ({ customer, playbook: customer.playbook, runId: run.runId, scoredAt, threshold: champion.threshold })),
   );
   const scoresKey = await deps.runs.putScores(run.runId, scored.map(scoreRow), run.part);
-  return { scored, scoresKey };
+  return { scored, scoresKey, bandGuide: banded.guide };
 }
 
 /** A customer as the summary's top-at-risk list shows them. */

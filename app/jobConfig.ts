@@ -1,5 +1,6 @@
 import { type ChurnDefinition, DEFAULT_CHURN } from '../model/features/churnDefinition.ts';
 import { DEFAULT_COOLDOWN_DAYS } from '../model/outreach/selection.ts';
+import { DEFAULT_RECONCILE } from './reconcile.ts';
 
 /** The knobs of a run: the environment in AWS (lambdas/train-score/config.ts), flags locally. */
 export interface JobConfig {
@@ -22,6 +23,16 @@ export interface JobConfig {
   churn: ChurnDefinition;
   /** Seed of training: the same data, settings and seed give the same model and version. */
   seed: number;
+  /** Reconcile at the start of a run: re-send an open outreach this long after its last send (ms). */
+  resendAfterMs: number;
+  /** Reconcile: sends of one outreach at most, then it is marked failed. */
+  maxSends: number;
+  /**
+   * The horizon and churn definition the user asked for explicitly (CLI flags). Training uses
+   * `horizonDays` and `churn`; scoring uses the champion's own, and refuses a request that
+   * disagrees with it (app/modelDefinition.ts).
+   */
+  requested?: { horizonDays?: number | undefined; churn?: ChurnDefinition | undefined };
 }
 
 export const DEFAULT_JOB_CONFIG: JobConfig = {
@@ -36,4 +47,6 @@ export const DEFAULT_JOB_CONFIG: JobConfig = {
   horizonDays: 30,
   churn: DEFAULT_CHURN,
   seed: 42,
+  resendAfterMs: DEFAULT_RECONCILE.resendAfterMs,
+  maxSends: DEFAULT_RECONCILE.maxSends,
 };

@@ -14,6 +14,7 @@ import type { ModelKind } from '../model/registry/promotion.ts';
 import type { RunSummary } from '../model/runSummary.ts';
 import type { ScoredCustomer } from '../model/scoring.ts';
 import type { JobConfig } from './jobConfig.ts';
+import type { ChurnQuestion } from './modelDefinition.ts';
 
 /**
  * The ports of the use cases: what app/ needs from storage, queues and sinks, and nothing of how.
@@ -152,28 +153,109 @@ export interface ClaimRequest {
    * Undefined: no daily ledger (the caller caps the run itself).
    */
   dailyBudget?: number;
+  /** The message's raw JSON body, kept on the ledger record so that reconcile re-sends the same bytes. */
+  body?: string;
 }
+
+/**
+ * Where one outreach stands in the delivery ledger (the OUT# item): claimed by a run → queued (sent
+ * to SQS, `sends` times) → delivered (a 2xx from the webhook, or the dry-run log) or failed (given up,
+ * with the reason). Only the consumer writes `delivered`; only reconcile writes `failed`.
+ */
+export const OUTREACH_STATES = ['claimed', 'queued', 'delivered', 'failed'] as const;
+export type OutreachState = (typeof OUTREACH_STATES)[number];
 
 export interface OutreachRecord {
   customerId: string;
   runId: string;
   dedupId: string;
-  status: 'claimed' | 'queued';
+  status: OutreachState;
   claimAt: string;
+  claimedAt?: string;
   playbook?: string;
   messageId?: string;
-  deliveredAt?: string;
+  /** When the message was first queued, and when it was last sent (reconcile re-sends it). */
+  queuedAt?: string;
+  sentAt?: string;
+  /** How many times the message was sent to the queue (the first send and reconcile's re-sends). */
+  sends?: number;
+  /** Delivery attempts the consumer made, and the last one's error and HTTP status. */
   attempts?: number;
+  lastAttemptAt?: string;
+  lastError?: string;
+  lastHttpStatus?: number;
+  deliveredAt?: string;
+  /** The webhook's answer to the delivery that counted (absent for a dry run). */
+  httpStatus?: number;
+  failedAt?: string;
+  failureReason?: string;
+  /** The raw message body (see ClaimRequest.body). */
+  body?: string;
+}
+
+/** What one delivery attempt came to, as the consumer records it. */
+export type DeliveryAttempt = { ok: true; at: string; httpStatus?: number } | { ok: false; at: string; error: string; httpStatus?: number };
+
+/** An outreach that is not settled yet (claimed or queued): reconcile's work list. */
+export interface OpenOutreach {
+  customerId: string;
+  runId: string;
+  /** When the claim opened it (wall clock). */
+  openedAt: string;
 }
 
 export interface OutreachStore {
   claim(request: ClaimRequest): Promise<ClaimOutcome>;
+  /** claimed → queued (first send). A record the consumer already settled stays as it is. */
   markQueued(customerId: string, runId: string, messageId: string): Promise<void>;
   /** Gives back a claim whose message could not be queued (and its unit of the daily budget), so the customer is not blocked for a whole cooldown. */
   release(customerId: string, runId: string): Promise<void>;
-  recordAttempt(customerId: string, runId: string, error?: string): Promise<void>;
-  recordDelivery(customerId: string, runId: string, deliveredAt: string): Promise<void>;
+  /** One delivery attempt: a success settles the record as delivered (the first one counts); a failure keeps it open. */
+  recordAttempt(customerId: string, runId: string, attempt: DeliveryAttempt): Promise<void>;
+  get(customerId: string, runId: string): Promise<OutreachRecord | undefined>;
   list(customerId: string): Promise<OutreachRecord[]>;
+}
+
+/** The ledger as reconcile and `outreach status` use it. */
+export interface OutreachLedger extends OutreachStore {
+  /** Every open (claimed or queued) outreach, oldest run first. */
+  openOutreach(): Promise<OpenOutreach[]>;
+  /**
+   * Takes the right to send a record again: claimed/queued with exactly `sends` sends so far → queued
+   * with `sends + 1` and `sentAt`. False when another reconcile took it first, or it was settled.
+   */
+  leaseResend(customerId: string, runId: string, sends: number, at: string): Promise<boolean>;
+  /** Notes the SQS id of a re-sent message. */
+  noteMessageId(customerId: string, runId: string, messageId: string): Promise<void>;
+  /** claimed/queued → failed, with the reason; false when the record was settled meanwhile. */
+  markFailed(customerId: string, runId: string, reason: string, at: string): Promise<boolean>;
+  /** Drops a settled record from the open list. */
+  closeOpen(customerId: string, runId: string): Promise<void>;
+  /** Undoes a claim that never got its OUT# record (a run that crashed mid-claim): lock and open entry. */
+  abandonClaim(customerId: string, runId: string): Promise<void>;
+  /** Every OUT# record (of one run): `outreach status`. Reads the whole table: an operator's command. */
+  records(filter?: { runId?: string }): Promise<OutreachRecord[]>;
+}
+
+/** A message in the outreach dead-letter queue, as `outreach dlq` shows it. */
+export interface DeadLetter {
+  messageId: string;
+  receiveCount: number;
+  /** From the body when it parses as an outreach message. */
+  dedupId?: string;
+  customerId?: string;
+  runId?: string;
+  body: string;
+}
+
+/** The outreach queue's dead-letter queue: look at it, and send its messages back (SQS's message-move API). */
+export interface DeadLetterQueue {
+  /** Messages in the DLQ (SQS's approximate count, visible and in flight). */
+  depth(): Promise<number>;
+  /** Up to `limit` messages, without consuming them (each look counts as one receive). */
+  peek(limit?: number): Promise<DeadLetter[]>;
+  /** Moves every DLQ message back to the outreach queue and waits (up to `maxWaitMs`) until the move task ends. */
+  redrive(options?: { maxWaitMs?: number }): Promise<{ status: string; moved: number; toMove: number }>;
 }
 
 /** The result of sending one message: its SQS id, or why it could not be queued. */
@@ -196,13 +278,17 @@ export interface OutreachSink {
 export interface ScoringModel {
   readonly version: string;
   threshold: number;
+  /** What the model was trained on: its churn definition and horizon (older models lack them). */
+  readonly metadata?: { trainingWindow?: Pick<TrainingWindow, 'horizonDays' | 'churn'> };
   score(matrix: FeatureMatrix): ScoredCustomer[];
   dispose(): void;
 }
 
 /** What training returns: structurally `TrainResult` (tests pass a look-alike). */
 export interface TrainOutcome {
-  model: ScoringModel & { readonly metadata?: { dataFingerprint: string } };
+  model: ScoringModel & {
+    readonly metadata?: { dataFingerprint?: string; trainingWindow?: Pick<TrainingWindow, 'horizonDays' | 'churn' | 'fittedThrough'> };
+  };
   metrics: ModelMetrics;
   baselineMetrics: ModelMetrics;
   gains: TrainResult['gains'];
@@ -211,6 +297,8 @@ export interface TrainOutcome {
   trainingMs: number;
   /** Where training's time went (a look-alike in tests may leave it out). */
   timings?: { preprocessingMs: number; fitMs: number; calibrationMs: number };
+  /** The labelled rows the registry compares the model and the champion on. */
+  validation?: FeatureMatrix;
 }
 
 /** The matrices of a training run (see `buildDatasets`). */
@@ -218,6 +306,8 @@ export interface Datasets {
   train: FeatureMatrix;
   validation: FeatureMatrix;
   scoring: FeatureMatrix;
+  /** The validation rows with every column the data offers: a champion trained on other columns is compared on them. */
+  comparison?: FeatureMatrix;
   cutoffs: { training: string[]; validation: string; scoring: string };
 }
 
@@ -241,7 +331,8 @@ export interface JobDependencies extends EventWatermark {
   /** A fresh stream of customer histories (the events table), optionally only some Scan segments. */
   histories: HistorySource;
   buildDatasets(customers: AsyncIterable<HistoryLike>, asOf: string): Promise<Datasets>;
-  buildScoringMatrix(customers: AsyncIterable<HistoryLike>, asOf: string): Promise<FeatureMatrix>;
+  /** The active customers at `asOf` (with labels when known), by `question`'s churn definition and horizon (default: the configured ones). */
+  buildScoringMatrix(customers: AsyncIterable<HistoryLike>, asOf: string, question?: ChurnQuestion): Promise<FeatureMatrix>;
   /** The fingerprint training will give these matrices (app/ uses it to recognise a model it already trained). */
   fingerprint(train: FeatureMatrix, validation: FeatureMatrix, request: TrainingRequest): string;
   train(train: FeatureMatrix, validation: FeatureMatrix, request: TrainingRequest): Promise<TrainOutcome>;
@@ -250,7 +341,9 @@ export interface JobDependencies extends EventWatermark {
     loadChampion(): Promise<ScoringModel | undefined>;
   };
   risks: RiskStore;
-  outreach: OutreachStore;
+  outreach: OutreachLedger;
   queue: OutreachQueue;
+  /** The outreach DLQ, when the job can see it: reconcile reports its depth and redrives it on request. */
+  deadLetters?: DeadLetterQueue;
   runs: RunStore;
 }

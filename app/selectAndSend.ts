@@ -1,4 +1,4 @@
-import { buildOutreachMessage, outreachDedupId } from '../model/outreach/message.ts';
+import { buildOutreachMessage, MAX_MESSAGE_BYTES, type OutreachMessage, outreachDedupId } from '../model/outreach/message.ts';
 import { allocateOutreach, type RankedCandidate } from '../model/outreach/selection.ts';
 import type { RunSummary } from '../model/runSummary.ts';
 import type { JobDependencies } from './ports.ts';
@@ -30,8 +30,13 @@ export async function selectAndSend(
   deps: JobDependencies,
 ): Promise<RunSummary['outreach']> {
   const { runId, asOf } = run;
-  const allocation = await allocateOutreach(ranked, { maxMessages: deps.config.maxMessages }, ({ customer }) =>
-    deps.outreach.claim({
+  const createdAt = deps.now().toISOString();
+  const messages = new Map<string, OutreachMessage>();
+  const allocation = await allocateOutreach(ranked, { maxMessages: deps.config.maxMessages }, ({ customer }) => {
+    const message = buildOutreachMessage({ customer, playbook: customer.playbook, runId, createdAt });
+    messages.set(customer.customerId, message);
+    const body = JSON.stringify(message);
+    return deps.outreach.claim({
       customerId: customer.customerId,
       runId,
       dedupId: outreachDedupId(runId, customer.customerId),
@@ -41,9 +46,12 @@ export async function selectAndSend(
       risk: customer.risk,
       modelVersion: customer.modelVersion,
       dailyBudget: deps.config.maxMessages,
-    }),
-  );
+      // The ledger keeps the body, so reconcile can re-send the very same message (an oversized one fails to queue anyway).
+      ...(Buffer.byteLength(body, 'utf8') <= MAX_MESSAGE_BYTES ? { body } : {}),
+    });
+  });
   const { queued, failed } = await queueClaimed(
+    allocation.toSend.map((c) => messages.get(c.customer.customerId) as OutreachMessage),
     allocation.toSend.map((c) => c.customer),
     runId,
     deps,
@@ -64,9 +72,12 @@ export async function selectAndSend(
 }
 
 /** Sends the claimed customers' messages; marks each queued, or releases the claim of one that failed. */
-async function queueClaimed(customers: Scored[], runId: string, deps: JobDependencies): Promise<{ queued: Scored[]; failed: number }> {
-  const createdAt = deps.now().toISOString();
-  const messages = customers.map((customer) => buildOutreachMessage({ customer, playbook: customer.playbook, runId, createdAt }));
+async function queueClaimed(
+  messages: OutreachMessage[],
+  customers: Scored[],
+  runId: string,
+  deps: JobDependencies,
+): Promise<{ queued: Scored[]; failed: number }> {
   const outcomes = messages.length ? await deps.queue.send(messages) : [];
   const queued: Scored[] = [];
   let failed = 0;

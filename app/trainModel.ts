@@ -1,6 +1,7 @@
 import { featureDistribution } from '../model/monitoring/drift.ts';
+import { selectRows } from '../model/nn/rows.ts';
 import type { RunSummary } from '../model/runSummary.ts';
-import type { Datasets, JobDependencies, TrainingRequest } from './ports.ts';
+import type { Datasets, JobDependencies, TrainingRequest, TrainOutcome } from './ports.ts';
 import type { TrainingTimings } from './timings.ts';
 
 /** The training section of a run summary. */
@@ -34,13 +35,15 @@ export async function trainAndRegister(
   try {
     const registryStarted = performance.now();
     const cutoffs = [...datasets.cutoffs.training].sort();
-    const decision = await deps.registry.register(result, {
+    const fittedThrough = result.model.metadata?.trainingWindow?.fittedThrough;
+    const decision = await deps.registry.register(withComparisonColumns(result, datasets), {
       trainingWindow: {
         from: cutoffs[0] ?? datasets.cutoffs.validation,
         to: datasets.cutoffs.validation,
         cutoffs: [...cutoffs, datasets.cutoffs.validation],
         horizonDays: deps.config.horizonDays,
         churn: deps.config.churn,
+        ...(fittedThrough ? { fittedThrough } : {}),
       },
     });
     await deps.runs.putTrainingDistribution(decision.version, featureDistribution(datasets.train));
@@ -78,6 +81,18 @@ export async function trainAndRegister(
   } finally {
     result.model.dispose();
   }
+}
+
+/**
+ * The result as the registry weighs it: its comparison rows with every column the data offers, so
+ * a champion trained on columns this run dropped (constant now, or over the generated budget)
+ * can still be scored on the same rows.
+ */
+function withComparisonColumns(result: TrainOutcome, datasets: Datasets): TrainOutcome {
+  if (!result.validation || !datasets.comparison) return result;
+  const wanted = new Set(result.validation.customerIds);
+  const rows = datasets.comparison.customerIds.flatMap((id, r) => (wanted.has(id) ? [r] : []));
+  return { ...result, validation: selectRows(datasets.comparison, rows) };
 }
 
 /** The training settings of a run from its configuration. */

@@ -34,13 +34,15 @@ export interface GbtResult {
 
 /**
  * Trains a grid of boosters (depth × rounds, eta 0.05, 0.8 row and column subsampling) on inner-train and
- * scores TEST with the one that has the best inner-validation ROC AUC.
+ * scores TEST with the one that has the best inner-validation ROC AUC (with `refitOn`: with those
+ * settings trained again on `refitOn`, e.g. inner-train and inner-validation together).
  */
 export async function gradientBoostedTrees(
   innerTrain: FeatureMatrix,
   innerValidation: FeatureMatrix,
   test: FeatureMatrix,
   seed: number,
+  options: { refitOn?: FeatureMatrix } = {},
 ): Promise<GbtResult> {
   // ml-xgboost is CommonJS and exports a promise of the class (its WebAssembly loads first).
   const XGBoost = await (require('ml-xgboost') as Promise<BoosterClass>);
@@ -59,21 +61,23 @@ export async function gradientBoostedTrees(
     eta: 0,
     fitMs: 0,
   };
+  const boosterOf = (maxDepth: number, rounds: number, eta: number) =>
+    new XGBoost({
+      booster: 'gbtree',
+      objective: 'binary:logistic',
+      max_depth: maxDepth,
+      eta,
+      min_child_weight: 1,
+      subsample: 0.8,
+      colsample_bytree: 0.8,
+      silent: 1,
+      seed,
+      iterations: rounds,
+    });
   for (const maxDepth of [2, 3, 4, 6]) {
     for (const rounds of [100, 200, 400]) {
       const eta = 0.05;
-      const booster = new XGBoost({
-        booster: 'gbtree',
-        objective: 'binary:logistic',
-        max_depth: maxDepth,
-        eta,
-        min_child_weight: 1,
-        subsample: 0.8,
-        colsample_bytree: 0.8,
-        silent: 1,
-        seed,
-        iterations: rounds,
-      });
+      const booster = boosterOf(maxDepth, rounds, eta);
       const fitStarted = performance.now();
       booster.train(x, y);
       const fitMs = performance.now() - fitStarted;
@@ -84,8 +88,18 @@ export async function gradientBoostedTrees(
       } else booster.free();
     }
   }
-  const testRisk = best.booster?.predict(xt) ?? [];
+  let testRisk = best.booster?.predict(xt) ?? [];
   best.booster?.free();
+  if (options.refitOn) {
+    // The chosen settings, learnt again from every labelled row (validation included), as the product's final fit is.
+    const all = options.refitOn;
+    const refitPreprocessing = fitPreprocessing(all, { minCategoryShare: DEFAULT_PREPROCESSING.minCategoryShare });
+    const refitWidth = refitPreprocessing.inputs.length;
+    const booster = boosterOf(best.maxDepth, best.rounds, best.eta);
+    booster.train(denseRows(transformMatrix(refitPreprocessing, all), refitWidth), Array.from(all.labels));
+    testRisk = booster.predict(denseRows(transformMatrix(refitPreprocessing, test), refitWidth));
+    booster.free();
+  }
   return {
     testRisk,
     innerValidationAuc: best.auc,

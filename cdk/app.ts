@@ -1,15 +1,16 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ChurnguardStack } from './churnguardStack.ts';
-import { CONFIG_KEYS, parseConfig, unknownContextKeys } from './config.ts';
+import { CONFIG_KEYS, parseConfig, requireOutreachDelivery, unknownContextKeys } from './config.ts';
 
 /**
- * CDK entry point (`cdk.json`: `npx tsx cdk/app.ts`). Settings come from context:
- * `npx cdk deploy -c budgetMaxMessages=100 -c alarmEmail=ops@example.com`.
+ * CDK entry point (`cdk.json`: `npx tsx cdk/app.ts`). Settings come from context: the `context` of
+ * cdk.json (kept, so every redeploy gets them), or `-c key=value` for one run.
  */
 const app = new App();
 const raw = Object.fromEntries(CONFIG_KEYS.map((key) => [key, app.node.tryGetContext(key)]).filter(([, value]) => value !== undefined));
 const config = parseConfig(raw);
+requireOutreachDelivery(config);
 const contextKeys = Object.keys(JSON.parse(process.env.CDK_CONTEXT_JSON ?? '{}') as Record<string, unknown>);
 for (const key of unknownContextKeys(contextKeys)) {
   console.error(`churnguard: unknown context key "${key}" is ignored; known keys: ${CONFIG_KEYS.join(', ')}, stackName`);

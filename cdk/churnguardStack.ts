@@ -17,6 +17,8 @@ export interface ChurnguardStackProps extends StackProps {
 
 /** Powertools metrics namespace shared by all functions. */
 export const METRICS_NAMESPACE = 'Churnguard';
+/** The ingest function's Powertools service name: the `service` dimension of its metrics. */
+export const INGEST_SERVICE_NAME = 'churnguard-ingest';
 
 /**
  * churnguard on AWS: ingest API → table; scheduled train/score job → bucket, table, outreach queue;
@@ -61,6 +63,7 @@ export class ChurnguardStack extends Stack {
       burstLimit: config.ingestBurstLimit,
       logRetentionDays: config.logRetentionDays,
       metricsNamespace: METRICS_NAMESPACE,
+      serviceName: INGEST_SERVICE_NAME,
     });
 
     this.outreach = new Outreach(this, 'Outreach', {
@@ -82,6 +85,7 @@ export class ChurnguardStack extends Stack {
       queue: this.outreach.queue,
       dataKey,
       logRetentionDays: config.logRetentionDays,
+      packaging: config.jobPackaging,
       settings: {
         budgetMaxMessages: config.budgetMaxMessages,
         cooldownDays: config.cooldownDays,
@@ -95,6 +99,9 @@ export class ChurnguardStack extends Stack {
         metricsNamespace: METRICS_NAMESPACE,
       },
     });
+
+    // Reconcile at the start of each run reads the DLQ's depth; with `redrive: true` it moves it back.
+    this.outreach.grantRedrive(this.job.function);
 
     this.scaleOut =
       config.scaleOutSegments === undefined
@@ -120,6 +127,7 @@ export class ChurnguardStack extends Stack {
       jobFailures: this.job.failures,
       scaleOut: this.scaleOut?.stateMachine,
       email: config.alarmEmail,
+      ingestMetrics: { namespace: METRICS_NAMESPACE, service: INGEST_SERVICE_NAME },
     });
 
     new CfnOutput(this, 'EventsUrl', {

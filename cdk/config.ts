@@ -56,10 +56,14 @@ export const ChurnguardConfig = z
       .string()
       .regex(/^(cancelled|inactive:\d+d)$/, 'must be "cancelled" or "inactive:<N>d", e.g. inactive:30d')
       .default('cancelled'),
-    /** Events older than this many days expire through the table's TTL attribute. 0 keeps them forever. */
+    /** Events expire this many days after ingestion, through the table's TTL attribute (a backfill is kept too). 0 keeps them forever. */
     eventTtlDays: numberLike.pipe(z.number().int().min(0)).default(730),
-    /** HTTPS endpoint that receives outreach messages; absent = consumer logs a dry run. */
+    /** HTTPS endpoint that receives outreach messages. Absent: the app refuses to deploy unless outreachDryRun is true. */
     webhookUrl: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).optional(),
+    /** Deploy without a webhook on purpose: the consumer only logs what it would send (and deletes the messages). */
+    outreachDryRun: booleanLike.default(false),
+    /** The job's package: `zip` (TF.js on WebAssembly, no Docker needed) or `container` (tfjs-node image, needs Docker to deploy). */
+    jobPackaging: z.enum(['zip', 'container']).default('zip'),
     /** Existing secret holding the webhook HMAC key; absent = the stack creates one. */
     webhookSecretArn: completeSecretArn.optional(),
     /** Days the `runs/` snapshots in S3 are kept. */
@@ -127,6 +131,21 @@ const OTHER_KNOWN_KEYS = new Set(['stackName', 'acknowledged-issue-numbers']);
 export function unknownContextKeys(keys: Iterable<string>): string[] {
   const known = new Set<string>(CONFIG_KEYS);
   return [...keys].filter((key) => !/[:@/]/.test(key) && !known.has(key) && !OTHER_KNOWN_KEYS.has(key));
+}
+
+/**
+ * The app's deploy-time rule: outreach goes to a webhook unless a dry run is chosen explicitly, so a
+ * redeploy that forgot the webhook fails instead of silently logging and deleting every message.
+ * A webhookUrl always wins: outreachDryRun only permits having none.
+ *
+ * @throws Error saying where to put the setting (cdk.json) when neither is given
+ */
+export function requireOutreachDelivery(config: ChurnguardConfig): void {
+  if (config.webhookUrl !== undefined || config.outreachDryRun) return;
+  throw new Error(
+    'Invalid churnguard CDK context: no webhookUrl, so outreach would only be logged and then deleted. ' +
+      'Set "webhookUrl" in the "context" of cdk.json (kept for every redeploy), or choose a dry run explicitly with "outreachDryRun": true.',
+  );
 }
 
 /**

@@ -68,9 +68,14 @@ export const PointInTimeFlags = z.object({
 });
 export type PointInTimeFlags = z.output<typeof PointInTimeFlags>;
 
-/** The job settings those flags override (unset flags leave the environment's settings alone). */
-export const pointInTimeOverrides = (o: PointInTimeFlags): Partial<JobConfig> => ({
+/**
+ * The job settings those flags override (unset flags leave the environment's settings alone).
+ * `--horizon` and `--churn` are also recorded as requested: scoring follows the champion's own
+ * and refuses a request that disagrees with it.
+ */
+export const pointInTimeOverrides = (o: Pick<PointInTimeFlags, 'horizon' | 'churn' | 'segments'>): Partial<JobConfig> => ({
   horizonDays: o.horizon,
   churn: o.churn,
   totalSegments: o.segments,
+  ...(o.horizon !== undefined || o.churn !== undefined ? { requested: { horizonDays: o.horizon, churn: o.churn } } : {}),
 });

@@ -28,6 +28,17 @@ export const AtRiskCustomer = z.object({
   mrrAtRisk: z.number(),
   drivers: z.array(z.string()),
   playbook: z.string(),
+  /** Why the customer is in their band (model/outreach/bands.ts), e.g. "risk 62.0% ≥ the cost threshold 25.4%, and rank 3 …". */
+  bandReason: z.string().optional(),
+});
+
+/** One risk band of a run: how many customers, what the band means, the churn rate the model expects in it and its lift. */
+export const BandGuide = z.object({
+  band: z.enum(['high', 'medium', 'low']),
+  customers: z.number().int(),
+  meaning: z.string(),
+  meanRisk: z.number(),
+  lift: z.number(),
 });
 
 export const RunSummary = z.object({
@@ -53,6 +64,11 @@ export const RunSummary = z.object({
       kind: z.enum(['mlp', 'logistic']).optional(),
       /** When the baseline was promoted: the MLP of the same run, kept as a rejected challenger. */
       challengerVersion: z.string().optional(),
+      /**
+       * Why this run trained: its mode asked for it (`requested`), or it is a score run that found no
+       * champion and trained the first model of a fresh stack (`no-champion`).
+       */
+      trainedBecause: z.enum(['requested', 'no-champion']).optional(),
       /** The training run's fingerprint (data and settings): a resumed run with the same one reuses this decision. */
       dataFingerprint: z.string().optional(),
       trainingMs: z.number().optional(),
@@ -77,6 +93,8 @@ export const RunSummary = z.object({
     expectedMrrAtRiskCents: z.number(),
     /** Histogram of calibrated risk in 20 equal bins over [0, 1]. */
     riskHistogram: z.array(z.object({ from: z.number(), to: z.number(), count: z.number().int() })),
+    /** What each band means in this run, with its expected churn rate and lift (older summaries lack it). */
+    bandGuide: z.array(BandGuide).optional(),
   }),
   outreach: z.object({
     selected: z.number().int(),

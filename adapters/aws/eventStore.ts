@@ -5,7 +5,7 @@ import type { EventWriteFailure } from '../../model/events/ingest.ts';
 import { ChurnEvent, EVENT_SCHEMA_VERSION } from '../../model/events/schemas.ts';
 import { formatIssues } from '../../model/validation.ts';
 import { type BatchWriteOptions, batchWriteAll, type KeyedPut } from './batchWrite.ts';
-import { customerPk, EVENT_SK_PREFIX, eventSk, WATERMARK_SHARDS, WATERMARK_SK, watermarkPk } from './keys.ts';
+import { customerPk, EVENT_SK_PREFIX, eventSk, TTL_ATTRIBUTE, WATERMARK_SHARDS, WATERMARK_SK, watermarkPk } from './keys.ts';
 
 /** An event as stored in the table. */
 export type EventItem = {
@@ -19,7 +19,7 @@ export type EventItem = {
   /** When ingest wrote it (ISO); a re-send overwrites it. */
   ingestedAt: string;
   schemaVersion: number;
-  /** Expiry, epoch seconds: `occurredAt` + EVENT_TTL_DAYS, when configured. */
+  /** Expiry, epoch seconds: ingestion + EVENT_TTL_DAYS, when configured. */
   ttl?: number;
 };
 
@@ -41,7 +41,10 @@ export function eventToItem(event: ChurnEvent, options: EventItemOptions): Event
     ingestedAt: options.ingestedAt.toISOString(),
     schemaVersion: EVENT_SCHEMA_VERSION,
   };
-  if (options.ttlDays !== undefined) item.ttl = Math.floor(Date.parse(event.occurredAt) / 1000) + Math.round(options.ttlDays * 86_400);
+  // Counted from ingestion, not from occurredAt: a backfill of events older than the retention would
+  // otherwise be answered 200 and then deleted by DynamoDB TTL within days. For live events the two agree.
+  if (options.ttlDays !== undefined)
+    item[TTL_ATTRIBUTE] = Math.floor(options.ingestedAt.getTime() / 1000) + Math.round(options.ttlDays * 86_400);
   return item;
 }
 
@@ -83,7 +86,7 @@ const itemKey = (item: Record<string, unknown>): string => `${String(item.PK)}\u
 
 export interface DynamoEventStoreOptions {
   tableName: string;
-  /** Expire events this many days after they occurred (sets `ttl`). */
+  /** Expire events this many days after they were ingested (sets `ttl`). */
   ttlDays?: number | undefined;
   now?: () => Date;
   batchWrite?: Partial<BatchWriteOptions>;

@@ -7,10 +7,11 @@ import { trainingFingerprint } from '../../model/nn/fingerprint.ts';
 import { fingerprintedSettings, type TrainResult, trainChurnModel } from '../../model/nn/trainChurnModel.ts';
 import type { AwsClients } from './clients.ts';
 import { scanCustomerHistories } from './customerScan.ts';
+import { SqsDeadLetterQueue } from './deadLetterQueue.ts';
 import { DynamoEventStore } from './eventStore.ts';
 import { S3ModelRegistry } from './modelRegistry.ts';
+import { DynamoOutreachLedger } from './outreachLedger.ts';
 import { SqsOutreachQueue } from './outreachQueue.ts';
-import { DynamoOutreachStore } from './outreachStore.ts';
 import { DynamoRiskStore } from './riskStore.ts';
 import { S3RunStore } from './runStore.ts';
 
@@ -52,7 +53,8 @@ export function createJobDependencies(
         onInvalidItem: (item) => log('skipped a stored item that is not a valid event', { ...item }),
       }),
     buildDatasets: (customers, asOf) => buildDatasets(customers as AsyncIterable<CustomerHistory>, { asOf, horizonDays, churn }),
-    buildScoringMatrix: (customers, asOf) => buildFeatureMatrix(customers as AsyncIterable<CustomerHistory>, asOf, { horizonDays, churn }),
+    buildScoringMatrix: (customers, asOf, question = { horizonDays, churn }) =>
+      buildFeatureMatrix(customers as AsyncIterable<CustomerHistory>, asOf, question),
     fingerprint: (train, validation, request) => trainingFingerprint(train, validation, fingerprintedSettings(request)),
     async train(train, validation, request) {
       await backend();
@@ -66,8 +68,9 @@ export function createJobDependencies(
       },
     },
     risks: new DynamoRiskStore(clients.documents, resources.tableName),
-    outreach: new DynamoOutreachStore(clients.documents, resources.tableName),
+    outreach: new DynamoOutreachLedger(clients.documents, resources.tableName),
     queue: new SqsOutreachQueue(clients.sqs, resources.outreachQueueUrl),
+    deadLetters: new SqsDeadLetterQueue(clients.sqs, resources.outreachQueueUrl),
     runs: new S3RunStore(clients.s3, resources.bucketName),
   };
 }

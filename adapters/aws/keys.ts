@@ -24,3 +24,9 @@ export const customerIdFromPk = (pk: string): string => {
 export const WATERMARK_SHARDS = 8;
 export const watermarkPk = (shard: number) => `WATERMARK#${shard}`;
 export const WATERMARK_SK = 'EVENTS';
+
+/**
+ * The table's TTL attribute (epoch seconds): DynamoDB deletes an item some time after it passes.
+ * Events and the consumer's idempotency records both expire through it; the stack enables TTL on it.
+ */
+export const TTL_ATTRIBUTE = 'ttl';

@@ -29,13 +29,24 @@ const parseJson = (bytes: Uint8Array): unknown => {
   }
 };
 
+/** A conditional write that lost: the object changed (412) or another conditional write was in flight (409). */
+const isLostRace = (error: unknown): boolean => {
+  const name = (error as { name?: string } | null)?.name ?? '';
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+  return name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || status === 412 || status === 409;
+};
+
+/** Registrations that lost the race for the pointer are decided again at most this many times. */
+const CHAMPION_SWAP_ATTEMPTS = 5;
+
 const isMissing = (error: unknown): boolean =>
   error instanceof NoSuchKey || ['NoSuchKey', 'NotFound'].includes((error as { name?: string } | null)?.name ?? '');
 
 /**
  * The model registry on S3:
  * `models/<version>/{model.json, weights.bin, metadata.json, decision.json}` and the
- * `models/champion.json` pointer, written last, so a reader never sees a half-written champion.
+ * `models/champion.json` pointer, written last (and only by compare-and-swap), so a reader never
+ * sees a half-written champion and overlapping training runs cannot promote a model blindly.
  *
  * Which model becomes champion is the domain's policy (`decidePromotion`, model/registry/promotion.ts);
  * this class stores the models and the decision, then moves the pointer.
@@ -48,6 +59,13 @@ export class S3ModelRegistry implements ModelRegistry {
     private readonly prefix = 'models/',
   ) {}
 
+  /**
+   * Stores the models and moves the champion pointer with a compare-and-swap: the pointer is
+   * written only if it still names the champion the decision was made against (S3 conditional
+   * writes: If-Match its ETag, or If-None-Match when there was none). When another training run
+   * moved it in between, the decision is made again against the new champion, so two overlapping
+   * runs never let the later one replace a better model it was never compared with.
+   */
   async register(result: TrainResult, context: RegistrationContext): Promise<PromotionDecision> {
     const window = TrainingWindow.parse(context.trainingWindow);
     const withContext = (artifacts: ModelArtifacts): ModelArtifacts => ({
@@ -58,37 +76,65 @@ export class S3ModelRegistry implements ModelRegistry {
     // A TrainResult always carries its baseline; a structural look-alike (tests, older callers) may not.
     const baseline = result.baseline ? withContext(result.baseline) : undefined;
     const mlpVersion = mlp.metadata.version;
-    const pointer = await this.#champion();
-    const verdict = await decidePromotion(
-      {
-        mlp: { version: mlpVersion, model: result.model, metrics: result.metrics },
-        baselineMetrics: result.baselineMetrics,
-        baseline,
-        validation: result.validation,
-      },
-      pointer && { version: pointer.version, load: () => this.load(pointer.version) },
-    );
-    const decidedAt = new Date().toISOString();
-    await this.#store(mlp, { promoted: verdict.winner === 'mlp', reason: verdict.mlpReason ?? verdict.reason, decidedAt });
-    if (verdict.winner === 'logistic' && baseline) await this.#store(baseline, { promoted: true, reason: verdict.reason, decidedAt });
-    const winner =
-      verdict.winner === 'logistic' && baseline ? baseline.metadata.version : verdict.winner === 'mlp' ? mlpVersion : undefined;
-    if (winner)
-      await this.#put(
-        `${this.prefix}champion.json`,
-        JSON.stringify({ version: winner, promotedAt: decidedAt, reason: verdict.reason }),
-        'application/json',
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.#championWithTag();
+      const pointer = current?.pointer;
+      const verdict = await decidePromotion(
+        {
+          mlp: { version: mlpVersion, model: result.model, metrics: result.metrics },
+          baselineMetrics: result.baselineMetrics,
+          baseline,
+          validation: result.validation,
+        },
+        pointer && { version: pointer.version, load: () => this.load(pointer.version) },
       );
-    if (verdict.winner === 'logistic' && baseline) {
-      return {
-        version: baseline.metadata.version,
-        promoted: true,
-        reason: verdict.reason,
-        kind: 'logistic',
-        challengerVersion: mlpVersion,
-      };
+      const decidedAt = new Date().toISOString();
+      await this.#store(mlp, { promoted: verdict.winner === 'mlp', reason: verdict.mlpReason ?? verdict.reason, decidedAt });
+      if (verdict.winner === 'logistic' && baseline) await this.#store(baseline, { promoted: true, reason: verdict.reason, decidedAt });
+      const winner =
+        verdict.winner === 'logistic' && baseline ? baseline.metadata.version : verdict.winner === 'mlp' ? mlpVersion : undefined;
+      if (winner && winner !== pointer?.version) {
+        const body = JSON.stringify({ version: winner, promotedAt: decidedAt, reason: verdict.reason });
+        const swapped = await this.#swapChampion(body, current?.etag);
+        if (!swapped) {
+          if (attempt >= CHAMPION_SWAP_ATTEMPTS)
+            throw new Error(`champion pointer kept changing under ${attempt} registrations of ${mlpVersion}; register it again later`);
+          continue;
+        }
+      }
+      if (verdict.winner === 'logistic' && baseline) {
+        return {
+          version: baseline.metadata.version,
+          promoted: true,
+          reason: verdict.reason,
+          kind: 'logistic',
+          challengerVersion: mlpVersion,
+        };
+      }
+      return { version: mlpVersion, promoted: verdict.winner === 'mlp', reason: verdict.reason, kind: 'mlp' };
     }
-    return { version: mlpVersion, promoted: verdict.winner === 'mlp', reason: verdict.reason, kind: 'mlp' };
+  }
+
+  /**
+   * Writes `models/champion.json` only if it is unchanged since it was read (`etag`), or still
+   * absent when there was none. False when another writer got there first.
+   */
+  async #swapChampion(body: string, etag: string | undefined): Promise<boolean> {
+    try {
+      await this.s3.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: `${this.prefix}champion.json`,
+          Body: body,
+          ContentType: 'application/json',
+          ...(etag === undefined ? { IfNoneMatch: '*' } : { IfMatch: etag }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isLostRace(error)) return false;
+      throw error;
+    }
   }
 
   /** Writes a model's artifacts, then its decision (the champion pointer is the caller's, last). */
@@ -171,11 +217,23 @@ export class S3ModelRegistry implements ModelRegistry {
   }
 
   async #champion(): Promise<z.output<typeof ChampionPointer> | undefined> {
-    const bytes = await this.#get(`${this.prefix}champion.json`);
-    if (!bytes) return undefined;
-    const parsed = ChampionPointer.safeParse(JSON.parse(new TextDecoder().decode(bytes)));
-    if (!parsed.success) throw new Error(`s3://${this.bucket}/${this.prefix}champion.json is invalid: ${formatIssues(parsed.error)}`);
-    return parsed.data;
+    return (await this.#championWithTag())?.pointer;
+  }
+
+  /** The pointer and the ETag of the object holding it (the compare-and-swap's version). */
+  async #championWithTag(): Promise<{ pointer: z.output<typeof ChampionPointer>; etag: string | undefined } | undefined> {
+    const key = `${this.prefix}champion.json`;
+    let object: { bytes: Uint8Array; etag: string | undefined };
+    try {
+      const result = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      object = { bytes: (await result.Body?.transformToByteArray()) ?? new Uint8Array(), etag: result.ETag };
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+    const parsed = ChampionPointer.safeParse(parseJson(object.bytes));
+    if (!parsed.success) throw new Error(`s3://${this.bucket}/${key} is invalid: ${formatIssues(parsed.error)}`);
+    return { pointer: parsed.data, etag: object.etag };
   }
 
   async #put(key: string, body: Uint8Array | string, contentType: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ClaimRequest, OutreachRecord, OutreachStore } from '../../app/ports.ts';
+import type { ClaimRequest, DeliveryAttempt, OutreachRecord, OutreachStore } from '../../app/ports.ts';
 import type { ClaimOutcome } from '../../model/outreach/selection.ts';
 import { customerPk, OUTREACH_SK_PREFIX, outreachSk } from './keys.ts';
 import { storableNumber } from './storableNumber.ts';
@@ -10,6 +10,13 @@ export const OUTREACH_LOCK_SK = 'OUTLOCK';
 /** The daily budget ledger: one item per day, `used` counts claims of that day's runs. */
 export const budgetPk = (day: string) => `BUDGET#${day}`;
 export const BUDGET_SK = 'OUTREACH';
+/**
+ * The open list: one item per outreach that is claimed or queued (`OUTREACH#open`, SK
+ * `<runId>#<customerId>`), written before the claim and deleted when the record settles, so that
+ * reconcile finds unsettled records with one Query instead of a Scan. Not a `C#` partition.
+ */
+export const OPEN_PK = 'OUTREACH#open';
+export const openSk = (runId: string, customerId: string) => `${runId}#${customerId}`;
 
 const DAY_MS = 86_400_000;
 const IDENTITY =
@@ -20,7 +27,7 @@ const identityValues = (customerId: string, runId: string) => ({
   ':dedupId': `${runId}:${customerId}`,
 });
 
-const isConditionFailure = (error: unknown): boolean =>
+export const isConditionFailure = (error: unknown): boolean =>
   error instanceof ConditionalCheckFailedException || (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
 
 /**
@@ -39,14 +46,18 @@ const isConditionFailure = (error: unknown): boolean =>
  *    `ADD used 1` if `used < :max`: atomic, so overlapping runs of one day share the budget). When
  *    the day is spent the claim is undone and the outcome is `over-budget`.
  *
- * A crash between 1 and 2 leaves a lock naming this run, which step 1 lets the same run pass again.
+ * Before step 1 the outreach goes on the open list (`OUTREACH#open`), and it leaves it when its
+ * record settles (delivered or failed) or the claim is undone: reconcile reads that list. A crash
+ * between 1 and 2 leaves a lock naming this run, which step 1 lets the same run pass again, and
+ * which reconcile undoes when the run does not come back. The OUT# item then moves claimed →
+ * queued (`markQueued`) → delivered (`recordAttempt`, the consumer) or failed (reconcile).
  * The OUT# items are the outreach history; the lock is their index for the cooldown check, so a
  * claim costs two writes instead of a query over every OUT# item.
  */
 export class DynamoOutreachStore implements OutreachStore {
   constructor(
-    private readonly documents: DynamoDBDocumentClient,
-    private readonly tableName: string,
+    protected readonly documents: DynamoDBDocumentClient,
+    protected readonly tableName: string,
   ) {}
 
   async claim(request: ClaimRequest): Promise<ClaimOutcome> {
@@ -58,6 +69,10 @@ export class DynamoOutreachStore implements OutreachStore {
         new GetCommand({ TableName: this.tableName, Key: { PK: pk, SK: OUTREACH_LOCK_SK }, ConsistentRead: true }),
       );
       previous = result.Item;
+      // Plainly in another run's cooldown: nothing to write (the conditional put below is the real check).
+      if (previous && previous.runId !== request.runId && typeof previous.lastClaimAt === 'string' && previous.lastClaimAt >= cooldownStart)
+        return 'cooldown';
+      await this.#open(request.customerId, request.runId);
       await this.documents.send(
         new PutCommand({
           TableName: this.tableName,
@@ -74,8 +89,10 @@ export class DynamoOutreachStore implements OutreachStore {
         }),
       );
     } catch (error) {
-      if (isConditionFailure(error)) return 'cooldown';
-      throw error;
+      if (!isConditionFailure(error)) throw error;
+      // Lost a race for the lock: this run has no claim on the customer (unless it claimed before and settled it).
+      if ((await this.get(request.customerId, request.runId)) === undefined) await this.closeOpen(request.customerId, request.runId);
+      return 'cooldown';
     }
     try {
       await this.documents.send(
@@ -93,14 +110,16 @@ export class DynamoOutreachStore implements OutreachStore {
             playbook: request.playbook,
             risk: storableNumber(request.risk),
             modelVersion: request.modelVersion,
+            ...(request.body === undefined ? {} : { body: request.body }),
           },
           ConditionExpression: 'attribute_not_exists(SK)',
         }),
       );
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      const existing = (await this.#get(request.customerId, request.runId)) as (OutreachRecord & { budgetDay?: string }) | undefined;
-      if (existing?.status === 'queued') return 'already-sent';
+      const existing = (await this.get(request.customerId, request.runId)) as (OutreachRecord & { budgetDay?: string }) | undefined;
+      if (existing?.status === 'delivered' || existing?.status === 'failed') await this.closeOpen(request.customerId, request.runId);
+      if (existing !== undefined && existing.status !== 'claimed') return 'already-sent';
       // A crash right after step 2 left a claim without its unit of budget: take it now.
       if (existing?.budgetDay === undefined) return this.#takeBudget(request, 'resumed');
       return 'resumed';
@@ -116,7 +135,7 @@ export class DynamoOutreachStore implements OutreachStore {
       await this.#update(request.customerId, request.runId, 'SET budgetDay = :day', { ':day': day });
       return outcome;
     }
-    await this.#undoClaim(request.customerId, request.runId);
+    await this.undoClaim(request.customerId, request.runId);
     return 'over-budget';
   }
 
@@ -159,20 +178,34 @@ export class DynamoOutreachStore implements OutreachStore {
   }
 
   async markQueued(customerId: string, runId: string, messageId: string): Promise<void> {
-    await this.documents.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { PK: customerPk(customerId), SK: outreachSk(runId) },
-        UpdateExpression: 'SET #status = :queued, messageId = :messageId, queuedAt = :now',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':queued': 'queued', ':messageId': messageId, ':now': new Date().toISOString() },
-      }),
-    );
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { PK: customerPk(customerId), SK: outreachSk(runId) },
+          UpdateExpression:
+            'SET #status = :queued, messageId = :messageId, queuedAt = if_not_exists(queuedAt, :now), sentAt = :now, sends = if_not_exists(sends, :zero) + :one',
+          // Only from claimed: the consumer may have delivered the message before this write.
+          ConditionExpression: '#status = :claimed',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':queued': 'queued',
+            ':claimed': 'claimed',
+            ':messageId': messageId,
+            ':now': new Date().toISOString(),
+            ':zero': 0,
+            ':one': 1,
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 
   async release(customerId: string, runId: string): Promise<void> {
-    const claim = await this.#get(customerId, runId);
-    await this.#undoClaim(customerId, runId);
+    const claim = await this.get(customerId, runId);
+    await this.undoClaim(customerId, runId);
     const day = (claim as { budgetDay?: unknown } | undefined)?.budgetDay;
     if (typeof day === 'string') {
       await this.documents.send(
@@ -187,9 +220,10 @@ export class DynamoOutreachStore implements OutreachStore {
   }
 
   /** Deletes the OUT# item and puts the lock back as it was before this run's claim. */
-  async #undoClaim(customerId: string, runId: string): Promise<void> {
+  protected async undoClaim(customerId: string, runId: string): Promise<void> {
     const pk = customerPk(customerId);
     await this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: { PK: pk, SK: outreachSk(runId) } }));
+    await this.closeOpen(customerId, runId);
     const lock = (
       await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { PK: pk, SK: OUTREACH_LOCK_SK }, ConsistentRead: true }))
     ).Item;
@@ -220,32 +254,79 @@ export class DynamoOutreachStore implements OutreachStore {
     }
   }
 
-  async recordAttempt(customerId: string, runId: string, error?: string): Promise<void> {
-    await this.documents.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { PK: customerPk(customerId), SK: outreachSk(runId) },
-        // if_not_exists: a message whose claim item is missing (sent by hand, or the item was deleted) still gets a readable record.
-        UpdateExpression: `ADD attempts :one SET lastAttemptAt = :now, ${IDENTITY}${error === undefined ? '' : ', lastError = :error'}`,
-        ExpressionAttributeValues: {
-          ':one': 1,
-          ':now': new Date().toISOString(),
-          ...identityValues(customerId, runId),
-          ...(error === undefined ? {} : { ':error': error.slice(0, 500) }),
-        },
-      }),
-    );
+  /**
+   * One delivery attempt. A success settles the record: `delivered` with its time and HTTP status,
+   * unless an earlier attempt already did (the first delivery counts). It wins over `failed`: a
+   * message redriven after reconcile gave up still reached the customer. A failure only counts.
+   * A message whose OUT# item is missing (sent by hand, or the item was deleted) still gets a
+   * readable record (`if_not_exists` on its identity).
+   */
+  async recordAttempt(customerId: string, runId: string, attempt: DeliveryAttempt): Promise<void> {
+    const Key = { PK: customerPk(customerId), SK: outreachSk(runId) };
+    const common = { ':one': 1, ':at': attempt.at, ...identityValues(customerId, runId) };
+    if (!attempt.ok) {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key,
+          UpdateExpression: `ADD attempts :one SET lastAttemptAt = :at, lastError = :error, ${IDENTITY}${attempt.httpStatus === undefined ? ' REMOVE lastHttpStatus' : ', lastHttpStatus = :status'}`,
+          ExpressionAttributeValues: {
+            ...common,
+            ':error': attempt.error.slice(0, 500),
+            ...(attempt.httpStatus === undefined ? {} : { ':status': attempt.httpStatus }),
+          },
+        }),
+      );
+      return;
+    }
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key,
+          UpdateExpression: `ADD attempts :one SET #status = :delivered, deliveredAt = :at, lastAttemptAt = :at, ${IDENTITY}${
+            attempt.httpStatus === undefined ? '' : ', httpStatus = :status, lastHttpStatus = :status'
+          } REMOVE lastError, failedAt, failureReason`,
+          ConditionExpression: 'attribute_not_exists(#status) OR #status <> :delivered',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ...common,
+            ':delivered': 'delivered',
+            ...(attempt.httpStatus === undefined ? {} : { ':status': attempt.httpStatus }),
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    await this.closeOpen(customerId, runId);
   }
 
-  async recordDelivery(customerId: string, runId: string, deliveredAt: string): Promise<void> {
-    await this.documents.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { PK: customerPk(customerId), SK: outreachSk(runId) },
-        UpdateExpression: `SET deliveredAt = :at, ${IDENTITY} REMOVE lastError`,
-        ExpressionAttributeValues: { ':at': deliveredAt, ...identityValues(customerId, runId) },
-      }),
+  async get(customerId: string, runId: string): Promise<OutreachRecord | undefined> {
+    const result = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: { PK: customerPk(customerId), SK: outreachSk(runId) }, ConsistentRead: true }),
     );
+    return result.Item ? toRecord(result.Item) : undefined;
+  }
+
+  /** Puts the outreach on the open list (idempotent). */
+  async #open(customerId: string, runId: string): Promise<void> {
+    await this.documents
+      .send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { PK: OPEN_PK, SK: openSk(runId, customerId), customerId, runId, openedAt: new Date().toISOString() },
+          // A resumed claim keeps the first opening time.
+          ConditionExpression: 'attribute_not_exists(SK)',
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!isConditionFailure(error)) throw error;
+      });
+  }
+
+  async closeOpen(customerId: string, runId: string): Promise<void> {
+    await this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: { PK: OPEN_PK, SK: openSk(runId, customerId) } }));
   }
 
   async list(customerId: string): Promise<OutreachRecord[]> {
@@ -257,13 +338,9 @@ export class DynamoOutreachStore implements OutreachStore {
         ConsistentRead: true,
       }),
     );
-    return (result.Items ?? []).map(({ PK: _pk, SK: _sk, ...record }) => record as OutreachRecord);
-  }
-
-  async #get(customerId: string, runId: string): Promise<OutreachRecord | undefined> {
-    const result = await this.documents.send(
-      new GetCommand({ TableName: this.tableName, Key: { PK: customerPk(customerId), SK: outreachSk(runId) }, ConsistentRead: true }),
-    );
-    return result.Item as OutreachRecord | undefined;
+    return (result.Items ?? []).map(toRecord);
   }
 }
+
+/** An OUT# item as a record (without its keys). */
+export const toRecord = ({ PK: _pk, SK: _sk, ...record }: Record<string, unknown>): OutreachRecord => record as unknown as OutreachRecord;

@@ -1,20 +1,25 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { parseWebhookSecrets } from '../webhook/webhookSignature.ts';
 
-/** Where the webhook signing secret comes from. */
+/** Where the webhook signing secrets come from: one, or two while a rotation is under way. */
 export interface WebhookSecretSource {
-  get(): Promise<string>;
+  get(): Promise<string[]>;
 }
 
-/** A secret given directly (OUTREACH_WEBHOOK_SECRET locally, or tests). */
-export const staticSecret = (secret: string): WebhookSecretSource => ({ get: async () => secret });
+/** Secrets given directly (OUTREACH_WEBHOOK_SECRET locally, whitespace-separated, or tests). */
+export const staticSecret = (secrets: string): WebhookSecretSource => {
+  const parsed = parseWebhookSecrets(secrets, 'OUTREACH_WEBHOOK_SECRET');
+  return { get: async () => parsed };
+};
 
 /**
- * The secret from AWS Secrets Manager (OUTREACH_WEBHOOK_SECRET_ARN), fetched once per warm
- * container and cached for `ttlMs` so a rotation is picked up. Accepts a plain string secret or
- * JSON `{ "secret": "..." }`.
+ * The secrets from AWS Secrets Manager (OUTREACH_WEBHOOK_SECRET_ARN), fetched once per warm
+ * container and cached for `ttlMs` so a rotation is picked up. Accepts a plain string (one secret,
+ * or the new and the old one separated by a space during a rotation), or JSON `{ "secret": "..." }`
+ * or `{ "secrets": ["new", "old"] }`.
  */
 export class SecretsManagerSecret implements WebhookSecretSource {
-  #cached?: { value: string; until: number };
+  #cached?: { value: string[]; until: number };
 
   constructor(
     private readonly secretId: string,
@@ -22,7 +27,7 @@ export class SecretsManagerSecret implements WebhookSecretSource {
     private readonly ttlMs = 5 * 60_000,
   ) {}
 
-  async get(): Promise<string> {
+  async get(): Promise<string[]> {
     if (this.#cached && this.#cached.until > Date.now()) return this.#cached.value;
     const result = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }));
     const value = parseSecret(result.SecretString, this.secretId);
@@ -31,13 +36,15 @@ export class SecretsManagerSecret implements WebhookSecretSource {
   }
 }
 
-export function parseSecret(text: string | undefined, secretId: string): string {
+export function parseSecret(text: string | undefined, secretId: string): string[] {
   if (!text) throw new Error(`secret ${secretId} has no string value`);
   if (text.trimStart().startsWith('{')) {
-    const parsed = JSON.parse(text) as { secret?: unknown };
+    const parsed = JSON.parse(text) as { secret?: unknown; secrets?: unknown };
+    if (Array.isArray(parsed.secrets) && parsed.secrets.every((s) => typeof s === 'string'))
+      return parseWebhookSecrets(parsed.secrets.join(' '), `secret ${secretId}`);
     if (typeof parsed.secret !== 'string' || parsed.secret === '')
-      throw new Error(`secret ${secretId} is JSON without a "secret" string field`);
-    return parsed.secret;
+      throw new Error(`secret ${secretId} is JSON without a "secret" string field (or a "secrets" list)`);
+    return parseWebhookSecrets(parsed.secret, `secret ${secretId}`);
   }
-  return text;
+  return parseWebhookSecrets(text, `secret ${secretId}`);
 }

@@ -1,6 +1,6 @@
 import type { OutreachSink } from '../../app/ports.ts';
 import type { OutreachMessage } from '../../model/outreach/message.ts';
-import { DEDUP_HEADER, SIGNATURE_HEADER, signWebhookBody, TIMESTAMP_HEADER } from './webhookSignature.ts';
+import { signWebhook } from './webhookSignature.ts';
 
 export class WebhookDeliveryError extends Error {
   constructor(
@@ -14,36 +14,40 @@ export class WebhookDeliveryError extends Error {
 
 export interface WebhookSinkOptions {
   url: string;
-  /** Resolved lazily (Secrets Manager in AWS), once per sink. */
-  secret: () => Promise<string>;
+  /** The signing secrets (one, or two during a rotation), resolved lazily (Secrets Manager in AWS). */
+  secrets: () => Promise<readonly string[]>;
   timeoutMs?: number;
   fetch?: typeof fetch;
 }
 
-/** POSTs the raw JSON body, signed; 2xx is delivered, anything else (or a timeout) throws so SQS retries. */
+/** The consumer's default webhook timeout; the queue's visibility timeout is at least six times it. */
+export const DEFAULT_WEBHOOK_TIMEOUT_MS = 5_000;
+
+/**
+ * POSTs the raw JSON body with Standard Webhooks headers (`webhook-id` = the message's dedupId,
+ * stable across retries, so receivers deduplicate on it). Only a 2xx is delivered. A redirect is
+ * never followed (the signed body must not go anywhere but the configured URL) and counts as a
+ * failure, like any other answer or a timeout: the error is thrown so that SQS retries.
+ */
 export class WebhookSink implements OutreachSink {
   readonly kind = 'webhook' as const;
   readonly #timeoutMs: number;
   readonly #fetch: typeof fetch;
 
   constructor(private readonly options: WebhookSinkOptions) {
-    this.#timeoutMs = options.timeoutMs ?? 5_000;
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS;
     this.#fetch = options.fetch ?? fetch;
   }
 
   async deliver(message: OutreachMessage, rawBody: string): Promise<{ status: number }> {
-    const secret = await this.options.secret();
+    const secrets = await this.options.secrets();
     let response: Response;
     try {
       response = await this.#fetch(this.options.url, {
         method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          [SIGNATURE_HEADER]: signWebhookBody(rawBody, secret),
-          [TIMESTAMP_HEADER]: String(Math.floor(Date.now() / 1000)),
-          [DEDUP_HEADER]: message.dedupId,
-        },
+        headers: { 'content-type': 'application/json', ...signWebhook(message.dedupId, rawBody, secrets) },
         body: rawBody,
+        redirect: 'manual',
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
     } catch (error) {
@@ -52,6 +56,13 @@ export class WebhookSink implements OutreachSink {
     }
     // Drain the body so the connection can be reused.
     await response.arrayBuffer().catch(() => undefined);
+    if (response.status >= 300 && response.status < 400) {
+      const location = response.headers.get('location');
+      throw new WebhookDeliveryError(
+        `webhook answered ${response.status} for ${message.dedupId}: a redirect${location ? ` to ${location}` : ''}, not followed (set the webhook URL to the new address)`,
+        response.status,
+      );
+    }
     if (response.status < 200 || response.status >= 300) {
       throw new WebhookDeliveryError(`webhook answered ${response.status} for ${message.dedupId}`, response.status);
     }

@@ -17,7 +17,12 @@ export interface AlarmsProps {
   readonly jobFailures: sqs.IQueue;
   readonly scaleOut: sfn.IStateMachine | undefined;
   readonly email: string | undefined;
+  /** Where the ingest function publishes its Powertools metrics (namespace, and its service dimension). */
+  readonly ingestMetrics: { namespace: string; service: string };
 }
+
+/** A feed that accepted no event for this many consecutive hours is silent. */
+export const SILENT_FEED_HOURS = 24;
 
 /**
  * Alarms that each mean "a person should look" (see the runbook), published to one encrypted SNS
@@ -62,6 +67,42 @@ export class Alarms extends Construct {
       'churnguard: a train/score run failed after retries, or a schedule could not start it',
       props.jobFailures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
     );
+    const ingest = (metricName: string, period: Duration) =>
+      new cloudwatch.Metric({
+        namespace: props.ingestMetrics.namespace,
+        metricName,
+        dimensionsMap: { service: props.ingestMetrics.service },
+        statistic: 'Sum',
+        period,
+      });
+    this.add(
+      'IngestEventsUnstored',
+      'churnguard ingest: valid events could not be stored (the producer got a 5xx and must re-send them)',
+      ingest('EventsUnstored', Duration.minutes(5)),
+    );
+    this.add(
+      'IngestRefused',
+      'churnguard ingest: events were rejected as invalid, or whole requests refused, within the last hour',
+      new cloudwatch.MathExpression({
+        expression: 'rejected + refused',
+        label: 'events rejected and requests refused',
+        period: Duration.hours(1),
+        usingMetrics: { rejected: ingest('EventsRejected', Duration.hours(1)), refused: ingest('RequestsRefused', Duration.hours(1)) },
+      }),
+    );
+    this.add(
+      'SilentFeed',
+      `churnguard ingest: no event accepted for ${SILENT_FEED_HOURS} hours; producers may have stopped sending`,
+      ingest('EventsAccepted', Duration.hours(1)),
+      {
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluationPeriods: SILENT_FEED_HOURS,
+        datapointsToAlarm: SILENT_FEED_HOURS,
+        // No request at all publishes no data point: that is the silence this alarm is for.
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      },
+    );
     if (props.scaleOut) {
       this.add(
         'ScaleOutFailures',
@@ -71,8 +112,8 @@ export class Alarms extends Construct {
     }
   }
 
-  /** Alarms when the metric is above zero in one period; no data means nothing happened. */
-  private add(id: string, description: string, metric: cloudwatch.IMetric): void {
+  /** Alarms when the metric is above zero in one period (unless `options` say otherwise); no data means nothing happened. */
+  private add(id: string, description: string, metric: cloudwatch.IMetric, options: Partial<cloudwatch.AlarmProps> = {}): void {
     const alarm = new cloudwatch.Alarm(this, id, {
       alarmDescription: description,
       metric,
@@ -80,6 +121,7 @@ export class Alarms extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...options,
     });
     alarm.addAlarmAction(new SnsAction(this.topic));
     this.alarms.push(alarm);

@@ -26,6 +26,8 @@ export interface IngestApiProps {
   readonly burstLimit: number;
   readonly logRetentionDays: number;
   readonly metricsNamespace: string;
+  /** POWERTOOLS_SERVICE_NAME: the `service` dimension of the function's metrics (the alarms watch it). */
+  readonly serviceName: string;
 }
 
 /** HTTP API access log line: request facts only, no bodies and no caller identity. */
@@ -60,7 +62,7 @@ export class IngestApi extends Construct {
       environment: environmentFor('ingest', {
         tableName: props.table.tableName,
         eventTtlDays: props.eventTtlDays,
-        serviceName: 'churnguard-ingest',
+        serviceName: props.serviceName,
         metricsNamespace: props.metricsNamespace,
       }),
     });

@@ -1,11 +1,20 @@
-import type { Duration } from 'aws-cdk-lib';
+import type { Duration, Size } from 'aws-cdk-lib';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type ICommandHooks, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { acknowledge } from '../nag.ts';
 import { fromRepoRoot } from '../paths.ts';
+
+/** `require`, `__filename` and `__dirname` for the CommonJS code an ESM bundle contains. */
+export const ESM_COMMONJS_SHIM = [
+  "import { createRequire as __cgCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __cgFileURLToPath } from 'node:url';",
+  'const require = __cgCreateRequire(import.meta.url);',
+  'const __filename = __cgFileURLToPath(import.meta.url);',
+  "const __dirname = __cgFileURLToPath(new URL('.', import.meta.url));",
+].join(' ');
 
 /** Every zip function: Node.js 22 on Graviton. Tests assert both. */
 export const NODE_RUNTIME = lambda.Runtime.NODEJS_22_X;
@@ -19,11 +28,15 @@ export interface ChurnguardFunctionProps {
   readonly timeout: Duration;
   readonly memorySize: number;
   readonly logRetentionDays: number;
+  /** Shell commands run around bundling, e.g. to copy files the bundle loads at run time into the asset. */
+  readonly commandHooks?: ICommandHooks;
+  /** Local disk for /tmp, when the default 512 MB is not enough. */
+  readonly ephemeralStorageSize?: Size;
 }
 
 /**
- * A NodejsFunction with the project's defaults: nodejs22.x, arm64, an ESM bundle built by the local
- * esbuild (no Docker), JSON logs into a log group with bounded retention.
+ * A NodejsFunction with the project's defaults: nodejs22.x, arm64, one self-contained ESM bundle built
+ * by the local esbuild (no Docker, nothing downloaded), JSON logs into a log group with bounded retention.
  */
 export function createNodeFunction(scope: Construct, id: string, props: ChurnguardFunctionProps): NodejsFunction {
   const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
@@ -38,6 +51,7 @@ export function createNodeFunction(scope: Construct, id: string, props: Churngua
     architecture: NODE_ARCHITECTURE,
     memorySize: props.memorySize,
     timeout: props.timeout,
+    ...(props.ephemeralStorageSize ? { ephemeralStorageSize: props.ephemeralStorageSize } : {}),
     logGroup,
     loggingFormat: lambda.LoggingFormat.JSON,
     environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
@@ -49,8 +63,13 @@ export function createNodeFunction(scope: Construct, id: string, props: Churngua
       sourceMap: true,
       minify: true,
       tsconfig: fromRepoRoot('tsconfig.json'),
-      // CommonJS dependencies inside an ESM bundle still call require(): give them one.
-      banner: "import { createRequire as __cgCreateRequire } from 'node:module'; const require = __cgCreateRequire(import.meta.url);",
+      // Bundle the AWS SDK too (NodejsFunction leaves @aws-sdk/* to the runtime's copy by default): the
+      // asset is then self-contained, and the SDK that runs in AWS is the lockfile's, the one the tests ran.
+      externalModules: [],
+      // CommonJS code inside an ESM bundle still calls require() and reads __dirname (the wasm backend's
+      // Emscripten loader does, and falls back to the slow CPU backend without it): give it both.
+      banner: ESM_COMMONJS_SHIM,
+      ...(props.commandHooks ? { commandHooks: props.commandHooks } : {}),
     },
   });
   suppressBasicExecutionRole(fn);

@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -56,13 +57,17 @@ export class Outreach extends Construct {
     acknowledge(
       this.deadLetterQueue,
       'AwsSolutions-SQS3',
-      'This queue is itself the dead-letter queue of the outreach queue; it is watched by the OutreachDeadLetters alarm and redriven by hand (runbook).',
+      'This queue is itself the dead-letter queue of the outreach queue; it is watched by the OutreachDeadLetters alarm and redriven with the message-move API (runbook).',
     );
     this.queue = new sqs.Queue(this, 'Queue', {
       ...encryption,
       enforceSSL: true,
       retentionPeriod: props.queueRetention,
-      visibilityTimeout: Duration.seconds(props.consumerTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
+      // Six times the longest a delivery can take (the consumer's timeout bounds the webhook's), so a
+      // message still being delivered is never handed to a second consumer.
+      visibilityTimeout: Duration.seconds(
+        Math.ceil(Math.max(props.consumerTimeout.toSeconds(), (props.webhookTimeoutMs ?? 0) / 1000) * VISIBILITY_TIMEOUT_FACTOR),
+      ),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
 
@@ -101,9 +106,29 @@ export class Outreach extends Construct {
     this.webhookSecret.grantRead(this.consumer);
   }
 
+  /**
+   * What a redrive needs (the job's reconcile with `redrive: true`): SQS's message-move API on the
+   * dead-letter queue (the move task reads and deletes there). The grantee must also be able to send
+   * to the outreach queue and use the data key, as the job already can.
+   */
+  grantRedrive(grantee: iam.IGrantable): void {
+    this.deadLetterQueue.grant(
+      grantee,
+      'sqs:StartMessageMoveTask',
+      'sqs:ListMessageMoveTasks',
+      'sqs:CancelMessageMoveTask',
+      'sqs:ReceiveMessage',
+      'sqs:DeleteMessage',
+      'sqs:ChangeMessageVisibility',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+    );
+  }
+
   private createWebhookSecret(dataKey: kms.IKey | undefined): secretsmanager.Secret {
     const secret = new secretsmanager.Secret(this, 'WebhookSecret', {
-      description: 'churnguard: HMAC-SHA256 key signing outreach webhook deliveries (X-Churnguard-Signature)',
+      description: 'churnguard: Standard Webhooks key signing outreach webhook deliveries (webhook-signature)',
+      // 64 letters and digits: a valid base64 string, i.e. a Standard Webhooks secret of 48 bytes.
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
       ...(dataKey ? { encryptionKey: dataKey } : {}),
     });

@@ -3,6 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { TTL_ATTRIBUTE } from '../../adapters/aws/keys.ts';
 import { acknowledge } from '../nag.ts';
 
 export type EncryptionChoice = 'aws-managed' | 'customer-managed';
@@ -49,7 +50,7 @@ export class Storage extends Construct {
       sortKey: { name: 'SK', type: dynamodb.AttributeType.STRING },
       billing: dynamodb.Billing.onDemand(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: 'ttl',
+      timeToLiveAttribute: TTL_ATTRIBUTE,
       encryption: this.dataKey ? dynamodb.TableEncryptionV2.customerManagedKey(this.dataKey) : dynamodb.TableEncryptionV2.awsManagedKey(),
       deletionProtection: props.deletionProtection,
       removalPolicy,

@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { Duration, IgnoreMode, RemovalPolicy, Size } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
@@ -13,7 +15,7 @@ import type { EnvironmentFor } from '../functionEnvironment.ts';
 import { environmentFor } from '../functionEnvironment.ts';
 import { acknowledge, arnInFinding } from '../nag.ts';
 import { REPO_ROOT } from '../paths.ts';
-import { retentionFor, suppressBasicExecutionRole } from './nodeFunction.ts';
+import { createNodeFunction, retentionFor, suppressBasicExecutionRole } from './nodeFunction.ts';
 
 /** Never shipped in the job image, whatever .dockerignore says. */
 export const JOB_ASSET_EXCLUDES = ['node_modules', '.git', '.churnguard', 'cdk.out', 'test-artifacts', 'scratch'];
@@ -29,16 +31,39 @@ export interface TrainScoreJobProps {
   readonly dataKey: kms.IKey | undefined;
   readonly settings: Omit<EnvironmentFor<'trainScore'>, 'tableName' | 'bucketName' | 'outreachQueueUrl' | 'serviceName'>;
   readonly logRetentionDays: number;
+  /** `zip` (default): a Node.js function on TF.js WebAssembly, built without Docker. `container`: the tfjs-node image. */
+  readonly packaging: JobPackaging;
   readonly memorySize?: number;
 }
 
+export type JobPackaging = 'zip' | 'container';
+
 /**
- * The train-and-score job: a container image function (x86_64, because tfjs-node ships libtensorflow
- * for x86_64 Linux) on the Lambda Node.js 22 base image. Failed asynchronous invocations, from the
- * schedules or elsewhere, land in `failures`.
+ * Memory of the zip job (docs/operations.md, "Sizing the job"): measured by `npm run test:artifacts`,
+ * a first run that trains and scores 300 customers peaks at about 215 MB resident, leaving room for
+ * far larger tables; at 2048 MB Lambda gives a little over one vCPU, and the wasm backend runs on one
+ * thread, so more memory would not make it faster.
+ */
+export const ZIP_JOB_MEMORY_MB = 2048;
+/** The container job: tfjs-node uses every core Lambda gives, and libtensorflow needs room of its own. */
+export const CONTAINER_JOB_MEMORY_MB = 3008;
+
+/** The WebAssembly binaries of @tensorflow/tfjs-backend-wasm, which the bundle loads from its own folder. */
+export const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'] as const;
+
+/** The folder of the installed wasm backend's binaries (its package's dist/, beside the main entry). */
+export const wasmSourceFolder = (): string => path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
+
+/**
+ * The train-and-score job. By default a zip function (Node.js 22, arm64): esbuild bundles TF.js and
+ * its WebAssembly backend, and the .wasm files are copied beside the bundle, so deploying needs no
+ * Docker. With `packaging: 'container'`, a container image (x86_64, because tfjs-node ships
+ * libtensorflow for x86_64 Linux) on the Lambda Node.js 22 base image, for training sets where
+ * the native backend's speed matters. Failed asynchronous invocations, from the schedules or
+ * elsewhere, land in `failures`.
  */
 export class TrainScoreJob extends Construct {
-  readonly function: lambda.DockerImageFunction;
+  readonly function: lambda.Function;
   /** Dead letters of the job: failed async invocations and schedules that could not invoke it. */
   readonly failures: sqs.Queue;
 
@@ -56,12 +81,46 @@ export class TrainScoreJob extends Construct {
       'This queue is itself a dead-letter destination (failed job invocations and schedule deliveries); the JobFailures alarm watches it.',
     );
 
+    const environment = environmentFor('trainScore', {
+      ...props.settings,
+      tableName: props.table.tableName,
+      bucketName: props.bucket.bucketName,
+      outreachQueueUrl: props.queue.queueUrl,
+      serviceName: 'churnguard-train-score',
+    });
+    const description = 'churnguard: features, training, scoring and outreach selection';
+    this.function =
+      props.packaging === 'zip' ? this.zipFunction(props, description, environment) : this.imageFunction(props, description, environment);
+    this.configureAsyncInvoke();
+    this.grantDataAccess(props);
+  }
+
+  private zipFunction(props: TrainScoreJobProps, description: string, environment: Record<string, string>): lambda.Function {
+    const wasmFolder = wasmSourceFolder();
+    return createNodeFunction(this, 'Function', {
+      entry: 'lambdas/train-score/handler.ts',
+      description,
+      environment,
+      memorySize: props.memorySize ?? ZIP_JOB_MEMORY_MB,
+      timeout: Duration.minutes(15),
+      logRetentionDays: props.logRetentionDays,
+      commandHooks: {
+        beforeBundling: () => [],
+        beforeInstall: () => [],
+        // The bundle finds the binaries beside itself (model/nn/backend.ts): copy them into the asset.
+        afterBundling: (_inputDir: string, outputDir: string) =>
+          WASM_FILES.map((file) => `cp ${JSON.stringify(path.join(wasmFolder, file))} ${JSON.stringify(path.join(outputDir, file))}`),
+      },
+    });
+  }
+
+  private imageFunction(props: TrainScoreJobProps, description: string, environment: Record<string, string>): lambda.Function {
     const logGroup = new logs.LogGroup(this, 'FunctionLogs', {
       retention: retentionFor(props.logRetentionDays),
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    this.function = new lambda.DockerImageFunction(this, 'Function', {
-      description: 'churnguard: features, training, scoring and outreach selection',
+    const fn = new lambda.DockerImageFunction(this, 'Function', {
+      description,
       code: lambda.DockerImageCode.fromImageAsset(REPO_ROOT, {
         file: JOB_DOCKERFILE,
         platform: Platform.LINUX_AMD64,
@@ -69,24 +128,20 @@ export class TrainScoreJob extends Construct {
         exclude: JOB_ASSET_EXCLUDES,
       }),
       architecture: lambda.Architecture.X86_64,
-      memorySize: props.memorySize ?? 3008,
+      memorySize: props.memorySize ?? CONTAINER_JOB_MEMORY_MB,
       timeout: Duration.minutes(15),
       ephemeralStorageSize: Size.mebibytes(2048),
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      environment: environmentFor('trainScore', {
-        ...props.settings,
-        tableName: props.table.tableName,
-        bucketName: props.bucket.bucketName,
-        outreachQueueUrl: props.queue.queueUrl,
-        serviceName: 'churnguard-train-score',
-      }),
-      // One retry: a run is idempotent per runId (claims are conditional writes), more would only burn 15-minute slots.
-      retryAttempts: 1,
-      onFailure: new SqsDestination(this.failures),
+      environment,
     });
-    suppressBasicExecutionRole(this.function);
-    this.grantDataAccess(props);
+    suppressBasicExecutionRole(fn);
+    return fn;
+  }
+
+  /** One retry: a run is idempotent per runId (claims are conditional writes), more would only burn 15-minute slots. */
+  private configureAsyncInvoke(): void {
+    this.function.configureAsyncInvoke({ retryAttempts: 1, onFailure: new SqsDestination(this.failures) });
   }
 
   private grantDataAccess(props: TrainScoreJobProps): void {

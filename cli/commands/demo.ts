@@ -9,7 +9,6 @@ import { S3RunStore } from '../../adapters/aws/runStore.ts';
 import type { JobResult } from '../../app/job.ts';
 import type { ScoreRow } from '../../app/ports.ts';
 import { eventStoreFromEnv } from '../../lambdas/ingest/config.ts';
-import { BASELINE_VERSION_SUFFIX } from '../../model/nn/metadata.ts';
 import {
   type CustomerTruth,
   DEFAULT_SIMULATION_END,
@@ -27,9 +26,12 @@ import { drainLocalOutreach, localWebhookSecret } from './outreach.ts';
 import { type WrittenReport, writeReportFile } from './report.ts';
 
 /** Which model the run made champion, in the words of the summary table. */
-const trainingDecision = (t: { promoted: boolean; candidateVersion: string }): string => {
+const trainingDecision = (t: { promoted: boolean; candidateVersion: string; kind?: 'mlp' | 'logistic' | undefined }): string => {
   if (!t.promoted) return 'not promoted: the champion stays';
-  return t.candidateVersion.endsWith(BASELINE_VERSION_SUFFIX) ? 'the MLP did not beat it: baseline promoted' : 'MLP promoted';
+  // The summary says which kind was promoted (older summaries: the baseline's version ends in -lr).
+  return (t.kind ?? (t.candidateVersion.endsWith('-lr') ? 'logistic' : 'mlp')) === 'logistic'
+    ? 'the MLP did not beat it: baseline promoted'
+    : 'MLP promoted';
 };
 
 import { runLocalJob } from './run.ts';

@@ -138,6 +138,7 @@ const EventsCliOptions = z.object({
   eventType: z.string().default('purchase'),
   value: z.string().optional(),
   valueUnit: z.enum(['units', 'cents']).default('units'),
+  property: z.array(z.string()).default([]),
   shiftYears: z.coerce.number().int().default(0),
   delimiter: z.string().optional(),
   header: z.boolean().default(true),
@@ -146,8 +147,18 @@ const EventsCliOptions = z.object({
   json: z.boolean().optional(),
 });
 
+/** `--property cds=number_of_cds`: a measure name and the column it comes from. */
+export function parsePropertyOption(text: string): { name: string; column: string } {
+  const at = text.indexOf('=');
+  const name = at < 0 ? '' : text.slice(0, at).trim();
+  const column = at < 0 ? '' : text.slice(at + 1).trim();
+  if (name === '' || column === '') throw new Error(`--property "${text}" must be name=column, e.g. --property cds=number_of_cds`);
+  return { name, column };
+}
+
 async function importEventLog(file: string, raw: unknown): Promise<void> {
   const o = parseOptions(EventsCliOptions, raw, 'options');
+  const measureColumns = o.property.map(parsePropertyOption);
   const table = parseDelimited(await readFile(file, 'utf8'), { delimiter: o.delimiter, header: o.header });
   const plan = planEventLogImport(table, {
     customerColumn: o.customer,
@@ -157,6 +168,7 @@ async function importEventLog(file: string, raw: unknown): Promise<void> {
     valueColumn: o.value,
     valueUnit: o.valueUnit,
     shiftYears: o.shiftYears,
+    measureColumns,
   });
   const write = o.dryRun
     ? { stored: 0, unstored: [] }
@@ -213,6 +225,7 @@ export function register(program: Command): void {
     .option('--event-type <name>', 'event type of every row when there is no --type column', 'purchase')
     .option('--value <column>', 'column of amounts (purchases) or quantities (custom events)')
     .addOption(new Option('--value-unit <unit>', 'amounts in currency units or cents').choices(['units', 'cents']).default('units'))
+    .option('--property <name=column>', 'a further number column kept as a named measure, e.g. cds=number_of_cds (repeatable)', list)
     .option('--shift-years <n>', 'add whole years to every time (events must fall in 2000-2099)', '0')
     .option('--delimiter <char>', 'field delimiter: , ; | tab whitespace (default: guessed)')
     .option('--no-header', 'the first line is data; name columns by position (1, 2, ...)')

@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { createAwsClients } from '../../adapters/aws/clients.ts';
 import { BaseEnv, parseEnv } from '../../adapters/aws/env.ts';
-import { S3ModelRegistry } from '../../adapters/aws/modelRegistry.ts';
 import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
 
 const ModelsOptions = z.object({ dataDir: z.string().min(1), json: z.boolean().default(false) });
@@ -11,6 +10,8 @@ const ModelsOptions = z.object({ dataDir: z.string().min(1), json: z.boolean().d
 async function listModels(raw: unknown): Promise<void> {
   const o = ModelsOptions.parse(raw);
   await withLocalStack(o.dataDir, async () => {
+    // Loaded on use: the registry brings TF.js, which no other command needs to start.
+    const { S3ModelRegistry } = await import('../../adapters/aws/modelRegistry.ts');
     const registry = new S3ModelRegistry(createAwsClients().s3, parseEnv(BaseEnv).BUCKET_NAME);
     const models = await registry.list();
     if (o.json) {

@@ -1,13 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { createAwsClients } from '../../adapters/aws/clients.ts';
-import { consumerFromEnv } from '../../lambdas/outreach/config.ts';
-import { type DrainResult, drainOutreach, type PeekedMessage, peekQueue, waitUntilSettled } from '../local/sqsPoller.ts';
+import { parseEnv } from '../../adapters/aws/env.ts';
+import { newWebhookSecret, parseWebhookSecrets } from '../../adapters/webhook/webhookSignature.ts';
+import { consumerFromEnv, OutreachConsumerEnv } from '../../lambdas/outreach/config.ts';
+import { VISIBILITY_TIMEOUT_FACTOR } from '../local/localResources.ts';
+import { type DrainResult, drainOutreach, type PeekedMessage, peekQueue } from '../local/sqsPoller.ts';
 import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
+import { registerLedgerCommands } from './outreachLedger.ts';
 
 const SECRET_FILE = 'webhook-secret';
 
@@ -21,24 +24,30 @@ export function parseWait(text: string): number {
 }
 
 /**
- * The local webhook signing secret: OUTREACH_WEBHOOK_SECRET, else one generated once and kept in
- * `<data-dir>/webhook-secret` (mode 0600), so a receiver can verify signatures across runs.
+ * The local webhook signing secrets: OUTREACH_WEBHOOK_SECRET (whitespace-separated, the signing
+ * one first), else `<data-dir>/webhook-secret` (mode 0600, one secret a line), generated once as a
+ * Standard Webhooks secret (`whsec_…`), so a receiver can verify signatures across runs. Add the new
+ * secret as the first line to rotate: both sign until the old line is removed.
  */
-export async function localWebhookSecret(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  if (env.OUTREACH_WEBHOOK_SECRET) return env.OUTREACH_WEBHOOK_SECRET;
+export async function localWebhookSecrets(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  if (env.OUTREACH_WEBHOOK_SECRET) return parseWebhookSecrets(env.OUTREACH_WEBHOOK_SECRET, 'OUTREACH_WEBHOOK_SECRET');
   const file = path.join(path.resolve(dataDir), SECRET_FILE);
   try {
     const existing = (await readFile(file, 'utf8')).trim();
-    if (existing) return existing;
+    if (existing) return parseWebhookSecrets(existing, file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  const secret = randomBytes(32).toString('hex');
-  await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' }).catch(async (error: NodeJS.ErrnoException) => {
+  await writeFile(file, `${newWebhookSecret()}\n`, { mode: 0o600, flag: 'wx' }).catch(async (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EEXIST') throw error;
   });
   await chmod(file, 0o600);
-  return (await readFile(file, 'utf8')).trim();
+  return parseWebhookSecrets(await readFile(file, 'utf8'), file);
+}
+
+/** The secret a local receiver verifies with: the signing (first) one. */
+export async function localWebhookSecret(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  return (await localWebhookSecrets(dataDir, env))[0] as string;
 }
 
 export interface LocalDrainOptions {
@@ -57,7 +66,7 @@ export async function drainLocalOutreach(options: LocalDrainOptions): Promise<Dr
     const env: NodeJS.ProcessEnv = { ...process.env };
     if (options.webhookUrl) {
       env.OUTREACH_WEBHOOK_URL = options.webhookUrl;
-      env.OUTREACH_WEBHOOK_SECRET = await localWebhookSecret(options.dataDir);
+      env.OUTREACH_WEBHOOK_SECRET = (await localWebhookSecrets(options.dataDir)).join(' ');
       delete env.OUTREACH_WEBHOOK_SECRET_ARN;
     }
     const queueUrl = z.string().min(1).parse(env.OUTREACH_QUEUE_URL);
@@ -68,15 +77,15 @@ export async function drainLocalOutreach(options: LocalDrainOptions): Promise<Dr
     const consumer = consumerFromEnv(env, logger, (entry) =>
       options.log?.(`dry run: would deliver ${String(entry.dedupId)} (${String(entry.playbook)}, risk ${Number(entry.risk).toFixed(3)})`),
     );
+    const { OUTREACH_WEBHOOK_TIMEOUT_MS } = parseEnv(OutreachConsumerEnv, env);
     const result = await drainOutreach({
       sqs: createAwsClients().sqs,
       queueUrl,
       consumer,
+      visibilityTimeoutSeconds: Math.ceil((VISIBILITY_TIMEOUT_FACTOR * OUTREACH_WEBHOOK_TIMEOUT_MS) / 1000),
       ...(options.maxWaitMs === undefined ? {} : { maxWaitMs: options.maxWaitMs }),
       ...(options.log ? { log: options.log } : {}),
     });
-    // The local stack saves only visible messages when it closes: let retried ones come back first.
-    if (result.timedOut) await waitUntilSettled(createAwsClients().sqs, queueUrl, 10_000);
     return { ...result, sink: env.OUTREACH_WEBHOOK_URL ? 'webhook' : 'dry-run' };
   });
 }
@@ -90,7 +99,9 @@ const ConsumeOptions = z.object({ webhook: z.url().optional(), json: z.boolean()
 const PeekOptions = z.object({ json: z.boolean().optional(), dataDir: z.string() });
 
 export function register(program: Command): void {
-  const outreach = program.command('outreach').description('the outreach queue: deliver or inspect messages');
+  const outreach = program
+    .command('outreach')
+    .description('outreach delivery: deliver the queue, see the ledger, reconcile, and handle the dead-letter queue');
   outreach
     .command('consume')
     .description('drain the outreach queue through the consumer (signed webhook, or a log-only dry run)')
@@ -141,4 +152,5 @@ export function register(program: Command): void {
         );
       }
     });
+  registerLedgerCommands(outreach);
 }

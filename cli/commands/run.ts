@@ -6,9 +6,9 @@ import type { JobDependencies } from '../../app/ports.ts';
 import type { RunSummary } from '../../model/runSummary.ts';
 import { parseOptions } from '../../model/validation.ts';
 import { withLocalJob } from '../localJob.ts';
-import { asOfOption, dataDirOption, jsonOption } from '../options.ts';
+import { asOfOption, churnOption, dataDirOption, horizonOption, jsonOption, PointInTimeFlags, pointInTimeOverrides } from '../options.ts';
 
-const RunOptions = z.object({
+const RunOptions = PointInTimeFlags.pick({ horizon: true, churn: true }).extend({
   mode: z.enum(JOB_MODES),
   asOf: z.string().optional(),
   runId: z.string().optional(),
@@ -16,17 +16,21 @@ const RunOptions = z.object({
   cooldownDays: z.coerce.number({ error: '--cooldown-days must be a number' }).int().nonnegative().optional(),
   segment: z.coerce.number({ error: '--segment must be a number' }).int().nonnegative().optional(),
   totalSegments: z.coerce.number({ error: '--total-segments must be a number' }).int().positive().optional(),
+  redrive: z.boolean().optional(),
   json: z.boolean().optional(),
   dataDir: z.string(),
 });
 
 /** The job's input, from the flags that were given. */
-export const jobInputOf = (o: Pick<z.output<typeof RunOptions>, 'mode' | 'asOf' | 'runId' | 'segment' | 'totalSegments'>): JobInput => ({
+export const jobInputOf = (
+  o: Pick<z.output<typeof RunOptions>, 'mode' | 'asOf' | 'runId' | 'segment' | 'totalSegments'> & { redrive?: boolean | undefined },
+): JobInput => ({
   mode: o.mode,
   ...(o.asOf ? { asOf: o.asOf } : {}),
   ...(o.runId ? { runId: o.runId } : {}),
   ...(o.segment === undefined ? {} : { segment: o.segment }),
   ...(o.totalSegments === undefined ? {} : { totalSegments: o.totalSegments }),
+  ...(o.redrive ? { redrive: true } : {}),
 });
 
 /** Runs the train-and-score job on the local stack; reusable by the demo. */
@@ -45,7 +49,7 @@ export function formatRunSummary(summary: RunSummary, keys: { summaryKey: string
   if (summary.training) {
     const t = summary.training;
     lines.push(
-      `  training: ${t.candidateVersion} ${t.promoted ? 'promoted to champion' : 'not promoted'} (${t.reason})`,
+      `  training${t.trainedBecause === 'no-champion' ? ' (no champion yet: this score run trained the first model)' : ''}: ${t.candidateVersion} ${t.promoted ? 'promoted to champion' : 'not promoted'} (${t.reason})`,
       `    ROC AUC ${t.model.rocAuc.toFixed(3)} vs baseline ${t.baseline.rocAuc.toFixed(3)}; backend ${t.backend}`,
     );
   }
@@ -77,16 +81,27 @@ export function register(program: Command): void {
     .description('run the train-and-score job: features, training, scoring, run summary and outreach selection')
     .addOption(new Option('--mode <mode>', 'what to do').choices([...JOB_MODES]).default('train-and-score'))
     .addOption(asOfOption('point in time to run at'))
+    .addOption(horizonOption("churn horizon: what training learns (default 30d, env HORIZON_DAYS); scoring uses the champion's"))
+    .addOption(
+      churnOption(
+        "cancelled | inactive:<days>d: what training learns (default cancelled, env CHURN_DEFINITION); scoring uses the champion's",
+      ),
+    )
     .option('--run-id <id>', 'run id (default <mode>-<as-of day>: re-running resumes without re-sending)')
     .option('--budget <n>', 'maximum outreach messages of the run (env BUDGET_MAX_MESSAGES, default 100)')
     .option('--cooldown-days <n>', 'days before a customer may be contacted again (env COOLDOWN_DAYS, default 14)')
     .option('--segment <n>', 'score-segment: the Scan segment of this worker')
     .option('--total-segments <n>', 'score-segment: the number of Scan segments; send: Scan segments read in parallel')
+    .option(
+      '--redrive',
+      'before selecting, move the outreach dead-letter queue back to the queue (reconcile runs at the start of every run that sends)',
+    )
     .addOption(jsonOption())
     .addOption(dataDirOption())
     .action(async (raw: unknown) => {
       const options = parseOptions(RunOptions, raw, 'options of churnguard run');
       const { summary, summaryKey, scoresKey } = await runLocalJob(options.dataDir, jobInputOf(options), {
+        ...pointInTimeOverrides({ horizon: options.horizon, churn: options.churn, segments: undefined }),
         maxMessages: options.budget,
         cooldownDays: options.cooldownDays,
       });

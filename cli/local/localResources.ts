@@ -1,16 +1,15 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
-import {
-  CreateQueueCommand,
-  DeleteMessageBatchCommand,
-  GetQueueUrlCommand,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-} from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueUrlCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { createAwsClients } from '../../adapters/aws/clients.ts';
+import { DEFAULT_WEBHOOK_TIMEOUT_MS } from '../../adapters/webhook/webhookSink.ts';
+import { readStateFile, type Warn } from './stateFiles.ts';
+
+/** The queue's visibility timeout is at least this many times the webhook timeout (AWS's guidance for SQS event sources). */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
 
 /** Names of the local resources; the CDK stack creates their AWS counterparts. */
 export const LOCAL_RESOURCES = {
@@ -19,12 +18,16 @@ export const LOCAL_RESOURCES = {
   bucketName: 'churnguard',
   queueName: 'churnguard-outreach',
   dlqName: 'churnguard-outreach-dlq',
-  /** A few seconds, so that a failed delivery is retried within one `outreach consume`. */
-  visibilityTimeoutSeconds: 5,
+  /**
+   * Six times the default webhook timeout, as on AWS (where it is six times the consumer's timeout):
+   * a slow webhook's message never becomes visible to a second receive while it is still being
+   * delivered. `outreach consume` receives with six times the timeout it is configured with.
+   */
+  visibilityTimeoutSeconds: Math.ceil((VISIBILITY_TIMEOUT_FACTOR * DEFAULT_WEBHOOK_TIMEOUT_MS) / 1000),
   maxReceiveCount: 3,
 } as const;
 
-const QUEUE_SNAPSHOT = 'sqs-snapshot.json';
+const LEGACY_QUEUE_SNAPSHOT = 'sqs-snapshot.json';
 
 /** Creates the table, bucket and queues of the local stack when they are missing. */
 export async function ensureLocalResources(): Promise<void> {
@@ -68,54 +71,26 @@ export async function ensureLocalResources(): Promise<void> {
 
 const Snapshot = z.record(z.string(), z.array(z.object({ body: z.string() })));
 
-async function queueUrl(name: string): Promise<string> {
+/**
+ * Older versions saved the queues to `sqs-snapshot.json` on a clean close only. Its messages are
+ * sent once into the journaled queues and the file is removed; an unreadable one is moved aside
+ * with a warning (it used to fail every command and leave the emulators running).
+ */
+export async function migrateLegacySnapshot(dataDir: string, warn: Warn): Promise<number> {
+  const file = path.join(dataDir, LEGACY_QUEUE_SNAPSHOT);
+  const snapshot = await readStateFile(file, Snapshot, warn);
+  if (!snapshot) return 0;
   const { sqs } = createAwsClients();
-  const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
-  if (!QueueUrl) throw new Error(`queue ${name} has no URL`);
-  return QueueUrl;
-}
-
-/** Saves the visible messages of the local queues, which the emulator holds only in memory. */
-export async function snapshotQueues(dataDir: string): Promise<void> {
-  const { sqs } = createAwsClients();
-  const snapshot: z.output<typeof Snapshot> = {};
-  for (const name of [LOCAL_RESOURCES.queueName, LOCAL_RESOURCES.dlqName]) {
-    const url = await queueUrl(name);
-    const bodies: Array<{ body: string }> = [];
-    for (;;) {
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 600, WaitTimeSeconds: 0 }),
-      );
-      if (Messages.length === 0) break;
-      bodies.push(...Messages.map((m) => ({ body: m.Body ?? '' })));
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: url,
-          Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
-        }),
-      );
-    }
-    snapshot[name] = bodies;
-  }
-  await writeFile(path.join(dataDir, QUEUE_SNAPSHOT), JSON.stringify(snapshot));
-}
-
-/** Puts the messages saved by `snapshotQueues` back, then forgets the snapshot. */
-export async function restoreQueues(dataDir: string): Promise<void> {
-  let raw: string;
-  try {
-    raw = await readFile(path.join(dataDir, QUEUE_SNAPSHOT), 'utf8');
-  } catch {
-    return;
-  }
-  const snapshot = Snapshot.parse(JSON.parse(raw));
-  const { sqs } = createAwsClients();
+  let restored = 0;
   for (const [name, messages] of Object.entries(snapshot)) {
-    const url = await queueUrl(name);
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name })).catch(() => ({ QueueUrl: undefined }));
+    if (!QueueUrl) continue;
     for (let i = 0; i < messages.length; i += 10) {
       const entries = messages.slice(i, i + 10).map((m, j) => ({ Id: String(j), MessageBody: m.body }));
-      await sqs.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: entries }));
+      await sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: entries }));
+      restored += entries.length;
     }
   }
-  await rm(path.join(dataDir, QUEUE_SNAPSHOT), { force: true });
+  await rm(file, { force: true });
+  return restored;
 }

@@ -1,12 +1,14 @@
-import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
-import { createSqsServer } from 'local-aws-sqs';
 import { z } from 'zod';
 import { resetAwsClients } from '../../adapters/aws/clients.ts';
-import { ensureLocalResources, LOCAL_RESOURCES, restoreQueues, snapshotQueues } from './localResources.ts';
+import { startDurableSqs } from './durableSqs.ts';
+import { ensureLocalResources, LOCAL_RESOURCES, migrateLegacySnapshot } from './localResources.ts';
+import { acquireLock, currentOwner, ownerAlive, ProcessOwner, releaseLock } from './stackLock.ts';
+import { readStateFile, type Warn, warnOnStderr, writeFileAtomic } from './stateFiles.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -14,7 +16,7 @@ const require = createRequire(import.meta.url);
 export const StackEndpoints = z.object({ dynamodb: z.url(), s3: z.url(), sqs: z.url() });
 export type StackEndpoints = z.output<typeof StackEndpoints>;
 
-const StackFile = z.object({ pid: z.number().int(), endpoints: StackEndpoints, startedAt: z.string() });
+const StackFile = z.object({ pid: z.number().int(), owner: ProcessOwner.optional(), endpoints: StackEndpoints, startedAt: z.string() });
 
 export interface LocalStack {
   dataDir: string;
@@ -27,19 +29,12 @@ export interface LocalStack {
 export interface OpenLocalStackOptions {
   /** Set the `AWS_*` variables of this process so that `createAwsClients` reaches the stack. */
   applyEnv?: boolean;
+  /** Where notes about unreadable state files go (default stderr). */
+  warn?: Warn;
 }
 
 const STACK_FILE = 'stack.json';
 const LOCK_FILE = 'stack.lock';
-
-const pidAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 const portOpen = (url: string): Promise<boolean> =>
   new Promise((resolve) => {
@@ -57,40 +52,12 @@ const portOpen = (url: string): Promise<boolean> =>
     });
   });
 
-async function readRunningStack(dataDir: string): Promise<StackEndpoints | undefined> {
-  let raw: string;
-  try {
-    raw = await readFile(path.join(dataDir, STACK_FILE), 'utf8');
-  } catch {
-    return undefined;
-  }
-  const parsed = StackFile.safeParse(JSON.parse(raw));
-  if (!parsed.success || !pidAlive(parsed.data.pid)) return undefined;
-  const { endpoints } = parsed.data;
+async function readRunningStack(dataDir: string, warn: Warn): Promise<StackEndpoints | undefined> {
+  const stack = await readStateFile(path.join(dataDir, STACK_FILE), StackFile, warn);
+  if (!stack || !ownerAlive(stack.owner ?? { pid: stack.pid })) return undefined;
+  const { endpoints } = stack;
   const open = await Promise.all([portOpen(endpoints.dynamodb), portOpen(endpoints.s3), portOpen(endpoints.sqs)]);
   return open.every(Boolean) ? endpoints : undefined;
-}
-
-/**
- * Takes the data dir's lock: only one process at a time runs the emulators on a data dir
- * (LevelDB and the snapshots are single-writer). A lock left by a dead process is taken over.
- */
-async function acquireLock(dataDir: string): Promise<boolean> {
-  const lockPath = path.join(dataDir, LOCK_FILE);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const handle = await open(lockPath, 'wx');
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      return true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = Number(await readFile(lockPath, 'utf8').catch(() => 'NaN'));
-      if (Number.isInteger(holder) && pidAlive(holder)) return false;
-      await rm(lockPath, { force: true });
-    }
-  }
-  return false;
 }
 
 const listen = (server: Server): Promise<string> =>
@@ -126,7 +93,10 @@ export function applyStackEnv(endpoints: StackEndpoints): void {
   resetAwsClients();
 }
 
-async function startEmulators(dataDir: string): Promise<{ endpoints: StackEndpoints; stop(): Promise<void> }> {
+async function startEmulators(
+  dataDir: string,
+  warn: Warn,
+): Promise<{ endpoints: StackEndpoints; restoreQueues(): number; stop(): Promise<void> }> {
   const dynalite = require('dynalite')({
     createTableMs: 0,
     deleteTableMs: 0,
@@ -136,23 +106,17 @@ async function startEmulators(dataDir: string): Promise<{ endpoints: StackEndpoi
   const S3rver = require('s3rver') as new (options: object) => { run(): Promise<{ port: number }>; close(): Promise<void> };
   await mkdir(path.join(dataDir, 's3'), { recursive: true });
   const s3 = new S3rver({ address: '127.0.0.1', port: 0, directory: path.join(dataDir, 's3'), silent: true });
-  const sqs = await createSqsServer({
-    port: 0,
-    hostname: '127.0.0.1',
-    accountId: LOCAL_RESOURCES.accountId,
-    emulateQueueCreationLifecycle: false,
-  });
-  const sqsAddress = sqs.address();
-  if (sqsAddress === null || typeof sqsAddress === 'string') throw new Error('SQS emulator has no TCP address');
+  const sqs = await startDurableSqs({ dataDir, accountId: LOCAL_RESOURCES.accountId, warn });
   const endpoints = {
     dynamodb: await listen(dynalite),
     s3: `http://127.0.0.1:${(await s3.run()).port}`,
-    sqs: `http://127.0.0.1:${sqsAddress.port}`,
+    sqs: sqs.endpoint,
   };
   return {
     endpoints,
+    restoreQueues: () => sqs.restore(),
     async stop() {
-      await Promise.all([closeServer(dynalite), s3.close(), closeServer(sqs)]);
+      await Promise.all([closeServer(dynalite), s3.close(), sqs.close()]);
     },
   };
 }
@@ -160,37 +124,59 @@ async function startEmulators(dataDir: string): Promise<{ endpoints: StackEndpoi
 /**
  * Opens the embedded stack on `dataDir`: joins the one another process is running there
  * (`churnguard serve`), or starts dynalite, s3rver and the SQS emulator in this process.
- * State lives in the data dir, so a later run continues where this one stopped; SQS messages,
- * which the emulator keeps in memory, are saved to a snapshot on close and restored on open.
+ * State lives in the data dir, so a later run continues where this one stopped, whatever stopped
+ * it: DynamoDB (LevelDB) and S3 write to disk, and every SQS message is journaled before its
+ * sender is told it was sent (`durableSqs.ts`). State files are written atomically; an unreadable
+ * one is moved aside with a warning. The lock names its owner by PID and process start time, so a
+ * lock left by a dead process, or naming a PID that now belongs to another process, clears itself.
  */
 export async function openLocalStack(dataDir: string, options: OpenLocalStackOptions = {}): Promise<LocalStack> {
   const dir = path.resolve(dataDir);
   await mkdir(dir, { recursive: true });
   const applyEnv = options.applyEnv ?? true;
+  const warn = options.warn ?? warnOnStderr;
   for (let attempt = 0; attempt < 50; attempt++) {
-    const running = await readRunningStack(dir);
+    const running = await readRunningStack(dir, warn);
     if (running) {
       if (applyEnv) applyStackEnv(running);
       return { dataDir: dir, endpoints: running, owner: false, close: async () => {} };
     }
-    if (await acquireLock(dir)) return startOwnedStack(dir, applyEnv);
+    if (await acquireLock(path.join(dir, LOCK_FILE), warn)) {
+      try {
+        return await startOwnedStack(dir, applyEnv, warn);
+      } catch (error) {
+        await releaseLock(path.join(dir, LOCK_FILE));
+        throw error;
+      }
+    }
     // Another process is starting the stack: wait for its stack.json.
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`Could not open the local stack in ${dir}: another process holds ${LOCK_FILE} but never became ready`);
 }
 
-async function startOwnedStack(dir: string, applyEnv: boolean): Promise<LocalStack> {
-  const emulators = await startEmulators(dir);
+async function startOwnedStack(dir: string, applyEnv: boolean, warn: Warn): Promise<LocalStack> {
+  await rm(path.join(dir, STACK_FILE), { force: true });
+  const emulators = await startEmulators(dir, warn);
   const { endpoints } = emulators;
   const previousEnv = { ...process.env };
-  applyStackEnv(endpoints);
-  await ensureLocalResources();
-  await restoreQueues(dir);
-  await writeFile(
-    path.join(dir, STACK_FILE),
-    JSON.stringify({ pid: process.pid, endpoints, startedAt: new Date().toISOString() }, null, 2),
-  );
+  try {
+    applyStackEnv(endpoints);
+    await ensureLocalResources();
+    emulators.restoreQueues();
+    await migrateLegacySnapshot(dir, warn);
+    const owner = currentOwner();
+    await writeFileAtomic(
+      path.join(dir, STACK_FILE),
+      JSON.stringify({ pid: process.pid, owner, endpoints, startedAt: new Date().toISOString() }, null, 2),
+    );
+  } catch (error) {
+    // Never leave emulators listening (a process that cannot exit) behind a failed start.
+    process.env = previousEnv;
+    resetAwsClients();
+    await emulators.stop();
+    throw error;
+  }
   if (!applyEnv) {
     process.env = previousEnv;
     resetAwsClients();
@@ -204,13 +190,8 @@ async function startOwnedStack(dir: string, applyEnv: boolean): Promise<LocalSta
       if (closed) return;
       closed = true;
       await rm(path.join(dir, STACK_FILE), { force: true });
-      const env = { ...process.env };
-      applyStackEnv(endpoints);
-      await snapshotQueues(dir).catch((error: unknown) => console.error(`churnguard: could not save the local queues: ${String(error)}`));
-      process.env = env;
-      resetAwsClients();
       await emulators.stop();
-      await rm(path.join(dir, LOCK_FILE), { force: true });
+      await releaseLock(path.join(dir, LOCK_FILE));
     },
   };
 }

@@ -17,6 +17,12 @@ export interface DrainOptions {
   maxWaitMs?: number;
   /** Pause while failed messages wait out their visibility timeout (default 250 ms). */
   pollIntervalMs?: number;
+  /**
+   * The visibility timeout of each receive (default: the queue's). At least six times the webhook
+   * timeout, so that a slow delivery's message is not received a second time while it is in flight.
+   * Also the deadline of each consumer invocation, as a Lambda's timeout would be.
+   */
+  visibilityTimeoutSeconds?: number;
   log?: (message: string) => void;
 }
 
@@ -104,11 +110,18 @@ export async function drainOutreach(options: DrainOptions): Promise<DrainResult>
   const result: DrainResult = { delivered: 0, failedAttempts: 0, remaining: 0, timedOut: false, elapsedMs: 0 };
   for (;;) {
     const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, AttributeNames: ['All'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        AttributeNames: ['All'],
+        ...(options.visibilityTimeoutSeconds === undefined ? {} : { VisibilityTimeout: options.visibilityTimeoutSeconds }),
+      }),
     );
     if (Messages.length > 0) {
       const records = Messages.map((m) => toSqsRecord(m, arn, region));
-      const response = await consumer({ Records: records }, localContext('churnguard-outreach-local'));
+      const deadlineMs = options.visibilityTimeoutSeconds === undefined ? undefined : options.visibilityTimeoutSeconds * 1000;
+      const response = await consumer({ Records: records }, localContext('churnguard-outreach-local', deadlineMs));
       const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
       const done = records.filter((r) => !failed.has(r.messageId));
       if (done.length) {

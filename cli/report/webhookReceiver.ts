@@ -1,10 +1,12 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SIGNATURE_HEADER, verifyWebhookSignature } from '../../adapters/webhook/webhookSignature.ts';
+import { verifyWebhook, WEBHOOK_ID_HEADER } from '../../adapters/webhook/webhookSignature.ts';
 
 /** A delivery the receiver accepted: the signature matched the raw body. */
 export interface ReceivedDelivery {
   dedupId: string | undefined;
+  /** The Standard Webhooks `webhook-id`: the same on every retry of one message. */
+  webhookId: string;
   body: unknown;
 }
 
@@ -26,16 +28,19 @@ const readBody = (request: IncomingMessage): Promise<Buffer> =>
   });
 
 /**
- * A local stand-in for a CRM webhook on 127.0.0.1 (random port): it verifies the HMAC signature
- * of the raw body as a real receiver must (401 when it does not match), then answers 204.
+ * A local stand-in for a CRM webhook on 127.0.0.1 (random port): it verifies the Standard Webhooks
+ * signature of the raw body and its timestamp as a real receiver must (401 when either fails), then
+ * answers 204.
  */
-export async function startWebhookReceiver(secret: string, onDelivery?: (delivery: ReceivedDelivery) => void): Promise<WebhookReceiver> {
+export async function startWebhookReceiver(
+  secret: string | readonly string[],
+  onDelivery?: (delivery: ReceivedDelivery) => void,
+): Promise<WebhookReceiver> {
   const receiver: Omit<WebhookReceiver, 'url' | 'close'> = { delivered: [], badSignatures: 0 };
   const server = createServer((request, response) => {
     readBody(request)
       .then((raw) => {
-        const signature = request.headers[SIGNATURE_HEADER.toLowerCase()];
-        if (request.method !== 'POST' || !verifyWebhookSignature(raw, secret, Array.isArray(signature) ? signature[0] : signature)) {
+        if (request.method !== 'POST' || !verifyWebhook(raw, request.headers, secret)) {
           receiver.badSignatures++;
           response.writeHead(401).end('bad signature');
           return;
@@ -48,7 +53,11 @@ export async function startWebhookReceiver(secret: string, onDelivery?: (deliver
           return;
         }
         const dedupId = (body as { dedupId?: unknown } | null)?.dedupId;
-        const delivery = { dedupId: typeof dedupId === 'string' ? dedupId : undefined, body };
+        const delivery = {
+          dedupId: typeof dedupId === 'string' ? dedupId : undefined,
+          webhookId: String(request.headers[WEBHOOK_ID_HEADER]),
+          body,
+        };
         receiver.delivered.push(delivery);
         onDelivery?.(delivery);
         response.writeHead(204).end();

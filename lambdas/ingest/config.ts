@@ -5,7 +5,7 @@ import { DynamoEventStore } from '../../adapters/aws/eventStore.ts';
 
 /** Settings of the ingest function. */
 export const IngestEnv = BaseEnv.extend({
-  /** Keep events this many days after they occurred (DynamoDB TTL); unset keeps them forever. */
+  /** Keep events this many days after they were ingested (DynamoDB TTL); unset keeps them forever. */
   EVENT_TTL_DAYS: z
     .string()
     .optional()

@@ -4,9 +4,10 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { awsClients } from '../../adapters/aws/clients.ts';
 import { BaseEnv, parseEnv } from '../../adapters/aws/env.ts';
+import { TTL_ATTRIBUTE } from '../../adapters/aws/keys.ts';
 import { DynamoOutreachStore } from '../../adapters/aws/outreachStore.ts';
 import { SecretsManagerSecret, staticSecret, type WebhookSecretSource } from '../../adapters/aws/webhookSecret.ts';
-import { DryRunSink, WebhookSink } from '../../adapters/webhook/webhookSink.ts';
+import { DEFAULT_WEBHOOK_TIMEOUT_MS, DryRunSink, WebhookSink } from '../../adapters/webhook/webhookSink.ts';
 import { createOutreachConsumer } from '../../app/deliverOutreach.ts';
 import type { OutreachSink } from '../../app/ports.ts';
 import { DEFAULT_COOLDOWN_DAYS } from '../../model/outreach/selection.ts';
@@ -17,9 +18,10 @@ export const OutreachConsumerEnv = BaseEnv.extend({
   OUTREACH_WEBHOOK_URL: z.url().optional(),
   /** In AWS: the Secrets Manager secret holding the signing secret. */
   OUTREACH_WEBHOOK_SECRET_ARN: z.string().min(1).optional(),
-  /** Locally: the signing secret itself. */
+  /** Locally: the signing secret itself (whsec_…; two, space-separated, during a rotation). */
   OUTREACH_WEBHOOK_SECRET: z.string().min(1).optional(),
-  OUTREACH_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).default(5_000),
+  /** The queue's visibility timeout must be at least six times this (the stack and the local poller see to it). */
+  OUTREACH_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).default(DEFAULT_WEBHOOK_TIMEOUT_MS),
   /** The job's outreach cooldown (same variable and default): delivered dedupIds are remembered one day longer. */
   COOLDOWN_DAYS: z.coerce.number().int().nonnegative().default(DEFAULT_COOLDOWN_DAYS),
 });
@@ -35,7 +37,7 @@ export function sinkFromEnv(env: OutreachConsumerEnv, log: (entry: Record<string
     throw new Error(
       'Invalid configuration: OUTREACH_WEBHOOK_URL is set but neither OUTREACH_WEBHOOK_SECRET_ARN nor OUTREACH_WEBHOOK_SECRET is',
     );
-  return new WebhookSink({ url: env.OUTREACH_WEBHOOK_URL, secret: () => secret.get(), timeoutMs: env.OUTREACH_WEBHOOK_TIMEOUT_MS });
+  return new WebhookSink({ url: env.OUTREACH_WEBHOOK_URL, secrets: () => secret.get(), timeoutMs: env.OUTREACH_WEBHOOK_TIMEOUT_MS });
 }
 
 /** Builds a consumer from an environment: the Lambda's, or the local CLI's. */
@@ -58,7 +60,16 @@ export function consumerFromEnv(
 /**
  * Idempotency records in the single table: PK `IDEMPOTENCY#outreach` (static, never a `C#`
  * customer partition, so customer scans skip it), SK `outreach-delivery#<hash of dedupId>`.
+ * Their expiry goes in `ttl`, the table's TTL attribute (Powertools' default is `expiration`,
+ * which DynamoDB would never act on: the records would pile up forever).
  */
 export const idempotencyStore = (tableName: string, client: DynamoDBClient) =>
-  new DynamoDBPersistenceLayer({ tableName, keyAttr: 'PK', sortKeyAttr: 'SK', staticPkValue: IDEMPOTENCY_PK, awsSdkV3Client: client });
+  new DynamoDBPersistenceLayer({
+    tableName,
+    keyAttr: 'PK',
+    sortKeyAttr: 'SK',
+    staticPkValue: IDEMPOTENCY_PK,
+    expiryAttr: TTL_ATTRIBUTE,
+    awsSdkV3Client: client,
+  });
 export const IDEMPOTENCY_PK = 'IDEMPOTENCY#outreach';

@@ -29,6 +29,12 @@ export const JobEnv = BaseEnv.extend({
   UNKNOWN_MRR_VALUE_CENTS: z.coerce.number().nonnegative().default(DEFAULT_JOB_CONFIG.unknownMrrValueCents),
   PASSIVE_INACTIVITY_DAYS: positiveInt(DEFAULT_JOB_CONFIG.passiveInactivityDays),
   SCAN_SEGMENTS: positiveInt(DEFAULT_JOB_CONFIG.totalSegments),
+  /** Reconcile: an open outreach is sent again this long after its last send, at most OUTREACH_MAX_SENDS times in all. */
+  OUTREACH_RESEND_AFTER_SECONDS: z.coerce
+    .number()
+    .nonnegative()
+    .default(DEFAULT_JOB_CONFIG.resendAfterMs / 1000),
+  OUTREACH_MAX_SENDS: positiveInt(DEFAULT_JOB_CONFIG.maxSends),
 });
 export type JobEnv = z.output<typeof JobEnv>;
 
@@ -60,6 +66,8 @@ export function jobSettingsFromEnv(env: NodeJS.ProcessEnv = process.env, overrid
       // Non-contractual churn: the analytics' passive churn uses the same N days.
       passiveInactivityDays: churn.kind === 'inactive' ? churn.days : parsed.PASSIVE_INACTIVITY_DAYS,
       totalSegments: parsed.SCAN_SEGMENTS,
+      resendAfterMs: parsed.OUTREACH_RESEND_AFTER_SECONDS * 1000,
+      maxSends: parsed.OUTREACH_MAX_SENDS,
       ...overrides,
     },
   };

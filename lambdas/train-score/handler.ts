@@ -23,6 +23,7 @@ export const handler = defineHandler<JobInput | null | undefined, JobAnswer>({
     metrics.addMetric('OutreachQueued', MetricUnit.Count, summary.outreach.sent);
     metrics.addMetric('OutreachQueueFailed', MetricUnit.Count, summary.outreach.failed);
     metrics.addMetric('FeaturesDrifted', MetricUnit.Count, summary.drift.filter((d) => d.flagged).length);
+    if (summary.training?.trainedBecause === 'no-champion') metrics.addMetric('TrainedWithoutChampion', MetricUnit.Count, 1);
     return {
       runId: summary.runId,
       summaryKey,

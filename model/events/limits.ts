@@ -17,6 +17,8 @@ export const EVENT_LIMITS = {
   maxTextLength: 1024,
   /** Attributes in one `customer_profile` event. */
   maxProfileAttributes: 200,
+  /** Named numbers (`measures`) of one event. */
+  maxMeasures: 20,
   /** Earliest accepted `occurredAt` (inclusive). */
   minTimestamp: '2000-01-01T00:00:00.000Z',
   /** Latest accepted `occurredAt` (exclusive). */

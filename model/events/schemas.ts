@@ -21,12 +21,22 @@ const name = (what: string) =>
 const text = (what: string) =>
   z.string().max(EVENT_LIMITS.maxTextLength, `${what} must be at most ${EVENT_LIMITS.maxTextLength} characters`);
 
+/**
+ * DynamoDB stores numbers of magnitude 1e-130 to 9.99…e125 (and 0), with up to 38 significant digits
+ * (a JSON number read into a double has at most 17). A value outside that range would pass here and
+ * then fail the whole BatchWriteItem on every re-send (a 503 forever): it is this event's rejection.
+ */
+const DYNAMO_MIN_MAGNITUDE = 1e-130;
+const DYNAMO_MAX_MAGNITUDE = 1e126;
+const dynamoStorable = (n: number) => n === 0 || (Math.abs(n) >= DYNAMO_MIN_MAGNITUDE && Math.abs(n) < DYNAMO_MAX_MAGNITUDE);
+
 const quantity = (what: string) =>
   z
     .number({ error: `${what} must be a number` })
     .finite(`${what} must be finite`)
     .nonnegative(`${what} must not be negative`)
-    .max(EVENT_LIMITS.maxQuantity, `${what} must be at most ${EVENT_LIMITS.maxQuantity}`);
+    .max(EVENT_LIMITS.maxQuantity, `${what} must be at most ${EVENT_LIMITS.maxQuantity}`)
+    .refine(dynamoStorable, `${what} must be 0 or at least 1e-130 (smaller numbers cannot be stored)`);
 
 const cents = (what: string) => quantity(what).int(`${what} must be a whole number of cents`);
 
@@ -68,10 +78,7 @@ export const PaymentFailureReason = z.enum([
  * that range BatchWriteItem fails the whole batch of 25, so such a value is rejected here, with
  * its event, instead of costing its neighbours.
  */
-const storableNumber = z
-  .number()
-  .finite()
-  .refine((n) => n === 0 || (Math.abs(n) < 1e126 && Math.abs(n) >= 1e-130), 'numbers must be 0 or between 1e-130 and 1e125 in magnitude');
+const storableNumber = z.number().finite().refine(dynamoStorable, 'numbers must be 0 or between 1e-130 and 1e125 in magnitude');
 
 const ProfileAttributeValue = z.union([z.string().max(EVENT_LIMITS.maxTextLength), storableNumber, z.boolean(), z.null()], {
   error: `must be a string (at most ${EVENT_LIMITS.maxTextLength} characters), a finite number between 1e-130 and 1e125 in magnitude (or 0), a boolean or null`,
@@ -85,18 +92,38 @@ const ProfileAttributes = z
 
 const _empty = z.strictObject({}).default({});
 
+/**
+ * Further numbers an event carries, by name: the CDs of a purchase, the seats of a usage record,
+ * the kilobytes of an export. Each becomes sums and means in the generated features
+ * (model/features/generated.ts). Names follow the name rule; values are quantities (0 to 1e9).
+ */
+const Measures = z
+  .record(z.string(), quantity('measure'))
+  .superRefine((measures, ctx) => {
+    const names = Object.keys(measures);
+    if (names.length > EVENT_LIMITS.maxMeasures)
+      ctx.addIssue({ code: 'custom', message: `must have at most ${EVENT_LIMITS.maxMeasures} measures` });
+    for (const key of names) {
+      // zod reports a bad record key only as "Invalid key in record": say which rule it broke.
+      const checked = name('measure name').safeParse(key);
+      if (!checked.success) ctx.addIssue({ code: 'custom', path: [key], message: checked.error.issues[0]?.message ?? 'bad measure name' });
+    }
+  })
+  .optional();
+
 /** Properties of each event type: the part that differs between types. */
 export const EventProperties = {
-  session_started: z.strictObject({ durationSeconds: quantity('durationSeconds').optional() }).default({}),
-  feature_used: z.strictObject({ feature: name('feature'), quantity: quantity('quantity').default(1) }),
+  session_started: z.strictObject({ durationSeconds: quantity('durationSeconds').optional(), measures: Measures }).default({}),
+  feature_used: z.strictObject({ feature: name('feature'), quantity: quantity('quantity').default(1), measures: Measures }),
   payment_succeeded: z.strictObject({
     amountCents: cents('amountCents'),
     currency: z
       .string()
       .regex(/^[A-Z]{3}$/, 'currency must be an ISO 4217 code such as USD')
       .optional(),
+    measures: Measures,
   }),
-  payment_failed: z.strictObject({ amountCents: cents('amountCents'), reason: PaymentFailureReason }),
+  payment_failed: z.strictObject({ amountCents: cents('amountCents'), reason: PaymentFailureReason, measures: Measures }),
   card_expiring: z.strictObject({ expiresOn: CalendarDate }),
   support_ticket_opened: z.strictObject({
     ticketId: id('ticketId'),
@@ -112,7 +139,7 @@ export const EventProperties = {
   subscription_cancelled: z.strictObject({ reason: name('reason').optional() }).default({}),
   subscription_reactivated: z.strictObject({ plan: name('plan').optional(), mrrCents: cents('mrrCents').optional() }).default({}),
   customer_profile: z.strictObject({ attributes: ProfileAttributes }),
-  custom: z.strictObject({ name: name('name'), quantity: quantity('quantity').default(1) }),
+  custom: z.strictObject({ name: name('name'), quantity: quantity('quantity').default(1), measures: Measures }),
 } as const;
 
 export type EventType = keyof typeof EventProperties;

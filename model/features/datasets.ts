@@ -1,10 +1,21 @@
 import { z } from 'zod';
+import { fnv1a } from '../hash.ts';
 import { parseOptions } from '../validation.ts';
 import { ChurnDefinition, DEFAULT_CHURN } from './churnDefinition.ts';
+import { budgetGeneratedColumns, dropDuplicateColumns, MIN_CHURNERS_PER_GENERATED_COLUMN } from './columnSelection.ts';
 import { type CustomerHistory, sortedEvents } from './history.ts';
 import { isActiveAt, type Label, labelAt } from './labels.ts';
 import type { FeatureMatrix } from './matrix.ts';
-import { draftRow, dropUninformative, fitCategories, planColumns, type RowDraft, SchemaCollector, toMatrix } from './matrixBuilder.ts';
+import {
+  type ColumnPlan,
+  draftRow,
+  dropUninformative,
+  fitCategories,
+  planColumns,
+  type RowDraft,
+  SchemaCollector,
+  toMatrix,
+} from './matrixBuilder.ts';
 import { cutoffIndex, eventTimes } from './snapshot.ts';
 import { DAY_MS, Instant, parseInstant, startOfNextUtcDay } from './time.ts';
 
@@ -34,6 +45,8 @@ export const DatasetOptions = z.object({
   validationFraction: z.number().gt(0).lt(1).default(0.2),
   /** Keep columns that are constant on the training rows (default: drop them). */
   keepConstantColumns: z.boolean().default(false),
+  /** Training churners per generated column: the data's size bounds how many generated columns the model gets. */
+  minChurnersPerGeneratedColumn: z.number().positive().default(MIN_CHURNERS_PER_GENERATED_COLUMN),
 });
 export type DatasetOptions = z.input<typeof DatasetOptions>;
 
@@ -50,8 +63,18 @@ export interface Datasets {
    * the validation cutoff and training is the rest.
    */
   validationSplit: 'latest-cutoff' | 'by-customer';
-  /** Columns dropped because they are constant on the training rows. */
+  /** Columns dropped because they are constant on the training rows, or equal to an earlier column there. */
   droppedColumns: string[];
+  /**
+   * The validation rows with every column the data offers, before any was dropped or left out of
+   * the budget: the registry scores a champion trained on other columns on them.
+   */
+  comparison: FeatureMatrix;
+  /**
+   * The generated feature families (generated.ts): how many columns the data offered, how many
+   * its training churners allow (`minChurnersPerGeneratedColumn`), and how many were kept.
+   */
+  generatedColumns: { candidates: number; budget: number; kept: number };
 }
 
 /**
@@ -72,13 +95,6 @@ export function datasetCutoffs(options: DatasetOptions): Datasets['cutoffs'] {
 /** Rows by customer id (toMatrix orders every matrix this way, whatever order the scan delivered). */
 const byCustomerId = (a: RowDraft, b: RowDraft) => (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0);
 
-/** FNV-1a, for a deterministic order of customers that does not follow their ids. */
-const hash = (s: string): number => {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-};
-
 /**
  * Splits labelled rows by customer, stratified by label and deterministic: within each class,
  * customers ordered by a hash of their id; the first `fraction` (at least one when the class has
@@ -90,7 +106,7 @@ export function splitByCustomer(rows: readonly RowDraft[], fraction: number): { 
   for (const label of [0, 1] as const) {
     const members = rows
       .filter((row) => row.label === label)
-      .map((row) => ({ row, key: hash(row.customerId) }))
+      .map((row) => ({ row, key: fnv1a(row.customerId) }))
       .sort((a, b) => a.key - b.key || (a.row.customerId < b.row.customerId ? -1 : 1));
     const held = members.length < 2 ? 0 : Math.max(1, Math.round(members.length * fraction));
     for (const [i, { row }] of members.entries()) (i < held ? validation : train).push(row);
@@ -122,10 +138,13 @@ export async function buildDatasets(customers: AsyncIterable<CustomerHistory>, o
   const scoringRows: RowDraft[] = [];
   const schema = new SchemaCollector();
   for await (const history of customers) {
-    const events = sortedEvents(history.events);
-    const times = eventTimes(events);
-    const asOfEnd = cutoffIndex(times, asOfMs);
-    schema.observe(events, asOfEnd);
+    const all = sortedEvents(history.events);
+    const allTimes = eventTimes(all);
+    const asOfEnd = cutoffIndex(allTimes, asOfMs);
+    // Nothing at or after asOf, labels included: an event at exactly asOf is the present, not the past.
+    const events = asOfEnd === all.length ? all : all.slice(0, asOfEnd);
+    const times = asOfEnd === all.length ? allTimes : allTimes.subarray(0, asOfEnd);
+    schema.observe(events, times, asOfEnd);
     for (const cutoff of labelled) {
       const end = cutoffIndex(times, cutoff.ms);
       if (!isActiveAt(events, times, end, cutoff.ms, o.churn)) continue;
@@ -146,10 +165,9 @@ export async function buildDatasets(customers: AsyncIterable<CustomerHistory>, o
     validationSplit = 'by-customer';
     trainingIsos = [validationCutoff.iso];
   }
-  const planned = planColumns(schema, o.customEvents);
+  const planned = planColumns(schema, asOfMs, o.customEvents);
   fitCategories(planned, trainRows, [...validationRows, ...scoringRows]);
-  const { plan, dropped } =
-    o.keepConstantColumns || trainRows.length === 0 ? { plan: planned, dropped: [] } : dropUninformative(planned, trainRows);
+  const { plan, dropped, generatedColumns } = selectColumns(planned, trainRows, o);
   return {
     train: toMatrix(plan, trainRows, trainingIsos[trainingIsos.length - 1] ?? cutoffs.validation),
     validation: toMatrix(plan, validationRows, cutoffs.validation),
@@ -157,6 +175,30 @@ export async function buildDatasets(customers: AsyncIterable<CustomerHistory>, o
     cutoffs: { training: trainingIsos, validation: cutoffs.validation, scoring: cutoffs.scoring },
     validationSplit,
     droppedColumns: dropped,
+    generatedColumns,
+    comparison: toMatrix(planned, validationRows, cutoffs.validation),
+  };
+}
+
+/**
+ * The columns the training rows can support: without constant columns and duplicates (unless
+ * `keepConstantColumns`), and with the generated ones cut to the churners' budget, best first.
+ */
+function selectColumns(
+  planned: ColumnPlan,
+  trainRows: readonly RowDraft[],
+  o: { keepConstantColumns: boolean; minChurnersPerGeneratedColumn: number },
+): { plan: ColumnPlan; dropped: string[]; generatedColumns: Datasets['generatedColumns'] } {
+  const candidates = planned.numeric.filter((p) => p.column.generated).length;
+  if (o.keepConstantColumns || trainRows.length === 0)
+    return { plan: planned, dropped: [], generatedColumns: { candidates, budget: candidates, kept: candidates } };
+  const informative = dropUninformative(planned, trainRows);
+  const distinct = dropDuplicateColumns(informative.plan, trainRows);
+  const budgeted = budgetGeneratedColumns(distinct.plan, trainRows, o.minChurnersPerGeneratedColumn);
+  return {
+    plan: budgeted.plan,
+    dropped: [...informative.dropped, ...distinct.duplicates.keys()],
+    generatedColumns: { candidates, budget: budgeted.budget, kept: budgeted.plan.numeric.filter((p) => p.column.generated).length },
   };
 }
 
@@ -198,7 +240,7 @@ export async function buildFeatureMatrix(
     if (times.length > 0) latestEventMs = Math.max(latestEventMs, times[times.length - 1] as number);
     const end = cutoffIndex(times, cutoffMs);
     if (end === 0) continue;
-    schema.observe(events, end);
+    schema.observe(events, times, end);
     const active = isActiveAt(events, times, end, cutoffMs, o.churn);
     if (!active && !o.includeInactive) continue;
     const label: Label = active ? labelAt(events, times, end, cutoffMs, o.horizonDays, o.churn) : -1;
@@ -206,7 +248,7 @@ export async function buildFeatureMatrix(
   }
   const observedUntilMs = o.observedUntil ? Date.parse(o.observedUntil) : startOfNextUtcDay(latestEventMs);
   if (cutoffMs + o.horizonDays * DAY_MS > observedUntilMs) for (const row of rows) row.label = -1;
-  const plan = planColumns(schema, o.customEvents);
+  const plan = planColumns(schema, cutoffMs, o.customEvents);
   fitCategories(plan, rows);
   return toMatrix(plan, rows, cutoffIso);
 }

@@ -1,5 +1,6 @@
 import { CUSTOM_SENTENCE, featureDefinition, PROFILE_SENTENCE } from './definitions.ts';
 import type { SentenceCase, SentenceTemplate } from './featureDefinition.ts';
+import { generatedSentence } from './generated.ts';
 import type { FeatureColumn } from './matrix.ts';
 
 const numberFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
@@ -67,6 +68,8 @@ function render(template: SentenceTemplate, value: number | string | null, name:
 }
 
 const templateOf = (column: FeatureColumn): { template: SentenceTemplate; name: string } => {
+  const generated = column.kind === 'numeric' && column.generated ? generatedSentence(column.generated) : undefined;
+  if (generated) return { template: generated, name: column.name };
   const fixed = featureDefinition(column.name);
   if (fixed) return { template: fixed.sentence, name: column.name };
   const custom = /^custom\.(.+)\.30d$/.exec(column.name);

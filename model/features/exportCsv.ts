@@ -1,6 +1,5 @@
+import { csvText as quote } from '../csv.ts';
 import type { FeatureMatrix } from './matrix.ts';
-
-const quote = (cell: string): string => (/[",\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell);
 
 /** The header of `matrixToCsvRows`: customerId, every numeric then categorical column, mrrCents, label. */
 export const matrixCsvHeader = (m: FeatureMatrix): string =>

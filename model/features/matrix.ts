@@ -1,3 +1,5 @@
+import type { GeneratedSource } from './generated.ts';
+
 /**
  * The contract between the feature builder and the model: a compact, column-described matrix.
  * Row i describes customer `customerIds[i]` at `cutoff`, using only events strictly before it.
@@ -21,6 +23,8 @@ export interface NumericColumn {
   name: string;
   family: FeatureFamily;
   description: string;
+  /** For a generated feature (generated.ts): its stream, number and stat, from which it is explained. */
+  generated?: GeneratedSource;
 }
 
 export interface CategoricalColumn {

@@ -1,8 +1,18 @@
 import type { ChurnEvent } from '../events/schemas.ts';
 import { customFeatureName, FEATURE_DEFINITIONS, profileFeatureName } from './definitions.ts';
+import {
+  GENERATED_STATS,
+  type GeneratedSource,
+  type GeneratedStat,
+  generatedColumnName,
+  generatedDescription,
+  streamWords,
+} from './generated.ts';
 import type { Label } from './labels.ts';
 import type { CategoricalColumn, FeatureMatrix, NumericColumn } from './matrix.ts';
 import { computeSnapshot, currentMrrCents, type ProfileValue } from './snapshot.ts';
+import { eventMeasures, type MeasureKind, type StreamAggregate, streamKey } from './streams.ts';
+import { DAY_MS } from './time.ts';
 
 /**
  * One customer at one cutoff before the columns are known: fixed feature values, the raw profile
@@ -10,9 +20,11 @@ import { computeSnapshot, currentMrrCents, type ProfileValue } from './snapshot.
  */
 export interface RowDraft {
   customerId: string;
+  cutoffMs: number;
   fixed: Float64Array;
   profile: Map<string, ProfileValue>;
   custom: Map<string, number>;
+  streams: Map<string, StreamAggregate>;
   label: Label;
   mrrCents: number;
 }
@@ -31,7 +43,16 @@ export function draftRow(
   FEATURE_DEFINITIONS.forEach((definition, i) => {
     fixed[i] = definition.value(snapshot);
   });
-  return { customerId, fixed, profile: snapshot.profile, custom: snapshot.custom30d, label, mrrCents: currentMrrCents(snapshot) };
+  return {
+    customerId,
+    cutoffMs,
+    fixed,
+    profile: snapshot.profile,
+    custom: snapshot.custom30d,
+    streams: snapshot.streams,
+    label,
+    mrrCents: currentMrrCents(snapshot),
+  };
 }
 
 /**
@@ -42,11 +63,25 @@ export function draftRow(
 export class SchemaCollector {
   readonly attributes = new Map<string, { numeric: boolean }>();
   readonly customNames = new Set<string>();
+  /** Every event stream seen, with the numbers its events carry (name → kind). */
+  readonly streams = new Map<string, Map<string, MeasureKind>>();
+  /** The earliest event of any customer: how much history the data has. */
+  earliestMs = Number.POSITIVE_INFINITY;
 
-  /** Takes note of `events[0, end)`. */
-  observe(events: readonly ChurnEvent[], end: number): void {
+  /** Takes note of `events[0, end)` (with their `times`). */
+  observe(events: readonly ChurnEvent[], times: Float64Array, end: number): void {
+    if (end > 0) this.earliestMs = Math.min(this.earliestMs, times[0] as number);
     for (let i = 0; i < end; i++) {
       const event = events[i] as ChurnEvent;
+      const stream = streamKey(event);
+      if (stream !== undefined) {
+        let measures = this.streams.get(stream);
+        if (!measures) {
+          measures = new Map();
+          this.streams.set(stream, measures);
+        }
+        for (const [name, , kind] of eventMeasures(event)) if (!measures.has(name)) measures.set(name, kind);
+      }
       if (event.type === 'custom') this.customNames.add(event.properties.name);
       else if (event.type === 'customer_profile') {
         for (const [name, value] of Object.entries(event.properties.attributes)) {
@@ -60,7 +95,7 @@ export class SchemaCollector {
   }
 }
 
-interface NumericPlan {
+export interface NumericPlan {
   column: NumericColumn;
   get(row: RowDraft): number;
 }
@@ -84,11 +119,56 @@ const category = (value: ProfileValue | undefined): string | null => {
 const sortedNames = (names: Iterable<string>) => [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
 /**
+ * The generated columns (generated.ts) of every stream seen, sorted, and of every number its
+ * events carry, sorted: the stats whose window the history before the cutoff spans. With
+ * `customEvents`, only those custom event names.
+ */
+function generatedPlans(schema: SchemaCollector, cutoffMs: number, customEvents?: readonly string[]): NumericPlan[] {
+  const historyDays = Number.isFinite(schema.earliestMs) ? (cutoffMs - schema.earliestMs) / DAY_MS : 0;
+  const plans: NumericPlan[] = [];
+  const add = (source: GeneratedSource, stat: GeneratedStat) => {
+    const { stream, measure } = source;
+    plans.push({
+      column: {
+        kind: 'numeric',
+        name: generatedColumnName(source),
+        family: streamWords(stream).family,
+        description: generatedDescription(source),
+        generated: source,
+      },
+      get: (row) => {
+        const aggregate = row.streams.get(stream);
+        return stat.value(aggregate, row.cutoffMs, measure === undefined ? undefined : aggregate?.measures.get(measure));
+      },
+    });
+  };
+  const supported = GENERATED_STATS.filter((stat) => stat.needsHistoryDays <= historyDays);
+  const configured = customEvents && new Set(customEvents.map((name) => `custom:${name}`));
+  for (const stream of sortedNames(schema.streams.keys())) {
+    // Configured custom event names are the only custom streams that become columns.
+    if (configured && stream.startsWith('custom:') && !configured.has(stream)) continue;
+    for (const stat of supported) if (stat.scope === 'stream') add({ stream, stat: stat.stat }, stat);
+    const measures = schema.streams.get(stream) ?? new Map<string, MeasureKind>();
+    for (const measure of sortedNames(measures.keys())) {
+      const measureKind = measures.get(measure) as MeasureKind;
+      for (const stat of supported) {
+        if (stat.scope === 'measure' && (measureKind !== 'level' || stat.forLevels))
+          add({ stream, measure, measureKind, stat: stat.stat }, stat);
+      }
+    }
+  }
+  // Names are unique by construction, unless a custom event's name mimics another's path: keep the first.
+  const seen = new Set<string>();
+  return plans.filter((p) => !seen.has(p.column.name) && seen.add(p.column.name));
+}
+
+/**
  * Decides the columns: fixed features, then one count per custom event name (`customEvents`, or
- * every name seen, sorted), then profile attributes (sorted): numeric ones as numeric columns,
+ * every name seen, sorted), then the generated families of every stream and number (for the
+ * history before `cutoffMs`), then profile attributes (sorted): numeric ones as numeric columns,
  * the rest as categorical columns whose categories `fitCategories` fills.
  */
-export function planColumns(schema: SchemaCollector, customEvents?: readonly string[]): ColumnPlan {
+export function planColumns(schema: SchemaCollector, cutoffMs: number, customEvents?: readonly string[]): ColumnPlan {
   const numeric: NumericPlan[] = FEATURE_DEFINITIONS.map((d, i) => ({
     column: { kind: 'numeric', name: d.name, family: d.family, description: d.description },
     get: (row) => row.fixed[i] as number,
@@ -104,6 +184,7 @@ export function planColumns(schema: SchemaCollector, customEvents?: readonly str
       get: (row) => row.custom.get(name) ?? 0,
     });
   }
+  numeric.push(...generatedPlans(schema, cutoffMs, customEvents));
   const categorical: CategoricalPlan[] = [];
   for (const name of sortedNames(schema.attributes.keys())) {
     const description = `Profile attribute "${name}" (latest value before the cutoff)`;

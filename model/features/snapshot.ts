@@ -1,4 +1,5 @@
 import type { ChurnEvent } from '../events/schemas.ts';
+import { addToStreams, type StreamAggregate } from './streams.ts';
 import { DAY_MS, HOUR_MS } from './time.ts';
 
 /** A profile attribute value as `customer_profile` carries it. */
@@ -52,6 +53,8 @@ export interface CustomerSnapshot {
   profile: Map<string, ProfileValue>;
   /** Sum of quantities per custom event name in the last 30 days. */
   custom30d: Map<string, number>;
+  /** Every event stream (type, or custom event name) aggregated alike: what the generated features read. */
+  streams: Map<string, StreamAggregate>;
 }
 
 /** Profile attributes that hold MRR, by normalised name (lower case, letters and digits only) → cents per unit. */
@@ -140,6 +143,7 @@ export function computeSnapshot(events: readonly ChurnEvent[], times: Float64Arr
     profileMrrCents90dAgo: Number.NaN,
     profile: new Map(),
     custom30d: new Map(),
+    streams: new Map(),
   };
   const activeDays = new Set<number>();
   const features = new Set<string>();
@@ -157,6 +161,7 @@ export function computeSnapshot(events: readonly ChurnEvent[], times: Float64Arr
     const t = times[i] as number;
     if (!reached90 && t >= from90) mark90();
     if (i === 0) s.firstEventMs = t;
+    addToStreams(s.streams, event, t, cutoffMs);
     if (ACTIVITY_TYPES.has(event.type)) {
       s.lastActivityMs = t;
       if (t >= from30) activeDays.add(Math.floor(t / DAY_MS));

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EVENT_LIMITS, ID_PATTERN } from '../events/limits.ts';
+import { EVENT_LIMITS, ID_PATTERN, NAME_PATTERN } from '../events/limits.ts';
 import type { ChurnEvent, ChurnEventInput } from '../events/schemas.ts';
 import { validateEvent } from '../events/validate.ts';
 import { parseOptions } from '../validation.ts';
@@ -19,6 +19,19 @@ export const EventLogImportOptions = z.object({
   valueUnit: z.enum(['units', 'cents']).default('units'),
   /** Whole years added to every time, e.g. to move a 1997 log into the accepted range (2000–2099). */
   shiftYears: z.number().int().default(0),
+  /** Further number columns, each kept as a named measure of the event (`--property cds=number_of_cds`). */
+  measureColumns: z
+    .array(
+      z.object({
+        name: z
+          .string()
+          .regex(NAME_PATTERN, 'a measure name may contain only letters, digits, spaces and . _ : - /')
+          .max(EVENT_LIMITS.maxNameLength),
+        column: z.string().min(1),
+      }),
+    )
+    .max(EVENT_LIMITS.maxMeasures, `at most ${EVENT_LIMITS.maxMeasures} measure columns`)
+    .default([]),
 });
 export type EventLogImportOptions = z.input<typeof EventLogImportOptions>;
 
@@ -63,7 +76,8 @@ export interface EventLogImportPlan {
  * value columns. Types map onto churnguard events (`mapEventType`): purchases and payments become
  * `payment_succeeded` with `amountCents` from the value, sessions, sign-ups, cancellations and
  * reactivations their own types, anything else a `custom` event named after the type with the
- * value as quantity (1 without one). Event ids are deterministic
+ * value as quantity (1 without one). Further number columns (`measureColumns`) become named
+ * `measures` of purchases, payments, sessions and custom events. Event ids are deterministic
  * (`import:<customer>:<time>:<type>:<n>`, n counting identical rows in file order), so a re-import
  * is idempotent. Bad rows are reported with their line and kept out.
  *
@@ -76,7 +90,11 @@ export function planEventLogImport(table: DelimitedTable, options: EventLogImpor
     time: resolveColumn(table.header, o.timeColumn, '--time'),
     type: o.typeColumn === undefined ? -1 : resolveColumn(table.header, o.typeColumn, '--type'),
     value: o.valueColumn === undefined ? -1 : resolveColumn(table.header, o.valueColumn, '--value'),
+    measures: o.measureColumns.map(({ name, column }) => ({ name, index: resolveColumn(table.header, column, `--property ${name}`) })),
   };
+  const names = o.measureColumns.map((m) => m.name);
+  const repeated = names.find((n, i) => names.indexOf(n) !== i);
+  if (repeated !== undefined) throw new Error(`--property ${repeated} is given twice: each measure needs its own name`);
   assertTimesInRange(table, col.time, o.shiftYears);
   const width = table.header.length;
   const problems: RowProblem[] = [];
@@ -115,9 +133,15 @@ export function planEventLogImport(table: DelimitedTable, options: EventLogImpor
       problem(`value "${valueCell}" is not a number`);
       continue;
     }
+    const measures = measuresOf(cells, col.measures);
+    if (typeof measures === 'string') {
+      problem(measures);
+      continue;
+    }
     const mapped = mapEventType(typeValue);
     const cents = value === undefined ? 0 : Math.round(o.valueUnit === 'units' ? value * 100 : value);
     const properties = propertiesOf(mapped, typeValue, value, cents);
+    if (Object.keys(measures).length > 0 && MEASURED_TYPES.has(mapped)) properties.measures = measures;
     const occurredAt = new Date(ms).toISOString();
     const slug = mapped === 'custom' ? toAttributeName(typeValue, 0).replace(/[^A-Za-z0-9._:@-]/g, '_') : mapped;
     const base = `import:${customerId}:${compactInstant(ms)}:${slug}`;
@@ -172,6 +196,22 @@ function assertTimesInRange(table: DelimitedTable, timeIndex: number, years: num
       `the log starts on ${new Date(earliest).toISOString().slice(0, 10)}, before ${EVENT_LIMITS.minTimestamp.slice(0, 10)} (the earliest time events accept): move the whole log with --shift-years ${needed} (or more)`,
     );
   }
+}
+
+/** Event types whose properties carry `measures` (the event contract's activity and payment types). */
+const MEASURED_TYPES: ReadonlySet<MappedType> = new Set(['payment_succeeded', 'payment_failed', 'session_started', 'custom']);
+
+/** The row's measures by name (blank cells left out), or a problem naming the cell that is not a number. */
+function measuresOf(cells: readonly string[], columns: ReadonlyArray<{ name: string; index: number }>): Record<string, number> | string {
+  const measures: Record<string, number> = {};
+  for (const { name, index } of columns) {
+    const cell = cells[index] ?? '';
+    if (isBlank(cell)) continue;
+    const n = parseAmount(cell);
+    if (n === undefined) return `${name} "${cell}" is not a number`;
+    measures[name] = n;
+  }
+  return measures;
 }
 
 function propertiesOf(type: MappedType, typeValue: string, value: number | undefined, cents: number): Record<string, unknown> {

@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 
 /** The TF.js backends churnguard runs on, fastest first. */
@@ -18,12 +20,29 @@ async function tryTfjsNode(): Promise<boolean> {
   }
 }
 
+/** One of the binaries the wasm backend loads; its folder holds the others. */
+export const WASM_MARKER_FILE = 'tfjs-backend-wasm-simd.wasm';
+
+/**
+ * The folder holding the backend's .wasm files: beside this module when it is a bundle (the job's
+ * zip asset and container image copy them next to `index.mjs`), else the package's own dist/ folder.
+ */
+export function wasmBinariesFolder(moduleUrl: string = import.meta.url): string | undefined {
+  const candidates = [path.dirname(fileURLToPath(moduleUrl))];
+  try {
+    candidates.push(path.dirname(createRequire(moduleUrl).resolve('@tensorflow/tfjs-backend-wasm')));
+  } catch {
+    // Bundled without node_modules: only the folder of the bundle can hold them.
+  }
+  return candidates.find((folder) => existsSync(path.join(folder, WASM_MARKER_FILE)));
+}
+
 async function tryWasm(): Promise<boolean> {
   try {
+    const folder = wasmBinariesFolder();
+    if (folder === undefined) return false;
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    // The .wasm binaries ship in the package's dist/ folder, beside its main entry.
-    const require = createRequire(import.meta.url);
-    wasm.setWasmPaths(`${path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'))}${path.sep}`);
+    wasm.setWasmPaths(`${folder}${path.sep}`);
     return await tf.setBackend('wasm');
   } catch {
     return false;

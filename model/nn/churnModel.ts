@@ -20,9 +20,10 @@ export interface ScoreOptions {
   /** Drivers per customer (default 3). */
   topDrivers?: number;
   /**
-   * Risk from which a customer's drivers are computed (default: the medium band's lower edge,
-   * half the threshold). 0 explains everyone. Outreach, the report and a retention team read the
-   * drivers of at-risk customers; explaining the low band costs most of scoring's time.
+   * Risk from which a customer's drivers are computed (default: the cost threshold, where the high
+   * and medium bands start; see model/outreach/bands.ts). 0 explains everyone. Outreach, the report
+   * and a retention team read the drivers of at-risk customers; explaining the low band would cost
+   * most of scoring's time.
    */
   explainFrom?: number;
 }
@@ -31,8 +32,10 @@ export interface ScoreOptions {
 export const LOW_RISK_DRIVERS_NOTE = 'low risk: drivers are computed for the high and medium bands only';
 
 /**
- * Risk bands from the cost-optimal threshold t: `high` at or above t (outreach is expected to
- * pay for itself), `medium` from t/2 (watch; next in line when budget allows), `low` below.
+ * A provisional band from the risk alone, before the base is ranked: `high` at or above the
+ * cost-optimal threshold t, `medium` from t/2, `low` below. The use cases band the whole base by
+ * threshold AND outreach budget (model/outreach/bands.ts), which is what scores, RISK items,
+ * summaries and messages carry.
  */
 export function riskBand(risk: number, threshold: number): RiskBand {
   if (risk >= threshold) return 'high';
@@ -129,7 +132,7 @@ export class ChurnModel {
    */
   score(matrix: FeatureMatrix, options: ScoreOptions = {}): ScoredCustomer[] {
     const topDrivers = options.topDrivers ?? 3;
-    const explainFrom = options.explainFrom ?? this.threshold / 2;
+    const explainFrom = options.explainFrom ?? this.threshold;
     const risk = this.predict(matrix);
     const explained = Array.from(risk, (p, r) => (p >= explainFrom ? r : -1)).filter((r) => r >= 0);
     const drivers = this.#drivers(matrix, explained, topDrivers);

@@ -11,6 +11,8 @@ export interface FingerprintedSettings {
   architecture?: object | undefined;
   baselineArchitecture?: object | undefined;
   preprocessing?: object | undefined;
+  /** false: no final fit on every labelled cutoff (the benchmarks compare both). */
+  finalFit?: boolean | undefined;
 }
 
 /**

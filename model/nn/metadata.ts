@@ -23,6 +23,11 @@ export const TrainingWindow = z.object({
   horizonDays: z.number().optional(),
   /** The churn definition the labels followed (older models lack it). */
   churn: ChurnDefinition.optional(),
+  /**
+   * The newest cutoff whose labels the weights learnt from: `to` after a final fit on every
+   * labelled cutoff, else the newest training cutoff (older models lack it).
+   */
+  fittedThrough: z.string().optional(),
 });
 export type TrainingWindow = z.output<typeof TrainingWindow>;
 
@@ -62,6 +67,8 @@ export const ModelMetadata = z.object({
     trainPositives: z.number().int(),
     earlyStoppingRows: z.number().int(),
     validationRows: z.number().int(),
+    /** Rows of held-out customers the final fit was calibrated on (absent: no final fit). */
+    calibrationRows: z.number().int().optional(),
     epochsRun: z.number().int(),
     bestEpoch: z.number().int(),
     trainingMs: z.number(),

@@ -1,22 +1,15 @@
 import type { z } from 'zod';
 import type { FeatureMatrix } from '../features/matrix.ts';
 import { initBackend } from './backend.ts';
-import { applyCalibration, fitPlatt, type PlattCalibration } from './calibration.ts';
 import { ChurnModel, type ModelArtifacts } from './churnModel.ts';
+import { type FinalNetwork, fitFinal, planFinalFit } from './finalFit.ts';
 import { type FingerprintedSettings, modelVersionId, trainingFingerprint } from './fingerprint.ts';
+import { denseOf, type FittedNetwork, targets, trainOne } from './fitting.ts';
 import { BASELINE_VERSION_SUFFIX, METADATA_FORMAT_VERSION, type ModelMetadata } from './metadata.ts';
 import type { CalibrationBin, GainsPoint, ModelMetrics } from './metricSchemas.ts';
 import { calibrationBins, costOptimalThreshold, evaluate, gainsCurve, type OutreachCosts } from './metrics.ts';
-import {
-  Architecture,
-  buildNetwork,
-  type DenseInputs,
-  fitNetwork,
-  LOGISTIC_ARCHITECTURE,
-  MLP_ARCHITECTURE,
-  predictLogits,
-} from './network.ts';
-import { fitPreprocessing, type Preprocessing, type PreprocessingOptions, transformMatrix } from './preprocessing.ts';
+import { Architecture, LOGISTIC_ARCHITECTURE, MLP_ARCHITECTURE } from './network.ts';
+import { fitPreprocessing, type PreprocessingOptions } from './preprocessing.ts';
 import { stratifiedGroupSplit, stratifiedSplit } from './random.ts';
 import { classCounts, labelledRows, selectRows } from './rows.ts';
 
@@ -40,6 +33,11 @@ export interface TrainOptions {
   maxTrainingRows?: number;
   /** The moment the model describes (the run's as-of): the version's time stamp. Default: now. */
   asOf?: string;
+  /**
+   * After validation, refit on every labelled cutoff, the newest included, and calibrate on
+   * customers held out of that fit (finalFit.ts). Default true.
+   */
+  finalFit?: boolean;
 }
 
 /** The settings of `options` that shape the model, with their defaults: what the fingerprint covers. */
@@ -54,6 +52,7 @@ export function fingerprintedSettings(options: TrainOptions): FingerprintedSetti
     architecture: { ...MLP_ARCHITECTURE, ...options.architecture },
     baselineArchitecture: { ...LOGISTIC_ARCHITECTURE, ...options.baselineArchitecture },
     preprocessing: { ...DEFAULT_PREPROCESSING, ...options.preprocessing },
+    finalFit: options.finalFit === false ? false : undefined,
   };
 }
 
@@ -98,10 +97,15 @@ export interface TrainResult {
   calibration: Array<z.output<typeof CalibrationBin>>;
   backend: string;
   trainingMs: number;
-  /** Where training's time went: preprocessing fit, weight fitting (MLP and baseline), calibration and evaluation. */
+  /** Where training's time went: preprocessing fit, weight fitting (MLP and baseline, final fits included), calibration and evaluation. */
   timings: { preprocessingMs: number; fitMs: number; calibrationMs: number };
-  /** The labelled validation rows the metrics came from: the registry scores the champion on them. */
+  /**
+   * The labelled validation rows the registry compares the model and the champion on: after a
+   * final fit, those of the held-out customers (neither model learnt from them); else all of them.
+   */
   validation: FeatureMatrix;
+  /** The final fit on every labelled cutoff, or why there was none. */
+  finalFit: { fittedThrough: string; rows: number; calibrationRows: number } | { skipped: string };
   /**
    * The calibrated logistic-regression baseline as saved artifacts (it holds no tensors, so the
    * caller has nothing extra to dispose): a complete model of kind 'logistic', version
@@ -111,6 +115,9 @@ export interface TrainResult {
    */
   baseline: ModelArtifacts;
 }
+
+/** The network that scores, with what it was fitted on and calibrated with. */
+type ScoringNetwork = FittedNetwork & Pick<FinalNetwork, 'preprocessing' | 'fittedPositives'>;
 
 /** Share of the training rows held out for early stopping. */
 export const EARLY_STOPPING_SHARE = 0.15;
@@ -126,138 +133,8 @@ function requireBothClasses(matrix: FeatureMatrix, name: string): void {
   }
 }
 
-function denseOf(preprocessing: Preprocessing, matrix: FeatureMatrix): DenseInputs {
-  return { values: transformMatrix(preprocessing, matrix), rows: matrix.customerIds.length, width: preprocessing.inputs.length };
-}
-
-/** Labels as floats and class weights that give both classes equal total weight. */
-function targets(labels: Int8Array): { labels: Float32Array; weights: Float32Array } {
-  const { positives, negatives } = classCounts(labels);
-  const total = positives + negatives;
-  const wPositive = total / (2 * Math.max(1, positives));
-  const wNegative = total / (2 * Math.max(1, negatives));
-  return { labels: Float32Array.from(labels), weights: Float32Array.from(labels, (y) => (y === 1 ? wPositive : wNegative)) };
-}
-
-/**
- * Calibrated validation probabilities for honest metrics: validation is split in two stratified
- * halves and each half is calibrated by Platt scaling fitted on the other half, so no row is
- * scored by a calibrator that saw its label. Falls back to in-sample calibration when a half
- * would lack a class.
- */
-function crossFittedProbabilities(labels: Int8Array, logits: Float64Array, seed: number): Float64Array {
-  const { keep, holdout } = stratifiedSplit(labels, 0.5, seed);
-  const pick = <T extends Int8Array | Float64Array>(a: T, rows: number[]) => rows.map((r) => a[r] as number);
-  const halvesOk = [keep, holdout].every((rows) => {
-    const c = classCounts(pick(labels, rows));
-    return c.positives > 0 && c.negatives > 0;
-  });
-  if (!halvesOk) return applyCalibration(fitPlatt(labels, logits), logits);
-  const out = new Float64Array(labels.length);
-  for (const [fitOn, applyTo] of [
-    [keep, holdout],
-    [holdout, keep],
-  ] as const) {
-    const calibration = fitPlatt(pick(labels, fitOn), pick(logits, fitOn));
-    const probabilities = applyCalibration(calibration, pick(logits, applyTo));
-    for (const [i, r] of applyTo.entries()) out[r] = probabilities[i] as number;
-  }
-  return out;
-}
-
-interface FittedNetwork {
-  network: Awaited<ReturnType<typeof buildNetwork>>;
-  calibration: PlattCalibration;
-  probabilities: Float64Array;
-  epochsRun: number;
-  bestEpoch: number;
-  /** Rows the final weights were fitted on (all training rows after a refit). */
-  fittedRows: number;
-  /** Milliseconds spent fitting weights (early-stopping run and refit). */
-  fitMs: number;
-}
-
-async function trainOne(
-  architecture: Architecture,
-  data: {
-    train: DenseInputs;
-    trainTargets: ReturnType<typeof targets>;
-    stopping?: { x: DenseInputs } & ReturnType<typeof targets>;
-    /** Every training row (fit + stopping slice), for a refit. */
-    all: () => { x: DenseInputs } & ReturnType<typeof targets>;
-    validation: DenseInputs;
-    validationLabels: Int8Array;
-    /** Training rows per distinct customer (1 for one row per customer). */
-    rowsPerCustomer: number;
-  },
-  seed: number,
-  log: (message: string) => void,
-): Promise<FittedNetwork> {
-  const fitStarted = performance.now();
-  if (architecture.schedule === 'one-cycle') return oneCycle(architecture, data, seed, log, fitStarted);
-  let network = buildNetwork(data.train.width, architecture, seed);
-  const report = await fitNetwork(network, { x: data.train, ...data.trainTargets }, data.stopping, architecture, seed, log);
-  let fittedRows = data.train.rows;
-  if (architecture.refit && data.stopping && report.bestEpoch > 0) {
-    // The stopping slice chose the epoch count; now learn from every training row for that long.
-    network.dispose();
-    network = buildNetwork(data.train.width, architecture, seed);
-    const all = data.all();
-    try {
-      await fitNetwork(network, all, undefined, { ...architecture, maxEpochs: report.bestEpoch }, seed, log);
-    } catch (error) {
-      network.dispose();
-      throw error;
-    }
-    fittedRows = all.x.rows;
-  }
-  const fitMs = performance.now() - fitStarted;
-  const logits = predictLogits(network, data.validation);
-  return {
-    network,
-    calibration: fitPlatt(data.validationLabels, logits),
-    probabilities: crossFittedProbabilities(data.validationLabels, logits, seed + 7),
-    epochsRun: report.epochsRun,
-    bestEpoch: report.bestEpoch,
-    fittedRows,
-    fitMs,
-  };
-}
-
-/**
- * A one-cycle run over the step budget, watched by the early-stopping slice when there is one (the
- * best epoch's weights are kept; no refit): a small data set stops as soon as it starts to overfit,
- * a large one runs its budget. Without a slice (tiny data) it trains on every row.
- */
-async function oneCycle(
-  architecture: Architecture,
-  data: Parameters<typeof trainOne>[1],
-  seed: number,
-  log: (message: string) => void,
-  fitStarted: number,
-): Promise<FittedNetwork> {
-  const network = buildNetwork(data.train.width, architecture, seed);
-  const rows = data.all();
-  // A customer seen at k cutoffs is k correlated rows: count epochs in customers, not rows.
-  const maxEpochs = Math.max(1, Math.round(architecture.maxEpochs / data.rowsPerCustomer));
-  try {
-    const report = await fitNetwork(network, rows, undefined, { ...architecture, maxEpochs }, seed, log);
-    const fitMs = performance.now() - fitStarted;
-    const logits = predictLogits(network, data.validation);
-    return {
-      network,
-      calibration: fitPlatt(data.validationLabels, logits),
-      probabilities: crossFittedProbabilities(data.validationLabels, logits, seed + 7),
-      epochsRun: report.epochsRun,
-      bestEpoch: report.bestEpoch,
-      fittedRows: rows.x.rows,
-      fitMs,
-    };
-  } catch (error) {
-    network.dispose();
-    throw error;
-  }
-}
+/** Rows per distinct customer: a customer seen at k cutoffs is k rows. */
+const rowsPerCustomer = (rows: FeatureMatrix): number => rows.customerIds.length / Math.max(1, new Set(rows.customerIds).size);
 
 /**
  * Trains the churn MLP and a logistic-regression baseline on the same preprocessed inputs,
@@ -297,7 +174,8 @@ export async function trainChurnModel(train: FeatureMatrix, validation: FeatureM
   requireBothClasses(trainRows, 'training data');
   requireBothClasses(validationRows, 'validation data');
 
-  const preprocessing = fitPreprocessing(trainRows, { ...DEFAULT_PREPROCESSING, ...options.preprocessing });
+  const preprocessingOptions = { ...DEFAULT_PREPROCESSING, ...options.preprocessing };
+  const preprocessing = fitPreprocessing(trainRows, preprocessingOptions);
   const counts = classCounts(trainRows.labels);
   const useStopping = trainRows.customerIds.length >= MIN_ROWS_FOR_EARLY_STOPPING && counts.positives >= 10;
   const split = useStopping
@@ -312,7 +190,7 @@ export async function trainChurnModel(train: FeatureMatrix, validation: FeatureM
     all: () => ({ x: denseOf(preprocessing, trainRows), ...targets(trainRows.labels) }),
     validation: denseOf(preprocessing, validationRows),
     validationLabels: validationRows.labels,
-    rowsPerCustomer: trainRows.customerIds.length / new Set(trainRows.customerIds).size,
+    rowsPerCustomer: rowsPerCustomer(trainRows),
   };
   const epochs = options.epochs !== undefined ? { maxEpochs: options.epochs } : {};
   const mlpArchitecture = Architecture.parse({ ...MLP_ARCHITECTURE, ...options.architecture, ...epochs });
@@ -334,16 +212,65 @@ export async function trainChurnModel(train: FeatureMatrix, validation: FeatureM
     gains: gainsCurve(validationRows.labels, baseline.probabilities),
     bins: calibrationBins(validationRows.labels, baseline.probabilities),
   };
+  log(`model ROC AUC ${metrics.rocAuc.toFixed(4)} vs baseline ${baselineMetrics.rocAuc.toFixed(4)} on validation`);
+
+  // The models that score: refitted on every labelled cutoff, or the validated ones as they are.
+  const plan = options.finalFit === false ? { skipped: 'finalFit is off' } : planFinalFit(trainRows, validationRows);
+  const final = async (fitted: FittedNetwork, architecture: Architecture, networkSeed: number): Promise<ScoringNetwork> => {
+    if ('skipped' in plan) return { ...fitted, preprocessing, fittedPositives: fittedPositivesOf(fitted) };
+    log(
+      `${architecture.kind}: final fit on every labelled cutoff (${plan.fit.customerIds.length} rows), calibrated on ${plan.calibration.customerIds.length} held-out rows`,
+    );
+    const rows = capTrainingRows(plan.fit, settings.maxTrainingRows ?? DEFAULT_MAX_TRAINING_ROWS, seed + 3, log);
+    // One-cycle counts passes over the customers: the final fit has more rows per customer.
+    const epochs =
+      architecture.schedule === 'one-cycle'
+        ? Math.max(1, Math.round((fitted.bestEpoch * data.rowsPerCustomer) / rowsPerCustomer(rows)))
+        : fitted.bestEpoch;
+    try {
+      const refitted = await fitFinal(
+        architecture,
+        { fit: rows, calibration: plan.calibration },
+        epochs,
+        preprocessingOptions,
+        networkSeed,
+        log,
+      );
+      return { ...fitted, ...refitted };
+    } finally {
+      fitted.network.dispose();
+    }
+  };
+  const fittedPositivesOf = (fitted: FittedNetwork) =>
+    fitted.fittedRows === fitRows.customerIds.length ? classCounts(fitRows.labels).positives : classCounts(trainRows.labels).positives;
+  const finalStarted = performance.now();
+  let mlpFinal: ScoringNetwork;
+  try {
+    mlpFinal = await final(mlp, mlpArchitecture, seed);
+  } catch (error) {
+    baseline.network.dispose();
+    throw error;
+  }
+  let baselineFinal: ScoringNetwork;
+  try {
+    baselineFinal = await final(baseline, baselineArchitecture, seed + 1000);
+  } catch (error) {
+    mlpFinal.network.dispose();
+    throw error;
+  }
+  const fitMs = mlp.fitMs + baseline.fitMs + (performance.now() - finalStarted);
   const trainingMs = performance.now() - started;
-  log(
-    `model ROC AUC ${metrics.rocAuc.toFixed(4)} vs baseline ${baselineMetrics.rocAuc.toFixed(4)} on validation; ${trainingMs.toFixed(0)} ms`,
-  );
+  const finalFit: TrainResult['finalFit'] =
+    'skipped' in plan
+      ? { skipped: plan.skipped }
+      : { fittedThrough: validation.cutoff, rows: mlpFinal.fittedRows, calibrationRows: plan.calibration.customerIds.length };
+  if ('skipped' in finalFit) log(`no final fit on every labelled cutoff: ${finalFit.skipped}`);
 
   const createdAt = new Date();
   const version = modelVersionId(options.asOf ? new Date(options.asOf) : createdAt, dataFingerprint);
   const metadata = (
     architecture: Architecture,
-    fitted: FittedNetwork,
+    fitted: ScoringNetwork,
     own: { version: string; threshold: number; metrics: ModelMetrics; gains: TrainResult['gains']; bins: TrainResult['calibration'] },
   ): ModelMetadata => ({
     formatVersion: METADATA_FORMAT_VERSION,
@@ -355,7 +282,7 @@ export async function trainChurnModel(train: FeatureMatrix, validation: FeatureM
       numeric: train.numericColumns.map(({ name, family, description }) => ({ name, family, description })),
       categorical: train.categoricalColumns.map(({ name, family, description, categories }) => ({ name, family, description, categories })),
     },
-    preprocessing,
+    preprocessing: fitted.preprocessing,
     calibration: fitted.calibration,
     threshold: own.threshold,
     costs,
@@ -366,21 +293,28 @@ export async function trainChurnModel(train: FeatureMatrix, validation: FeatureM
     training: {
       seed,
       trainRows: fitted.fittedRows,
-      trainPositives:
-        fitted.fittedRows === fitRows.customerIds.length ? classCounts(fitRows.labels).positives : classCounts(trainRows.labels).positives,
+      trainPositives: fitted.fittedPositives,
       earlyStoppingRows: stopRows.customerIds.length,
       validationRows: validationRows.customerIds.length,
+      ...('skipped' in finalFit ? {} : { calibrationRows: finalFit.calibrationRows }),
       epochsRun: fitted.epochsRun,
       bestEpoch: fitted.bestEpoch,
       trainingMs,
     },
-    trainingWindow: { from: train.cutoff, to: validation.cutoff },
+    trainingWindow: {
+      from: train.cutoff,
+      to: validation.cutoff,
+      fittedThrough: 'skipped' in finalFit ? train.cutoff : finalFit.fittedThrough,
+    },
     dataFingerprint,
   });
-  const model = new ChurnModel(mlp.network, metadata(mlpArchitecture, mlp, { version, threshold, metrics, gains, bins: calibration }));
+  const model = new ChurnModel(
+    mlpFinal.network,
+    metadata(mlpArchitecture, mlpFinal, { version, threshold, metrics, gains, bins: calibration }),
+  );
   const baselineModel = new ChurnModel(
-    baseline.network,
-    metadata(baselineArchitecture, baseline, {
+    baselineFinal.network,
+    metadata(baselineArchitecture, baselineFinal, {
       version: `${version}${BASELINE_VERSION_SUFFIX}`,
       threshold: baselineThreshold,
       metrics: baselineMetrics,
@@ -407,10 +341,11 @@ export async function trainChurnModel(train: FeatureMatrix, validation: FeatureM
     trainingMs,
     timings: {
       preprocessingMs,
-      fitMs: mlp.fitMs + baseline.fitMs,
-      calibrationMs: trainingMs - preprocessingMs - mlp.fitMs - baseline.fitMs,
+      fitMs,
+      calibrationMs: trainingMs - preprocessingMs - fitMs,
     },
-    validation: validationRows,
+    validation: 'skipped' in plan ? validationRows : plan.calibration,
+    finalFit,
     baseline: baselineArtifacts,
   };
 }

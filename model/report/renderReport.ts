@@ -52,6 +52,7 @@ export function renderReport(input: RunSummary, options: RenderReportOptions = {
 ${header(summary)}
 ${notices(summary)}
 ${headline(summary)}
+${bandsCard(summary)}
 <section class="grid" aria-label="charts">
 ${panels.map(panelHtml).join('\n')}
 </section>
@@ -211,6 +212,27 @@ function headline(summary: RunSummary): string {
   return `<section class="kpis" aria-label="headline numbers">${cards.join('\n')}</section>`;
 }
 
+/** What each band means in this run, how many customers it holds, the churn the model expects there and its lift. */
+function bandsCard(summary: RunSummary): string {
+  const guide = summary.scoring.bandGuide;
+  if (!guide || guide.length === 0) return '';
+  const rows = guide
+    .map(
+      (b, i) =>
+        `<tr><td><span class="badge band-${escapeHtml(b.band)}">${escapeHtml(b.band)}</span></td><td class="right">${metric(`scoring.bandGuide.${i}.customers`, b.customers, 'int')}</td><td>${escapeHtml(b.meaning)}</td><td class="right">${metric(`scoring.bandGuide.${i}.meanRisk`, b.meanRisk, 'percent1')}</td><td class="right">${metric(`scoring.bandGuide.${i}.lift`, b.lift, 'decimal1')}×</td></tr>`,
+    )
+    .join('\n');
+  return `<section class="card" aria-label="risk bands" style="margin-bottom:14px">
+<h2>Risk bands: whom to contact first</h2>
+<p class="caption">A band follows the model's cost threshold and what the outreach budget reaches, ranked by expected loss (risk × MRR). Expected churn is the mean calibrated risk in the band; lift is that against the mean of all scored customers.</p>
+<div class="table-scroll"><table id="bands">
+<thead><tr><th>Band</th><th class="right">Customers</th><th>Meaning</th><th class="right">Expected churn</th><th class="right">Lift</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table></div>
+</section>`;
+}
+
 function atRiskTable(summary: RunSummary, max?: number): string {
   const rows = summary.topAtRisk.slice(0, max ?? summary.topAtRisk.length);
   const body =
@@ -223,7 +245,7 @@ function atRiskTable(summary: RunSummary, max?: number): string {
 <td class="right">${i + 1}</td>
 <td class="id">${escapeHtml(c.customerId)}</td>
 <td><div class="riskbar">${metric(`topAtRisk.${i}.risk`, c.risk, 'percent')}<div class="track"><div class="fill" style="width:${width}%"></div></div></div></td>
-<td><span class="badge band-${escapeHtml(c.band)}">${escapeHtml(c.band)}</span></td>
+<td><span class="badge band-${escapeHtml(c.band)}">${escapeHtml(c.band)}</span>${c.bandReason ? `<div class="caption band-reason">${escapeHtml(c.bandReason)}</div>` : ''}</td>
 <td class="right">${metric(`topAtRisk.${i}.mrrAtRisk`, c.mrrAtRisk, 'money')}</td>
 <td><ul>${c.drivers.map((d) => `<li>${escapeHtml(d)}</li>`).join('')}</ul></td>
 <td><span class="badge playbook">${escapeHtml(humanise(c.playbook))}</span></td>

@@ -46,6 +46,7 @@ td li { margin: 1px 0; }
 .band-high { background: #fee2e2; color: #991b1b; }
 .band-medium { background: #fef3c7; color: #92400e; }
 .band-low { background: #f1f5f9; color: #334155; }
+.band-reason { margin: 4px 0 0; min-width: 180px; max-width: 280px; font-size: 11.5px; }
 .playbook { background: #e0e7ff; color: #3730a3; }
 .metrics td:first-child { color: var(--muted); }
 .table-scroll { overflow-x: auto; }

@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_KEYS, parseConfig, unknownContextKeys } from '../../cdk/config.ts';
+import { CONFIG_KEYS, parseConfig, requireOutreachDelivery, unknownContextKeys } from '../../cdk/config.ts';
 import { retentionFor } from '../../cdk/constructs/nodeFunction.ts';
 import { ENVIRONMENT_VARIABLE, environmentFor, FIELDS_BY_FUNCTION } from '../../cdk/functionEnvironment.ts';
+import { fromRepoRoot } from '../../cdk/paths.ts';
 import { OutreachConsumerEnv } from '../../lambdas/outreach/config.ts';
 import { JobEnv } from '../../lambdas/train-score/config.ts';
 
@@ -98,6 +100,46 @@ describe('parseConfig (CDK context → stack settings)', () => {
         'aws:cdk:bundling-stacks',
       ]),
     ).toEqual(['budgetMaxMesages']);
+  });
+});
+
+/** The settings cdk.json carries, so that a redeploy without `-c` flags keeps them. */
+const DEPLOYED_SETTINGS = [
+  'jobPackaging',
+  'budgetMaxMessages',
+  'cooldownDays',
+  'costLostCustomer',
+  'costIntervention',
+  'horizonDays',
+  'churnDefinition',
+  'eventTtlDays',
+  'dailyScoreSchedule',
+  'weeklyTrainSchedule',
+  'scheduleTimeZone',
+];
+
+describe('deployable settings', () => {
+  const cdkJson = JSON.parse(readFileSync(fromRepoRoot('cdk.json'), 'utf8')) as { context: Record<string, unknown> };
+
+  it('cdk.json keeps the settings a redeploy must not lose, and every one of them is a known, valid key', () => {
+    expect(Object.keys(cdkJson.context)).toEqual(expect.arrayContaining(DEPLOYED_SETTINGS));
+    expect(unknownContextKeys(Object.keys(cdkJson.context))).toEqual([]);
+    const config = parseConfig(cdkJson.context);
+    expect(config).toMatchObject({ jobPackaging: 'zip', budgetMaxMessages: 100, cooldownDays: 14 });
+  });
+
+  it('refuses to deploy without a webhook unless a dry run is chosen explicitly, naming cdk.json', () => {
+    expect(() => requireOutreachDelivery(parseConfig(cdkJson.context))).toThrow(/webhookUrl.*cdk\.json.*outreachDryRun/s);
+    expect(() => requireOutreachDelivery(parseConfig({}))).toThrow(/no webhookUrl/);
+    expect(() => requireOutreachDelivery(parseConfig({ outreachDryRun: 'true' }))).not.toThrow();
+    expect(() => requireOutreachDelivery(parseConfig({ webhookUrl: 'https://crm.example.com/hooks/churn' }))).not.toThrow();
+    expect(parseConfig({ outreachDryRun: 'false' }).outreachDryRun).toBe(false);
+  });
+
+  it('packages the job as a zip by default; container is an explicit choice; anything else is named', () => {
+    expect(parseConfig({}).jobPackaging).toBe('zip');
+    expect(parseConfig({ jobPackaging: 'container' }).jobPackaging).toBe('container');
+    expect(() => parseConfig({ jobPackaging: 'docker' })).toThrow(/context "jobPackaging"/);
   });
 });
 

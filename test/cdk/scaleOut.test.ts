@@ -189,7 +189,7 @@ describe('ChurnguardStack with scale-out, a customer-managed key, JWT auth and a
     synth.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
     synth.template.hasResource('AWS::DynamoDB::GlobalTable', { DeletionPolicy: 'Delete' });
     synth.template.hasResourceProperties('AWS::Lambda::Function', {
-      PackageType: 'Image',
+      Description: Match.stringLikeRegexp('training, scoring'),
       Environment: { Variables: Match.objectLike({ BUDGET_MAX_MESSAGES: '50' }) },
     });
   });

@@ -2,8 +2,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { METRICS_NAMESPACE } from '../../cdk/churnguardStack.ts';
 import { MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from '../../cdk/constructs/outreach.ts';
-import { JOB_ASSET_EXCLUDES, JOB_DOCKERFILE } from '../../cdk/constructs/trainScoreJob.ts';
+import { JOB_ASSET_EXCLUDES, JOB_DOCKERFILE, WASM_FILES, wasmSourceFolder, ZIP_JOB_MEMORY_MB } from '../../cdk/constructs/trainScoreJob.ts';
 import { listAcknowledgedRules } from '../../cdk/nag.ts';
 import { fromRepoRoot } from '../../cdk/paths.ts';
 import type { PolicyStatementJson, SynthesisedStack } from './synthStack.ts';
@@ -149,6 +150,17 @@ describe('ChurnguardStack with the default configuration', () => {
       expect(queue.VisibilityTimeout as number).toBeGreaterThanOrEqual(VISIBILITY_TIMEOUT_FACTOR * (consumer.Timeout as number));
     });
 
+    it('the job may redrive the dead-letter queue with the message-move API, and send to the queue', () => {
+      const statements = Object.values(synth.resources)
+        .filter((r) => r.Type === 'AWS::IAM::Policy')
+        .flatMap((r) => (r.Properties?.PolicyDocument as { Statement?: PolicyStatementJson[] } | undefined)?.Statement ?? [])
+        .filter((st) => JSON.stringify(st.Resource).includes(logicalId(synth, synth.stack.outreach.deadLetterQueue)));
+      const actions = statements.flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
+      expect(actions).toEqual(
+        expect.arrayContaining(['sqs:StartMessageMoveTask', 'sqs:ListMessageMoveTasks', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']),
+      );
+    });
+
     it('the consumer reads the queue with batch item failures reported', () => {
       synth.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         EventSourceArn: { 'Fn::GetAtt': [logicalId(synth, synth.stack.outreach.queue), 'Arn'] },
@@ -180,17 +192,53 @@ describe('ChurnguardStack with the default configuration', () => {
   });
 
   describe('functions', () => {
-    it('every zip function runs nodejs22.x on arm64; the job is an x86_64 image', () => {
+    it('every function, the job included, is a zip package on nodejs22.x and arm64: deploying needs no Docker', () => {
       const functions = resourcesOfType(synth, 'AWS::Lambda::Function');
       expect(functions).toHaveLength(3);
       for (const [id, props] of functions) {
-        if (props.PackageType === 'Image') {
-          expect(props.Architectures, id).toEqual(['x86_64']);
-        } else {
-          expect(props.Runtime, id).toBe('nodejs22.x');
-          expect(props.Architectures, id).toEqual(['arm64']);
-        }
+        expect(props.PackageType, id).toBeUndefined();
+        expect(props.Runtime, id).toBe('nodejs22.x');
+        expect(props.Architectures, id).toEqual(['arm64']);
       }
+      expect(readdirSync(synth.app.outdir).filter((name) => existsSync(path.join(synth.app.outdir, name, JOB_DOCKERFILE)))).toEqual([]);
+    });
+
+    it('the zip job has the measured memory and the 15-minute timeout, and its bundle gets the wasm binaries', () => {
+      const job = synth.resources[logicalId(synth, synth.stack.job.function)]?.Properties ?? {};
+      expect(job.MemorySize).toBe(ZIP_JOB_MEMORY_MB);
+      expect(job.Timeout).toBe(900);
+      for (const file of WASM_FILES) expect(existsSync(path.join(wasmSourceFolder(), file)), file).toBe(true);
+    });
+
+    describe('with jobPackaging=container (opt-in, for tfjs-node)', () => {
+      let container: SynthesisedStack;
+      beforeAll(() => {
+        container = synthStack({ jobPackaging: 'container' });
+      });
+
+      it('the job is an x86_64 image with more memory; the other functions stay zip packages; cdk-nag stays clean', () => {
+        const job = container.resources[logicalId(container, container.stack.job.function)]?.Properties ?? {};
+        expect(job.PackageType).toBe('Image');
+        expect(job.Architectures).toEqual(['x86_64']);
+        expect(job.MemorySize as number).toBeGreaterThanOrEqual(3008);
+        expect(job.Timeout).toBe(900);
+        expect(resourcesOfType(container, 'AWS::Lambda::Function').filter(([, props]) => props.PackageType === 'Image')).toHaveLength(1);
+        expect(container.nagFindings).toEqual([]);
+      });
+
+      it('the image asset leaves out node_modules, .git, .churnguard, cdk.out, test-artifacts and scratch', () => {
+        const assetDirs = readdirSync(container.app.outdir).filter((name) => name.startsWith('asset.'));
+        const imageDir = assetDirs
+          .map((name) => path.join(container.app.outdir, name))
+          .find((dir) => existsSync(path.join(dir, JOB_DOCKERFILE)));
+        expect(imageDir).toBeDefined();
+        const staged = readdirSync(imageDir as string);
+        for (const excluded of JOB_ASSET_EXCLUDES) expect(staged).not.toContain(excluded);
+        expect(staged).toEqual(
+          expect.arrayContaining(['package.json', 'package-lock.json', 'lambdas', 'model', 'app', 'adapters', 'scripts']),
+        );
+        expect(readdirSync(path.join(imageDir as string, 'scripts'))).toEqual(['bundle-job-image.mjs']);
+      });
     });
 
     it('the job image builds on the Lambda Node.js 22 base image and installs from the lockfile', () => {
@@ -199,22 +247,6 @@ describe('ChurnguardStack with the default configuration', () => {
       expect(bases.length).toBeGreaterThan(0);
       for (const base of bases) expect(base).toBe('public.ecr.aws/lambda/nodejs:22');
       expect(dockerfile).toMatch(/^RUN npm ci\b/m);
-    });
-
-    it('the job has 3008 MB or more and the 15-minute timeout', () => {
-      const job = synth.resources[logicalId(synth, synth.stack.job.function)]?.Properties ?? {};
-      expect(job.PackageType).toBe('Image');
-      expect(job.MemorySize as number).toBeGreaterThanOrEqual(3008);
-      expect(job.Timeout).toBe(900);
-    });
-
-    it('the job image asset leaves out node_modules, .git, .churnguard, cdk.out, test-artifacts and scratch', () => {
-      const assetDirs = readdirSync(synth.app.outdir).filter((name) => name.startsWith('asset.'));
-      const imageDir = assetDirs.map((name) => path.join(synth.app.outdir, name)).find((dir) => existsSync(path.join(dir, JOB_DOCKERFILE)));
-      expect(imageDir).toBeDefined();
-      const staged = readdirSync(imageDir as string);
-      for (const excluded of JOB_ASSET_EXCLUDES) expect(staged).not.toContain(excluded);
-      expect(staged).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'lambdas', 'model', 'app', 'adapters']));
     });
 
     it('each function gets its own settings as environment variables, the webhook key only as a secret ARN', () => {
@@ -230,6 +262,7 @@ describe('ChurnguardStack with the default configuration', () => {
           'COST_INTERVENTION',
           'COST_LOST_CUSTOMER',
           'HORIZON_DAYS',
+          'NODE_OPTIONS',
           'OUTREACH_QUEUE_URL',
           'POWERTOOLS_METRICS_NAMESPACE',
           'POWERTOOLS_SERVICE_NAME',
@@ -351,6 +384,44 @@ describe('ChurnguardStack with the default configuration', () => {
       }
       synth.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
       synth.template.resourceCountIs('AWS::SNS::Subscription', 0);
+    });
+
+    const ingestMetric = (name: string) => ({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: name,
+      Dimensions: [{ Name: 'service', Value: 'churnguard-ingest' }],
+    });
+
+    it('alarm when ingest leaves valid events unstored (producers got a 5xx)', () => {
+      synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ...ingestMetric('EventsUnstored'),
+        Statistic: 'Sum',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+    });
+
+    it('alarm when ingest refuses events or whole requests within an hour', () => {
+      const refused = resourcesOfType(synth, 'AWS::CloudWatch::Alarm').find(([id]) => id.includes('IngestRefused'));
+      expect(refused).toBeDefined();
+      const metrics = ((refused?.[1].Metrics ?? []) as Array<{ MetricStat?: { Metric: { MetricName: string; Dimensions: unknown } } }>)
+        .flatMap((query) => (query.MetricStat ? [query.MetricStat.Metric.MetricName] : []))
+        .sort();
+      expect(metrics).toEqual(['EventsRejected', 'RequestsRefused']);
+      expect(refused?.[1]).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    });
+
+    it('alarm on a silent feed: no event accepted for a whole day, where no data at all counts as silence', () => {
+      synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ...ingestMetric('EventsAccepted'),
+        Statistic: 'Sum',
+        Period: 3600,
+        EvaluationPeriods: 24,
+        DatapointsToAlarm: 24,
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'breaching',
+      });
     });
   });
 

@@ -160,26 +160,30 @@ describe('ingest API on dynalite', () => {
     expect(await storedEvents('split')).toHaveLength(5);
   });
 
-  it('stores the item fields of the contract, with ttl = occurredAt + EVENT_TTL_DAYS when set', async () => {
+  it('stores the item fields of the contract, with ttl = ingestion + EVENT_TTL_DAYS when set, so a backfill is kept', async () => {
     const { post, documents } = await serveIngest({ ttlDays: 30 });
-    const event = makeEvent('payment_failed', { customerId: 'ttl', eventId: 'p-1', occurredAt: '2026-01-10T00:00:00Z' });
-    await post([event]);
+    // Older than the retention: counted from occurredAt, DynamoDB TTL would delete it right after the 200.
+    const event = makeEvent('payment_failed', { customerId: 'ttl', eventId: 'p-1', occurredAt: '2023-01-10T00:00:00Z' });
+    const { status } = await post([event]);
+    expect(status).toBe(200);
     const { Item } = await documents.send(
-      new GetCommand({ TableName: TABLE, Key: { PK: customerPk('ttl'), SK: eventSk('2026-01-10T00:00:00.000Z', 'p-1') } }),
+      new GetCommand({ TableName: TABLE, Key: { PK: customerPk('ttl'), SK: eventSk('2023-01-10T00:00:00.000Z', 'p-1') } }),
     );
     expect(Item).toEqual({
       PK: 'C#ttl',
-      SK: 'E#2026-01-10T00:00:00.000Z#p-1',
+      SK: 'E#2023-01-10T00:00:00.000Z#p-1',
       eventId: 'p-1',
       customerId: 'ttl',
       type: 'payment_failed',
-      occurredAt: '2026-01-10T00:00:00.000Z',
+      occurredAt: '2023-01-10T00:00:00.000Z',
       properties: event.properties,
       ingestedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       schemaVersion: 1,
-      ttl: Date.parse('2026-02-09T00:00:00Z') / 1000,
+      ttl: expect.any(Number),
     });
-    expect(eventFromItem(Item ?? {})).toEqual({ ...event, occurredAt: '2026-01-10T00:00:00.000Z' });
+    expect(Item?.ttl).toBe(Math.floor(Date.parse(String(Item?.ingestedAt)) / 1000) + 30 * 86_400);
+    expect(Item?.ttl).toBeGreaterThan(Date.now() / 1000 + 29 * 86_400);
+    expect(eventFromItem(Item ?? {})).toEqual({ ...event, occurredAt: '2023-01-10T00:00:00.000Z' });
   });
 });
 

@@ -6,6 +6,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients } from '../../adapters/aws/clients.ts';
 import { customerPk, RISK_SK } from '../../adapters/aws/keys.ts';
+import { DynamoOutreachLedger } from '../../adapters/aws/outreachLedger.ts';
 import { SqsOutreachQueue } from '../../adapters/aws/outreachQueue.ts';
 import { DynamoOutreachStore } from '../../adapters/aws/outreachStore.ts';
 import { DynamoRiskStore } from '../../adapters/aws/riskStore.ts';
@@ -128,7 +129,7 @@ function dependencies(
       loadChampion: async () => fakeModel(),
     },
     risks: new DynamoRiskStore(clients.documents, table),
-    outreach: new DynamoOutreachStore(clients.documents, table),
+    outreach: new DynamoOutreachLedger(clients.documents, table),
     queue: new SqsOutreachQueue(clients.sqs, process.env.OUTREACH_QUEUE_URL as string),
     runs: new S3RunStore(clients.s3, bucket),
     ...overrides,
@@ -312,6 +313,47 @@ describe('job input', () => {
   });
 });
 
+describe('the champion’s churn definition', () => {
+  const INACTIVE_60 = { kind: 'inactive' as const, days: 60 };
+  const ownModel = (): ScoringModel => ({ ...fakeModel(), metadata: { trainingWindow: { horizonDays: 60, churn: INACTIVE_60 } } });
+
+  it('decides who a score run scores, whatever the configured default', async () => {
+    const questions: unknown[] = [];
+    const histories = business('own', 3);
+    const deps = dependencies(histories, {
+      registry: {
+        register: async () => ({ version: 'x', promoted: false, reason: '', kind: 'mlp' as const }),
+        loadChampion: async () => ownModel(),
+      },
+      buildScoringMatrix: async (customers, asOf, question) => {
+        questions.push(question);
+        for await (const _ of customers);
+        return matrixOf(histories, asOf);
+      },
+    });
+    const { summary } = await runJob({ mode: 'score', asOf: '2026-09-02', runId: 'own-definition' }, deps);
+    expect(questions).toEqual([{ horizonDays: 60, churn: INACTIVE_60 }]);
+    expect(summary.scoring.customersScored).toBe(3);
+    await takeAll();
+  });
+
+  it('refuses a run whose explicit --churn conflicts with it, naming the model’s definition', async () => {
+    const deps = dependencies(
+      business('own', 3),
+      {
+        registry: {
+          register: async () => ({ version: 'x', promoted: false, reason: '', kind: 'mlp' as const }),
+          loadChampion: async () => ownModel(),
+        },
+      },
+      { requested: { churn: { kind: 'cancelled' } } },
+    );
+    await expect(runJob({ mode: 'score', asOf: '2026-09-03' }, deps)).rejects.toThrow(
+      'model m-fake predicts churn inactive:60d within 60 days (--churn inactive:60d --horizon 60d); --churn cancelled conflicts with it',
+    );
+  });
+});
+
 describe('runJob (train-and-score) with an injected trainer', () => {
   const metrics = {
     rocAuc: 0.8,
@@ -492,7 +534,7 @@ describe('the daily budget', () => {
     expect(nextDay.summary.outreach).toMatchObject({ sent: 4, skippedCooldown: 5 });
     const messages = await takeAll();
     expect(new Set(messages.map((m) => m.customerId)).size).toBe(9);
-    const store = deps.outreach as DynamoOutreachStore;
+    const store = deps.outreach as DynamoOutreachLedger;
     expect(await store.budgetUsed('2026-11-01')).toBe(5);
     expect(await store.budgetUsed('2026-11-02')).toBe(4);
     // Releasing a claim (its message could not be queued) gives its unit back.
@@ -562,7 +604,8 @@ describe('scale-out: score-segment workers, then one send step', () => {
     expect(summary).toMatchObject({ mode: 'send', runId, modelVersion: 'm-fake', training: null, churnByMonth: [], drift: [] });
     // Scoring counts come from this run's 20 RISK items only (the table holds other runs' too).
     expect(summary.scoring.customersScored).toBe(20);
-    expect(summary.scoring.bands).toEqual({ high: 12, medium: 0, low: 8 }); // risk 0.5, 0.75, 1 are high; 0 and 0.25 low
+    // 12 above the threshold (risk 0.5, 0.75, 1); each of the 2 workers bands the 5 its share of the budget of 10 reaches high.
+    expect(summary.scoring.bands).toEqual({ high: 10, medium: 2, low: 8 });
     expect(summary.outreach).toEqual({
       selected: 10,
       sent: 10,
@@ -599,5 +642,67 @@ describe('scale-out: score-segment workers, then one send step', () => {
     const { summary } = await runJob({ mode: 'send', asOf }, fanOutDeps());
     expect(summary.runId).toBe(runId);
     expect(await takeAll()).toEqual([]);
+  });
+});
+
+describe('runJob (score) on a fresh stack, with no champion yet', () => {
+  const metrics = {
+    rocAuc: 0.8,
+    prAuc: 0.5,
+    logLoss: 0.4,
+    brier: 0.1,
+    ece: 0.02,
+    topDecileLift: 3,
+    topDecileRecall: 0.3,
+    threshold: 0.3,
+    precisionAtThreshold: 0.5,
+    recallAtThreshold: 0.5,
+    rows: 20,
+    positives: 4,
+  };
+
+  /** A registry that starts empty and holds whatever is registered; training returns the fake scorer. */
+  function freshStackDependencies(histories: HistoryLike[], logged: string[]): JobDependencies {
+    let champion: ScoringModel | undefined;
+    return dependencies(histories, {
+      log: (message) => logged.push(message),
+      buildDatasets: async (customers, asOf) => {
+        const seen: HistoryLike[] = [];
+        for await (const h of customers) seen.push(h);
+        const matrix = matrixOf(seen, asOf);
+        return { train: matrix, validation: matrix, scoring: matrix, cutoffs: { training: [asOf], validation: asOf, scoring: asOf } };
+      },
+      train: async () => ({
+        model: fakeModel(),
+        metrics,
+        baselineMetrics: metrics,
+        gains: [],
+        calibration: [],
+        backend: 'cpu',
+        trainingMs: 1,
+      }),
+      registry: {
+        register: async (result) => {
+          champion = result.model;
+          return { version: 'm-fake', promoted: true, reason: 'no champion yet', kind: 'mlp' as const };
+        },
+        loadChampion: async () => champion,
+      },
+    });
+  }
+
+  it('trains the first model before scoring, and says why in the summary and the log', async () => {
+    const histories = business('fresh', 20);
+    const logged: string[] = [];
+    // Act: the daily schedule's input, as the first run after a deploy gets it.
+    const { summary } = await runJob({ mode: 'score', asOf: '2026-09-01' }, freshStackDependencies(histories, logged));
+    // Assess
+    expect(summary.mode).toBe('score');
+    expect(summary.training).toMatchObject({ candidateVersion: 'm-fake', promoted: true, trainedBecause: 'no-champion' });
+    expect(summary.modelVersion).toBe('m-fake');
+    expect(summary.scoring.customersScored).toBe(20);
+    expect(summary.outreach.sent).toBeGreaterThan(0);
+    expect(logged).toContain('no champion model: training one first, then scoring (the first run after a deploy)');
+    await takeAll();
   });
 });

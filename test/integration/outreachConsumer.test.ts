@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients } from '../../adapters/aws/clients.ts';
 import { SqsOutreachQueue } from '../../adapters/aws/outreachQueue.ts';
 import { DynamoOutreachStore } from '../../adapters/aws/outreachStore.ts';
-import { verifyWebhookSignature } from '../../adapters/webhook/webhookSignature.ts';
+import { newWebhookSecret, verifyWebhook } from '../../adapters/webhook/webhookSignature.ts';
 import { WebhookSink } from '../../adapters/webhook/webhookSink.ts';
 import { createOutreachConsumer } from '../../app/deliverOutreach.ts';
 import { drainLocalOutreach, peekLocalOutreach } from '../../cli/commands/outreach.ts';
@@ -22,7 +22,7 @@ import { scoredCustomer } from '../unit/outreachFactories.ts';
  * 2 so retries take seconds), Powertools idempotency in the DynamoDB table, and a local webhook.
  */
 
-const SECRET = 'test-webhook-secret';
+const SECRET = newWebhookSecret();
 let dataDir: string;
 let stack: LocalStack;
 let clients: AwsClients;
@@ -64,7 +64,7 @@ beforeAll(async () => {
       requests.push({
         dedupId,
         status,
-        signatureValid: verifyWebhookSignature(body, SECRET, req.headers['x-churnguard-signature'] as string),
+        signatureValid: verifyWebhook(body, req.headers, SECRET),
       });
       res.writeHead(status).end();
     });
@@ -91,7 +91,7 @@ const table = () => process.env.TABLE_NAME as string;
 const store = () => new DynamoOutreachStore(clients.documents, table());
 const consumer = () =>
   createOutreachConsumer({
-    sink: new WebhookSink({ url: webhookUrl, secret: async () => SECRET, timeoutMs: 2_000 }),
+    sink: new WebhookSink({ url: webhookUrl, secrets: async () => [SECRET], timeoutMs: 2_000 }),
     deliveries: store(),
     persistenceStore: idempotencyStore(table(), clients.dynamodb),
   });

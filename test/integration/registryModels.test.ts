@@ -8,17 +8,21 @@ import { S3ModelRegistry } from '../../adapters/aws/modelRegistry.ts';
 import { type LocalStack, openLocalStack } from '../../cli/local/localStack.ts';
 import type { FeatureMatrix } from '../../model/features/matrix.ts';
 import { initBackend } from '../../model/nn/backend.ts';
+import { isHeldOutCustomer } from '../../model/nn/finalFit.ts';
 import { type TrainOptions, type TrainResult, trainChurnModel } from '../../model/nn/trainChurnModel.ts';
 import { syntheticMatrix } from '../unit/nnFixtures.ts';
 
-// No refit here: the registry's behaviour does not depend on it, and the tests stay quick.
-// These tests need an MLP that beats its baseline; piecewise-linear segments would hand this
-// data's one non-linear (U-shaped) driver to the baseline too, so they are off here.
+// No refit and no final fit here: the registry's behaviour does not depend on them, and the
+// tests stay quick. (A final fit would also learn from the validation rows' real labels, so the
+// "weak" model trained on shuffled training labels would not be weak.) These tests need an MLP
+// that beats its baseline; piecewise-linear segments would hand this data's one non-linear
+// (U-shaped) driver to the baseline too, so they are off here.
 const FAST: TrainOptions = {
   epochs: 25,
   architecture: { hidden: [16, 8], batchSize: 64, ensemble: 2, refit: false },
   preprocessing: { numericSegments: 0 },
   seed: 5,
+  finalFit: false,
 };
 const WINDOW = { from: '2026-05-01T00:00:00.000Z', to: '2026-06-01T00:00:00.000Z' };
 let dataDir: string;
@@ -114,6 +118,17 @@ describe('S3ModelRegistry', () => {
     const decision = await registry.register(better, { trainingWindow: WINDOW });
     better.model.dispose();
     expect(decision.reason).toMatch(/on the same 300 validation rows/);
+  });
+
+  it('compares a model refitted on every labelled cutoff with the champion on the held-out customers only', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const refitted = await trainChurnModel(train, validation, { ...FAST, finalFit: true, seed: 12 });
+    const heldOut = validation.customerIds.filter(isHeldOutCustomer).length;
+    const decision = await registry.register(refitted, { trainingWindow: WINDOW });
+    refitted.model.dispose();
+    expect(heldOut).toBeGreaterThan(40);
+    expect(heldOut).toBeLessThan(100);
+    expect(decision.reason).toMatch(new RegExp(`on the same ${heldOut} validation rows`));
   });
 
   it('refuses to load a model whose weights.bin was corrupted, with a clear error', async () => {

@@ -29,6 +29,33 @@ const INVALID_PROPERTIES: Record<EventType, { properties: unknown; path: string 
   custom: { properties: { name: 'ok', quantity: Number.POSITIVE_INFINITY }, path: 'properties.quantity' },
 };
 
+describe('event contract: measures (named numbers of an event)', () => {
+  it('accepts named measures on purchases and custom events', () => {
+    const purchase = validateEvent(makeEvent('payment_succeeded', { properties: { amountCents: 1177, measures: { cds: 2 } } }), 0);
+    expect(purchase.ok && purchase.event.properties).toEqual({ amountCents: 1177, measures: { cds: 2 } });
+    expect(validateEvent(makeEvent('custom', { properties: { name: 'export', measures: { kb: 10.5 } } }), 0).ok).toBe(true);
+  });
+
+  it('rejects a negative measure, a bad measure name and too many measures, naming the field', () => {
+    expect(errorsOf(makeEvent('payment_succeeded', { properties: { amountCents: 1, measures: { cds: -1 } } }))[0]?.path).toBe(
+      'properties.measures.cds',
+    );
+    expect(errorsOf(makeEvent('payment_succeeded', { properties: { amountCents: 1, measures: { 'c#d': 1 } } }))[0]?.message).toMatch(
+      /measure name may contain only/,
+    );
+    const many = Object.fromEntries(Array.from({ length: EVENT_LIMITS.maxMeasures + 1 }, (_, i) => [`m${i}`, i]));
+    expect(errorsOf(makeEvent('custom', { properties: { name: 'x', measures: many } }))[0]?.message).toBe(
+      `must have at most ${EVENT_LIMITS.maxMeasures} measures`,
+    );
+  });
+
+  it('keeps measures off events that do not take them', () => {
+    expect(
+      errorsOf(makeEvent('subscription_started', { properties: { plan: 'pro', mrrCents: 100, measures: { seats: 3 } } }))[0]?.path,
+    ).toBe('properties');
+  });
+});
+
 describe('event contract: every type', () => {
   it.each(EVENT_TYPES)('accepts a well-formed %s event', (type) => {
     const result = validateEvent(makeEvent(type), 0);

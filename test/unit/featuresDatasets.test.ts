@@ -102,6 +102,17 @@ describe('buildDatasets', () => {
     expect(kept.train.numericColumns.map((c) => c.name)).toContain('payments.failed_14d');
   });
 
+  it('labels with no event at or after asOf: one at exactly asOf is the present, not the past', async () => {
+    // "quiet" was last active 31 days before the validation cutoff's horizon end (asOf): churned by inactive:30d,
+    // unless an event at exactly asOf counted.
+    const quiet = [session(at(-45), 'quiet'), session(at(-1), 'quiet')];
+    const inactive = { ...options, churn: { kind: 'inactive' as const, days: 30 } };
+    const without = await buildDatasets(histories(quiet), inactive);
+    const withPresent = await buildDatasets(histories([...quiet, session(at(30), 'quiet')]), inactive);
+    expect([...withPresent.validation.labels]).toEqual([...without.validation.labels]);
+    expect([...without.validation.labels]).toEqual([1]);
+  });
+
   it('never uses a row with an unknown label for training or validation', async () => {
     const events = [...business(), session(at(-3), 'edge'), cancel(T, 'edge')]; // cancels at exactly T: label unknown
     const d = await buildDatasets(histories(events), options);

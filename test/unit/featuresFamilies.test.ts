@@ -194,8 +194,10 @@ describe('custom features', () => {
   it('make columns of the configured custom names only, when configured', async () => {
     const events = [ev('custom', at(-5), { name: 'invoice_sent', quantity: 2 }), ev('custom', at(-4), { name: 'noise', quantity: 1 })];
     const f = await featuresOf(events, { customEvents: ['invoice_sent', 'never_seen'] });
-    const names = f.matrix.numericColumns.map((c) => c.name).filter((n) => n.startsWith('custom.'));
-    expect(names).toEqual(['custom.invoice_sent.30d', 'custom.never_seen.30d']);
+    const custom = f.matrix.numericColumns.filter((c) => c.name.startsWith('custom.'));
+    expect(custom.filter((c) => !c.generated).map((c) => c.name)).toEqual(['custom.invoice_sent.30d', 'custom.never_seen.30d']);
+    // The generated families follow the same configuration: none for the unconfigured "noise".
+    expect(new Set(custom.filter((c) => c.generated).map((c) => c.generated?.stream))).toEqual(new Set(['custom:invoice_sent']));
   });
 });
 

@@ -35,6 +35,26 @@ describe('importing the CDNOW purchase log (whitespace separated, dates YYYYMMDD
     });
   });
 
+  it('keeps further number columns as named measures of each purchase (--property cds=number_of_cds)', () => {
+    const plan = planEventLogImport(cdnow(), { ...CDNOW, measureColumns: [{ name: 'cds', column: 'number_of_cds' }] });
+    expect(plan.problems).toEqual([]);
+    expect(plan.events.slice(1, 3).map((e) => e.properties)).toEqual([
+      { amountCents: 1200, measures: { cds: 1 } },
+      { amountCents: 7700, measures: { cds: 5 } },
+    ]);
+  });
+
+  it('refuses a measure column that does not exist, or one measure name given twice', () => {
+    expect(() => planEventLogImport(cdnow(), { ...CDNOW, measureColumns: [{ name: 'cds', column: 'number_of_dvds' }] })).toThrow(
+      /--property cds/,
+    );
+    const twice = [
+      { name: 'cds', column: 'number_of_cds' },
+      { name: 'cds', column: 'dollar_value' },
+    ];
+    expect(() => planEventLogImport(cdnow(), { ...CDNOW, measureColumns: twice })).toThrow('--property cds is given twice');
+  });
+
   it('gives two identical purchases on the same day distinct, deterministic ids', () => {
     const plan = planEventLogImport(cdnow(), CDNOW);
     const ids = plan.events.filter((e) => e.customerId === '00002').map((e) => e.eventId);
@@ -90,6 +110,18 @@ describe('event log rows', () => {
       ['u2', 'custom', { name: 'export_pdf', quantity: 2 }],
       ['u4', 'subscription_cancelled', {}],
     ]);
+  });
+
+  it('report a measure cell that is not a number by its line, and leave blank measures out', () => {
+    const table = parseDelimited(['user,when,amount,seats', 'u1,2026-01-05,10,3', 'u1,2026-01-06,10,', 'u2,2026-01-06,5,many'].join('\n'));
+    const plan = planEventLogImport(table, {
+      customerColumn: 'user',
+      timeColumn: 'when',
+      valueColumn: 'amount',
+      measureColumns: [{ name: 'seats', column: 'seats' }],
+    });
+    expect(plan.problems).toEqual([{ line: 4, message: 'seats "many" is not a number' }]);
+    expect(plan.events.map((e) => e.properties)).toEqual([{ amountCents: 1000, measures: { seats: 3 } }, { amountCents: 1000 }]);
   });
 
   it('read the usual time formats, rejecting impossible dates', () => {

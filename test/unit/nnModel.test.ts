@@ -133,10 +133,10 @@ describe('ChurnModel.score', () => {
     }
   });
 
-  it('explains the high and medium bands only: a low-risk customer gets no drivers and a note saying why', () => {
+  it('explains the customers at or above the threshold (the high and medium bands) only: a low-risk one gets no drivers and a note saying why', () => {
     const scored = result.model.score(validation);
-    const low = scored.filter((c) => c.band === 'low');
-    const atRisk = scored.filter((c) => c.band !== 'low');
+    const low = scored.filter((c) => c.risk < result.model.threshold);
+    const atRisk = scored.filter((c) => c.risk >= result.model.threshold);
     expect(low.length).toBeGreaterThan(0);
     expect(atRisk.length).toBeGreaterThan(0);
     for (const c of low) expect(c).toMatchObject({ drivers: [], driversNote: LOW_RISK_DRIVERS_NOTE });
@@ -149,7 +149,7 @@ describe('ChurnModel.score', () => {
     const all = result.model.score(validation, { explainFrom: 0 });
     expect(all.every((c) => c.driversNote === undefined)).toBe(true);
     for (const [i, c] of some.entries()) {
-      if (c.band === 'low') continue;
+      if (c.risk < result.model.threshold) continue;
       expect(c.drivers.map((d) => [d.feature, d.sentence])).toEqual(all[i]?.drivers.map((d) => [d.feature, d.sentence]));
       c.drivers.forEach((d, k) => expect(d.contribution).toBeCloseTo(all[i]?.drivers[k]?.contribution as number, 5));
     }

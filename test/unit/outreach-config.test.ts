@@ -1,10 +1,10 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseEnv } from '../../adapters/aws/env.ts';
 import { defaultRunId } from '../../app/job.ts';
-import { localWebhookSecret, parseWait } from '../../cli/commands/outreach.ts';
+import { localWebhookSecret, localWebhookSecrets, parseWait } from '../../cli/commands/outreach.ts';
 import { OutreachConsumerEnv, sinkFromEnv } from '../../lambdas/outreach/config.ts';
 import { jobSettingsFromEnv } from '../../lambdas/train-score/config.ts';
 import { parseInstant } from '../../model/features/time.ts';
@@ -55,8 +55,10 @@ describe('consumer sink from the environment', () => {
   });
   it('is a webhook with a secret from env or Secrets Manager', () => {
     expect(
-      sinkFromEnv(parseEnv(OutreachConsumerEnv, { OUTREACH_WEBHOOK_URL: 'https://crm.example/hook', OUTREACH_WEBHOOK_SECRET: 's' }), log)
-        .kind,
+      sinkFromEnv(
+        parseEnv(OutreachConsumerEnv, { OUTREACH_WEBHOOK_URL: 'https://crm.example/hook', OUTREACH_WEBHOOK_SECRET: 'whsec_c2VjcmV0' }),
+        log,
+      ).kind,
     ).toBe('webhook');
     expect(
       sinkFromEnv(
@@ -67,6 +69,11 @@ describe('consumer sink from the environment', () => {
         log,
       ).kind,
     ).toBe('webhook');
+  });
+  it('refuses a secret that is not a Standard Webhooks secret, without printing it', () => {
+    const env = parseEnv(OutreachConsumerEnv, { OUTREACH_WEBHOOK_URL: 'https://crm.example/hook', OUTREACH_WEBHOOK_SECRET: 'hunter2!' });
+    expect(() => sinkFromEnv(env, log)).toThrow(/OUTREACH_WEBHOOK_SECRET #1 is not a Standard Webhooks secret/);
+    expect(() => sinkFromEnv(env, log)).not.toThrow(/hunter2/);
   });
   it('refuses a webhook without a secret and a timeout that is not a number', () => {
     expect(() => sinkFromEnv(parseEnv(OutreachConsumerEnv, { OUTREACH_WEBHOOK_URL: 'https://crm.example/hook' }), log)).toThrow(
@@ -90,10 +97,13 @@ describe('outreach CLI helpers', () => {
     try {
       const first = await localWebhookSecret(dir, {});
       const second = await localWebhookSecret(dir, {});
-      expect(first).toMatch(/^[0-9a-f]{64}$/);
+      expect(first).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
       expect(second).toBe(first);
       expect((await stat(path.join(dir, 'webhook-secret'))).mode & 0o777).toBe(0o600);
-      expect(await localWebhookSecret(dir, { OUTREACH_WEBHOOK_SECRET: 'given' })).toBe('given');
+      expect(await localWebhookSecret(dir, { OUTREACH_WEBHOOK_SECRET: 'whsec_Z2l2ZW4=' })).toBe('whsec_Z2l2ZW4=');
+      // A rotation: the new secret signs first, both verify.
+      await writeFile(path.join(dir, 'webhook-secret'), `whsec_bmV3\n${first}\n`);
+      expect(await localWebhookSecrets(dir, {})).toEqual(['whsec_bmV3', first]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

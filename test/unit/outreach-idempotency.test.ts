@@ -68,7 +68,7 @@ async function storedLifetime(cooldownDays: number | undefined): Promise<number>
         return {};
       },
     },
-    deliveries: { recordAttempt: async () => {}, recordDelivery: async () => {} },
+    deliveries: { recordAttempt: async () => {}, get: async () => undefined },
     persistenceStore,
     ...(cooldownDays === undefined ? {} : { cooldownDays }),
   });

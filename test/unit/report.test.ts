@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { S3RunStore } from '../../adapters/aws/runStore.ts';
 import { loadRunSummary } from '../../app/report.ts';
+import { escapeHtml } from '../../model/report/html.ts';
 import { type NumberFormat, renderReport } from '../../model/report/index.ts';
 import { RunSummary } from '../../model/runSummary.ts';
 
@@ -86,6 +87,17 @@ describe('renderReport', () => {
       const read = parseShown(shown.text, shown.format);
       expect(Math.abs(read.value - shown.value), `${shown.path} shown as ${shown.text}`).toBeLessThanOrEqual(read.tolerance + 1e-9);
     }
+  });
+
+  it('says what each band means, with its customers, expected churn and lift, and why each listed customer is in theirs', () => {
+    expect(html).toContain('Risk bands: whom to contact first');
+    for (const [i, band] of (fixture.scoring.bandGuide ?? []).entries()) {
+      expect(html).toContain(escapeHtml(band.meaning));
+      expect(numbers.find((n) => n.path === `scoring.bandGuide.${i}.lift`)?.value).toBe(band.lift);
+    }
+    const reasons = fixture.topAtRisk.flatMap((c) => (c.bandReason ? [c.bandReason] : []));
+    expect(reasons.length).toBeGreaterThan(0);
+    for (const reason of reasons) expect(html).toContain(`<div class="caption band-reason">${escapeHtml(reason)}</div>`);
   });
 
   it('lists every top at-risk customer with risk, MRR at risk, drivers in words and the playbook', () => {

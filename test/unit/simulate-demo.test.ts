@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SIGNATURE_HEADER, signWebhookBody } from '../../adapters/webhook/webhookSignature.ts';
+import { newWebhookSecret, signWebhook } from '../../adapters/webhook/webhookSignature.ts';
 import { simulateToFile, truthPathFor } from '../../cli/commands/simulate.ts';
 import { ingestSimulation } from '../../cli/report/ingestSimulation.ts';
 import { startWebhookReceiver } from '../../cli/report/webhookReceiver.ts';
@@ -80,16 +80,17 @@ describe('ingestSimulation', () => {
 describe('the demo webhook receiver', () => {
   it('accepts a delivery signed with the shared secret and refuses a forged one with 401', async () => {
     // Prepare
-    const receiver = await startWebhookReceiver('s3cret');
+    const secret = newWebhookSecret();
+    const receiver = await startWebhookReceiver(secret);
     const body = JSON.stringify({ dedupId: 'run-1:cus-1', playbook: 'payment_recovery' });
     try {
       // Act
-      const good = await fetch(receiver.url, { method: 'POST', body, headers: { [SIGNATURE_HEADER]: signWebhookBody(body, 's3cret') } });
-      const forged = await fetch(receiver.url, { method: 'POST', body, headers: { [SIGNATURE_HEADER]: signWebhookBody(body, 'guess') } });
+      const good = await fetch(receiver.url, { method: 'POST', body, headers: signWebhook('run-1:cus-1', body, [secret]) });
+      const forged = await fetch(receiver.url, { method: 'POST', body, headers: signWebhook('run-1:cus-1', body, [newWebhookSecret()]) });
       const unsigned = await fetch(receiver.url, { method: 'POST', body });
       // Assess
       expect([good.status, forged.status, unsigned.status]).toEqual([204, 401, 401]);
-      expect(receiver.delivered).toEqual([{ dedupId: 'run-1:cus-1', body: JSON.parse(body) }]);
+      expect(receiver.delivered).toEqual([{ dedupId: 'run-1:cus-1', webhookId: 'run-1:cus-1', body: JSON.parse(body) }]);
       expect(receiver.badSignatures).toBe(2);
     } finally {
       await receiver.close();
