@@ -151,7 +151,7 @@ describe('ChurnModel.score', () => {
     for (const [i, c] of some.entries()) {
       if (c.risk < result.model.threshold) continue;
       expect(c.drivers.map((d) => [d.feature, d.sentence])).toEqual(all[i]?.drivers.map((d) => [d.feature, d.sentence]));
-      c.drivers.forEach((d, k) => expect(d.contribution).toBeCloseTo(all[i]?.drivers[k]?.contribution as number, 5));
+      for (const [k, d] of c.drivers.entries()) expect(d.contribution).toBeCloseTo(all[i]?.drivers[k]?.contribution as number, 5);
     }
   });
 
