@@ -23,6 +23,7 @@ import type { FeatureMatrix } from '../model/features/matrix.ts';
 import { initBackend } from '../model/nn/backend.ts';
 import { ChurnModel, type ModelArtifacts } from '../model/nn/churnModel.ts';
 import { seededRandom } from '../model/nn/random.ts';
+import { selectRows } from '../model/nn/rows.ts';
 import { deepLiftAttributions, flatOf } from '../model/nn/towers.ts';
 import { trainChurnModel } from '../model/nn/trainChurnModel.ts';
 import { simulateBusiness } from '../model/simulate/index.ts';
@@ -89,15 +90,21 @@ async function child(size: number, dir: string): Promise<void> {
   started = performance.now();
   const scored = model.score(matrix);
   const scoreMs = performance.now() - started;
-  const explained = scored.filter((c) => c.driversNote === undefined).length;
-  const high = scored.filter((c) => c.band === 'high').length;
+  const atRisk = selectRows(
+    matrix,
+    scored.flatMap((c, r) => (c.driversNote === undefined ? [r] : [])),
+  );
+  started = performance.now();
+  model.score(atRisk, { explainFrom: 0 });
+  const explainedMs = performance.now() - started;
+  const explained = atRisk.customerIds.length;
   console.log(
     JSON.stringify({
       size,
       riskMs,
       scoreMs,
       explained,
-      high,
+      explainedMs,
       meanRisk: risk.reduce((a, b) => a + b, 0) / size,
       maxRssMb: process.resourceUsage().maxRSS / 1024,
     }),
@@ -128,7 +135,7 @@ async function main(): Promise<void> {
     for (const size of args.sizes.split(',').map(Number)) {
       const line = await runChild(size, dir);
       console.log(
-        `${size.toLocaleString('en-US')} rows: risk ${(line.riskMs / 1000).toFixed(2)} s (${perSecond(size, line.riskMs)} rows/s); job scoring with drivers for the ${line.explained.toLocaleString('en-US')} high and medium ${(line.scoreMs / 1000).toFixed(2)} s (${perSecond(size, line.scoreMs)} rows/s, ${perSecond(line.explained, line.scoreMs - line.riskMs)} explained rows/s); peak memory ${Math.round(line.maxRssMb).toLocaleString('en-US')} MB`,
+        `${size.toLocaleString('en-US')} rows: risk ${(line.riskMs / 1000).toFixed(2)} s (${perSecond(size, line.riskMs)} rows/s, target ≥ 200,000); job scoring (risk for all, drivers for the ${line.explained.toLocaleString('en-US')} high and medium) ${(line.scoreMs / 1000).toFixed(2)} s (${perSecond(size, line.scoreMs)} rows/s); risk + drivers of the high and medium alone ${perSecond(line.explained, line.explainedMs)} rows/s (target ≥ 20,000); peak memory ${Math.round(line.maxRssMb).toLocaleString('en-US')} MB`,
       );
       if (size === 1_000_000) {
         const ok = line.scoreMs <= 120_000 && line.maxRssMb <= 3_072;
@@ -155,7 +162,10 @@ function baselineDrivers(model: ChurnModel, rows: FeatureMatrix): void {
   );
 }
 
-function runChild(size: number, dir: string): Promise<{ riskMs: number; scoreMs: number; explained: number; maxRssMb: number }> {
+function runChild(
+  size: number,
+  dir: string,
+): Promise<{ riskMs: number; scoreMs: number; explained: number; explainedMs: number; maxRssMb: number }> {
   return new Promise((resolve, reject) => {
     const worker = fork(new URL(import.meta.url).pathname, ['--child', String(size), '--dir', dir, '--customers', args.customers], {
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],

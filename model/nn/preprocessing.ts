@@ -300,32 +300,45 @@ export function transformMatrix(spec: Preprocessing, matrix: FeatureMatrix): Flo
     const slotOf = new Map(s.categories.map((value, slot) => [value, slot]));
     return column.categories.map((value) => slotOf.get(value) ?? s.categories.length);
   });
+  // Plain loops over precomputed arrays: this runs once per customer and input (a million
+  // customers × a hundred inputs), so closures and property look-ups per row add up.
+  const numeric = spec.numeric;
+  const numericAt = Int32Array.from(numeric, (_, k) => located.numeric[k] as number);
+  const categoricalAt = Int32Array.from(spec.categorical, (_, k) => located.categorical[k] as number);
+  const categoryCounts = Int32Array.from(spec.categorical, (s) => s.categories.length);
+  const firstSegment = numeric.length + indicatorCount;
+  const firstStep = firstSegment + segmentCount;
+  const firstCategorical = firstStep + stepCount;
   for (let r = 0; r < rows; r++) {
     const base = r * width;
-    let indicator = spec.numeric.length;
-    let segment = spec.numeric.length + indicatorCount;
-    let step = segment + segmentCount;
-    spec.numeric.forEach((s, k) => {
-      const raw = matrix.numeric[r * nNum + (located.numeric[k] as number)] as number;
+    let indicator = numeric.length;
+    let segment = firstSegment;
+    let step = firstStep;
+    for (let k = 0; k < numeric.length; k++) {
+      const s = numeric[k] as NumericInputSpec;
+      const raw = matrix.numeric[r * nNum + (numericAt[k] as number)] as number;
       const present = Number.isFinite(raw);
       // Missing: 0 (the training mean) and no segment filled, flagged by the indicator.
       const z = present ? standardise(s, raw) : 0;
       out[base + k] = z;
       if (s.missingIndicator) out[base + indicator++] = present ? 0 : 1;
-      for (let t = 1; t < s.segmentEdges.length; t++) {
-        const low = s.segmentEdges[t - 1] as number;
-        const high = s.segmentEdges[t] as number;
+      const edges = s.segmentEdges;
+      for (let t = 1; t < edges.length; t++) {
+        const low = edges[t - 1] as number;
+        const high = edges[t] as number;
         out[base + segment++] = present ? Math.max(0, Math.min(1, (z - low) / (high - low))) : 0;
       }
-      for (const threshold of s.steps) out[base + step++] = present && z > threshold ? 1 : 0;
-    });
-    let offset = spec.numeric.length + indicatorCount + segmentCount + stepCount;
-    spec.categorical.forEach((s, k) => {
-      const code = matrix.categorical[r * nCat + (located.categorical[k] as number)] as number;
-      const slot = code < 0 ? s.categories.length + 1 : (slotMaps[k]?.[code] ?? s.categories.length);
+      const steps = s.steps;
+      for (let t = 0; t < steps.length; t++) out[base + step++] = present && z > (steps[t] as number) ? 1 : 0;
+    }
+    let offset = firstCategorical;
+    for (let k = 0; k < categoricalAt.length; k++) {
+      const code = matrix.categorical[r * nCat + (categoricalAt[k] as number)] as number;
+      const count = categoryCounts[k] as number;
+      const slot = code < 0 ? count + 1 : ((slotMaps[k] as number[])[code] ?? count);
       out[base + offset + slot] = 1;
-      offset += s.categories.length + 2;
-    });
+      offset += count + 2;
+    }
   }
   return out;
 }
