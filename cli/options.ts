@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { AS_OF_DEFAULT } from '../app/asOf.ts';
 import type { JobConfig } from '../app/jobConfig.ts';
@@ -79,3 +79,17 @@ export const pointInTimeOverrides = (o: Pick<PointInTimeFlags, 'horizon' | 'chur
   totalSegments: o.segments,
   ...(o.horizon !== undefined || o.churn !== undefined ? { requested: { horizonDays: o.horizon, churn: o.churn } } : {}),
 });
+
+/**
+ * The options of every command that reads the events at a point in time (train, score, features):
+ * `--as-of`, `--horizon`, `--churn`, `--segments`, `--data-dir`, `--json`, described for `what`.
+ */
+export function withPointInTimeOptions(command: Command, what: { asOf: string; horizon?: string; churn?: string }): Command {
+  return command
+    .addOption(asOfOption(what.asOf))
+    .addOption(what.horizon ? horizonOption(what.horizon) : horizonOption())
+    .addOption(what.churn ? churnOption(what.churn) : churnOption())
+    .addOption(segmentsOption())
+    .addOption(dataDirOption())
+    .addOption(jsonOption());
+}

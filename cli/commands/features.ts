@@ -9,16 +9,7 @@ import { matrixCsvHeader, matrixToCsvRows } from '../../model/features/exportCsv
 import type { FeatureMatrix } from '../../model/features/matrix.ts';
 import { parseOptions } from '../../model/validation.ts';
 import { withLocalJob } from '../localJob.ts';
-import {
-  asOfOption,
-  churnOption,
-  dataDirOption,
-  horizonOption,
-  jsonOption,
-  PointInTimeFlags,
-  pointInTimeOverrides,
-  segmentsOption,
-} from '../options.ts';
+import { PointInTimeFlags, pointInTimeOverrides, withPointInTimeOptions } from '../options.ts';
 
 const FeaturesCliOptions = PointInTimeFlags.extend({ out: z.string().optional() });
 
@@ -105,15 +96,11 @@ async function exportFeatures(raw: unknown): Promise<void> {
 
 /** `churnguard features --as-of DATE`: export the feature matrix at a cutoff. */
 export function register(program: Command): void {
-  program
+  const command = program
     .command('features')
     .description("export every active customer's features at a cutoff (CSV: customerId, features, mrrCents, label when known)")
-    .addOption(asOfOption('the cutoff: features use only events before it'))
-    .option('--out <file>', 'write the CSV here (default: stdout)')
-    .addOption(horizonOption())
-    .addOption(churnOption())
-    .addOption(segmentsOption())
-    .addOption(dataDirOption())
-    .addOption(jsonOption())
-    .action((options: unknown) => exportFeatures(options));
+    .option('--out <file>', 'write the CSV here (default: stdout)');
+  withPointInTimeOptions(command, { asOf: 'the cutoff: features use only events before it' }).action((options: unknown) =>
+    exportFeatures(options),
+  );
 }

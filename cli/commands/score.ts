@@ -10,16 +10,7 @@ import type { BandGuide } from '../../model/outreach/bands.ts';
 import type { ScoredCustomer } from '../../model/scoring.ts';
 import { parseOptions } from '../../model/validation.ts';
 import { say, withLocalJob } from '../localJob.ts';
-import {
-  asOfOption,
-  churnOption,
-  dataDirOption,
-  horizonOption,
-  jsonOption,
-  PointInTimeFlags,
-  pointInTimeOverrides,
-  segmentsOption,
-} from '../options.ts';
+import { PointInTimeFlags, pointInTimeOverrides, withPointInTimeOptions } from '../options.ts';
 
 const ScoreOptions = PointInTimeFlags.extend({ out: z.string().min(1).optional() });
 
@@ -84,15 +75,13 @@ export function bandsTable(bands: readonly BandGuide[], outcomes?: Outcomes): st
 
 /** `churnguard score`: the champion scores every active customer; CSV with --out. */
 export function register(program: Command): void {
-  program
+  const command = program
     .command('score')
-    .description('score every active customer with the champion model (risk, band, top 3 drivers)')
-    .addOption(asOfOption('the present for scoring'))
-    .option('--out <file>', 'write a CSV: customerId, risk, band, driver_1..3, modelVersion')
-    .addOption(horizonOption("churn horizon (default: the champion's; another one is an error)"))
-    .addOption(churnOption("cancelled | inactive:<days>d: decides who is still active (default: the champion's; another one is an error)"))
-    .addOption(segmentsOption())
-    .addOption(dataDirOption())
-    .addOption(jsonOption())
-    .action((options: unknown) => score(options));
+    .description('score every active customer with the champion model (risk, band, top 3 drivers of the at-risk)')
+    .option('--out <file>', 'write a CSV: customerId, risk, band, driver_1..3, modelVersion');
+  withPointInTimeOptions(command, {
+    asOf: 'the present for scoring',
+    horizon: "churn horizon (default: the champion's; another one is an error)",
+    churn: "cancelled | inactive:<days>d: decides who is still active (default: the champion's; another one is an error)",
+  }).action((options: unknown) => score(options));
 }

@@ -6,16 +6,7 @@ import type { Training } from '../../app/trainModel.ts';
 import type { ModelMetrics } from '../../model/nn/metricSchemas.ts';
 import { parseOptions } from '../../model/validation.ts';
 import { withLocalJob } from '../localJob.ts';
-import {
-  asOfOption,
-  churnOption,
-  dataDirOption,
-  horizonOption,
-  jsonOption,
-  PointInTimeFlags,
-  pointInTimeOverrides,
-  segmentsOption,
-} from '../options.ts';
+import { PointInTimeFlags, pointInTimeOverrides, withPointInTimeOptions } from '../options.ts';
 
 const TrainOptions = PointInTimeFlags.extend({
   seed: z.coerce.number({ error: '--seed must be a number' }).int().optional(),
@@ -102,18 +93,12 @@ async function train(raw: unknown): Promise<void> {
 
 /** `churnguard train`: scan → datasets → train MLP + baseline → register (champion or challenger). */
 export function register(program: Command): void {
-  program
+  const command = program
     .command('train')
     .description('train a churn model on the stored events, compare it with a logistic baseline and the champion, and register it')
-    .addOption(asOfOption('the present for training'))
-    .addOption(horizonOption())
-    .addOption(churnOption())
     .option('--seed <n>', 'random seed: the same data, settings and seed give the same model (default 42)')
     .option('--cost-lost <amount>', 'cost of losing a customer the model missed (default 500, env COST_LOST_CUSTOMER)')
     .option('--cost-intervention <amount>', 'cost of one retention intervention (default 50, env COST_INTERVENTION)')
-    .option('--run-id <id>', 'run id (default train-<as-of day>: training the same data again reuses the decision)')
-    .addOption(segmentsOption())
-    .addOption(dataDirOption())
-    .addOption(jsonOption())
-    .action((options: unknown) => train(options));
+    .option('--run-id <id>', 'run id (default train-<as-of day>: training the same data again reuses the decision)');
+  withPointInTimeOptions(command, { asOf: 'the present for training' }).action((options: unknown) => train(options));
 }

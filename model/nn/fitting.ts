@@ -95,7 +95,18 @@ export async function trainOne(
     }
     fittedRows = all.x.rows;
   }
-  const fitMs = performance.now() - fitStarted;
+  return validated(network, data, report, fittedRows, performance.now() - fitStarted, seed);
+}
+
+/** A fitted network with its calibration on validation and its honest (cross-fitted) validation probabilities. */
+function validated(
+  network: FittedNetwork['network'],
+  data: FittingData,
+  report: Pick<FittedNetwork, 'epochsRun' | 'bestEpoch'>,
+  fittedRows: number,
+  fitMs: number,
+  seed: number,
+): FittedNetwork {
   const logits = predictLogits(network, data.validation);
   return {
     network,
@@ -125,17 +136,7 @@ async function oneCycle(
   const maxEpochs = Math.max(1, Math.round(architecture.maxEpochs / data.rowsPerCustomer));
   try {
     const report = await fitNetwork(network, rows, undefined, { ...architecture, maxEpochs }, seed, log);
-    const fitMs = performance.now() - fitStarted;
-    const logits = predictLogits(network, data.validation);
-    return {
-      network,
-      calibration: fitPlatt(data.validationLabels, logits),
-      probabilities: crossFittedProbabilities(data.validationLabels, logits, seed + 7),
-      epochsRun: report.epochsRun,
-      bestEpoch: report.bestEpoch,
-      fittedRows: rows.x.rows,
-      fitMs,
-    };
+    return validated(network, data, report, rows.x.rows, performance.now() - fitStarted, seed);
   } catch (error) {
     network.dispose();
     throw error;
