@@ -23,6 +23,8 @@ const GROUPS: Record<string, MutationGroup> = {
     tests: [
       'test/unit/featuresFamilies.test.ts',
       'test/unit/featuresWindows.test.ts',
+      'test/unit/featuresSnapshot.test.ts',
+      'test/unit/featuresChurnDefinition.test.ts',
       'test/unit/featuresLabels.test.ts',
       'test/unit/featuresLeakage.test.ts',
       'test/unit/featuresDatasets.test.ts',

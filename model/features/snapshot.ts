@@ -235,6 +235,7 @@ export function computeSnapshot(events: readonly ChurnEvent[], times: Float64Arr
           if (mrr !== undefined) s.profileMrrCents = mrr;
         }
         break;
+      // Stryker disable next-line ConditionalExpression: dropping this empty `default: break` changes nothing, the switch ends here
       default:
         break;
     }

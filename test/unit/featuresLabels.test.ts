@@ -9,8 +9,8 @@ const CANCELLED: ChurnDefinition = { kind: 'cancelled' };
 const INACTIVE_14: ChurnDefinition = { kind: 'inactive', days: 14 };
 
 /** The label of `c1` at T, or 'absent' when c1 is not a row (not active at T). */
-async function labelOf(events: ChurnEvent[], churn: ChurnDefinition): Promise<number | 'absent'> {
-  const m = await buildFeatureMatrix(histories(events), T, { horizonDays: HORIZON, churn, observedUntil: at(365) });
+async function labelOf(events: ChurnEvent[], churn: ChurnDefinition, horizonDays = HORIZON): Promise<number | 'absent'> {
+  const m = await buildFeatureMatrix(histories(events), T, { horizonDays, churn, observedUntil: at(365) });
   const row = m.customerIds.indexOf('c1');
   return row < 0 ? 'absent' : (m.labels[row] as number);
 }
@@ -113,5 +113,80 @@ describe('label observability', () => {
     expect([...m.labels]).toEqual([0]);
     const shorter = await buildFeatureMatrix(histories([session(at(-1)), session(at(HORIZON - 2))]), T, { horizonDays: HORIZON });
     expect([...shorter.labels]).toEqual([-1]);
+  });
+});
+
+describe('who is active at T', () => {
+  it('for churn = cancelled, includes a customer with no subscription event at all (nothing was cancelled)', async () => {
+    expect(await labelOf([session(at(-200))], CANCELLED)).toBe(0);
+  });
+
+  it('for churn = cancelled, excludes a customer whose history starts with a cancellation and never restarts', async () => {
+    expect(await labelOf([cancel(at(-50)), session(at(-2))], CANCELLED)).toBe('absent');
+  });
+
+  it('for churn = cancelled, judges by the latest status event, not by later activity', async () => {
+    expect(await labelOf([start(at(-100)), cancel(at(-50)), session(at(-2))], CANCELLED)).toBe('absent');
+    expect(await labelOf([start(at(-100)), cancel(at(-50)), start(at(-20))], CANCELLED)).toBe(0);
+  });
+
+  it('for churn = inactive, excludes a customer whose events before T are none of the activity types', async () => {
+    const noActivity = [start(at(-3)), ev('support_ticket_opened', at(-1), { ticketId: 'X', priority: 'low' })];
+    expect(await labelOf(noActivity, INACTIVE_14)).toBe('absent');
+  });
+
+  it('for churn = inactive, judges by the latest activity before T, not the latest event', async () => {
+    const events = [session(at(-20)), ev('support_ticket_opened', at(-1), { ticketId: 'X', priority: 'low' })];
+    expect(await labelOf(events, INACTIVE_14)).toBe('absent');
+  });
+});
+
+describe('labels for churn = cancelled at the edges of the window', () => {
+  const active = () => [start(at(-100)), session(at(-2))];
+
+  it('are 0, not unknown, when an event other than a cancellation falls at exactly T', async () => {
+    expect(await labelOf([...active(), session(T)], CANCELLED)).toBe(0);
+    expect(await labelOf([...active(), ev('subscription_reactivated', T, {})], CANCELLED)).toBe(0);
+  });
+
+  it('count a cancellation 1 ms after T', async () => {
+    expect(await labelOf([...active(), cancel(new Date(Date.parse(T) + 1).toISOString())], CANCELLED)).toBe(1);
+  });
+
+  it('are 0 when the subscription is restarted after a cancellation inside the horizon', async () => {
+    expect(await labelOf([...active(), cancel(at(5)), start(at(20))], CANCELLED)).toBe(0);
+  });
+
+  it('ignore activity after the cancellation: the latest status event decides', async () => {
+    expect(await labelOf([...active(), cancel(at(5)), session(at(20))], CANCELLED)).toBe(1);
+  });
+});
+
+describe('labels for churn = inactive when there is no activity after T', () => {
+  it('measure the lapse from the latest activity before T', async () => {
+    // Last activity 1 day before T: 31 days without activity at T + 30 → churned.
+    expect(await labelOf([session(at(-3)), session(at(-1))], INACTIVE_14)).toBe(1);
+  });
+
+  it('are 0 when the lapse at T + horizon is under the definition', async () => {
+    // 11 days without activity at T + 10
+    expect(await labelOf([session(at(-20)), session(at(-1))], INACTIVE_14, 10)).toBe(0);
+  });
+
+  it('are 1 at exactly the definition, counted from the latest activity before T', async () => {
+    // 14 days without activity at T + 10
+    expect(await labelOf([session(at(-20)), session(at(-4))], INACTIVE_14, 10)).toBe(1);
+  });
+
+  it('measure the lapse from the latest activity before T, skipping later events that are not activity', async () => {
+    // Activity 5 days before T, a ticket 1 day before: 15 days without activity at T + 10.
+    const events = [session(at(-5)), ev('support_ticket_opened', at(-1), { ticketId: 'X', priority: 'low' })];
+    expect(await labelOf(events, INACTIVE_14, 10)).toBe(1);
+  });
+
+  it('ignore activity 1 ms after T + horizon: it comes too late to save the customer', async () => {
+    const late = new Date(Date.parse(at(10)) + 1).toISOString();
+    const events = [session(at(-5)), ev('support_ticket_opened', at(-1), { ticketId: 'X', priority: 'low' }), session(late)];
+    expect(await labelOf(events, INACTIVE_14, 10)).toBe(1);
   });
 });
