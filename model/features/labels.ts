@@ -44,11 +44,16 @@ export function isActiveAt(
     }
     return true;
   }
+  // No activity before the cutoff (NaN) is not active either.
+  return cutoffMs - latestActivityMs(events, times, end) < churn.days * DAY_MS;
+}
+
+/** The time of the latest activity event in `events[0, end)`, NaN when there is none. */
+function latestActivityMs(events: readonly ChurnEvent[], times: Float64Array, end: number): number {
   for (let i = end - 1; i >= 0; i--) {
-    const event = events[i] as ChurnEvent;
-    if (ACTIVITY_TYPES.has(event.type)) return cutoffMs - (times[i] as number) < churn.days * DAY_MS;
+    if (ACTIVITY_TYPES.has((events[i] as ChurnEvent).type)) return times[i] as number;
   }
-  return false;
+  return Number.NaN;
 }
 
 /**
@@ -80,9 +85,6 @@ export function labelAt(
     if ((times[i] as number) > horizonEndMs) break;
     if (ACTIVITY_TYPES.has(event.type)) lastActivityMs = times[i] as number;
   }
-  for (let i = end - 1; i >= 0 && Number.isNaN(lastActivityMs); i--) {
-    const event = events[i] as ChurnEvent;
-    if (ACTIVITY_TYPES.has(event.type)) lastActivityMs = times[i] as number;
-  }
+  if (Number.isNaN(lastActivityMs)) lastActivityMs = latestActivityMs(events, times, end);
   return cutoffMs + horizonDays * DAY_MS - lastActivityMs >= churn.days * DAY_MS ? 1 : 0;
 }

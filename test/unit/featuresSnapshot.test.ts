@@ -233,3 +233,30 @@ describe('latest values', () => {
     expect(s.cutoffMs).toBe(Date.parse(T));
   });
 });
+
+describe('activity', () => {
+  it.for([
+    ['a session', session(at(-2))],
+    ['a feature use', ev('feature_used', at(-2), { feature: 'reports', quantity: 1 })],
+    ['a custom event', ev('custom', at(-2), { name: 'invoice_sent', quantity: 1 })],
+    ['a successful payment', paid(at(-2))],
+  ] as const)('includes %s: it sets the last activity and counts in the 3-week and active-day windows', ([, event]) => {
+    const s = snapshotOf([event]);
+    expect(s.lastActivityMs).toBe(T_MS - 2 * DAY_MS);
+    expect(s.activityLast3w).toBe(1);
+    expect(s.activeDays30d).toBe(1);
+  });
+
+  it.for([
+    ['a failed payment', failed(at(-2))],
+    ['a ticket', opened(at(-2), 'A')],
+    ['a survey answer', ev('survey_response', at(-2), { score: 5 })],
+    ['a profile update', profile(at(-2), { seats: 3 })],
+    ['a subscription start', start(at(-2))],
+  ] as const)('excludes %s', ([, event]) => {
+    const s = snapshotOf([event]);
+    expect(s.lastActivityMs).toBeNaN();
+    expect(s.activityLast3w).toBe(0);
+    expect(s.activeDays30d).toBe(0);
+  });
+});

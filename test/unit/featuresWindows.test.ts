@@ -56,16 +56,22 @@ const COUNT_WINDOWS: CountWindow[] = [
 ];
 
 describe('every window is [T − w, T) to the millisecond', () => {
-  it.each(COUNT_WINDOWS)('$name counts the events at T − w and T − w + 1 ms, not at T − w − 1 ms', ({ days, event, read }) => {
-    const { justOut, onEdge, justIn } = edge(days);
-    const events = [start(at(-400), 10_000), event(justOut, 1), event(onEdge, 2), event(justIn, 3)];
-    expect(read(snapshotOf(events))).toBe(2);
-  });
+  it.for(COUNT_WINDOWS.map((w) => [w.name, w] as const))(
+    '%s counts the events at T − w and T − w + 1 ms, not at T − w − 1 ms',
+    ([, { days, event, read }]) => {
+      const { justOut, onEdge, justIn } = edge(days);
+      const events = [start(at(-400), 10_000), event(justOut, 1), event(onEdge, 2), event(justIn, 3)];
+      expect(read(snapshotOf(events))).toBe(2);
+    },
+  );
 
-  it.each(COUNT_WINDOWS)('$name counts an event 1 ms before T and none at T or after', ({ event, read }) => {
-    const events = [start(at(-400), 10_000), event(ago(0, -1), 1), event(T, 2), event(ago(0, 1), 3)];
-    expect(read(snapshotOf(events))).toBe(1);
-  });
+  it.for(COUNT_WINDOWS.map((w) => [w.name, w] as const))(
+    '%s counts an event 1 ms before T and none at T or after',
+    ([, { event, read }]) => {
+      const events = [start(at(-400), 10_000), event(ago(0, -1), 1), event(T, 2), event(ago(0, 1), 3)];
+      expect(read(snapshotOf(events))).toBe(1);
+    },
+  );
 
   it('activity in the previous 3 weeks is [T − 42d, T − 21d): T − 21d − 1 ms is in, T − 21d is not, T − 42d − 1 ms is not', () => {
     const events = [
