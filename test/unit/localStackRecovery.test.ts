@@ -17,13 +17,15 @@ import { moveAside, readStateFile, warnOnStderr, writeFileAtomic, writeFileAtomi
  * unreadable, to reach a path a healthy machine never takes.
  */
 
-/** /proc files that read as missing (another OS, or a container without them). */
+/** /proc files that read as missing (another OS, or a container without them), or with other content. */
 const hiddenProc = new Set<string>();
+const fakeProc = new Map<string, string>();
 
 vi.mock('node:fs', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:fs')>();
   const readFileSync = vi.fn((file: import('node:fs').PathOrFileDescriptor, options?: unknown) => {
     if (typeof file === 'string' && hiddenProc.has(file)) throw Object.assign(new Error(`ENOENT: ${file}`), { code: 'ENOENT' });
+    if (typeof file === 'string' && fakeProc.has(file)) return fakeProc.get(file);
     return actual.readFileSync(file, options as BufferEncoding);
   });
   const wrapped = {
@@ -93,6 +95,7 @@ beforeEach(async () => {
   lock = path.join(dir, 'stack.lock');
   warnings = [];
   hiddenProc.clear();
+  fakeProc.clear();
   vi.resetAllMocks(); // back to the real implementations, with no calls counted
 });
 
@@ -101,6 +104,7 @@ afterEach(async () => {
   vi.restoreAllMocks();
   vi.useRealTimers();
   hiddenProc.clear();
+  fakeProc.clear();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -186,6 +190,9 @@ describe('whether a lock holder still runs', () => {
     expect(ownerAlive({ pid: sleeperPid }, longBefore)).toBe(true);
     hiddenProc.clear();
     hiddenProc.add(`/proc/${sleeperPid}/stat`);
+    expect(ownerAlive({ pid: sleeperPid }, longBefore)).toBe(true);
+    hiddenProc.clear();
+    fakeProc.set('/proc/stat', 'cpu  1 2 3\nctxt 5\n');
     expect(ownerAlive({ pid: sleeperPid }, longBefore)).toBe(true);
   });
 });
