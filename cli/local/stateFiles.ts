@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
@@ -30,12 +30,19 @@ export function writeFileAtomicSync(file: string, data: string, options: { mode?
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
   const fd = openSync(temp, 'w', options.mode ?? 0o644);
   try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    try {
+      writeSync(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, file);
+  } catch (error) {
+    // A failed write (disk full) leaves the old file as it was, and no half-written temp file behind.
+    // Stryker disable next-line ObjectLiteral,BooleanLiteral: openSync created the temp file, so it exists here
+    rmSync(temp, { force: true });
+    throw error;
   }
-  renameSync(temp, file);
   syncDir(path.dirname(file));
 }
 
@@ -64,6 +71,7 @@ export async function readStateFile<S extends z.ZodType>(
 ): Promise<z.output<S> | undefined> {
   let raw: string;
   try {
+    // Stryker disable next-line StringLiteral: without an encoding the Buffer read parses as JSON the same (JSON.parse takes its UTF-8 text)
     raw = await readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
@@ -78,7 +86,7 @@ export async function readStateFile<S extends z.ZodType>(
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    await moveAside(file, `unexpected content: ${parsed.error.issues[0]?.message ?? 'invalid'}`, warn);
+    await moveAside(file, `unexpected content: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`, warn);
     return undefined;
   }
   return parsed.data;

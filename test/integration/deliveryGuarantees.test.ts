@@ -348,8 +348,12 @@ describe('6. an outage parks messages in the DLQ', () => {
 });
 
 it('the journal is on disk: the data dir holds it, and no queue snapshot', async () => {
+  // Prepare: a message of its own (the file's other scenarios may not have run: `-t`)
+  const [dedupId] = await queueRun('journal', ['journal-a']);
+  // Assess: journaled before SQS answered the sender
   const files = await readdir(dataDir);
   expect(files).toContain(QUEUE_JOURNAL);
   expect(files).not.toContain('sqs-snapshot.json');
-  expect((await readFile(path.join(dataDir, QUEUE_JOURNAL), 'utf8')).length).toBeGreaterThan(0);
+  expect(await readFile(path.join(dataDir, QUEUE_JOURNAL), 'utf8')).toContain(JSON.stringify(dedupId).slice(1, -1));
+  expect(await consume(1_000, 10_000)).toMatchObject({ delivered: 1 });
 });

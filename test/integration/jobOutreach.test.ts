@@ -170,10 +170,34 @@ describe('runJob (score) on the emulators', () => {
     .map((c) => c.id)
     .sort();
 
-  it('scores every customer, writes RISK items, snapshot and summary, and sends the best 10 within budget once', async () => {
-    // Act
-    const { summary, summaryKey, scoresKey } = await runJob({ mode: 'score', asOf: '2026-06-01' }, dependencies(histories));
-    const messages = await takeAll();
+  // The scenario runs once, in order, whichever of its checks is run (`-t`): each step's result is kept.
+  const steps = {} as Record<'first' | 'resumed' | 'within' | 'within2' | 'after', { summary: RunSummary; messages: OutreachMessage[] }> & {
+    firstKeys: { summaryKey: string; scoresKey?: string | undefined };
+    /** Right after the first run: its stored summary and one customer's RISK item (later runs overwrite it). */
+    firstStored: { summary: unknown; risk: Record<string, unknown> | undefined };
+  };
+  beforeAll(async () => {
+    const step = async (asOf: string, config: Partial<JobDependencies['config']> = {}) => {
+      const { summary, summaryKey, scoresKey } = await runJob({ mode: 'score', asOf }, dependencies(histories, {}, config));
+      return { summary, summaryKey, scoresKey, messages: await takeAll() };
+    };
+    const first = await step('2026-06-01');
+    steps.first = first;
+    steps.firstKeys = { summaryKey: first.summaryKey, scoresKey: first.scoresKey };
+    const risk = await clients.documents.send(
+      new GetCommand({ TableName: process.env.TABLE_NAME, Key: { PK: customerPk('full-04'), SK: RISK_SK } }),
+    );
+    const summary = await new S3RunStore(clients.s3, process.env.BUCKET_NAME as string).getSummary('score-2026-06-01');
+    steps.firstStored = { summary, risk: risk.Item };
+    steps.resumed = await step('2026-06-01');
+    steps.within = await step('2026-06-05');
+    steps.within2 = await step('2026-06-10');
+    steps.after = await step('2026-06-16', { maxMessages: 100 });
+  });
+
+  it('scores every customer, writes RISK items, snapshot and summary, and sends the best 10 within budget once', () => {
+    const { summary, messages } = steps.first;
+    const { summaryKey, scoresKey } = steps.firstKeys;
     // Assess
     expect(summary.runId).toBe('score-2026-06-01');
     expect(summaryKey).toBe('runs/score-2026-06-01/summary.json');
@@ -190,40 +214,34 @@ describe('runJob (score) on the emulators', () => {
       byPlaybook: { payment_recovery: 10 },
     });
     expect(summary.scoring.customersScored).toBe(20);
-    const stored = await new S3RunStore(clients.s3, process.env.BUCKET_NAME as string).getSummary('score-2026-06-01');
+    const { summary: stored, risk } = steps.firstStored;
     expect(RunSummary.parse(stored)).toEqual(summary);
-    const risk = await clients.documents.send(
-      new GetCommand({ TableName: process.env.TABLE_NAME, Key: { PK: customerPk('full-04'), SK: RISK_SK } }),
-    );
-    expect(risk.Item).toMatchObject({
+    expect(risk).toMatchObject({
       risk: 1,
       band: 'high',
       playbook: 'payment_recovery',
       modelVersion: 'm-fake',
       runId: 'score-2026-06-01',
     });
-    expect(typeof risk.Item?.scoredAt).toBe('string');
+    expect(typeof risk?.scoredAt).toBe('string');
   });
 
-  it('re-running the same runId resumes without sending anything twice', async () => {
-    const { summary } = await runJob({ mode: 'score', asOf: '2026-06-01' }, dependencies(histories));
-    expect(await takeAll()).toEqual([]);
+  it('re-running the same runId resumes without sending anything twice', () => {
+    const { summary, messages } = steps.resumed;
+    expect(messages).toEqual([]);
     expect(summary.outreach.sent).toBe(10); // the run's messages, all queued by the first attempt
   });
 
-  it('a later run within the cooldown contacts nobody again, only the customers the budget left out', async () => {
-    const { summary } = await runJob({ mode: 'score', asOf: '2026-06-05' }, dependencies(histories));
-    const messages = await takeAll();
+  it('a later run within the cooldown contacts nobody again, only the customers the budget left out', () => {
+    const { summary, messages } = steps.within;
     expect(ids(messages)).toEqual(eligible.filter((id) => !topTen.includes(id)).sort());
     expect(summary.outreach.skippedCooldown).toBe(10);
-    const again = await runJob({ mode: 'score', asOf: '2026-06-10' }, dependencies(histories));
-    expect(await takeAll()).toEqual([]);
-    expect(again.summary.outreach.skippedCooldown).toBe(12);
+    expect(steps.within2.messages).toEqual([]);
+    expect(steps.within2.summary.outreach.skippedCooldown).toBe(12);
   });
 
-  it('contacts customers again once the cooldown has passed', async () => {
-    const { summary } = await runJob({ mode: 'score', asOf: '2026-06-16' }, dependencies(histories, {}, { maxMessages: 100 }));
-    const messages = await takeAll();
+  it('contacts customers again once the cooldown has passed', () => {
+    const { summary, messages } = steps.after;
     expect(ids(messages)).toEqual(topTen);
     expect(summary.outreach.skippedCooldown).toBe(2); // the two contacted on 06-05, still within 14 days
   });
@@ -422,12 +440,47 @@ describe('runJob (train-and-score) with an injected trainer', () => {
     });
   }
 
-  it('trains, registers, records the decision and churn analytics, measures drift against the training matrix', async () => {
-    const counters = { trained: 0, registered: 0 };
-    const { summary } = await runJob(
+  // The scenario runs once, in order, whichever of its checks is run (`-t`): each step's result is kept.
+  const steps = {} as {
+    trained: { summary: RunSummary; counters: { trained: number; registered: number } };
+    resumed: { summary: RunSummary; counters: { trained: number; registered: number }; messages: OutreachMessage[] };
+    withBaseline: RunSummary;
+    without: RunSummary;
+  };
+  beforeAll(async () => {
+    const trainedCounters = { trained: 0, registered: 0 };
+    const trained = await runJob(
       { mode: 'train-and-score', asOf: '2026-10-01', runId: 'train-1' },
-      trainingDeps(business('tr', 10), counters),
+      trainingDeps(business('tr', 10), trainedCounters),
     );
+    steps.trained = { summary: trained.summary, counters: trainedCounters };
+    await takeAll();
+    const resumedCounters = { trained: 0, registered: 0 };
+    const resumed = await runJob(
+      { mode: 'train-and-score', asOf: '2026-10-01', runId: 'train-1' },
+      trainingDeps(business('tr', 10), resumedCounters),
+    );
+    steps.resumed = { summary: resumed.summary, counters: resumedCounters, messages: await takeAll() };
+    steps.withBaseline = (
+      await runJob({ mode: 'score', asOf: '2026-10-02', runId: 'score-drift' }, dependencies(business('tr', 10)))
+    ).summary;
+    const unknownModel = { ...fakeModel(), version: 'm-without-distribution' };
+    steps.without = (
+      await runJob(
+        { mode: 'score', asOf: '2026-10-02', runId: 'score-nodrift' },
+        dependencies(business('tr', 10), {
+          registry: {
+            register: async () => ({ version: '', promoted: false, reason: '', kind: 'mlp' as const }),
+            loadChampion: async () => unknownModel,
+          },
+        }),
+      )
+    ).summary;
+    await takeAll();
+  });
+
+  it('trains, registers, records the decision and churn analytics, measures drift against the training matrix', () => {
+    const { summary, counters } = steps.trained;
     expect(counters).toEqual({ trained: 1, registered: 1 });
     expect(summary.training).toMatchObject({
       candidateVersion: 'm-fake',
@@ -453,36 +506,19 @@ describe('runJob (train-and-score) with an injected trainer', () => {
     expect(summary.churnByMonth.find((m) => m.month === '2026-07')).toMatchObject({ customersAtStart: 0, passive: 0 }); // all gone passively by then
     expect(summary.churnByMonth.find((m) => m.month === '2026-06')).toMatchObject({ customersAtStart: 10, passive: 2, involuntary: 8 }); // 8 left with unrecovered failed payments
     expect(summary.outreach.sent).toBe(6);
-    await takeAll();
   });
 
-  it('does not train again when the same run is resumed', async () => {
-    const counters = { trained: 0, registered: 0 };
-    const { summary } = await runJob(
-      { mode: 'train-and-score', asOf: '2026-10-01', runId: 'train-1' },
-      trainingDeps(business('tr', 10), counters),
-    );
+  it('does not train again when the same run is resumed', () => {
+    const { summary, counters, messages } = steps.resumed;
     expect(counters).toEqual({ trained: 0, registered: 0 });
     expect(summary.training?.candidateVersion).toBe('m-fake');
-    expect(await takeAll()).toEqual([]);
+    expect(messages).toEqual([]);
   });
 
-  it('in score mode measures drift against the champion’s stored training distribution, and skips it when there is none', async () => {
-    const withBaseline = await runJob({ mode: 'score', asOf: '2026-10-02', runId: 'score-drift' }, dependencies(business('tr', 10)));
-    expect(withBaseline.summary.training).toBeNull();
-    expect(withBaseline.summary.drift).toHaveLength(1);
-    const unknownModel = { ...fakeModel(), version: 'm-without-distribution' };
-    const without = await runJob(
-      { mode: 'score', asOf: '2026-10-02', runId: 'score-nodrift' },
-      dependencies(business('tr', 10), {
-        registry: {
-          register: async () => ({ version: '', promoted: false, reason: '', kind: 'mlp' as const }),
-          loadChampion: async () => unknownModel,
-        },
-      }),
-    );
-    expect(without.summary.drift).toEqual([]);
-    await takeAll();
+  it('in score mode measures drift against the champion’s stored training distribution, and skips it when there is none', () => {
+    expect(steps.withBaseline.training).toBeNull();
+    expect(steps.withBaseline.drift).toHaveLength(1);
+    expect(steps.without.drift).toEqual([]);
   });
 });
 
@@ -569,22 +605,24 @@ describe('scale-out: score-segment workers, then one send step', () => {
     .map((c) => c.id)
     .sort();
 
-  it('the workers write RISK items with the run and the model threshold, and send nothing', async () => {
-    // Act
+  // The scenario runs once, in order, whichever of its checks is run (`-t`): each step's result is kept.
+  const steps = {} as {
+    workers: { customersScored: number[]; messages: OutreachMessage[]; risk: Record<string, unknown> | undefined };
+    send: { summary: RunSummary; summaryKey: string; scoresKey?: string | undefined; messages: OutreachMessage[]; stored: unknown };
+    logged: typeof logged;
+    resend: { summary: RunSummary; messages: OutreachMessage[] };
+    defaultRunId: { summary: RunSummary; messages: OutreachMessage[] };
+  };
+  beforeAll(async () => {
     const results = await Promise.all(
       [0, 1].map((segment) => runJob({ mode: 'score-segment', asOf, runId, segment, totalSegments: 2 }, fanOutDeps())),
     );
-    // Assess
-    expect(results.map((r) => r.summary.scoring.customersScored)).toEqual([10, 10]);
-    expect(await takeAll()).toEqual([]);
+    const messages = await takeAll();
     const risk = await clients.documents.send(
       new GetCommand({ TableName: process.env.TABLE_NAME, Key: { PK: customerPk('fan-04'), SK: RISK_SK } }),
     );
-    expect(risk.Item).toMatchObject({ runId, threshold: 0.3, modelVersion: 'm-fake', playbook: 'payment_recovery' });
-  });
-
-  it('send selects by value across all segments and sends each selected customer once; a bad RISK item is skipped', async () => {
-    // Prepare: a RISK item of this run without its model threshold (written by something else)
+    steps.workers = { customersScored: results.map((r) => r.summary.scoring.customersScored), messages, risk: risk.Item };
+    // A RISK item of this run without its model threshold (written by something else)
     await clients.documents.send(
       new PutCommand({
         TableName: process.env.TABLE_NAME,
@@ -592,9 +630,28 @@ describe('scale-out: score-segment workers, then one send step', () => {
       }),
     );
     logged.length = 0;
-    // Act
-    const { summary, summaryKey, scoresKey } = await runJob({ mode: 'send', runId, asOf }, fanOutDeps());
-    const messages = await takeAll();
+    const sent = await runJob({ mode: 'send', runId, asOf }, fanOutDeps());
+    steps.send = {
+      ...sent,
+      messages: await takeAll(),
+      stored: await new S3RunStore(clients.s3, process.env.BUCKET_NAME as string).getSummary(runId),
+    };
+    steps.logged = [...logged];
+    const resend = await runJob({ mode: 'send', runId, asOf }, fanOutDeps());
+    steps.resend = { summary: resend.summary, messages: await takeAll() };
+    const byDefault = await runJob({ mode: 'send', asOf }, fanOutDeps());
+    steps.defaultRunId = { summary: byDefault.summary, messages: await takeAll() };
+  });
+
+  it('the workers write RISK items with the run and the model threshold, and send nothing', () => {
+    const { customersScored, messages, risk } = steps.workers;
+    expect(customersScored).toEqual([10, 10]);
+    expect(messages).toEqual([]);
+    expect(risk).toMatchObject({ runId, threshold: 0.3, modelVersion: 'm-fake', playbook: 'payment_recovery' });
+  });
+
+  it('send selects by value across all segments and sends each selected customer once; a bad RISK item is skipped', () => {
+    const { summary, summaryKey, scoresKey, messages, stored } = steps.send;
     // Assess
     expect(ids(messages)).toEqual(bestTen);
     expect(new Set(messages.map((m) => m.dedupId)).size).toBe(10);
@@ -622,26 +679,23 @@ describe('scale-out: score-segment workers, then one send step', () => {
         .map((c) => c.customerId)
         .sort(),
     ).toEqual(bestTen);
-    const stored = await new S3RunStore(clients.s3, process.env.BUCKET_NAME as string).getSummary(runId);
     expect(stored).toEqual(summary);
-    expect(logged.find((entry) => entry.message.startsWith('RISK item skipped'))?.fields).toMatchObject({
+    expect(steps.logged.find((entry) => entry.message.startsWith('RISK item skipped'))?.fields).toMatchObject({
       pk: customerPk('fan-bad'),
       error: expect.stringMatching(/drivers|playbook|threshold|modelVersion/),
     });
   });
 
-  it('re-running send sends nothing again', async () => {
-    // Act
-    const { summary } = await runJob({ mode: 'send', runId, asOf }, fanOutDeps());
-    // Assess
-    expect(await takeAll()).toEqual([]);
+  it('re-running send sends nothing again', () => {
+    const { summary, messages } = steps.resend;
+    expect(messages).toEqual([]);
     expect(summary.outreach).toMatchObject({ selected: 10, sent: 10, failed: 0 }); // the run's messages, all queued by the first attempt
   });
 
-  it('the default runId of send is the fan-out’s, score-<day>', async () => {
-    const { summary } = await runJob({ mode: 'send', asOf }, fanOutDeps());
+  it('the default runId of send is the fan-out’s, score-<day>', () => {
+    const { summary, messages } = steps.defaultRunId;
     expect(summary.runId).toBe(runId);
-    expect(await takeAll()).toEqual([]);
+    expect(messages).toEqual([]);
   });
 });
 
