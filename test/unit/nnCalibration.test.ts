@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyCalibration, fitPlatt, type PlattCalibration, sigmoid } from '../../model/nn/calibration.ts';
+import { applyCalibration, fitPlatt, PlattCalibration, sigmoid } from '../../model/nn/calibration.ts';
 import { seededRandom } from '../../model/nn/random.ts';
 
 /** The logistic function written out once more, for moderate arguments only. */
@@ -84,6 +84,15 @@ describe('sigmoid', () => {
   });
 });
 
+describe('PlattCalibration', () => {
+  it('parses a saved calibration and rejects another method or a missing parameter', () => {
+    expect(PlattCalibration.parse({ method: 'platt', slope: 0.5, intercept: -1 })).toEqual({ method: 'platt', slope: 0.5, intercept: -1 });
+    expect(PlattCalibration.safeParse({ method: 'isotonic', slope: 0.5, intercept: -1 }).success).toBe(false);
+    expect(PlattCalibration.safeParse({ method: 'platt', slope: 0.5 }).success).toBe(false);
+    expect(PlattCalibration.safeParse({ method: 'platt', intercept: -1 }).success).toBe(false);
+  });
+});
+
 describe('applyCalibration', () => {
   it('maps each logit x to sigmoid(slope × x + intercept), one risk per logit', () => {
     const calibration: PlattCalibration = { method: 'platt', slope: 2, intercept: -1 };
@@ -154,6 +163,19 @@ describe('fitPlatt', () => {
     }
   });
 
+  it('halves the Newton steps that would overshoot: one churner far above 19 stayers (a full step diverges) still meets the closed form', () => {
+    for (const high of [10, 1e3]) {
+      const { labels, logits } = twoPoints(1, 19, high, 0);
+      const fitted = fitPlatt(labels, logits);
+      const expected = closedForm(1, 19, high, 0);
+      expect(fitted.slope, `slope at ${high}`).toBeCloseTo(expected.slope, 9);
+      expect(fitted.intercept, `intercept at ${high}`).toBeCloseTo(-Math.log(20), 9);
+      const [churner, stayer] = applyCalibration(fitted, [high, 0]);
+      expect(churner, `churner at ${high}`).toBeCloseTo(2 / 3, 9);
+      expect(stayer, `stayer at ${high}`).toBeCloseTo(1 / 21, 9);
+    }
+  });
+
   it('on separated logits spread around ±1e3, zeroes the gradient of the smoothed likelihood (the unique optimum)', () => {
     const labels = [1, 1, 1, 0, 0, 0, 0];
     const logits = [900, 1000, 1100, -1200, -1000, -950, -800];
@@ -218,5 +240,14 @@ describe('fitPlatt', () => {
     // running to the cap would take 100 × 2 reads per logit; converging takes a few iterations.
     expect(reads()).toBeGreaterThan(2 * values.length);
     expect(reads()).toBeLessThan(40 * values.length);
+  });
+
+  it('gives up after its 100 iterations with finite parameters when steps cannot settle (logits of 1e-12 under the Hessian ridge)', () => {
+    const { labels, logits: values } = twoPoints(3, 5, 1e-12, -1e-12);
+    const { logits, reads } = counted(values);
+    const fitted = fitPlatt(labels, logits);
+    expect(Number.isFinite(fitted.slope) && Number.isFinite(fitted.intercept)).toBe(true);
+    expect(reads()).toBeGreaterThan(100 * 2 * values.length);
+    expect(reads()).toBeLessThan(110 * 2 * values.length);
   });
 });
