@@ -33,7 +33,7 @@ const GROUPS: Record<string, MutationGroup> = {
   },
   nn: {
     mutate: ['model/nn/preprocessing.ts', 'model/nn/calibration.ts'],
-    tests: ['test/unit/nnPreprocessing.test.ts', 'test/unit/nnCalibration.test.ts'],
+    tests: ['test/unit/nnPreprocessing.test.ts', 'test/unit/nnPreprocessingSpec.test.ts', 'test/unit/nnCalibration.test.ts'],
   },
   outreach: {
     mutate: ['model/outreach/selection.ts', 'adapters/aws/outreachStore.ts', 'adapters/aws/outreachLedger.ts', 'app/deliverOutreach.ts'],

@@ -251,6 +251,7 @@ export function fitPreprocessing(train: FeatureMatrix, options: PreprocessingOpt
       [...spec.categories, OTHER, MISSING].map((category) => ({ source: spec.name, kind: 'category' as const, category })),
     ),
   ];
+  // Stryker disable next-line ArrayDeclaration: this baseline is never read; the returned spec replaces it
   const spec: Preprocessing = { numeric, categorical, inputs, baseline: [] };
   const dense = transformMatrix(spec, train);
   const baseline = new Array<number>(inputs.length).fill(0);
@@ -267,6 +268,7 @@ function locateColumns(spec: Preprocessing, matrix: FeatureMatrix): { numeric: n
   const indexOf = (index: Map<string, number>, name: string, kind: string): number => {
     const found = index.get(name);
     if (found === undefined) missing.push(`${name} (${kind})`);
+    // Stryker disable next-line UnaryOperator: the index of a missing column is never used; locateColumns throws
     return found ?? -1;
   };
   const numeric = spec.numeric.map((s) => indexOf(numericIndex, s.name, 'numeric'));

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ModelIntegrityError } from '../../model/nn/artifacts.ts';
@@ -23,10 +24,24 @@ beforeAll(async () => {
   return () => result.model.dispose();
 });
 
+/** The backend initBackend must pick here: tfjs-node when the optional dependency resolves, else wasm (its binaries ship with the package). */
+function expectedBackend(): 'tensorflow' | 'wasm' {
+  try {
+    createRequire(import.meta.url).resolve('@tensorflow/tfjs-node');
+    return 'tensorflow';
+  } catch {
+    return 'wasm';
+  }
+}
+
 describe('initBackend', () => {
-  it('chooses wasm here (tfjs-node is not installed) and keeps that choice', async () => {
-    expect(await initBackend(() => {})).toBe('wasm');
-    expect(tf.getBackend()).toBe('wasm');
+  it('chooses tfjs-node where it is installed, else wasm, and keeps that choice when switched away', async () => {
+    const backend = await initBackend(() => {});
+    expect(backend).toBe(expectedBackend());
+    expect(tf.getBackend()).toBe(backend);
+    await tf.setBackend('cpu');
+    expect(await initBackend(() => {})).toBe(backend);
+    expect(tf.getBackend()).toBe(backend);
   });
 });
 
@@ -35,7 +50,7 @@ describe('trainChurnModel', () => {
     expect(result.metrics.rocAuc).toBeGreaterThan(0.65);
     expect(result.metrics.rocAuc).toBeGreaterThan(result.baselineMetrics.rocAuc);
     expect(result.metrics.rows).toBe(300);
-    expect(result.backend).toBe('wasm');
+    expect(result.backend).toBe(expectedBackend());
   });
 
   it('reports the logistic baseline, gains and calibration bins computed on the same validation rows', () => {
@@ -47,9 +62,28 @@ describe('trainChurnModel', () => {
   });
 
   it('chooses the threshold that minimises cost on validation, so costlier losses lower it', async () => {
+    // The costs only choose the threshold: the same seed gives the same validation probabilities.
     const cheapLoss = await trainChurnModel(train, validation, { ...FAST, costLostCustomer: 60, costIntervention: 50 });
     cheapLoss.model.dispose();
-    expect(cheapLoss.metrics.threshold).toBeGreaterThanOrEqual(result.metrics.threshold);
+    expect(cheapLoss.metrics.rocAuc).toBe(result.metrics.rocAuc);
+    expect(cheapLoss.metrics.logLoss).toBe(result.metrics.logLoss);
+    // Each operating point as (contacted, churners caught) from its precision and recall.
+    const pointOf = (m: TrainResult['metrics']) => {
+      const caught = Math.round(m.recallAtThreshold * m.positives);
+      return { contacted: caught === 0 ? 0 : Math.round(caught / m.precisionAtThreshold), caught };
+    };
+    const costOf = (point: { contacted: number; caught: number }, lost: number, intervention: number) =>
+      point.contacted * intervention + (result.metrics.positives - point.caught) * lost;
+    const dear = pointOf(result.metrics); // a lost customer costs 500, a contact 50
+    const cheap = pointOf(cheapLoss.metrics); // a lost customer costs 60, a contact 50
+    // With losses 10× a contact, contacting is worth it from a ~10% risk; at 60 vs 50, only from ~83%.
+    expect(cheapLoss.metrics.threshold).toBeGreaterThan(result.metrics.threshold);
+    expect(cheap.contacted).toBeLessThan(dear.contacted);
+    // Each threshold is the cheapest of the two under its own costs (both points were candidates for both).
+    expect(costOf(dear, 500, 50)).toBeLessThan(costOf(cheap, 500, 50));
+    expect(costOf(cheap, 60, 50)).toBeLessThan(costOf(dear, 60, 50));
+    // And each beats contacting nobody.
+    expect(costOf(dear, 500, 50)).toBeLessThan(result.metrics.positives * 500);
     expect(result.model.threshold).toBe(result.metrics.threshold);
   });
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { FeatureMatrix } from '../../model/features/matrix.ts';
-import { applyCalibration, fitPlatt } from '../../model/nn/calibration.ts';
 import {
   fitPreprocessing,
   IncompatibleFeaturesError,
@@ -312,21 +311,5 @@ describe('piecewise-linear encoding of numbers (numericSegments)', () => {
         .map((s) => s.name)
         .sort(),
     );
-  });
-});
-
-describe('fitPlatt', () => {
-  it('recovers the slope and intercept of well-specified logits', () => {
-    const random = seededRandom(3);
-    const logits = Array.from({ length: 20_000 }, () => random() * 8 - 4);
-    const labels = logits.map((x) => (random() < 1 / (1 + Math.exp(-(0.5 * x - 1))) ? 1 : 0));
-    const fitted = fitPlatt(labels, logits);
-    expect(fitted.slope).toBeCloseTo(0.5, 1);
-    expect(fitted.intercept).toBeCloseTo(-1, 1);
-    expect(applyCalibration(fitted, [0])[0]).toBeCloseTo(1 / (1 + Math.exp(1)), 1);
-  });
-
-  it('needs both classes, and says so', () => {
-    expect(() => fitPlatt([1, 1], [0.2, 0.4])).toThrow(/2 churners and 0 stayers/);
   });
 });
