@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ClaimRequest, DeliveryAttempt, OutreachRecord, OutreachStore } from '../../app/ports.ts';
+import { outreachDedupId } from '../../model/outreach/message.ts';
 import type { ClaimOutcome } from '../../model/outreach/selection.ts';
 import { customerPk, OUTREACH_SK_PREFIX, outreachSk } from './keys.ts';
 import { storableNumber } from './storableNumber.ts';
@@ -24,7 +25,7 @@ const IDENTITY =
 const identityValues = (customerId: string, runId: string) => ({
   ':customerId': customerId,
   ':runId': runId,
-  ':dedupId': `${runId}:${customerId}`,
+  ':dedupId': outreachDedupId(runId, customerId),
 });
 
 export const isConditionFailure = (error: unknown): boolean =>

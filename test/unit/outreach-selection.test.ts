@@ -11,6 +11,15 @@ describe('expectedLossCents', () => {
   });
 });
 
+describe('expectedLossCents with an unusable MRR', () => {
+  it('uses the unit value for a negative, infinite or NaN MRR, but a zero MRR is worth nothing', () => {
+    expect(expectedLossCents(0.5, -100, 10)).toBe(5);
+    expect(expectedLossCents(0.5, Number.POSITIVE_INFINITY, 10)).toBe(5);
+    expect(expectedLossCents(0.5, Number.NaN, 10)).toBe(5);
+    expect(expectedLossCents(0.5, 0, 10)).toBe(0);
+  });
+});
+
 describe('rankForOutreach', () => {
   it('keeps customers at or above the cost threshold, ranked by expected loss, not by risk', () => {
     // Prepare
@@ -35,6 +44,23 @@ describe('rankForOutreach', () => {
       scoredCustomer({ customerId: 'c', risk: 1, mrrCents: 1_000 }),
     ];
     expect(rankForOutreach(scored, { threshold: 0 }).ranked.map((r) => r.customer.customerId)).toEqual(['c', 'a', 'b']);
+  });
+
+  it('orders equal losses and risks by customer id whatever the input order, and counts a NaN risk below the threshold', () => {
+    const tie = (id: string) => scoredCustomer({ customerId: id, risk: 0.5, mrrCents: null });
+    for (const order of [
+      ['c', 'a', 'b'],
+      ['a', 'b', 'c'],
+      ['c', 'b', 'a'],
+    ]) {
+      const { ranked, belowThreshold } = rankForOutreach([...order.map(tie), scoredCustomer({ customerId: 'nan', risk: Number.NaN })], {
+        threshold: 0,
+        unknownMrrValueCents: 4_000,
+      });
+      expect(ranked.map((r) => r.customer.customerId)).toEqual(['a', 'b', 'c']);
+      expect(ranked.map((r) => r.expectedLossCents)).toEqual([2_000, 2_000, 2_000]);
+      expect(belowThreshold).toBe(1);
+    }
   });
 
   it('applies to each customer the threshold of the model that scored them, when given one per customer', () => {
