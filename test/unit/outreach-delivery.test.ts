@@ -1,4 +1,5 @@
 import { IdempotencyRecordStatus } from '@aws-lambda-powertools/idempotency';
+import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createOutreachConsumer, type OutreachConsumerDependencies } from '../../app/deliverOutreach.ts';
 import type { DeliveryAttempt, OutreachRecord, OutreachSink } from '../../app/ports.ts';
@@ -74,7 +75,7 @@ function webhook(...answers: Array<number | Error>) {
 
 function setup(customerId: string, overrides: Partial<OutreachConsumerDependencies> & { sink?: OutreachSink } = {}) {
   const deliveries = new MemoryDeliveries();
-  const persistenceStore = new MemoryPersistence();
+  const persistenceStore = (overrides.persistenceStore as MemoryPersistence | undefined) ?? new MemoryPersistence();
   const log: Log = [];
   const hook = webhook();
   const consumer = createOutreachConsumer({
@@ -101,8 +102,18 @@ const stored = (persistence: MemoryPersistence) => [...persistence.records.value
 describe('a delivery the webhook accepts', () => {
   it('posts the message’s exact JSON once and records it delivered with its time and HTTP status', async () => {
     // Prepare
+    const inProgress: Array<number | undefined> = [];
+    const persistence = new MemoryPersistence();
     const hook = webhook(202);
-    const { deliveries, persistenceStore, log, message, receive } = setup('ok-1', { sink: hook.sink });
+    const sink: OutreachSink = {
+      kind: 'webhook',
+      deliver: async (m, raw) => {
+        // While delivering, the idempotency record is in progress until the Lambda's deadline.
+        inProgress.push(...[...persistence.records.values()].map((r) => r.inProgressExpiryTimestamp));
+        return hook.sink.deliver(m, raw);
+      },
+    };
+    const { deliveries, persistenceStore, log, message, receive } = setup('ok-1', { sink, persistenceStore: persistence });
     const before = new Date().toISOString();
     // Act
     const response = await receive();
@@ -114,6 +125,10 @@ describe('a delivery the webhook accepts', () => {
     const record = deliveries.record(message);
     expect(record).toMatchObject({ status: 'delivered', httpStatus: 202, attempts: 1 });
     expect(Date.parse(record?.deliveredAt ?? '')).toBeGreaterThanOrEqual(Date.parse(before));
+    expect([...persistenceStore.records.keys()]).toEqual([expect.stringMatching(/^outreach-delivery#/)]);
+    expect(inProgress).toHaveLength(1);
+    expect(inProgress[0]).toBeGreaterThan(Date.now() + 20_000); // localContext gives 30 s
+    expect(inProgress[0]).toBeLessThanOrEqual(Date.now() + 30_000);
     const [idempotency] = stored(persistenceStore);
     expect(idempotency?.getStatus()).toBe(IdempotencyRecordStatus.COMPLETED);
     expect(idempotency?.getResponse()).toEqual({
@@ -134,8 +149,8 @@ describe('a delivery the webhook accepts', () => {
     const record = deliveries.record(message);
     expect(record).toMatchObject({ status: 'delivered', attempts: 1 });
     expect(record).not.toHaveProperty('httpStatus');
-    expect(deliveries.writes).toEqual([{ ok: true, at: record?.deliveredAt }]);
-    expect(stored(persistenceStore)[0]?.getResponse()).toEqual({
+    expect(deliveries.writes).toStrictEqual([{ ok: true, at: record?.deliveredAt }]);
+    expect(stored(persistenceStore)[0]?.getResponse()).toStrictEqual({
       dedupId: message.dedupId,
       deliveredAt: record?.deliveredAt,
       sink: 'dry-run',
@@ -200,7 +215,7 @@ describe('a delivery the webhook refuses', () => {
     const { deliveries, message, receive } = setup('net-1', { sink: hook.sink });
     expect(await receive()).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
     const [attempt] = deliveries.writes;
-    expect(attempt).toEqual({ ok: false, at: expect.any(String), error: 'ECONNREFUSED' });
+    expect(attempt).toStrictEqual({ ok: false, at: expect.any(String), error: 'ECONNREFUSED' });
     expect(Date.parse((attempt as { at: string }).at)).toBeGreaterThan(Date.now() - 60_000);
     expect(deliveries.record(message)).not.toHaveProperty('lastHttpStatus');
   });
@@ -231,6 +246,20 @@ describe('a message that cannot be read', () => {
     expect(String(log[0]?.fields?.error)).toMatch(/^outreach message is not JSON/);
   });
 
+  it('logs a malformed record without SQS attributes too', async () => {
+    const { log, consumer } = setup('bad-2');
+    const { attributes: _attributes, ...bare } = sqsRecord('m-bare', 'not json');
+    const response = await consumer(sqsEvent(bare as SQSRecord), localContext('delivery-test'));
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-bare' }] });
+    expect(log).toEqual([
+      {
+        level: 'error',
+        message: 'malformed outreach message',
+        fields: { messageId: 'm-bare', receiveCount: undefined, error: expect.any(String) },
+      },
+    ]);
+  });
+
   it('retries a record whose ledger cannot be read, without sending it', async () => {
     const { deliveries, hook, receive } = setup('read-1');
     deliveries.failReads = true;
@@ -254,13 +283,34 @@ describe('a delivery the webhook accepted but the ledger could not record', () =
     expect(log.filter((l) => l.level !== 'info')).toEqual([]);
   });
 
+  it('by default tries three times, pausing 200 ms then 400 ms', async () => {
+    const pauses: number[] = [];
+    const { deliveries, receive } = setup('store-default', {
+      recordRetry: { sleep: async (ms) => void pauses.push(ms) },
+    });
+    deliveries.failOkWrites = 5;
+    expect(await receive()).toEqual({ batchItemFailures: [] });
+    expect(pauses).toEqual([200, 400]);
+    expect(deliveries.writes.map((w) => w.ok)).toEqual([true, true, true]);
+  });
+
+  it('really pauses between tries when not told how (called without a Lambda context, as a local poller may)', async () => {
+    const { deliveries, message, consumer } = setup('store-real-pause', { recordRetry: { backoffMs: 100 } });
+    deliveries.failOkWrites = 1;
+    const started = performance.now();
+    const response = await consumer(sqsEvent(sqsRecord('m-1', JSON.stringify(message))));
+    expect(performance.now() - started).toBeGreaterThanOrEqual(95);
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(deliveries.record(message)?.status).toBe('delivered');
+  });
+
   it('never sends the message again: SQS is told it succeeded and a redelivery is answered from memory', async () => {
     // Prepare: the store refuses every write of the success
     const { deliveries, persistenceStore, hook, log, message, receive } = setup('store-down');
     deliveries.failOkWrites = Number.POSITIVE_INFINITY;
     // Act: the message, then the same message again (an SQS redelivery, or reconcile's re-send)
     const first = await receive('m-1');
-    const again = await receive('m-2');
+    const again = await receive('m-2', JSON.stringify({ ...message, createdAt: '2026-11-24T00:00:00.000Z' })); // a resumed run's copy
     // Assess: one contact
     expect(hook.calls).toHaveLength(1);
     expect(first).toEqual({ batchItemFailures: [] });

@@ -81,14 +81,16 @@ describe('rankForOutreach', () => {
 });
 
 describe('allocateOutreach', () => {
-  const ranked = rankForOutreach(
-    ['a', 'b', 'c', 'd', 'e'].map((id, i) => scoredCustomer({ customerId: id, risk: 0.9 - i * 0.1 })),
-    { threshold: 0 },
-  ).ranked;
+  // Made in each test (not while collecting), so that each test runs on the code under test as it is then.
+  const candidates = () =>
+    rankForOutreach(
+      ['a', 'b', 'c', 'd', 'e'].map((id, i) => scoredCustomer({ customerId: id, risk: 0.9 - i * 0.1 })),
+      { threshold: 0 },
+    ).ranked;
 
   it('claims best first within the budget and counts the rest as over budget', async () => {
     const claimed: string[] = [];
-    const allocation = await allocateOutreach(ranked, { maxMessages: 2 }, async ({ customer }) => {
+    const allocation = await allocateOutreach(candidates(), { maxMessages: 2 }, async ({ customer }) => {
       claimed.push(customer.customerId);
       return 'claimed';
     });
@@ -99,7 +101,7 @@ describe('allocateOutreach', () => {
 
   it('skips customers in cooldown without spending budget on them', async () => {
     const outcomes: Record<string, ClaimOutcome> = { a: 'cooldown', b: 'claimed', c: 'cooldown', d: 'claimed', e: 'claimed' };
-    const allocation = await allocateOutreach(ranked, { maxMessages: 2 }, async ({ customer }) => outcomes[customer.customerId]!);
+    const allocation = await allocateOutreach(candidates(), { maxMessages: 2 }, async ({ customer }) => outcomes[customer.customerId]!);
     expect(allocation.toSend.map((c) => c.customer.customerId)).toEqual(['b', 'd']);
     expect(allocation.skippedCooldown).toBe(2);
     expect(allocation.skippedBudget).toBe(1);
@@ -107,14 +109,14 @@ describe('allocateOutreach', () => {
 
   it('re-sends resumed claims and counts already-sent ones against the budget without re-sending', async () => {
     const outcomes: Record<string, ClaimOutcome> = { a: 'already-sent', b: 'resumed', c: 'claimed', d: 'claimed', e: 'claimed' };
-    const allocation = await allocateOutreach(ranked, { maxMessages: 3 }, async ({ customer }) => outcomes[customer.customerId]!);
+    const allocation = await allocateOutreach(candidates(), { maxMessages: 3 }, async ({ customer }) => outcomes[customer.customerId]!);
     expect(allocation.alreadySent.map((c) => c.customer.customerId)).toEqual(['a']);
     expect(allocation.toSend.map((c) => c.customer.customerId)).toEqual(['b', 'c']);
     expect(allocation.skippedBudget).toBe(2);
   });
 
   it('sends nothing with a zero budget', async () => {
-    const allocation = await allocateOutreach(ranked, { maxMessages: 0 }, async () => 'claimed');
+    const allocation = await allocateOutreach(candidates(), { maxMessages: 0 }, async () => 'claimed');
     expect(allocation.toSend).toEqual([]);
     expect(allocation.skippedBudget).toBe(5);
   });
