@@ -40,8 +40,8 @@ const GROUPS: Record<string, MutationGroup> = {
     tests: [
       'test/unit/outreach-selection.test.ts',
       'test/unit/outreach-delivery.test.ts',
+      'test/unit/outreach-idempotency.test.ts',
       'test/integration/outreachStore.test.ts',
-      'test/integration/outreachConsumer.test.ts',
     ],
   },
   localStack: {

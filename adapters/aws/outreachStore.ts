@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ClaimRequest, DeliveryAttempt, OutreachRecord, OutreachStore } from '../../app/ports.ts';
+import { outreachDedupId } from '../../model/outreach/message.ts';
 import type { ClaimOutcome } from '../../model/outreach/selection.ts';
 import { customerPk, OUTREACH_SK_PREFIX, outreachSk } from './keys.ts';
 import { storableNumber } from './storableNumber.ts';
@@ -24,7 +25,7 @@ const IDENTITY =
 const identityValues = (customerId: string, runId: string) => ({
   ':customerId': customerId,
   ':runId': runId,
-  ':dedupId': `${runId}:${customerId}`,
+  ':dedupId': outreachDedupId(runId, customerId),
 });
 
 export const isConditionFailure = (error: unknown): boolean =>
@@ -66,12 +67,13 @@ export class DynamoOutreachStore implements OutreachStore {
     let previous: Record<string, unknown> | undefined;
     try {
       const result = await this.documents.send(
+        // Stryker disable next-line BooleanLiteral: dynalite is one node, every read is consistent; on DynamoDB this read must see the latest write
         new GetCommand({ TableName: this.tableName, Key: { PK: pk, SK: OUTREACH_LOCK_SK }, ConsistentRead: true }),
       );
       previous = result.Item;
       // Plainly in another run's cooldown: nothing to write (the conditional put below is the real check).
-      if (previous && previous.runId !== request.runId && typeof previous.lastClaimAt === 'string' && previous.lastClaimAt >= cooldownStart)
-        return 'cooldown';
+      // (A lock without lastClaimAt compares false here, and the conditional put refuses it.)
+      if (previous && previous.runId !== request.runId && (previous.lastClaimAt as string) >= cooldownStart) return 'cooldown';
       await this.#open(request.customerId, request.runId);
       await this.documents.send(
         new PutCommand({
@@ -82,7 +84,7 @@ export class DynamoOutreachStore implements OutreachStore {
             runId: request.runId,
             lastClaimAt: request.claimAt,
             // What to restore if this claim is released; the lock it replaces.
-            previousClaimAt: previous?.runId === request.runId ? previous?.previousClaimAt : previous?.lastClaimAt,
+            previousClaimAt: previous?.runId === request.runId ? previous.previousClaimAt : previous?.lastClaimAt,
           },
           ConditionExpression: 'attribute_not_exists(PK) OR lastClaimAt < :cooldownStart OR runId = :runId',
           ExpressionAttributeValues: { ':cooldownStart': cooldownStart, ':runId': request.runId },
@@ -172,6 +174,7 @@ export class DynamoOutreachStore implements OutreachStore {
   /** How much of a day's budget is used (for reports and tests). */
   async budgetUsed(day: string): Promise<number> {
     const result = await this.documents.send(
+      // Stryker disable next-line BooleanLiteral: dynalite is one node, every read is consistent; on DynamoDB this read must see the latest write
       new GetCommand({ TableName: this.tableName, Key: { PK: budgetPk(day), SK: BUDGET_SK }, ConsistentRead: true }),
     );
     return typeof result.Item?.used === 'number' ? result.Item.used : 0;
@@ -224,9 +227,11 @@ export class DynamoOutreachStore implements OutreachStore {
     const pk = customerPk(customerId);
     await this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: { PK: pk, SK: outreachSk(runId) } }));
     await this.closeOpen(customerId, runId);
-    const lock = (
-      await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { PK: pk, SK: OUTREACH_LOCK_SK }, ConsistentRead: true }))
-    ).Item;
+    const lockRead = await this.documents.send(
+      // Stryker disable next-line BooleanLiteral: dynalite is one node, every read is consistent; on DynamoDB this read must see the latest write
+      new GetCommand({ TableName: this.tableName, Key: { PK: pk, SK: OUTREACH_LOCK_SK }, ConsistentRead: true }),
+    );
+    const lock = lockRead.Item;
     if (lock?.runId !== runId) return;
     try {
       if (typeof lock.previousClaimAt === 'string') {
@@ -304,6 +309,7 @@ export class DynamoOutreachStore implements OutreachStore {
 
   async get(customerId: string, runId: string): Promise<OutreachRecord | undefined> {
     const result = await this.documents.send(
+      // Stryker disable next-line BooleanLiteral: dynalite is one node, every read is consistent; on DynamoDB this read must see the latest write
       new GetCommand({ TableName: this.tableName, Key: { PK: customerPk(customerId), SK: outreachSk(runId) }, ConsistentRead: true }),
     );
     return result.Item ? toRecord(result.Item) : undefined;
@@ -335,6 +341,7 @@ export class DynamoOutreachStore implements OutreachStore {
         TableName: this.tableName,
         KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
         ExpressionAttributeValues: { ':pk': customerPk(customerId), ':prefix': OUTREACH_SK_PREFIX },
+        // Stryker disable next-line BooleanLiteral: dynalite is one node, every read is consistent; on DynamoDB this read must see the latest write
         ConsistentRead: true,
       }),
     );

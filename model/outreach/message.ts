@@ -33,14 +33,29 @@ export const OutreachMessage = z
       .describe('Expected monthly revenue at risk in cents (risk × MRR); null when the MRR is unknown'),
     drivers: z.array(OutreachDriver).max(10).describe('Top risk drivers, strongest first'),
     playbook: z.enum(PLAYBOOKS),
-    dedupId: z.string().min(1).describe('`<runId>:<customerId>`: the same claim always has the same id; consumers deduplicate on it'),
+    dedupId: z
+      .string()
+      .min(1)
+      .describe(
+        '`<runId>:<customerId>`, `%` and `:` percent-encoded in each part: the same claim always has the same id, two claims never share one; consumers deduplicate on it',
+      ),
     createdAt: z.iso.datetime({ offset: true }),
   })
   .meta({ title: 'OutreachMessage', description: 'churnguard outreach message, version 1' });
 export type OutreachMessage = z.output<typeof OutreachMessage>;
 
-/** The claim of `customerId` by `runId`: stable, so a resumed run re-sends under the same id. */
-export const outreachDedupId = (runId: string, customerId: string): string => `${runId}:${customerId}`;
+/** `%` and `:` percent-encoded (`%25`, `%3A`): other characters stay as they are, so ordinary ids read as themselves. */
+const dedupPart = (part: string): string => part.replace(/%/g, '%25').replace(/:/g, '%3A');
+
+/**
+ * The claim of `customerId` by `runId`: stable, so a resumed run re-sends under the same id.
+ * `<runId>:<customerId>` with `%` and `:` percent-encoded in each part, so the one bare `:` splits
+ * it and two claims never share an id (a run `a:b` with customer `c` is `a%3Ab:c`, a run `a` with
+ * customer `b:c` is `a:b%3Ac`). Records and messages written before the encoding keep their
+ * `a:b:c` ids: reconcile re-sends a record's stored body and the consumer finds the ledger by
+ * customerId and runId, never by parsing a dedupId.
+ */
+export const outreachDedupId = (runId: string, customerId: string): string => `${dedupPart(runId)}:${dedupPart(customerId)}`;
 
 /** Builds the message of one selected customer. */
 export function buildOutreachMessage(input: {

@@ -5,16 +5,19 @@ import path from 'node:path';
 import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients } from '../../adapters/aws/clients.ts';
+import { DynamoOutreachLedger } from '../../adapters/aws/outreachLedger.ts';
 import { SqsOutreachQueue } from '../../adapters/aws/outreachQueue.ts';
 import { DynamoOutreachStore } from '../../adapters/aws/outreachStore.ts';
 import { newWebhookSecret, verifyWebhook } from '../../adapters/webhook/webhookSignature.ts';
 import { WebhookSink } from '../../adapters/webhook/webhookSink.ts';
 import { createOutreachConsumer } from '../../app/deliverOutreach.ts';
+import { reconcileOutreach } from '../../app/reconcile.ts';
 import { drainLocalOutreach, peekLocalOutreach } from '../../cli/commands/outreach.ts';
 import { type LocalStack, openLocalStack } from '../../cli/local/localStack.ts';
 import { drainOutreach, localContext, toSqsRecord } from '../../cli/local/sqsPoller.ts';
 import { idempotencyStore } from '../../lambdas/outreach/config.ts';
-import { buildOutreachMessage, type OutreachMessage } from '../../model/outreach/message.ts';
+import { buildOutreachMessage, type OutreachMessage, outreachDedupId } from '../../model/outreach/message.ts';
+import { beforeEachCommand } from '../helpers/dynamoCommandHooks.ts';
 import { scoredCustomer } from '../unit/outreachFactories.ts';
 
 /**
@@ -174,6 +177,59 @@ describe('outreach consumer', () => {
     expect(JSON.parse(dead[0]!)).toMatchObject({ dedupId: 'poison:bad', risk: 'very' });
     expect(requests.map((r) => r.dedupId).sort()).toEqual(good.map((m) => m.dedupId).sort());
     expect(await takeAll(queueUrl)).toEqual([]);
+  });
+});
+
+describe('a delivery the ledger could not record', () => {
+  it('is not sent again: SQS deletes the message, and reconcile’s re-send only records it', async () => {
+    // Prepare: a claimed and queued outreach; the store refuses to write deliveries
+    const [message] = messages('unrecorded', 1);
+    const { customerId, runId } = message!;
+    const ledger = new DynamoOutreachLedger(clients.documents, table());
+    await ledger.claim({
+      customerId,
+      runId,
+      dedupId: outreachDedupId(runId, customerId),
+      claimAt: '2026-11-23T00:00:00.000Z',
+      cooldownDays: 14,
+      playbook: 'payment_recovery',
+      risk: 0.5,
+      modelVersion: 'm',
+      body: JSON.stringify(message),
+    });
+    const [sent] = await new SqsOutreachQueue(clients.sqs, queueUrl).send([message!]);
+    await ledger.markQueued(customerId, runId, sent?.ok ? sent.messageId : '');
+    const { documents: broken } = createAwsClients();
+    beforeEachCommand(broken, (call) => {
+      if (call.name === 'UpdateCommand' && JSON.stringify(call.input).includes('deliveredAt')) throw new Error('store unavailable');
+    });
+    const errors: string[] = [];
+    const brokenConsumer = createOutreachConsumer({
+      sink: new WebhookSink({ url: webhookUrl, secrets: async () => [SECRET], timeoutMs: 2_000 }),
+      deliveries: new DynamoOutreachStore(broken, table()),
+      persistenceStore: idempotencyStore(table(), clients.dynamodb),
+      recordRetry: { attempts: 2, backoffMs: 1 },
+      log: (level, text) => level === 'error' && errors.push(text),
+    });
+    // Act: delivered while the store is down
+    const down = await drainOutreach({ sqs: clients.sqs, queueUrl, consumer: brokenConsumer, maxWaitMs: 5_000, pollIntervalMs: 100 });
+    // Assess: acknowledged, visible, still open on the ledger
+    expect(down).toMatchObject({ delivered: 1, failedAttempts: 0 });
+    expect(requests.map((r) => r.dedupId)).toEqual([message!.dedupId]);
+    expect(errors).toEqual([expect.stringMatching(/^outreach delivered but not recorded on the ledger/)]);
+    expect(await ledger.get(customerId, runId)).toMatchObject({ status: 'queued' });
+    expect(await takeAll(queueUrl)).toEqual([]);
+    // Act: the store is back; reconcile re-sends the open record, the consumer drains it
+    const reconciled = await reconcileOutreach(
+      { outreach: ledger, queue: new SqsOutreachQueue(clients.sqs, queueUrl), now: () => new Date(Date.now() + 60_000), log: () => {} },
+      { resendAfterMs: 1_000, maxSends: 3 },
+    );
+    await drain();
+    // Assess: recorded delivered, and the customer was contacted once
+    expect(reconciled.resent).toBe(1);
+    expect(requests.map((r) => r.dedupId)).toEqual([message!.dedupId]);
+    expect(await ledger.get(customerId, runId)).toMatchObject({ status: 'delivered', sends: 2 });
+    expect((await ledger.openOutreach()).filter((o) => o.runId === runId)).toEqual([]);
   });
 });
 

@@ -11,6 +11,15 @@ describe('expectedLossCents', () => {
   });
 });
 
+describe('expectedLossCents with an unusable MRR', () => {
+  it('uses the unit value for a negative, infinite or NaN MRR, but a zero MRR is worth nothing', () => {
+    expect(expectedLossCents(0.5, -100, 10)).toBe(5);
+    expect(expectedLossCents(0.5, Number.POSITIVE_INFINITY, 10)).toBe(5);
+    expect(expectedLossCents(0.5, Number.NaN, 10)).toBe(5);
+    expect(expectedLossCents(0.5, 0, 10)).toBe(0);
+  });
+});
+
 describe('rankForOutreach', () => {
   it('keeps customers at or above the cost threshold, ranked by expected loss, not by risk', () => {
     // Prepare
@@ -37,6 +46,23 @@ describe('rankForOutreach', () => {
     expect(rankForOutreach(scored, { threshold: 0 }).ranked.map((r) => r.customer.customerId)).toEqual(['c', 'a', 'b']);
   });
 
+  it('orders equal losses and risks by customer id whatever the input order, and counts a NaN risk below the threshold', () => {
+    const tie = (id: string) => scoredCustomer({ customerId: id, risk: 0.5, mrrCents: null });
+    for (const order of [
+      ['c', 'a', 'b'],
+      ['a', 'b', 'c'],
+      ['c', 'b', 'a'],
+    ]) {
+      const { ranked, belowThreshold } = rankForOutreach([...order.map(tie), scoredCustomer({ customerId: 'nan', risk: Number.NaN })], {
+        threshold: 0,
+        unknownMrrValueCents: 4_000,
+      });
+      expect(ranked.map((r) => r.customer.customerId)).toEqual(['a', 'b', 'c']);
+      expect(ranked.map((r) => r.expectedLossCents)).toEqual([2_000, 2_000, 2_000]);
+      expect(belowThreshold).toBe(1);
+    }
+  });
+
   it('applies to each customer the threshold of the model that scored them, when given one per customer', () => {
     // Prepare: stored scores of two models, thresholds 0.5 and 0.2
     const thresholds: Record<string, number> = { strict: 0.5, lenient: 0.2 };
@@ -55,14 +81,16 @@ describe('rankForOutreach', () => {
 });
 
 describe('allocateOutreach', () => {
-  const ranked = rankForOutreach(
-    ['a', 'b', 'c', 'd', 'e'].map((id, i) => scoredCustomer({ customerId: id, risk: 0.9 - i * 0.1 })),
-    { threshold: 0 },
-  ).ranked;
+  // Made in each test (not while collecting), so that each test runs on the code under test as it is then.
+  const candidates = () =>
+    rankForOutreach(
+      ['a', 'b', 'c', 'd', 'e'].map((id, i) => scoredCustomer({ customerId: id, risk: 0.9 - i * 0.1 })),
+      { threshold: 0 },
+    ).ranked;
 
   it('claims best first within the budget and counts the rest as over budget', async () => {
     const claimed: string[] = [];
-    const allocation = await allocateOutreach(ranked, { maxMessages: 2 }, async ({ customer }) => {
+    const allocation = await allocateOutreach(candidates(), { maxMessages: 2 }, async ({ customer }) => {
       claimed.push(customer.customerId);
       return 'claimed';
     });
@@ -73,7 +101,7 @@ describe('allocateOutreach', () => {
 
   it('skips customers in cooldown without spending budget on them', async () => {
     const outcomes: Record<string, ClaimOutcome> = { a: 'cooldown', b: 'claimed', c: 'cooldown', d: 'claimed', e: 'claimed' };
-    const allocation = await allocateOutreach(ranked, { maxMessages: 2 }, async ({ customer }) => outcomes[customer.customerId]!);
+    const allocation = await allocateOutreach(candidates(), { maxMessages: 2 }, async ({ customer }) => outcomes[customer.customerId]!);
     expect(allocation.toSend.map((c) => c.customer.customerId)).toEqual(['b', 'd']);
     expect(allocation.skippedCooldown).toBe(2);
     expect(allocation.skippedBudget).toBe(1);
@@ -81,14 +109,14 @@ describe('allocateOutreach', () => {
 
   it('re-sends resumed claims and counts already-sent ones against the budget without re-sending', async () => {
     const outcomes: Record<string, ClaimOutcome> = { a: 'already-sent', b: 'resumed', c: 'claimed', d: 'claimed', e: 'claimed' };
-    const allocation = await allocateOutreach(ranked, { maxMessages: 3 }, async ({ customer }) => outcomes[customer.customerId]!);
+    const allocation = await allocateOutreach(candidates(), { maxMessages: 3 }, async ({ customer }) => outcomes[customer.customerId]!);
     expect(allocation.alreadySent.map((c) => c.customer.customerId)).toEqual(['a']);
     expect(allocation.toSend.map((c) => c.customer.customerId)).toEqual(['b', 'c']);
     expect(allocation.skippedBudget).toBe(2);
   });
 
   it('sends nothing with a zero budget', async () => {
-    const allocation = await allocateOutreach(ranked, { maxMessages: 0 }, async () => 'claimed');
+    const allocation = await allocateOutreach(candidates(), { maxMessages: 0 }, async () => 'claimed');
     expect(allocation.toSend).toEqual([]);
     expect(allocation.skippedBudget).toBe(5);
   });
