@@ -1,6 +1,3 @@
-import { IdempotencyItemAlreadyExistsError, IdempotencyItemNotFoundError } from '@aws-lambda-powertools/idempotency';
-import { BasePersistenceLayer, type IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
-import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { parseEnv } from '../../adapters/aws/env.ts';
 import { createOutreachConsumer, idempotencyExpirySeconds } from '../../app/deliverOutreach.ts';
@@ -8,31 +5,10 @@ import { localContext } from '../../cli/local/sqsPoller.ts';
 import { OutreachConsumerEnv } from '../../lambdas/outreach/config.ts';
 import { jobSettingsFromEnv } from '../../lambdas/train-score/config.ts';
 import { buildOutreachMessage } from '../../model/outreach/message.ts';
+import { MemoryPersistence, sqsEvent, sqsRecord } from '../helpers/memoryIdempotency.ts';
 import { scoredCustomer } from './outreachFactories.ts';
 
 const DAY = 86_400;
-
-/** Idempotency records in memory: enough of a persistence layer to see what the consumer stores. */
-class MemoryPersistence extends BasePersistenceLayer {
-  readonly records = new Map<string, IdempotencyRecord>();
-
-  protected async _getRecord(idempotencyKey: string): Promise<IdempotencyRecord> {
-    const record = this.records.get(idempotencyKey);
-    if (!record) throw new IdempotencyItemNotFoundError(idempotencyKey);
-    return record;
-  }
-  protected async _putRecord(record: IdempotencyRecord): Promise<void> {
-    const existing = this.records.get(record.idempotencyKey);
-    if (existing && !existing.isExpired()) throw new IdempotencyItemAlreadyExistsError(`exists: ${record.idempotencyKey}`, existing);
-    this.records.set(record.idempotencyKey, record);
-  }
-  protected async _updateRecord(record: IdempotencyRecord): Promise<void> {
-    this.records.set(record.idempotencyKey, record);
-  }
-  protected async _deleteRecord(record: IdempotencyRecord): Promise<void> {
-    this.records.delete(record.idempotencyKey);
-  }
-}
 
 const message = buildOutreachMessage({
   customer: scoredCustomer({ customerId: 'idem-1' }),
@@ -40,21 +16,7 @@ const message = buildOutreachMessage({
   runId: 'score-2026-11-23',
   createdAt: '2026-11-23T00:00:00.000Z',
 });
-const event: SQSEvent = {
-  Records: [
-    {
-      messageId: 'm-1',
-      receiptHandle: 'r-1',
-      body: JSON.stringify(message),
-      attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'test', ApproximateFirstReceiveTimestamp: '0' },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:churnguard-outreach',
-      awsRegion: 'us-east-1',
-    },
-  ],
-};
+const event = sqsEvent(sqsRecord('m-1', JSON.stringify(message)));
 
 /** Delivers the one message through a consumer and returns the stored record's lifetime in seconds. */
 async function storedLifetime(cooldownDays: number | undefined): Promise<number> {
