@@ -1,3 +1,4 @@
+import { type NumericValues, valuesFor } from './columnValues.ts';
 import type { ColumnPlan, NumericPlan, RowDraft } from './matrixBuilder.ts';
 
 /**
@@ -9,13 +10,6 @@ import type { ColumnPlan, NumericPlan, RowDraft } from './matrixBuilder.ts';
  * columns already describe its streams, gets none until its churners pass 240.
  */
 export const MIN_CHURNERS_PER_GENERATED_COLUMN = 10;
-
-/** Values of a numeric column on `rows`, NaN normalised so that equal columns compare equal. */
-const valuesOf = (plan: NumericPlan, rows: readonly RowDraft[]): Float64Array =>
-  Float64Array.from(rows, (row) => {
-    const v = plan.get(row);
-    return Number.isNaN(v) ? Number.NaN : v;
-  });
 
 /** Equal up to floating-point rounding: a sum of cents ÷ 100 and a sum of units are the same column. */
 const sameValue = (x: number, y: number): boolean =>
@@ -31,12 +25,18 @@ const sameValues = (a: Float64Array, b: Float64Array): boolean => {
  * earlier column stays (fixed features come before generated ones). Returns `duplicates` as
  * dropped → kept names.
  */
-export function dropDuplicateColumns(plan: ColumnPlan, rows: readonly RowDraft[]): { plan: ColumnPlan; duplicates: Map<string, string> } {
+export function dropDuplicateColumns(
+  plan: ColumnPlan,
+  rows: readonly RowDraft[],
+  cached?: NumericValues,
+): { plan: ColumnPlan; duplicates: Map<string, string> } {
+  const cache = valuesFor(rows, cached);
   const kept: Array<{ plan: NumericPlan; values: Float64Array }> = [];
   const byKey = new Map<string, number[]>();
   const duplicates = new Map<string, string>();
   for (const p of plan.numeric) {
-    const values = valuesOf(p, rows);
+    // NaN compares equal to NaN in sameValue and hashes alike, so the raw values serve as they are.
+    const values = cache.of(p);
     // A cheap fingerprint narrows the comparison to columns that may be equal.
     let hash = 0;
     for (let i = 0; i < values.length; i += Math.max(1, Math.floor(values.length / 64)))
@@ -57,29 +57,42 @@ export function dropDuplicateColumns(plan: ColumnPlan, rows: readonly RowDraft[]
  * How far one column alone separates churners from stayers on `rows`: |ROC AUC − 0.5|, with
  * missing values ranked lowest (together). 0 when a class is absent.
  */
-export function separation(plan: NumericPlan, rows: readonly RowDraft[]): number {
-  const scored = rows
-    .filter((row) => row.label === 0 || row.label === 1)
-    .map((row) => {
-      const v = plan.get(row);
-      return { v: Number.isNaN(v) ? Number.NEGATIVE_INFINITY : v, y: row.label };
-    })
-    .sort((a, b) => a.v - b.v);
+export function separation(plan: NumericPlan, rows: readonly RowDraft[], cached?: NumericValues): number {
+  const column = valuesFor(rows, cached).of(plan);
+  let labelled = 0;
   let positives = 0;
+  for (const row of rows) {
+    if (row.label === 0 || row.label === 1) labelled++;
+    if (row.label === 1) positives++;
+  }
+  // Sorted values of all labelled rows and of the churners alone: typed-array sorts, no objects.
+  // Ties share one rank, so how a sort orders them cannot change the sum (-0 and 0 tie, as in ===).
+  const all = new Float64Array(labelled);
+  const churners = new Float64Array(positives);
+  for (let r = 0, a = 0, p = 0; r < rows.length; r++) {
+    const label = (rows[r] as RowDraft).label;
+    if (label !== 0 && label !== 1) continue;
+    const v = column[r] as number;
+    const value = Number.isNaN(v) ? Number.NEGATIVE_INFINITY : v;
+    all[a++] = value;
+    if (label === 1) churners[p++] = value;
+  }
+  all.sort();
+  churners.sort();
   let rankSum = 0;
-  for (let start = 0; start < scored.length; ) {
+  let p = 0;
+  for (let start = 0; start < labelled; ) {
     let end = start;
-    while (end + 1 < scored.length && (scored[end + 1] as { v: number }).v === (scored[start] as { v: number }).v) end++;
+    while (end + 1 < labelled && all[end + 1] === all[start]) end++;
     const rank = (start + end) / 2 + 1;
-    for (let k = start; k <= end; k++) {
-      if ((scored[k] as { y: number }).y === 1) {
-        positives++;
-        rankSum += rank;
-      }
+    // One addition per churner, in rank order: the same sum, rounding included, as a pass over sorted rows.
+    while (p < positives && churners[p] === all[start]) {
+      rankSum += rank;
+      p++;
     }
     start = end + 1;
   }
-  const negatives = scored.length - positives;
+  const negatives = labelled - positives;
   if (positives === 0 || negatives === 0) return 0;
   return Math.abs((rankSum - (positives * (positives + 1)) / 2) / (positives * negatives) - 0.5);
 }
@@ -123,21 +136,23 @@ export function budgetGeneratedColumns(
   plan: ColumnPlan,
   rows: readonly RowDraft[],
   minChurnersPerColumn = MIN_CHURNERS_PER_GENERATED_COLUMN,
+  cached?: NumericValues,
 ): { plan: ColumnPlan; budget: number; candidates: number; overBudget: string[] } {
+  const cache = valuesFor(rows, cached);
   const churners = rows.reduce((n, row) => n + (row.label === 1 ? 1 : 0), 0);
   const generated = plan.numeric.filter((p) => p.column.generated);
   const curated = plan.numeric.length - generated.length + plan.categorical.length;
   const budget = Math.max(0, Math.floor(churners / minChurnersPerColumn) - curated);
   if (generated.length <= budget) return { plan, budget, candidates: generated.length, overBudget: [] };
   const ranked = generated
-    .map((p, order) => ({ p, order, strength: separation(p, rows) }))
+    .map((p, order) => ({ p, order, strength: separation(p, rows, cache) }))
     .sort((a, b) => b.strength - a.strength || a.order - b.order);
   // When the budget binds, a column nearly equal to one the model already has adds noise, not news.
-  const chosen = plan.numeric.filter((p) => !p.column.generated).map((p) => valuesOf(p, rows));
+  const chosen = plan.numeric.filter((p) => !p.column.generated).map((p) => cache.of(p));
   const keep = new Set<NumericPlan>();
   for (const { p } of ranked) {
     if (keep.size >= budget) break;
-    const values = valuesOf(p, rows);
+    const values = cache.of(p);
     if (chosen.some((other) => Math.abs(correlation(values, other)) >= REDUNDANT_CORRELATION)) continue;
     keep.add(p);
     chosen.push(values);

@@ -3,6 +3,7 @@ import { fnv1a } from '../hash.ts';
 import { parseOptions } from '../validation.ts';
 import { ChurnDefinition, DEFAULT_CHURN } from './churnDefinition.ts';
 import { budgetGeneratedColumns, dropDuplicateColumns, MIN_CHURNERS_PER_GENERATED_COLUMN } from './columnSelection.ts';
+import { NumericValues } from './columnValues.ts';
 import { type CustomerHistory, sortedEvents } from './history.ts';
 import { isActiveAt, type Label, labelAt } from './labels.ts';
 import type { FeatureMatrix } from './matrix.ts';
@@ -167,16 +168,19 @@ export async function buildDatasets(customers: AsyncIterable<CustomerHistory>, o
   }
   const planned = planColumns(schema, asOfMs, o.customEvents);
   fitCategories(planned, trainRows, [...validationRows, ...scoringRows]);
-  const { plan, dropped, generatedColumns } = selectColumns(planned, trainRows, o);
+  // Each column's values on each set of rows, computed once for the selection and the matrices.
+  const trainValues = new NumericValues(trainRows);
+  const validationValues = new NumericValues(validationRows);
+  const { plan, dropped, generatedColumns } = selectColumns(planned, trainValues, o);
   return {
-    train: toMatrix(plan, trainRows, trainingIsos[trainingIsos.length - 1] ?? cutoffs.validation),
-    validation: toMatrix(plan, validationRows, cutoffs.validation),
+    train: toMatrix(plan, trainRows, trainingIsos[trainingIsos.length - 1] ?? cutoffs.validation, trainValues),
+    validation: toMatrix(plan, validationRows, cutoffs.validation, validationValues),
     scoring: toMatrix(plan, scoringRows, cutoffs.scoring),
     cutoffs: { training: trainingIsos, validation: cutoffs.validation, scoring: cutoffs.scoring },
     validationSplit,
     droppedColumns: dropped,
     generatedColumns,
-    comparison: toMatrix(planned, validationRows, cutoffs.validation),
+    comparison: toMatrix(planned, validationRows, cutoffs.validation, validationValues),
   };
 }
 
@@ -186,15 +190,16 @@ export async function buildDatasets(customers: AsyncIterable<CustomerHistory>, o
  */
 function selectColumns(
   planned: ColumnPlan,
-  trainRows: readonly RowDraft[],
+  trainValues: NumericValues,
   o: { keepConstantColumns: boolean; minChurnersPerGeneratedColumn: number },
 ): { plan: ColumnPlan; dropped: string[]; generatedColumns: Datasets['generatedColumns'] } {
+  const trainRows = trainValues.rows;
   const candidates = planned.numeric.filter((p) => p.column.generated).length;
   if (o.keepConstantColumns || trainRows.length === 0)
     return { plan: planned, dropped: [], generatedColumns: { candidates, budget: candidates, kept: candidates } };
-  const informative = dropUninformative(planned, trainRows);
-  const distinct = dropDuplicateColumns(informative.plan, trainRows);
-  const budgeted = budgetGeneratedColumns(distinct.plan, trainRows, o.minChurnersPerGeneratedColumn);
+  const informative = dropUninformative(planned, trainRows, trainValues);
+  const distinct = dropDuplicateColumns(informative.plan, trainRows, trainValues);
+  const budgeted = budgetGeneratedColumns(distinct.plan, trainRows, o.minChurnersPerGeneratedColumn, trainValues);
   return {
     plan: budgeted.plan,
     dropped: [...informative.dropped, ...distinct.duplicates.keys()],

@@ -1,4 +1,5 @@
 import type { ChurnEvent } from '../events/schemas.ts';
+import { type NumericValues, valuesFor } from './columnValues.ts';
 import { customFeatureName, FEATURE_DEFINITIONS, profileFeatureName } from './definitions.ts';
 import {
   GENERATED_STATS,
@@ -98,6 +99,8 @@ export class SchemaCollector {
 export interface NumericPlan {
   column: NumericColumn;
   get(row: RowDraft): number;
+  /** A generated column's stat: `NumericValues` computes it a stream at a time, as `get` would. */
+  stat?: GeneratedStat;
 }
 interface CategoricalPlan {
   column: CategoricalColumn;
@@ -136,6 +139,7 @@ function generatedPlans(schema: SchemaCollector, cutoffMs: number, customEvents?
         description: generatedDescription(source),
         generated: source,
       },
+      stat,
       get: (row) => {
         const aggregate = row.streams.get(stream);
         return stat.value(aggregate, row.cutoffMs, measure === undefined ? undefined : aggregate?.measures.get(measure));
@@ -233,22 +237,35 @@ export function fitCategories(plan: ColumnPlan, fitRows: readonly RowDraft[], la
  * and no missing ones, or all missing. Such a column cannot help a model, and one whose value only
  * differs at scoring time (a tabular import's synthetic timeline) would mislead it.
  */
-export function dropUninformative(plan: ColumnPlan, rows: readonly RowDraft[]): { plan: ColumnPlan; dropped: string[] } {
-  const informative = <V>(get: (row: RowDraft) => V, isMissing: (v: V) => boolean): boolean => {
+export function dropUninformative(
+  plan: ColumnPlan,
+  rows: readonly RowDraft[],
+  values?: NumericValues,
+): { plan: ColumnPlan; dropped: string[] } {
+  const informative = <V>(value: (r: number) => V, isMissing: (v: V) => boolean): boolean => {
     let first: V | undefined;
     let missing = 0;
     let varies = false;
-    for (const row of rows) {
-      const value = get(row);
-      if (isMissing(value)) missing++;
-      else if (first === undefined) first = value;
-      else if (value !== first) varies = true;
+    for (let r = 0; r < rows.length; r++) {
+      const v = value(r);
+      if (isMissing(v)) missing++;
+      else if (first === undefined) first = v;
+      else if (v !== first) varies = true;
     }
     if (first === undefined) return false;
     return varies || missing > 0;
   };
-  const numeric = plan.numeric.filter((p) => informative(p.get, Number.isNaN));
-  const categorical = plan.categorical.filter((p) => informative(p.get, (v) => v === null));
+  const cache = valuesFor(rows, values);
+  const numeric = plan.numeric.filter((p) => {
+    const column = cache.of(p);
+    return informative((r) => column[r] as number, Number.isNaN);
+  });
+  const categorical = plan.categorical.filter((p) =>
+    informative(
+      (r) => p.get(rows[r] as RowDraft),
+      (v) => v === null,
+    ),
+  );
   const kept = new Set([...numeric, ...categorical].map((p) => p.column.name));
   const dropped = [...plan.numeric, ...plan.categorical].map((p) => p.column.name).filter((name) => !kept.has(name));
   return { plan: { numeric, categorical }, dropped };
@@ -261,19 +278,24 @@ const byCustomerId = (a: RowDraft, b: RowDraft): number => (a.customerId < b.cus
  * one customer keep their cutoff order). A parallel Scan delivers customers in a different order
  * on every run; without this order, training on the same data would not be reproducible.
  */
-export function toMatrix(plan: ColumnPlan, unorderedRows: readonly RowDraft[], cutoff: string): FeatureMatrix {
-  const rows = [...unorderedRows].sort(byCustomerId);
+export function toMatrix(plan: ColumnPlan, unorderedRows: readonly RowDraft[], cutoff: string, values?: NumericValues): FeatureMatrix {
+  // Indices sorted instead of rows (Array#sort is stable, so the order is the same): the cached
+  // columns are in the order of `unorderedRows`.
+  const order = unorderedRows.map((_, i) => i).sort((a, b) => byCustomerId(unorderedRows[a] as RowDraft, unorderedRows[b] as RowDraft));
+  const rows = order.map((i) => unorderedRows[i] as RowDraft);
   const nNum = plan.numeric.length;
   const nCat = plan.categorical.length;
   const numeric = new Float64Array(rows.length * nNum);
   const categorical = new Int32Array(rows.length * nCat);
   const labels = new Int8Array(rows.length);
   const mrrCents = new Float64Array(rows.length);
+  const cache = valuesFor(unorderedRows, values);
+  plan.numeric.forEach((p, c) => {
+    const column = cache.of(p);
+    for (let r = 0; r < order.length; r++) numeric[r * nNum + c] = column[order[r] as number] as number;
+  });
   const codes = plan.categorical.map(({ column }) => new Map(column.categories.map((c, i) => [c, i])));
   rows.forEach((row, r) => {
-    plan.numeric.forEach(({ get }, c) => {
-      numeric[r * nNum + c] = get(row);
-    });
     plan.categorical.forEach(({ get }, c) => {
       const value = get(row);
       categorical[r * nCat + c] = value === null ? -1 : (codes[c]?.get(value) ?? -1);

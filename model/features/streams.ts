@@ -73,7 +73,8 @@ export function eventMeasures(event: ChurnEvent): Array<readonly [string, number
       break;
   }
   const named = 'measures' in event.properties ? event.properties.measures : undefined;
-  for (const [name, value] of Object.entries(named ?? {})) {
+  if (named === undefined) return out;
+  for (const [name, value] of Object.entries(named)) {
     // A built-in number keeps its name: a measure called "amount" on a payment would be ambiguous.
     if (!out.some(([builtIn]) => builtIn === name)) out.push([name, value, 'amount']);
   }
@@ -111,12 +112,14 @@ export function addToStreams(streams: Map<string, StreamAggregate>, event: Churn
   }
   stream.lastMs = t;
   const age = cutoffMs - t;
-  GENERATED_WINDOWS.forEach((w, i) => {
-    if (age <= w * DAY_MS) stream.windowCounts[i] = (stream.windowCounts[i] as number) + 1;
-  });
-  TREND_WINDOWS.forEach((w, i) => {
+  // Plain loops, not forEach closures: this runs for every event at every cutoff (issue 15).
+  for (let i = 0; i < GENERATED_WINDOWS.length; i++) {
+    if (age <= (GENERATED_WINDOWS[i] as number) * DAY_MS) stream.windowCounts[i] = (stream.windowCounts[i] as number) + 1;
+  }
+  for (let i = 0; i < TREND_WINDOWS.length; i++) {
+    const w = TREND_WINDOWS[i] as number;
     if (age > w * DAY_MS && age <= 2 * w * DAY_MS) stream.previousCounts[i] = (stream.previousCounts[i] as number) + 1;
-  });
+  }
   for (const [name, value, kind] of eventMeasures(event)) {
     let measure = stream.measures.get(name);
     if (!measure) {
@@ -125,8 +128,8 @@ export function addToStreams(streams: Map<string, StreamAggregate>, event: Churn
     }
     measure.sum += value;
     measure.count++;
-    GENERATED_WINDOWS.forEach((w, i) => {
-      if (age <= w * DAY_MS) measure.windowSums[i] = (measure.windowSums[i] as number) + value;
-    });
+    for (let i = 0; i < GENERATED_WINDOWS.length; i++) {
+      if (age <= (GENERATED_WINDOWS[i] as number) * DAY_MS) measure.windowSums[i] = (measure.windowSums[i] as number) + value;
+    }
   }
 }
