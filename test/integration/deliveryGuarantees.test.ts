@@ -18,6 +18,7 @@ import { QUEUE_JOURNAL } from '../../cli/local/durableSqs.ts';
 import { LOCAL_RESOURCES, VISIBILITY_TIMEOUT_FACTOR } from '../../cli/local/localResources.ts';
 import { type LocalStack, openLocalStack } from '../../cli/local/localStack.ts';
 import { buildOutreachMessage } from '../../model/outreach/message.ts';
+import { closeServer, listenOnLoopback } from '../helpers/loopbackServer.ts';
 import { scoredCustomer } from '../unit/outreachFactories.ts';
 
 /**
@@ -61,15 +62,11 @@ beforeAll(async () => {
       setTimeout(() => res.writeHead(status, location ? { location } : {}).end(), delayMs);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no address');
-  webhookUrl = `http://127.0.0.1:${address.port}/hook`;
+  webhookUrl = `${await listenOnLoopback(server)}/hook`;
 });
 
 afterAll(async () => {
-  server?.closeAllConnections();
-  await new Promise((resolve) => server?.close(resolve));
+  await closeServer(server);
   await stack?.close();
   await rm(dataDir, { recursive: true, force: true });
 });

@@ -372,21 +372,22 @@ describe('the champion’s churn definition', () => {
   });
 });
 
+/** Validation metrics an injected trainer reports: fixed figures, with the row counts of its data. */
+const trainerMetrics = (counts: { recallAtThreshold: number; rows: number; positives: number }) => ({
+  rocAuc: 0.8,
+  prAuc: 0.5,
+  logLoss: 0.4,
+  brier: 0.1,
+  ece: 0.02,
+  topDecileLift: 3,
+  topDecileRecall: 0.3,
+  threshold: 0.3,
+  precisionAtThreshold: 0.5,
+  ...counts,
+});
+
 describe('runJob (train-and-score) with an injected trainer', () => {
-  const metrics = {
-    rocAuc: 0.8,
-    prAuc: 0.5,
-    logLoss: 0.4,
-    brier: 0.1,
-    ece: 0.02,
-    topDecileLift: 3,
-    topDecileRecall: 0.3,
-    threshold: 0.3,
-    precisionAtThreshold: 0.5,
-    recallAtThreshold: 0.6,
-    rows: 10,
-    positives: 3,
-  };
+  const metrics = trainerMetrics({ recallAtThreshold: 0.6, rows: 10, positives: 3 });
 
   function trainingDeps(histories: HistoryLike[], counters: { trained: number; registered: number }) {
     return dependencies(histories, {
@@ -700,20 +701,7 @@ describe('scale-out: score-segment workers, then one send step', () => {
 });
 
 describe('runJob (score) on a fresh stack, with no champion yet', () => {
-  const metrics = {
-    rocAuc: 0.8,
-    prAuc: 0.5,
-    logLoss: 0.4,
-    brier: 0.1,
-    ece: 0.02,
-    topDecileLift: 3,
-    topDecileRecall: 0.3,
-    threshold: 0.3,
-    precisionAtThreshold: 0.5,
-    recallAtThreshold: 0.5,
-    rows: 20,
-    positives: 4,
-  };
+  const metrics = trainerMetrics({ recallAtThreshold: 0.5, rows: 20, positives: 4 });
 
   /** A registry that starts empty and holds whatever is registered; training returns the fake scorer. */
   function freshStackDependencies(histories: HistoryLike[], logged: string[]): JobDependencies {

@@ -18,6 +18,7 @@ import { drainOutreach, localContext, toSqsRecord } from '../../cli/local/sqsPol
 import { idempotencyStore } from '../../lambdas/outreach/config.ts';
 import { buildOutreachMessage, type OutreachMessage, outreachDedupId } from '../../model/outreach/message.ts';
 import { beforeEachCommand } from '../helpers/dynamoCommandHooks.ts';
+import { closeServer, listenOnLoopback } from '../helpers/loopbackServer.ts';
 import { scoredCustomer } from '../unit/outreachFactories.ts';
 
 /**
@@ -72,15 +73,11 @@ beforeAll(async () => {
       res.writeHead(status).end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no address');
-  webhookUrl = `http://127.0.0.1:${address.port}/crm`;
+  webhookUrl = `${await listenOnLoopback(server)}/crm`;
 });
 
 afterAll(async () => {
-  server?.closeAllConnections();
-  await new Promise((resolve) => server?.close(resolve));
+  await closeServer(server);
   await stack?.close();
   await rm(dataDir, { recursive: true, force: true });
 });

@@ -5,6 +5,7 @@ import { parseSecret, SecretsManagerSecret } from '../../adapters/aws/webhookSec
 import { newWebhookSecret, parseWebhookSecrets, signWebhook, verifyWebhook } from '../../adapters/webhook/webhookSignature.ts';
 import { WebhookDeliveryError, WebhookSink } from '../../adapters/webhook/webhookSink.ts';
 import { buildOutreachMessage } from '../../model/outreach/message.ts';
+import { closeServer, listenOnLoopback } from '../helpers/loopbackServer.ts';
 import { scoredCustomer } from './outreachFactories.ts';
 
 // The Standard Webhooks specification's published test vector.
@@ -88,14 +89,10 @@ describe('WebhookSink', () => {
         setTimeout(() => res.writeHead(status, location ? { location } : {}).end(), delayMs);
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    if (address === null || typeof address === 'string') throw new Error('no address');
-    url = `http://127.0.0.1:${address.port}/hook`;
+    url = `${await listenOnLoopback(server)}/hook`;
   });
   afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await closeServer(server);
   });
 
   const message = buildOutreachMessage({
