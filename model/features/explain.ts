@@ -48,23 +48,37 @@ const matches = (when: SentenceCase, value: number | string | null): boolean => 
   }
 };
 
+/** The text of one placeholder (see `SentenceTemplate`) for `value`, or undefined for an unknown key. */
+function placeholder(key: string, value: number | string | null, name: string): string | undefined {
+  const n = typeof value === 'number' ? value : Number.NaN;
+  switch (key) {
+    case 'value':
+      return typeof value === 'number' ? formatNumber(value) : String(value);
+    case 'abs':
+      return formatNumber(Math.abs(n));
+    case 'duration':
+      return formatDuration(n);
+    case 'absDuration':
+      return formatDuration(Math.abs(n));
+    case 'money':
+      return moneyFormat.format(n);
+    case 'percentDown':
+      return String(Math.round((1 - n) * 100));
+    case 'percentUp':
+      return String(Math.round((n - 1) * 100));
+    case 'name':
+      return name;
+    default:
+      return undefined;
+  }
+}
+
 /** Fills a template's placeholders with `value` (see `SentenceTemplate`). */
 function render(template: SentenceTemplate, value: number | string | null, name: string, description: string): string {
   const chosen = template.cases.find(([when]) => matches(when, value));
   const fallback = matches('missing', value) ? `${description || name}: unknown` : `${name} is {value}`;
   const text = chosen ? chosen[1] : fallback;
-  const n = typeof value === 'number' ? value : Number.NaN;
-  const fills: Record<string, () => string> = {
-    value: () => (typeof value === 'number' ? formatNumber(value) : String(value)),
-    abs: () => formatNumber(Math.abs(n)),
-    duration: () => formatDuration(n),
-    absDuration: () => formatDuration(Math.abs(n)),
-    money: () => moneyFormat.format(n),
-    percentDown: () => String(Math.round((1 - n) * 100)),
-    percentUp: () => String(Math.round((n - 1) * 100)),
-    name: () => name,
-  };
-  return text.replace(/\{(\w+)\}/g, (whole, key: string) => fills[key]?.() ?? whole);
+  return text.replace(/\{(\w+)\}/g, (whole, key: string) => placeholder(key, value, name) ?? whole);
 }
 
 const templateOf = (column: FeatureColumn): { template: SentenceTemplate; name: string } => {
@@ -78,6 +92,9 @@ const templateOf = (column: FeatureColumn): { template: SentenceTemplate; name: 
   return { template: PROFILE_SENTENCE, name: column.name };
 };
 
+/** Each column's template, resolved once: scoring describes the same few columns for thousands of customers. */
+const templates = new WeakMap<FeatureColumn, { template: SentenceTemplate; name: string }>();
+
 /**
  * A sentence a retention manager can read about one customer's value of one feature, e.g.
  * "usage fell 62% against the previous 3 weeks", "2 failed payments in the last 14 days",
@@ -86,6 +103,11 @@ const templateOf = (column: FeatureColumn): { template: SentenceTemplate; name: 
  * @param value the feature's value: a number for numeric columns, the category (or null) for categorical ones
  */
 export function describeFeature(column: FeatureColumn, value: number | string | null): string {
-  const { template, name } = templateOf(column);
+  let resolved = templates.get(column);
+  if (!resolved) {
+    resolved = templateOf(column);
+    templates.set(column, resolved);
+  }
+  const { template, name } = resolved;
   return render(template, value, name, column.description);
 }

@@ -5,11 +5,12 @@ import type { FeatureColumn, FeatureFamily, FeatureMatrix } from '../features/ma
 import type { RiskBand, RiskDriver, ScoredCustomer } from '../scoring.ts';
 import { loadNetwork, type NetworkArtifacts, saveNetwork, sha256Hex } from './artifacts.ts';
 import { applyCalibration } from './calibration.ts';
+import { deepLiftAttributions } from './inference.ts';
 import { type ModelMetadata, StoredModelMetadata } from './metadata.ts';
 import { type DenseInputs, predictLogits } from './network.ts';
 import { rawFeatureValue, transformMatrix } from './preprocessing.ts';
 import { selectRows } from './rows.ts';
-import { deepLiftAttributions, flatOf } from './towers.ts';
+import { flatOf } from './towers.ts';
 
 /** A model as saved: network buffers plus metadata carrying the weights checksum. */
 export interface ModelArtifacts extends NetworkArtifacts {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { disposePlan, inferencePlan, planLogits, readTidy } from './inference.ts';
 import { seededRandom, shuffleInPlace } from './random.ts';
 import { averageLogit, backward, dropoutMasks, FlatAdam, flatOf, forward, writeFlat } from './towers.ts';
 
@@ -241,20 +242,21 @@ export async function fitNetwork(
 
 const PREDICT_BATCH_ROWS = 16_384;
 
-/** Churn logits of every row, computed in batches. */
+/** Churn logits of every row, computed in batches on the inference layout (inference.ts). */
 export function predictLogits(model: tf.LayersModel, x: DenseInputs): Float64Array {
   const { layout, flat } = flatOf(model);
+  const plan = inferencePlan(layout, flat);
   const out = new Float64Array(x.rows);
-  for (let start = 0; start < x.rows; start += PREDICT_BATCH_ROWS) {
-    const rows = Math.min(PREDICT_BATCH_ROWS, x.rows - start);
-    const values = tf.tidy(() =>
-      averageLogit(
-        layout,
-        tf.tensor1d(flat),
-        tf.tensor2d(x.values.subarray(start * x.width, (start + rows) * x.width), [rows, x.width]),
-      ).dataSync(),
-    );
-    out.set(values, start);
+  try {
+    for (let start = 0; start < x.rows; start += PREDICT_BATCH_ROWS) {
+      const rows = Math.min(PREDICT_BATCH_ROWS, x.rows - start);
+      const values = readTidy(() =>
+        planLogits(plan, tf.tensor2d(x.values.subarray(start * x.width, (start + rows) * x.width), [rows, x.width])),
+      );
+      out.set(values, start);
+    }
+  } finally {
+    disposePlan(plan);
   }
   return out;
 }
