@@ -13,6 +13,8 @@ export interface FingerprintedSettings {
   preprocessing?: object | undefined;
   /** false: no final fit on every labelled cutoff (the benchmarks compare both). */
   finalFit?: boolean | undefined;
+  /** Whether the baseline may be blended into the scoring network (blend.ts). */
+  blend?: boolean | undefined;
 }
 
 /**

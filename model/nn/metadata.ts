@@ -69,6 +69,8 @@ export const ModelMetadata = z.object({
     validationRows: z.number().int(),
     /** Rows of held-out customers the final fit was calibrated on (absent: no final fit). */
     calibrationRows: z.number().int().optional(),
+    /** Share of the logistic baseline blended into the network as one more tower (absent: none; blend.ts). */
+    baselineShare: z.number().min(0).max(1).optional(),
     epochsRun: z.number().int(),
     bestEpoch: z.number().int(),
     trainingMs: z.number(),

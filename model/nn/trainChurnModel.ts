@@ -1,14 +1,15 @@
 import type { z } from 'zod';
 import type { FeatureMatrix } from '../features/matrix.ts';
 import { initBackend } from './backend.ts';
+import { blendedLogits, blendForScoring, chooseBaselineShare } from './blend.ts';
 import { ChurnModel, type ModelArtifacts } from './churnModel.ts';
 import { type FinalNetwork, fitFinal, planFinalFit } from './finalFit.ts';
 import { type FingerprintedSettings, modelVersionId, trainingFingerprint } from './fingerprint.ts';
-import { denseOf, type FittedNetwork, targets, trainOne } from './fitting.ts';
+import { crossFittedProbabilities, denseOf, type FittedNetwork, targets, trainOne } from './fitting.ts';
 import { BASELINE_VERSION_SUFFIX, METADATA_FORMAT_VERSION, type ModelMetadata } from './metadata.ts';
 import type { CalibrationBin, GainsPoint, ModelMetrics } from './metricSchemas.ts';
 import { calibrationBins, costOptimalThreshold, evaluate, gainsCurve, type OutreachCosts } from './metrics.ts';
-import { Architecture, LOGISTIC_ARCHITECTURE, MLP_ARCHITECTURE } from './network.ts';
+import { Architecture, LOGISTIC_ARCHITECTURE, MLP_ARCHITECTURE, predictLogits } from './network.ts';
 import { fitPreprocessing, type PreprocessingOptions } from './preprocessing.ts';
 import { stratifiedGroupSplit, stratifiedSplit } from './random.ts';
 import { classCounts, labelledRows, selectRows } from './rows.ts';
@@ -38,6 +39,11 @@ export interface TrainOptions {
    * customers held out of that fit (finalFit.ts). Default true.
    */
   finalFit?: boolean;
+  /**
+   * Blend the logistic baseline into the scoring network at the share of `BASELINE_SHARES` with
+   * the best validation ROC AUC (blend.ts). Default true.
+   */
+  blend?: boolean;
 }
 
 /** The settings of `options` that shape the model, with their defaults: what the fingerprint covers. */
@@ -53,6 +59,7 @@ export function fingerprintedSettings(options: TrainOptions): FingerprintedSetti
     baselineArchitecture: { ...LOGISTIC_ARCHITECTURE, ...options.baselineArchitecture },
     preprocessing: { ...DEFAULT_PREPROCESSING, ...options.preprocessing },
     finalFit: options.finalFit === false ? false : undefined,
+    blend: options.blend !== false,
   };
 }
 
@@ -202,12 +209,21 @@ export async function trainChurnModel(train: FeatureMatrix, validation: FeatureM
   const preprocessingMs = performance.now() - started;
   const mlp = await trainOne(mlpArchitecture, data, seed, log);
   const baseline = await trainOne(baselineArchitecture, data, seed + 1000, log);
-  const threshold = costOptimalThreshold(validationRows.labels, mlp.probabilities, costs);
+  const mlpLogits = predictLogits(mlp.network, data.validation);
+  const baselineLogits = predictLogits(baseline.network, data.validation);
+  const blend = options.blend === false ? { share: 0 } : chooseBaselineShare(validationRows.labels, mlpLogits, baselineLogits);
+  // The scoring model's honest validation probabilities: of the blend, when there is one.
+  const probabilities =
+    blend.share === 0
+      ? mlp.probabilities
+      : crossFittedProbabilities(validationRows.labels, blendedLogits(mlpLogits, baselineLogits, blend.share), seed + 7);
+  if (blend.share > 0) log(`blend: the scoring network adds the logistic baseline at share ${blend.share}`);
+  const threshold = costOptimalThreshold(validationRows.labels, probabilities, costs);
   const baselineThreshold = costOptimalThreshold(validationRows.labels, baseline.probabilities, costs);
-  const metrics = evaluate(validationRows.labels, mlp.probabilities, threshold);
+  const metrics = evaluate(validationRows.labels, probabilities, threshold);
   const baselineMetrics = evaluate(validationRows.labels, baseline.probabilities, baselineThreshold);
-  const gains = gainsCurve(validationRows.labels, mlp.probabilities);
-  const calibration = calibrationBins(validationRows.labels, mlp.probabilities);
+  const gains = gainsCurve(validationRows.labels, probabilities);
+  const calibration = calibrationBins(validationRows.labels, probabilities);
   const baselineCurves = {
     gains: gainsCurve(validationRows.labels, baseline.probabilities),
     bins: calibrationBins(validationRows.labels, baseline.probabilities),
@@ -258,6 +274,27 @@ export async function trainChurnModel(train: FeatureMatrix, validation: FeatureM
     mlpFinal.network.dispose();
     throw error;
   }
+  if (blend.share > 0) {
+    try {
+      if (JSON.stringify(mlpFinal.preprocessing) !== JSON.stringify(baselineFinal.preprocessing)) {
+        throw new Error('the MLP and its baseline were fitted on different preprocessing: they cannot be blended');
+      }
+      const blended = blendForScoring(
+        mlpFinal.network,
+        mlpArchitecture,
+        baselineFinal.network,
+        blend.share,
+        mlpFinal.preprocessing,
+        'skipped' in plan ? validationRows : plan.calibration,
+      );
+      mlpFinal.network.dispose();
+      mlpFinal = { ...mlpFinal, ...blended };
+    } catch (error) {
+      mlpFinal.network.dispose();
+      baselineFinal.network.dispose();
+      throw error;
+    }
+  }
   const fitMs = mlp.fitMs + baseline.fitMs + (performance.now() - finalStarted);
   const trainingMs = performance.now() - started;
   const finalFit: TrainResult['finalFit'] =
@@ -297,6 +334,7 @@ export async function trainChurnModel(train: FeatureMatrix, validation: FeatureM
       earlyStoppingRows: stopRows.customerIds.length,
       validationRows: validationRows.customerIds.length,
       ...('skipped' in finalFit ? {} : { calibrationRows: finalFit.calibrationRows }),
+      ...(architecture.kind === 'mlp' && blend.share > 0 ? { baselineShare: blend.share } : {}),
       epochsRun: fitted.epochsRun,
       bestEpoch: fitted.bestEpoch,
       trainingMs,
