@@ -94,7 +94,7 @@ async function runDataset(key: string, spec: DatasetSpec, options: Record<string
     `\n${spec.name}: ${all.customerIds.length} rows, ${metadata.preprocessing.inputs.length} inputs; train ${metadata.training.trainRows} (${metadata.architecture.refit ? `early stopping on ${metadata.training.earlyStoppingRows} of them, then a refit on all` : `+${metadata.training.earlyStoppingRows} early stopping`}), inner validation ${innerValidation.customerIds.length}, test ${test.customerIds.length}`,
   );
   console.log(
-    `  architecture ${JSON.stringify({ ...metadata.architecture, kind: undefined })}, epochs ${metadata.training.epochsRun} (best ${metadata.training.bestEpoch})`,
+    `  architecture ${JSON.stringify({ ...metadata.architecture, kind: undefined })}, epochs ${metadata.training.epochsRun} (best ${metadata.training.bestEpoch}), logistic baseline blended in at share ${metadata.training.baselineShare ?? 0} (chosen on inner validation)`,
   );
   console.log(
     `  INNER validation  model ROC AUC ${fmt(result.metrics.rocAuc)}  PR AUC ${fmt(result.metrics.prAuc)}  ECE ${fmt(result.metrics.ece)} | baseline ROC AUC ${fmt(result.baselineMetrics.rocAuc)}  PR AUC ${fmt(result.baselineMetrics.prAuc)}`,
