@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { readTidy } from '../../model/nn/inference.ts';
 import type { DenseInputs } from '../../model/nn/network.ts';
 
 /**
@@ -20,14 +21,14 @@ export function integratedGradients(model: tf.LayersModel, x: DenseInputs, basel
   const alphas = Float32Array.from({ length: steps }, (_, k) => (k + 0.5) / steps);
   for (let start = 0; start < x.rows; start += rowsPerCall) {
     const rows = Math.min(rowsPerCall, x.rows - start);
-    const attributions = tf.tidy(() => {
+    const attributions = readTidy(() => {
       const input = tf.tensor2d(x.values.subarray(start * x.width, (start + rows) * x.width), [rows, x.width]);
       const base = tf.tensor1d(Float32Array.from(baseline));
       const difference = tf.sub(input, base); // [rows, width]
       // [steps, rows, width] points on the straight path from the baseline to each row.
       const path = tf.add(base, tf.mul(tf.reshape(tf.tensor1d(alphas), [steps, 1, 1]), tf.expandDims(difference, 0)));
       const grads = tf.reshape(gradient(tf.reshape(path, [steps * rows, x.width])), [steps, rows, x.width]);
-      return tf.mul(tf.mean(grads, 0), difference).dataSync() as Float32Array;
+      return tf.mul(tf.mean(grads, 0), difference);
     });
     out.set(attributions, start * x.width);
   }
