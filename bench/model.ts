@@ -23,6 +23,7 @@ import { trainChurnModel } from '../model/nn/trainChurnModel.ts';
 import { architectureOptions, baselineArchitectureOptions, preprocessingOptions, TUNING_FLAGS } from './cliOverrides.ts';
 import { benchmarkSplit, DATASETS, type DatasetSpec, matrixFromCsv } from './datasets.ts';
 import { gradientBoostedTrees } from './gradientBoostedTrees.ts';
+import { aucDifference } from './pairedBootstrap.ts';
 
 /** Rows per second of `fn(matrix)`, repeated until at least 300 ms have passed. */
 function rowsPerSecond(rows: number, fn: () => void): number {
@@ -102,7 +103,13 @@ async function runDataset(key: string, spec: DatasetSpec, options: Record<string
   console.log(
     `  TEST              model ROC AUC ${fmt(testAuc)}  PR AUC ${fmt(prAuc(labels, modelRisk))} | LR baseline ROC AUC ${fmt(baselineAuc)}  PR AUC ${fmt(prAuc(labels, baselineRisk))} | model/baseline AUC ratio ${fmt(testAuc / baselineAuc, 3)}`,
   );
+  const versus = (other: ArrayLike<number>) => {
+    const d = aucDifference(labels, modelRisk, other);
+    return `${d.difference >= 0 ? '+' : ''}${fmt(d.difference)} [${fmt(d.low)}, ${fmt(d.high)}]: ${d.verdict}`;
+  };
+  console.log(`  TEST              model − LR baseline ROC AUC ${versus(baselineRisk)} (95%, paired bootstrap of the test rows)`);
   if (gbt && gbtAuc !== undefined) {
+    console.log(`  TEST              model − XGBoost ROC AUC ${versus(gbt.testRisk)} (95%, paired bootstrap of the test rows)`);
     console.log(
       `  TEST              XGBoost ROC AUC ${fmt(gbtAuc)}  PR AUC ${fmt(prAuc(labels, gbt.testRisk))} (depth ${gbt.params.maxDepth}, ${gbt.params.rounds} rounds, eta ${gbt.params.eta}: chosen on inner validation, ${fmt(gbt.innerValidationAuc)}; ${fmt(gbt.trainingMs / 1000, 1)} s for the grid) | model/XGBoost AUC ratio ${fmt(testAuc / gbtAuc, 3)}`,
     );
