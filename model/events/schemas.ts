@@ -72,6 +72,7 @@ export const PaymentFailureReason = z.enum([
   'fraud_suspected',
   'other',
 ]);
+export type PaymentFailureReason = z.output<typeof PaymentFailureReason>;
 
 /**
  * Numbers DynamoDB can store: magnitude up to 9.99e125 and down to 1e-130 (or zero). Outside
