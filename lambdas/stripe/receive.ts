@@ -55,9 +55,11 @@ export async function receiveStripeEvent(
       outcome: 'refused',
     };
   const raw = request.isBase64Encoded ? Buffer.from(request.body ?? '', 'base64') : (request.body ?? '');
+  const signature = header(request, 'stripe-signature');
   let payload: unknown;
   try {
-    payload = verifyStripeEvent(raw, header(request, 'stripe-signature'), await deps.secrets());
+    // An unsigned request is refused before the secret is fetched: junk traffic costs no Secrets Manager call.
+    payload = verifyStripeEvent(raw, signature, signature ? await deps.secrets() : []);
   } catch (error) {
     if (!(error instanceof StripeSignatureError)) throw error;
     return { response: answer(400, { received: false, message: error.message }), outcome: 'refused', detail: error.message };
