@@ -33,7 +33,9 @@ export function verifyStripeEvent(
       lastError = error;
     }
   }
-  throw new StripeSignatureError(`Stripe-Signature does not verify: ${lastError instanceof Error ? lastError.message : String(lastError)}`);
+  // Stripe's message goes on with advice over several lines; its first line says what failed.
+  const reason = (lastError instanceof Error ? lastError.message : String(lastError)).split('\n')[0]?.trim();
+  throw new StripeSignatureError(`Stripe-Signature does not verify: ${reason}`);
 }
 
 /**

@@ -34,12 +34,14 @@ const withAccessLog =
     try {
       const body = JSON.parse(result.body ?? '{}') as {
         accepted?: number;
+        received?: boolean;
         stored?: unknown[];
         rejected?: unknown[];
         ignored?: string;
         message?: string;
       };
-      const stored = body.stored ? `stored=${body.stored.length}` : `accepted=${body.accepted ?? 0}`;
+      // The Stripe route answers { received, stored }, the ingest route { accepted, rejected }.
+      const stored = body.received === undefined ? `accepted=${body.accepted ?? 0}` : `stored=${body.stored?.length ?? 0}`;
       const why = body.message ?? body.ignored;
       counts = ` ${stored} rejected=${body.rejected?.length ?? 0}${why ? ` (${why})` : ''}`;
     } catch {
