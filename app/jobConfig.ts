@@ -1,4 +1,5 @@
 import { type ChurnDefinition, DEFAULT_CHURN } from '../model/features/churnDefinition.ts';
+import { DEFAULT_PAYMENT_RECOVERY_DELAY_HOURS } from '../model/outreach/dunning.ts';
 import { DEFAULT_COOLDOWN_DAYS } from '../model/outreach/selection.ts';
 import { DEFAULT_RECONCILE } from './reconcile.ts';
 
@@ -28,6 +29,11 @@ export interface JobConfig {
   /** Reconcile: sends of one outreach at most, then it is marked failed. */
   maxSends: number;
   /**
+   * payment_recovery waits at least this many hours after a failed payment, besides waiting for the
+   * retry the processor announced (model/outreach/dunning.ts).
+   */
+  paymentRecoveryDelayHours: number;
+  /**
    * The horizon and churn definition the user asked for explicitly (CLI flags). Training uses
    * `horizonDays` and `churn`; scoring uses the champion's own, and refuses a request that
    * disagrees with it (app/modelDefinition.ts).
@@ -49,4 +55,5 @@ export const DEFAULT_JOB_CONFIG: JobConfig = {
   seed: 42,
   resendAfterMs: DEFAULT_RECONCILE.resendAfterMs,
   maxSends: DEFAULT_RECONCILE.maxSends,
+  paymentRecoveryDelayHours: DEFAULT_PAYMENT_RECOVERY_DELAY_HOURS,
 };

@@ -266,9 +266,9 @@ export interface OutreachQueue {
   send(messages: readonly OutreachMessage[]): Promise<SendOutcome[]>;
 }
 
-/** Where outreach messages go: a CRM webhook, or a log for a dry run. Throwing means "retry later". */
+/** Where outreach messages go: a CRM webhook, an EventBridge bus, or a log for a dry run. Throwing means "retry later". */
 export interface OutreachSink {
-  readonly kind: 'webhook' | 'dry-run';
+  readonly kind: 'webhook' | 'eventbridge' | 'dry-run';
   deliver(message: OutreachMessage, rawBody: string): Promise<{ status?: number }>;
 }
 

@@ -1,3 +1,4 @@
+import { holdDuringDunning } from '../model/outreach/dunning.ts';
 import { buildOutreachMessage, MAX_MESSAGE_BYTES, type OutreachMessage, outreachDedupId } from '../model/outreach/message.ts';
 import { allocateOutreach, type RankedCandidate } from '../model/outreach/selection.ts';
 import type { RunSummary } from '../model/runSummary.ts';
@@ -32,7 +33,10 @@ export async function selectAndSend(
   const { runId, asOf } = run;
   const createdAt = deps.now().toISOString();
   const messages = new Map<string, OutreachMessage>();
-  const allocation = await allocateOutreach(ranked, { maxMessages: deps.config.maxMessages }, ({ customer }) => {
+  // Before any claim: a held customer starts no cooldown and stays eligible once the dunning ends.
+  const { eligible, held } = holdDuringDunning(ranked, asOf, deps.config.paymentRecoveryDelayHours);
+  if (held.length > 0) deps.log('payment_recovery held while the payment processor retries', { runId, count: held.length, first: held[0] });
+  const allocation = await allocateOutreach(eligible, { maxMessages: deps.config.maxMessages }, ({ customer }) => {
     const message = buildOutreachMessage({ customer, playbook: customer.playbook, runId, createdAt });
     messages.set(customer.customerId, message);
     const body = JSON.stringify(message);
@@ -66,6 +70,7 @@ export async function selectAndSend(
     sent: sentCustomers.length,
     skippedCooldown: allocation.skippedCooldown,
     skippedBudget: allocation.skippedBudget,
+    heldForDunning: held.length,
     failed,
     byPlaybook,
   };

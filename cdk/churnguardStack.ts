@@ -6,8 +6,10 @@ import { Alarms } from './constructs/alarms.ts';
 import { IngestApi } from './constructs/ingestApi.ts';
 import { JobSchedules } from './constructs/jobSchedules.ts';
 import { Outreach } from './constructs/outreach.ts';
+import { OutreachEvents } from './constructs/outreachEvents.ts';
 import { ScaleOut } from './constructs/scaleOut.ts';
 import { Storage } from './constructs/storage.ts';
+import { STRIPE_ROUTE_PATH, StripeIntegration } from './constructs/stripeIntegration.ts';
 import { TrainScoreJob } from './constructs/trainScoreJob.ts';
 
 export interface ChurnguardStackProps extends StackProps {
@@ -29,6 +31,8 @@ export class ChurnguardStack extends Stack {
   readonly storage: Storage;
   readonly ingest: IngestApi;
   readonly outreach: Outreach;
+  readonly outreachEvents: OutreachEvents | undefined;
+  readonly stripe: StripeIntegration | undefined;
   readonly job: TrainScoreJob;
   readonly scaleOut: ScaleOut | undefined;
   readonly schedules: JobSchedules;
@@ -66,9 +70,40 @@ export class ChurnguardStack extends Stack {
       serviceName: INGEST_SERVICE_NAME,
     });
 
+    this.outreachEvents =
+      config.outreachSink === 'eventbridge'
+        ? new OutreachEvents(this, 'OutreachEvents', {
+            eventBusName: config.outreachEventBusName,
+            dataKey,
+            apiDestination:
+              config.outreachApiDestinationUrl && config.outreachApiDestinationSecretArn
+                ? {
+                    url: config.outreachApiDestinationUrl,
+                    authorizationSecretArn: config.outreachApiDestinationSecretArn,
+                    template: config.outreachApiDestinationTemplate,
+                    rateLimitPerSecond: config.outreachApiDestinationRateLimit,
+                  }
+                : undefined,
+          })
+        : undefined;
+
+    this.stripe = config.stripeIntegration
+      ? new StripeIntegration(this, 'Stripe', {
+          api: this.ingest.api,
+          table,
+          dataKey,
+          eventTtlDays: config.eventTtlDays,
+          secretArn: config.stripeWebhookSecretArn,
+          customerMetadataKey: config.stripeCustomerMetadataKey,
+          logRetentionDays: config.logRetentionDays,
+          metricsNamespace: METRICS_NAMESPACE,
+        })
+      : undefined;
+
     this.outreach = new Outreach(this, 'Outreach', {
       table,
       dataKey,
+      eventBus: this.outreachEvents?.bus,
       webhookUrl: config.webhookUrl,
       webhookSecretArn: config.webhookSecretArn,
       webhookTimeoutMs: config.webhookTimeoutMs,
@@ -96,6 +131,7 @@ export class ChurnguardStack extends Stack {
         unknownMrrValueCents: config.unknownMrrValueCents,
         passiveInactivityDays: config.passiveInactivityDays,
         scanSegments: config.scanSegments,
+        paymentRecoveryDelayHours: config.paymentRecoveryDelayHours,
         metricsNamespace: METRICS_NAMESPACE,
       },
     });
@@ -122,7 +158,12 @@ export class ChurnguardStack extends Stack {
     });
 
     this.alarms = new Alarms(this, 'Alarms', {
-      functions: { Ingest: this.ingest.handler, OutreachConsumer: this.outreach.consumer, TrainScoreJob: this.job.function },
+      functions: {
+        Ingest: this.ingest.handler,
+        OutreachConsumer: this.outreach.consumer,
+        TrainScoreJob: this.job.function,
+        ...(this.stripe ? { StripeWebhook: this.stripe.handler } : {}),
+      },
       outreachDeadLetters: this.outreach.deadLetterQueue,
       jobFailures: this.job.failures,
       scaleOut: this.scaleOut?.stateMachine,
@@ -142,5 +183,13 @@ export class ChurnguardStack extends Stack {
     new CfnOutput(this, 'WebhookSecretArn', { value: this.outreach.webhookSecret.secretArn });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
     if (this.scaleOut) new CfnOutput(this, 'ScaleOutStateMachineArn', { value: this.scaleOut.stateMachine.stateMachineArn });
+    if (this.stripe) {
+      new CfnOutput(this, 'StripeWebhookUrl', {
+        value: `${this.ingest.stage.url}${STRIPE_ROUTE_PATH.slice(1)}`,
+        description: 'the endpoint URL to add in Stripe (Dashboard → Developers → Webhooks)',
+      });
+      new CfnOutput(this, 'StripeWebhookSecretArn', { value: this.stripe.secret.secretArn });
+    }
+    if (this.outreachEvents) new CfnOutput(this, 'OutreachEventBusArn', { value: this.outreachEvents.bus.eventBusArn });
   }
 }

@@ -96,6 +96,32 @@ export const ChurnguardConfig = z
     webhookTimeoutMs: positiveInt.pipe(z.number().max(60_000)).optional(),
     /** Turns on the Step Functions fan-out over this many DynamoDB Scan segments. */
     scaleOutSegments: numberLike.pipe(z.number().int().min(2).max(1000)).optional(),
+    /** Where the consumer delivers outreach: `webhook` (signed POST to webhookUrl) or `eventbridge` (PutEvents on a bus; rules route it). */
+    outreachSink: z.enum(['webhook', 'eventbridge']).default('webhook'),
+    /** EventBridge sink: an existing bus (name or ARN); absent = the stack creates one. */
+    outreachEventBusName: z
+      .string()
+      .regex(/^[A-Za-z0-9._\-/:]{1,1600}$/, 'must be an event bus name or ARN')
+      .optional(),
+    /** EventBridge sink, example rule: every outreach goes to this https endpoint through an API destination (e.g. Slack's chat.postMessage, HubSpot's tasks API). */
+    outreachApiDestinationUrl: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).optional(),
+    /** The secret whose value is the API destination's Authorization header (e.g. `Bearer xoxb-…`). */
+    outreachApiDestinationSecretArn: completeSecretArn.optional(),
+    /** JSON the API destination receives; `<field>` is replaced by that field of the outreach message. Absent: the message itself. */
+    outreachApiDestinationTemplate: z.string().min(2).optional(),
+    /** Requests per second the API destination may send (EventBridge queues the rest). */
+    outreachApiDestinationRateLimit: positiveInt.pipe(z.number().max(300)).default(10),
+    /** Adds POST /integrations/stripe (a Stripe webhook endpoint) to the API. */
+    stripeIntegration: booleanLike.default(false),
+    /** Existing secret holding the Stripe endpoint signing secret (whsec_…); absent = the stack creates one to fill in. */
+    stripeWebhookSecretArn: completeSecretArn.optional(),
+    /** Find churnguard customers by this Stripe metadata key instead of by the Stripe customer id. */
+    stripeCustomerMetadataKey: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,40}$/, 'must be a Stripe metadata key: 1 to 40 letters, digits and _ . : -')
+      .optional(),
+    /** Job: payment_recovery waits at least this many hours after a failed payment (besides the processor's announced retry); absent = the job's default (0). */
+    paymentRecoveryDelayHours: numberLike.pipe(z.number().min(0).max(2160)).optional(),
   })
   .superRefine((config, ctx) => {
     if ((config.jwtIssuer === undefined) !== (config.jwtAudience === undefined)) {
@@ -110,6 +136,40 @@ export const ChurnguardConfig = z
         path: ['webhookTimeoutMs'],
         message: `must be below the consumer timeout (consumerTimeoutSeconds = ${config.consumerTimeoutSeconds} s)`,
       });
+    }
+    const eventBridgeOnly: Array<keyof typeof config> = ['outreachEventBusName', 'outreachApiDestinationUrl'];
+    for (const key of eventBridgeOnly) {
+      if (config[key] !== undefined && config.outreachSink !== 'eventbridge')
+        ctx.addIssue({ code: 'custom', path: [key], message: 'needs "outreachSink": "eventbridge"' });
+    }
+    if (config.outreachSink === 'eventbridge' && config.webhookUrl !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['webhookUrl'],
+        message: 'the outreach sink is eventbridge: set webhookUrl or outreachSink=eventbridge, not both',
+      });
+    if ((config.outreachApiDestinationUrl === undefined) !== (config.outreachApiDestinationSecretArn === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['outreachApiDestinationSecretArn'],
+        message: 'outreachApiDestinationUrl and outreachApiDestinationSecretArn must be given together',
+      });
+    if (config.outreachApiDestinationTemplate !== undefined) {
+      if (config.outreachApiDestinationUrl === undefined)
+        ctx.addIssue({ code: 'custom', path: ['outreachApiDestinationTemplate'], message: 'needs outreachApiDestinationUrl' });
+      try {
+        JSON.parse(config.outreachApiDestinationTemplate);
+      } catch {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['outreachApiDestinationTemplate'],
+          message: 'must be JSON, e.g. {"text": "<customerId>: <playbook>"}',
+        });
+      }
+    }
+    for (const key of ['stripeWebhookSecretArn', 'stripeCustomerMetadataKey'] as const) {
+      if (config[key] !== undefined && !config.stripeIntegration)
+        ctx.addIssue({ code: 'custom', path: [key], message: 'needs "stripeIntegration": true' });
     }
     if (config.ingestBurstLimit < config.ingestRateLimit) {
       ctx.addIssue({ code: 'custom', path: ['ingestBurstLimit'], message: 'must be at least ingestRateLimit' });
@@ -141,7 +201,7 @@ export function unknownContextKeys(keys: Iterable<string>): string[] {
  * @throws Error saying where to put the setting (cdk.json) when neither is given
  */
 export function requireOutreachDelivery(config: ChurnguardConfig): void {
-  if (config.webhookUrl !== undefined || config.outreachDryRun) return;
+  if (config.outreachSink === 'eventbridge' || config.webhookUrl !== undefined || config.outreachDryRun) return;
   throw new Error(
     'Invalid churnguard CDK context: no webhookUrl, so outreach would only be logged and then deleted. ' +
       'Set "webhookUrl" in the "context" of cdk.json (kept for every redeploy), or choose a dry run explicitly with "outreachDryRun": true.',

@@ -26,6 +26,14 @@ export interface FunctionEnvironment {
   readonly scanSegments?: number | undefined;
   /** Consumer, optional: webhook request timeout (ms). */
   readonly webhookTimeoutMs?: number | undefined;
+  /** Consumer, EventBridge sink: the bus outreach is put on (replaces the webhook). */
+  readonly eventBusName?: string | undefined;
+  /** Job, optional: hours payment_recovery waits after a failed payment. */
+  readonly paymentRecoveryDelayHours?: number | undefined;
+  /** Stripe function: the secret holding the endpoint signing secret. */
+  readonly stripeWebhookSecretArn?: string | undefined;
+  /** Stripe function, optional: the metadata key naming the churnguard customer. */
+  readonly stripeCustomerMetadataKey?: string | undefined;
   readonly serviceName: string;
   readonly metricsNamespace: string;
 }
@@ -48,6 +56,10 @@ export const ENVIRONMENT_VARIABLE: { readonly [K in keyof FunctionEnvironment]-?
   passiveInactivityDays: 'PASSIVE_INACTIVITY_DAYS',
   scanSegments: 'SCAN_SEGMENTS',
   webhookTimeoutMs: 'OUTREACH_WEBHOOK_TIMEOUT_MS',
+  eventBusName: 'OUTREACH_EVENT_BUS_NAME',
+  paymentRecoveryDelayHours: 'PAYMENT_RECOVERY_DELAY_HOURS',
+  stripeWebhookSecretArn: 'STRIPE_WEBHOOK_SECRET_ARN',
+  stripeCustomerMetadataKey: 'STRIPE_CUSTOMER_METADATA_KEY',
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
 };
@@ -56,7 +68,17 @@ export const ENVIRONMENT_VARIABLE: { readonly [K in keyof FunctionEnvironment]-?
 export const FIELDS_BY_FUNCTION = {
   ingest: ['tableName', 'eventTtlDays', 'serviceName', 'metricsNamespace'],
   // cooldownDays: delivered dedupIds are remembered for the cooldown plus a day.
-  outreach: ['tableName', 'webhookUrl', 'webhookSecretArn', 'webhookTimeoutMs', 'cooldownDays', 'serviceName', 'metricsNamespace'],
+  outreach: [
+    'tableName',
+    'webhookUrl',
+    'webhookSecretArn',
+    'webhookTimeoutMs',
+    'eventBusName',
+    'cooldownDays',
+    'serviceName',
+    'metricsNamespace',
+  ],
+  stripe: ['tableName', 'eventTtlDays', 'stripeWebhookSecretArn', 'stripeCustomerMetadataKey', 'serviceName', 'metricsNamespace'],
   trainScore: [
     'tableName',
     'bucketName',
@@ -70,6 +92,7 @@ export const FIELDS_BY_FUNCTION = {
     'unknownMrrValueCents',
     'passiveInactivityDays',
     'scanSegments',
+    'paymentRecoveryDelayHours',
     'serviceName',
     'metricsNamespace',
   ],

@@ -101,6 +101,8 @@ export const RunSummary = z.object({
     sent: z.number().int(),
     skippedCooldown: z.number().int(),
     skippedBudget: z.number().int(),
+    /** payment_recovery candidates held while their payment processor's dunning runs (older summaries lack it). */
+    heldForDunning: z.number().int().optional(),
     failed: z.number().int(),
     byPlaybook: z.record(z.string(), z.number().int()),
   }),

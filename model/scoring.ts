@@ -30,4 +30,28 @@ export interface ScoredCustomer {
   mrrCents: number | null;
   /** Days as a customer at the cutoff, null when unknown. */
   tenureDays: number | null;
+  /** A failed payment since the last success, and the retry the processor announced (ISO instants): see model/outreach/dunning.ts. */
+  dunning?: PaymentDunning;
+}
+
+/** The payment processor's dunning of a customer at a cutoff. */
+export interface PaymentDunning {
+  /** The latest failed payment since the last successful one. */
+  lastFailureAt: string;
+  /** The processor's next retry of the charge (Stripe's next_payment_attempt), when it announced one. */
+  nextRetryAt?: string;
+}
+
+/** The dunning of row `r` of a matrix's `paymentDunning`, or undefined without a failed payment. */
+export function dunningOfRow(
+  dunning: { nextRetryMs: Float64Array; lastFailureMs: Float64Array } | undefined,
+  r: number,
+): PaymentDunning | undefined {
+  const lastFailureMs = dunning?.lastFailureMs[r];
+  if (lastFailureMs === undefined || !Number.isFinite(lastFailureMs)) return undefined;
+  const nextRetryMs = dunning?.nextRetryMs[r] as number;
+  return {
+    lastFailureAt: new Date(lastFailureMs).toISOString(),
+    ...(Number.isFinite(nextRetryMs) ? { nextRetryAt: new Date(nextRetryMs).toISOString() } : {}),
+  };
 }

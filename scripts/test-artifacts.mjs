@@ -42,7 +42,8 @@ if (loopback.status === 0 && !/[<,]UP[,>]/.test(loopback.stdout)) {
   }
 }
 
-// 1. Synthesize, as `npm run synth` does, with a webhook so the consumer's delivery path is the one tested.
+// 1. Synthesize, as `npm run synth` does, with a webhook so the consumer's delivery path is the one tested,
+//    and the Stripe endpoint so its function is packaged and tested too.
 mkdirSync(outputs, { recursive: true });
 rmSync(cdkOut, { recursive: true, force: true });
 console.error('test:artifacts: cdk synth →', path.relative(root, cdkOut));
@@ -51,7 +52,7 @@ const synth = (outdir, ...context) =>
     cwd: root,
     env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
   });
-synth(cdkOut, `webhookUrl=${WEBHOOK_URL}`);
+synth(cdkOut, `webhookUrl=${WEBHOOK_URL}`, 'stripeIntegration=true');
 // The opt-in container job: CDK stages its Docker build context (the repository narrowed by .dockerignore).
 rmSync(cdkOutContainer, { recursive: true, force: true });
 console.error('test:artifacts: cdk synth -c jobPackaging=container →', path.relative(root, cdkOutContainer));

@@ -40,6 +40,8 @@ export const StoredRiskItem = z.object({
   modelVersion: z.string().min(1),
   mrrCents: z.number().nullable(),
   tenureDays: z.number().nullable(),
+  /** The processor's dunning at scoring time: the fan-out's send step holds payment_recovery by it too. */
+  dunning: z.object({ lastFailureAt: z.string(), nextRetryAt: z.string().optional() }).optional(),
   runId: z.string().min(1),
   scoredAt: z.string(),
   threshold: z.number().min(0).max(1),
@@ -146,6 +148,7 @@ export function riskItem(record: RiskRecord): Record<string, unknown> {
     modelVersion: customer.modelVersion,
     mrrCents: customer.mrrCents,
     tenureDays: customer.tenureDays,
+    ...(customer.dunning ? { dunning: customer.dunning } : {}),
     runId,
     scoredAt,
     threshold: storableNumber(threshold),

@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -20,6 +21,8 @@ export interface OutreachProps {
   readonly webhookSecretArn: string | undefined;
   /** Webhook request timeout (ms); absent = the consumer's default. */
   readonly webhookTimeoutMs?: number | undefined;
+  /** The EventBridge sink's bus: the consumer puts each message there instead of calling a webhook. */
+  readonly eventBus?: events.IEventBus | undefined;
   /** The outreach cooldown: the consumer remembers a delivered dedupId for this many days plus one. */
   readonly cooldownDays: number;
   readonly consumerTimeout: Duration;
@@ -86,6 +89,7 @@ export class Outreach extends Construct {
         webhookUrl: props.webhookUrl,
         webhookSecretArn: this.webhookSecret.secretArn,
         webhookTimeoutMs: props.webhookTimeoutMs,
+        eventBusName: props.eventBus?.eventBusArn,
         cooldownDays: props.cooldownDays,
         serviceName: 'churnguard-outreach',
         metricsNamespace: props.metricsNamespace,
@@ -104,6 +108,7 @@ export class Outreach extends Construct {
     props.table.grant(this.consumer, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
     props.dataKey?.grant(this.consumer, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
     this.webhookSecret.grantRead(this.consumer);
+    props.eventBus?.grantPutEventsTo(this.consumer);
   }
 
   /**

@@ -63,7 +63,9 @@ export function formatRunSummary(summary: RunSummary, keys: { summaryKey: string
     .map(([p, n]) => `${p} ${n}`)
     .join(', ');
   lines.push(
-    `  outreach: ${o.sent} queued${playbooks ? ` (${playbooks})` : ''}, ${o.skippedCooldown} in cooldown, ${o.skippedBudget} over budget, ${o.failed} failed`,
+    `  outreach: ${o.sent} queued${playbooks ? ` (${playbooks})` : ''}, ${o.skippedCooldown} in cooldown, ${o.skippedBudget} over budget, ${
+      o.heldForDunning ? `${o.heldForDunning} held while the payment processor retries, ` : ''
+    }${o.failed} failed`,
   );
   const flagged = summary.drift.filter((d) => d.flagged);
   lines.push(

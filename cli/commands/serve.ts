@@ -32,8 +32,18 @@ const withAccessLog =
     const result = await handler(event);
     let counts = '';
     try {
-      const body = JSON.parse(result.body ?? '{}') as { accepted?: number; rejected?: unknown[]; message?: string };
-      counts = ` accepted=${body.accepted ?? 0} rejected=${body.rejected?.length ?? 0}${body.message ? ` (${body.message})` : ''}`;
+      const body = JSON.parse(result.body ?? '{}') as {
+        accepted?: number;
+        received?: boolean;
+        stored?: unknown[];
+        rejected?: unknown[];
+        ignored?: string;
+        message?: string;
+      };
+      // The Stripe route answers { received, stored }, the ingest route { accepted, rejected }.
+      const stored = body.received === undefined ? `accepted=${body.accepted ?? 0}` : `stored=${body.stored?.length ?? 0}`;
+      const why = body.message ?? body.ignored;
+      counts = ` ${stored} rejected=${body.rejected?.length ?? 0}${why ? ` (${why})` : ''}`;
     } catch {
       // Not a JSON answer: the status says enough.
     }
@@ -46,7 +56,9 @@ const withAccessLog =
 export function register(program: Command): void {
   program
     .command('serve')
-    .description('serve the ingest API (POST /events, GET /health) on the local stack, through the Lambda handler')
+    .description(
+      'serve the ingest API (POST /events, GET /health, and POST /integrations/stripe when STRIPE_WEBHOOK_SECRET is set) on the local stack, through the Lambda handlers',
+    )
     .addOption(new Option('--port <port>', 'TCP port on 127.0.0.1 (0 picks a free one)').default('8787'))
     .addOption(dataDirOption())
     .action(async (raw: unknown) => {
@@ -57,10 +69,18 @@ export function register(program: Command): void {
       await withLocalStack(options.dataDir, async (stack) => {
         // Imported after the stack set the environment: the handler reads it when it loads.
         const { handler } = await import('../../lambdas/ingest/handler.ts');
-        const api = await startHttpApi({ port: options.port, handler: withAccessLog((event) => handler(event)) });
+        const routes: Record<string, ApiHandler> = {};
+        // Stripe signs with a secret it issues (`stripe listen` prints one): without it the route cannot verify anything.
+        if (process.env.STRIPE_WEBHOOK_SECRET) {
+          const stripe = await import('../../lambdas/stripe/handler.ts');
+          routes['/integrations/stripe'] = withAccessLog((event) => stripe.handler(event));
+        }
+        const api = await startHttpApi({ port: options.port, handler: withAccessLog((event) => handler(event)), routes });
         console.log(`churnguard API listening on ${api.url}`);
         console.error(
-          `data in ${stack.dataDir}${stack.owner ? '' : ' (joined the stack of another running process)'}; POST ${api.url}/events, GET ${api.url}/health; Ctrl-C stops`,
+          `data in ${stack.dataDir}${stack.owner ? '' : ' (joined the stack of another running process)'}; POST ${api.url}/events, ${
+            routes['/integrations/stripe'] ? `POST ${api.url}/integrations/stripe, ` : ''
+          }GET ${api.url}/health; Ctrl-C stops${routes['/integrations/stripe'] ? '' : ' (set STRIPE_WEBHOOK_SECRET to enable /integrations/stripe)'}`,
         );
         const signal = await untilSignal();
         console.error(`churnguard: ${signal}, shutting down`);

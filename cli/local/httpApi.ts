@@ -75,18 +75,22 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer | und
   });
 }
 
-async function route(request: IncomingMessage, response: ServerResponse, handler: ApiHandler): Promise<void> {
+async function route(request: IncomingMessage, response: ServerResponse, handlers: ReadonlyMap<string, ApiHandler>): Promise<void> {
   const path = new URL(request.url ?? '/', 'http://localhost').pathname;
   if (path === '/health') {
     if (request.method !== 'GET' && request.method !== 'HEAD') return send(response, 405, { message: 'use GET /health' }, { allow: 'GET' });
     return send(response, 200, { status: 'ok' });
   }
-  if (path !== '/events') return send(response, 404, { message: `no route ${request.method} ${path}; POST /events or GET /health` });
+  const handler = handlers.get(path);
+  if (!handler) {
+    const routes = [...handlers.keys()].map((p) => `POST ${p}`).join(', ');
+    return send(response, 404, { message: `no route ${request.method} ${path}; ${routes} or GET /health` });
+  }
   if (request.method !== 'POST')
-    return send(response, 405, { message: `method ${request.method} is not allowed on /events; use POST` }, { allow: 'POST' });
+    return send(response, 405, { message: `method ${request.method} is not allowed on ${path}; use POST` }, { allow: 'POST' });
   const body = await readBody(request, GATEWAY_MAX_BODY_BYTES);
   if (body === undefined) return send(response, 413, { message: 'Request Entity Too Large' });
-  const result = await handler(toApiGatewayEvent(request, body, 'POST /events'));
+  const result = await handler(toApiGatewayEvent(request, body, `POST ${path}`));
   const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]));
   const payload = result.body === undefined ? '' : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
   response.writeHead(result.statusCode ?? 200, headers);
@@ -95,12 +99,19 @@ async function route(request: IncomingMessage, response: ServerResponse, handler
 
 /**
  * Serves the ingest function on node:http the way API Gateway would: `POST /events` goes through
- * `handler` (the very Lambda handler), `GET /health` answers here.
+ * `handler` (the very Lambda handler), each of `routes` (e.g. `/integrations/stripe`) through its
+ * own, and `GET /health` answers here.
  */
-export function startHttpApi(options: { port: number; host?: string; handler: ApiHandler }): Promise<HttpApi> {
+export function startHttpApi(options: {
+  port: number;
+  host?: string;
+  handler: ApiHandler;
+  routes?: Record<string, ApiHandler>;
+}): Promise<HttpApi> {
   const host = options.host ?? '127.0.0.1';
+  const handlers = new Map<string, ApiHandler>([['/events', options.handler], ...Object.entries(options.routes ?? {})]);
   const server = http.createServer((request, response) => {
-    route(request, response, options.handler).catch((error: unknown) => {
+    route(request, response, handlers).catch((error: unknown) => {
       if (!response.headersSent)
         send(response, 500, { message: `internal error: ${error instanceof Error ? error.message : String(error)}` });
       else response.destroy();

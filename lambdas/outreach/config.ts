@@ -4,6 +4,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { awsClients } from '../../adapters/aws/clients.ts';
 import { BaseEnv, parseEnv } from '../../adapters/aws/env.ts';
+import { EventBridgeSink } from '../../adapters/aws/eventBridgeSink.ts';
 import { TTL_ATTRIBUTE } from '../../adapters/aws/keys.ts';
 import { DynamoOutreachStore } from '../../adapters/aws/outreachStore.ts';
 import { SecretsManagerSecret, staticSecret, type WebhookSecretSource } from '../../adapters/aws/webhookSecret.ts';
@@ -14,8 +15,13 @@ import { DEFAULT_COOLDOWN_DAYS } from '../../model/outreach/selection.ts';
 
 /** Configuration of the outreach consumer. */
 export const OutreachConsumerEnv = BaseEnv.extend({
-  /** The CRM webhook; without it the consumer is a log-only dry run. */
+  /** The CRM webhook; without it (and without an event bus) the consumer is a log-only dry run. */
   OUTREACH_WEBHOOK_URL: z.url().optional(),
+  /** The EventBridge bus (name or ARN) each message is put on instead of a webhook. */
+  OUTREACH_EVENT_BUS_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9._\-/:]{1,1600}$/, 'must be an event bus name or ARN')
+    .optional(),
   /** In AWS: the Secrets Manager secret holding the signing secret. */
   OUTREACH_WEBHOOK_SECRET_ARN: z.string().min(1).optional(),
   /** Locally: the signing secret itself (whsec_…; two, space-separated, during a rotation). */
@@ -27,8 +33,16 @@ export const OutreachConsumerEnv = BaseEnv.extend({
 });
 export type OutreachConsumerEnv = z.output<typeof OutreachConsumerEnv>;
 
-/** Picks the sink from the configuration; a webhook without a secret is a configuration error. */
+/**
+ * Picks the sink from the configuration: an event bus, a webhook, or (neither) a dry run. Both at
+ * once, or a webhook without a secret, is a configuration error.
+ */
 export function sinkFromEnv(env: OutreachConsumerEnv, log: (entry: Record<string, unknown>) => void): OutreachSink {
+  if (env.OUTREACH_EVENT_BUS_NAME) {
+    if (env.OUTREACH_WEBHOOK_URL)
+      throw new Error('Invalid configuration: set OUTREACH_EVENT_BUS_NAME or OUTREACH_WEBHOOK_URL, not both (one sink per consumer)');
+    return new EventBridgeSink({ eventBusName: env.OUTREACH_EVENT_BUS_NAME });
+  }
   if (!env.OUTREACH_WEBHOOK_URL) return new DryRunSink(log);
   let secret: WebhookSecretSource;
   if (env.OUTREACH_WEBHOOK_SECRET_ARN) secret = new SecretsManagerSecret(env.OUTREACH_WEBHOOK_SECRET_ARN);

@@ -35,6 +35,8 @@ export const JobEnv = BaseEnv.extend({
     .nonnegative()
     .default(DEFAULT_JOB_CONFIG.resendAfterMs / 1000),
   OUTREACH_MAX_SENDS: positiveInt(DEFAULT_JOB_CONFIG.maxSends),
+  /** payment_recovery waits this many hours after a failed payment, besides the processor's announced retry. */
+  PAYMENT_RECOVERY_DELAY_HOURS: z.coerce.number().nonnegative().max(2160).default(DEFAULT_JOB_CONFIG.paymentRecoveryDelayHours),
 });
 export type JobEnv = z.output<typeof JobEnv>;
 
@@ -68,6 +70,7 @@ export function jobSettingsFromEnv(env: NodeJS.ProcessEnv = process.env, overrid
       totalSegments: parsed.SCAN_SEGMENTS,
       resendAfterMs: parsed.OUTREACH_RESEND_AFTER_SECONDS * 1000,
       maxSends: parsed.OUTREACH_MAX_SENDS,
+      paymentRecoveryDelayHours: parsed.PAYMENT_RECOVERY_DELAY_HOURS,
       ...overrides,
     },
   };

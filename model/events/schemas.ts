@@ -72,6 +72,7 @@ export const PaymentFailureReason = z.enum([
   'fraud_suspected',
   'other',
 ]);
+export type PaymentFailureReason = z.output<typeof PaymentFailureReason>;
 
 /**
  * Numbers DynamoDB can store: magnitude up to 9.99e125 and down to 1e-130 (or zero). Outside
@@ -123,7 +124,17 @@ export const EventProperties = {
       .optional(),
     measures: Measures,
   }),
-  payment_failed: z.strictObject({ amountCents: cents('amountCents'), reason: PaymentFailureReason, measures: Measures }),
+  payment_failed: z.strictObject({
+    amountCents: cents('amountCents'),
+    reason: PaymentFailureReason,
+    /**
+     * When the payment processor retries the charge next (Stripe's `next_payment_attempt`): its
+     * dunning is still running, so the payment_recovery playbook waits (model/outreach/dunning.ts).
+     * Absent: no retry is scheduled (the last attempt, or a processor without dunning).
+     */
+    nextRetryAt: Timestamp.optional(),
+    measures: Measures,
+  }),
   card_expiring: z.strictObject({ expiresOn: CalendarDate }),
   support_ticket_opened: z.strictObject({
     ticketId: id('ticketId'),

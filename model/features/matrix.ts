@@ -52,4 +52,10 @@ export interface FeatureMatrix {
   labels: Int8Array;
   /** Current MRR in cents per row, NaN when unknown: the value at risk. */
   mrrCents: Float64Array;
+  /**
+   * Per row, the payment processor's dunning at the cutoff: the next retry it announced and the
+   * latest failed payment since the last success (epoch ms, NaN when none). Not features: outreach
+   * selection reads them. Absent on matrices built otherwise (a row subset, tests).
+   */
+  paymentDunning?: { nextRetryMs: Float64Array; lastFailureMs: Float64Array };
 }

@@ -28,6 +28,9 @@ export interface RowDraft {
   streams: Map<string, StreamAggregate>;
   label: Label;
   mrrCents: number;
+  /** The payment processor's dunning at the cutoff (see `CustomerSnapshot`): next retry and latest failure, NaN when none. */
+  nextPaymentRetryMs?: number;
+  lastPaymentFailureMs?: number;
 }
 
 /** Builds the draft of one customer's row at a cutoff from `events[0, end)`. */
@@ -53,6 +56,8 @@ export function draftRow(
     streams: snapshot.streams,
     label,
     mrrCents: currentMrrCents(snapshot),
+    nextPaymentRetryMs: snapshot.nextPaymentRetryMs,
+    lastPaymentFailureMs: snapshot.lastFailureMs,
   };
 }
 
@@ -289,6 +294,8 @@ export function toMatrix(plan: ColumnPlan, unorderedRows: readonly RowDraft[], c
   const categorical = new Int32Array(rows.length * nCat);
   const labels = new Int8Array(rows.length);
   const mrrCents = new Float64Array(rows.length);
+  const nextRetryMs = new Float64Array(rows.length);
+  const lastFailureMs = new Float64Array(rows.length);
   const cache = valuesFor(unorderedRows, values);
   plan.numeric.forEach((p, c) => {
     const column = cache.of(p);
@@ -302,6 +309,8 @@ export function toMatrix(plan: ColumnPlan, unorderedRows: readonly RowDraft[], c
     });
     labels[r] = row.label;
     mrrCents[r] = row.mrrCents;
+    nextRetryMs[r] = row.nextPaymentRetryMs ?? Number.NaN;
+    lastFailureMs[r] = row.lastPaymentFailureMs ?? Number.NaN;
   });
   return {
     cutoff,
@@ -312,5 +321,6 @@ export function toMatrix(plan: ColumnPlan, unorderedRows: readonly RowDraft[], c
     categorical,
     labels,
     mrrCents,
+    paymentDunning: { nextRetryMs, lastFailureMs },
   };
 }

@@ -31,6 +31,14 @@ export interface CustomerSnapshot {
   failedPayments90d: number;
   /** Failed payments since the last successful one. */
   failuresSinceSuccess: number;
+  /**
+   * Until when the payment processor's own dunning runs: the `nextRetryAt` of the latest failed
+   * payment, NaN when it named none or a successful payment or a cancellation came after it. Not a
+   * feature: the outreach selection reads it (model/outreach/dunning.ts).
+   */
+  nextPaymentRetryMs: number;
+  /** The latest failed payment since the last successful one, NaN when there is none. */
+  lastFailureMs: number;
   paidCents90d: number;
   /** Expiry date of the card from the latest notice, unless a later successful payment shows it was replaced. */
   cardExpiresMs: number;
@@ -127,6 +135,8 @@ export function computeSnapshot(events: readonly ChurnEvent[], times: Float64Arr
     failedPayments14d: 0,
     failedPayments90d: 0,
     failuresSinceSuccess: 0,
+    nextPaymentRetryMs: Number.NaN,
+    lastFailureMs: Number.NaN,
     paidCents90d: 0,
     cardExpiresMs: Number.NaN,
     tickets30d: 0,
@@ -186,10 +196,14 @@ export function computeSnapshot(events: readonly ChurnEvent[], times: Float64Arr
       case 'payment_succeeded':
         lastSuccessMs = t;
         s.failuresSinceSuccess = 0;
+        s.nextPaymentRetryMs = Number.NaN;
+        s.lastFailureMs = Number.NaN;
         if (t >= from90) s.paidCents90d += event.properties.amountCents;
         break;
       case 'payment_failed':
         s.failuresSinceSuccess++;
+        s.lastFailureMs = t;
+        s.nextPaymentRetryMs = event.properties.nextRetryAt === undefined ? Number.NaN : Date.parse(event.properties.nextRetryAt);
         if (t >= from90) s.failedPayments90d++;
         if (t >= from14) s.failedPayments14d++;
         break;
@@ -224,6 +238,10 @@ export function computeSnapshot(events: readonly ChurnEvent[], times: Float64Arr
         // A downgrade is a plan change to a lower price than the customer paid before it.
         if (t >= from90 && event.properties.mrrCents < s.eventMrrCents) s.downgrades90d++;
         s.eventMrrCents = event.properties.mrrCents;
+        break;
+      case 'subscription_cancelled':
+        // A cancelled subscription is not retried any more: nothing left to wait for.
+        s.nextPaymentRetryMs = Number.NaN;
         break;
       case 'subscription_reactivated':
         if (event.properties.mrrCents !== undefined) s.eventMrrCents = event.properties.mrrCents;

@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { TENURE_DAYS_FEATURE } from '../features/definitions.ts';
 import { describeFeature } from '../features/explain.ts';
 import type { FeatureColumn, FeatureFamily, FeatureMatrix } from '../features/matrix.ts';
-import type { RiskBand, RiskDriver, ScoredCustomer } from '../scoring.ts';
+import { dunningOfRow, type RiskBand, type RiskDriver, type ScoredCustomer } from '../scoring.ts';
 import { loadNetwork, type NetworkArtifacts, saveNetwork, sha256Hex } from './artifacts.ts';
 import { applyCalibration } from './calibration.ts';
 import { deepLiftAttributions } from './inference.ts';
@@ -144,6 +144,7 @@ export class ChurnModel {
       const tenure = tenureColumn >= 0 ? (matrix.numeric[r * nNum + tenureColumn] as number) : Number.NaN;
       const p = risk[r] as number;
       const own = drivers.get(r);
+      const dunning = dunningOfRow(matrix.paymentDunning, r);
       return {
         customerId,
         risk: p,
@@ -153,6 +154,7 @@ export class ChurnModel {
         modelVersion: this.version,
         mrrCents: Number.isFinite(mrr) ? mrr : null,
         tenureDays: Number.isFinite(tenure) ? tenure : null,
+        ...(dunning ? { dunning } : {}),
       };
     });
   }

@@ -48,8 +48,8 @@ function productionPackages(): Set<string> {
 }
 
 describe('the deployment packages', () => {
-  it('are three zip functions, each under Lambda’s 250 MB unzipped', () => {
-    assert.equal(assembly.functions.length, 3);
+  it('are four zip functions (ingest, Stripe, consumer, job), each under Lambda’s 250 MB unzipped', () => {
+    assert.equal(assembly.functions.length, 4);
     for (const fn of assembly.functions) {
       const bytes = folderBytes(fn.assetDir);
       console.error(`${fn.constructPath}: ${(bytes / 1024 / 1024).toFixed(1)} MB unzipped`);

@@ -5,6 +5,7 @@ import { retentionFor } from '../../cdk/constructs/nodeFunction.ts';
 import { ENVIRONMENT_VARIABLE, environmentFor, FIELDS_BY_FUNCTION } from '../../cdk/functionEnvironment.ts';
 import { fromRepoRoot } from '../../cdk/paths.ts';
 import { OutreachConsumerEnv } from '../../lambdas/outreach/config.ts';
+import { StripeEnv } from '../../lambdas/stripe/config.ts';
 import { JobEnv } from '../../lambdas/train-score/config.ts';
 
 describe('parseConfig (CDK context → stack settings)', () => {
@@ -197,8 +198,12 @@ describe('environmentFor (typed settings → function environment)', () => {
   });
 
   it("publishes only variables the function's own configuration parser reads", () => {
-    const readBy = { trainScore: Object.keys(JobEnv.shape), outreach: Object.keys(OutreachConsumerEnv.shape) };
-    for (const kind of ['trainScore', 'outreach'] as const) {
+    const readBy = {
+      trainScore: Object.keys(JobEnv.shape),
+      outreach: Object.keys(OutreachConsumerEnv.shape),
+      stripe: Object.keys(StripeEnv.shape),
+    };
+    for (const kind of ['trainScore', 'outreach', 'stripe'] as const) {
       const published = FIELDS_BY_FUNCTION[kind]
         .map((field) => ENVIRONMENT_VARIABLE[field])
         .filter((name) => !name.startsWith('POWERTOOLS_'));
@@ -222,14 +227,18 @@ describe('environmentFor (typed settings → function environment)', () => {
         'COST_LOST_CUSTOMER',
         'EVENT_TTL_DAYS',
         'HORIZON_DAYS',
+        'OUTREACH_EVENT_BUS_NAME',
         'OUTREACH_QUEUE_URL',
         'OUTREACH_WEBHOOK_SECRET_ARN',
         'OUTREACH_WEBHOOK_TIMEOUT_MS',
         'OUTREACH_WEBHOOK_URL',
         'PASSIVE_INACTIVITY_DAYS',
+        'PAYMENT_RECOVERY_DELAY_HOURS',
         'POWERTOOLS_METRICS_NAMESPACE',
         'POWERTOOLS_SERVICE_NAME',
         'SCAN_SEGMENTS',
+        'STRIPE_CUSTOMER_METADATA_KEY',
+        'STRIPE_WEBHOOK_SECRET_ARN',
         'TABLE_NAME',
         'UNKNOWN_MRR_VALUE_CENTS',
       ].sort(),

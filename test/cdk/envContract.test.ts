@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { METRICS_NAMESPACE } from '../../cdk/churnguardStack.ts';
 import { IngestEnv } from '../../lambdas/ingest/config.ts';
 import { OutreachConsumerEnv } from '../../lambdas/outreach/config.ts';
+import { StripeEnv } from '../../lambdas/stripe/config.ts';
 import { JobEnv } from '../../lambdas/train-score/config.ts';
 import { logicalId, type SynthesisedStack, synthStack } from './synthStack.ts';
 
@@ -28,15 +29,17 @@ function materialise(variable: string, value: unknown): string {
 }
 
 let synth: SynthesisedStack;
-const environmentOf = (fn: { node: { defaultChild?: unknown } }): Record<string, string> => {
+/** The Stripe endpoint and the EventBridge sink turned on: the Stripe function, and the consumer with a bus. */
+let integrations: SynthesisedStack;
+const environmentOf = (fn: { node: { defaultChild?: unknown } }, from: SynthesisedStack = synth): Record<string, string> => {
   const variables =
-    (synth.resources[logicalId(synth, fn)]?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ??
-    {};
+    (from.resources[logicalId(from, fn)]?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
   return Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, materialise(name, value)]));
 };
 
 beforeAll(() => {
   synth = synthStack({ webhookUrl: 'https://crm.example.com/hooks/churn' });
+  integrations = synthStack({ outreachSink: 'eventbridge', stripeIntegration: true, stripeCustomerMetadataKey: 'churnguard_id' });
 });
 
 const functions = () =>
@@ -44,14 +47,22 @@ const functions = () =>
     { name: 'ingest', fn: synth.stack.ingest.handler, schema: IngestEnv as z.ZodObject },
     { name: 'outreach', fn: synth.stack.outreach.consumer, schema: OutreachConsumerEnv as z.ZodObject },
     { name: 'train-score', fn: synth.stack.job.function, schema: JobEnv as z.ZodObject },
+    { name: 'stripe', fn: integrations.stack.stripe!.handler, schema: StripeEnv as z.ZodObject, from: integrations },
+    {
+      name: 'outreach (EventBridge sink)',
+      fn: integrations.stack.outreach.consumer,
+      schema: OutreachConsumerEnv as z.ZodObject,
+      from: integrations,
+    },
   ] as const;
 
 describe('the environment the stack gives each function', () => {
-  it.each(['ingest', 'outreach', 'train-score'])(
+  it.each(['ingest', 'outreach', 'train-score', 'stripe', 'outreach (EventBridge sink)'])(
     '%s: parses with the function’s own schema, and every variable is one it reads',
     (name) => {
-      const { fn, schema } = functions().find((f) => f.name === name)!;
-      const env = environmentOf(fn);
+      const entry = functions().find((f) => f.name === name)!;
+      const env = environmentOf(entry.fn, 'from' in entry ? entry.from : synth);
+      const { schema } = entry;
       // Act
       const parsed = schema.safeParse(env);
       // Assess
@@ -62,10 +73,10 @@ describe('the environment the stack gives each function', () => {
   );
 
   it('names each function’s service and one metrics namespace for all of them', () => {
-    const envs = functions().map(({ name, fn }) => ({ name, env: environmentOf(fn) }));
+    const envs = functions().map((entry) => ({ name: entry.name, env: environmentOf(entry.fn, 'from' in entry ? entry.from : synth) }));
     for (const { name, env } of envs) expect(env.POWERTOOLS_SERVICE_NAME, name).toMatch(/^churnguard-/);
-    expect(new Set(envs.map(({ env }) => env.POWERTOOLS_SERVICE_NAME)).size).toBe(3);
-    expect(envs.map(({ env }) => env.POWERTOOLS_METRICS_NAMESPACE)).toEqual([METRICS_NAMESPACE, METRICS_NAMESPACE, METRICS_NAMESPACE]);
+    expect(new Set(envs.map(({ env }) => env.POWERTOOLS_SERVICE_NAME)).size).toBe(4);
+    expect(new Set(envs.map(({ env }) => env.POWERTOOLS_METRICS_NAMESPACE))).toEqual(new Set([METRICS_NAMESPACE]));
   });
 });
 
@@ -81,10 +92,11 @@ describe('each deployed handler counts and logs where the stack says', () => {
   async function metricsPrinted(
     fn: { node: { defaultChild?: unknown } },
     invoke: () => Promise<unknown>,
+    from: SynthesisedStack = synth,
   ): Promise<Array<Record<string, unknown>>> {
     process.env = {
       ...saved,
-      ...environmentOf(fn),
+      ...environmentOf(fn, from),
       POWERTOOLS_METRICS_DISABLED: 'false',
       POWERTOOLS_DEV: 'false',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
@@ -122,6 +134,20 @@ describe('each deployed handler counts and logs where the stack says', () => {
       return handler(event);
     });
     expect(documents.find((d) => 'OutreachDeliveryFailed' in d)?.OutreachDeliveryFailed).toBe(1);
+    expect(new Set(namespaces(documents))).toEqual(new Set([METRICS_NAMESPACE]));
+  });
+
+  it('stripe: an unsigned delivery is refused and counted in the stack’s namespace under its service', async () => {
+    const fn = integrations.stack.stripe!.handler;
+    const documents = await metricsPrinted(
+      fn,
+      async () => {
+        const { handler } = await import('../../lambdas/stripe/handler.ts');
+        return handler({ headers: {}, body: '{}', requestContext: { http: { method: 'POST' } } } as never);
+      },
+      integrations,
+    );
+    expect(documents.find((d) => 'StripeDeliveriesRefused' in d)?.service).toBe('churnguard-stripe');
     expect(new Set(namespaces(documents))).toEqual(new Set([METRICS_NAMESPACE]));
   });
 

@@ -210,6 +210,7 @@ describe('runJob (score) on the emulators', () => {
       sent: 10,
       skippedCooldown: 0,
       skippedBudget: 2,
+      heldForDunning: 0,
       failed: 0,
       byPlaybook: { payment_recovery: 10 },
     });
@@ -669,6 +670,7 @@ describe('scale-out: score-segment workers, then one send step', () => {
       sent: 10,
       skippedCooldown: 0,
       skippedBudget: 2,
+      heldForDunning: 0,
       failed: 0,
       byPlaybook: { payment_recovery: 10 },
     });

@@ -213,6 +213,19 @@ describe('ChurnModel.score', () => {
     expect(first?.tenureDays).toBe(validation.numeric[2]);
   });
 
+  it('carries the payment dunning of a customer with a failed payment, and none for the others', () => {
+    const n = validation.customerIds.length;
+    const nextRetryMs = new Float64Array(n).fill(Number.NaN);
+    const lastFailureMs = new Float64Array(n).fill(Number.NaN);
+    lastFailureMs[0] = Date.parse('2026-05-30T00:00:00Z');
+    nextRetryMs[0] = Date.parse('2026-06-03T00:00:00Z');
+    lastFailureMs[1] = Date.parse('2026-05-20T00:00:00Z');
+    const [first, second, third] = result.model.score({ ...validation, paymentDunning: { nextRetryMs, lastFailureMs } });
+    expect(first?.dunning).toEqual({ lastFailureAt: '2026-05-30T00:00:00.000Z', nextRetryAt: '2026-06-03T00:00:00.000Z' });
+    expect(second?.dunning).toEqual({ lastFailureAt: '2026-05-20T00:00:00.000Z' });
+    expect(third).not.toHaveProperty('dunning');
+  });
+
   it('bands: high at or above the threshold, medium from half of it, low below', () => {
     expect([riskBand(0.2, 0.2), riskBand(0.1, 0.2), riskBand(0.099, 0.2)]).toEqual(['high', 'medium', 'low']);
   });

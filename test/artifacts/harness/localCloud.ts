@@ -24,6 +24,8 @@ export interface LocalCloud {
   webhook: WebhookReceiver;
   /** The webhook signing key the Secrets Manager stand-in holds. */
   webhookSecret: string;
+  /** The Stripe endpoint secret (whsec_…) it holds for the Stripe function's secret. */
+  stripeSecret: string;
   /** Local URL of the template's queue `logicalId`. */
   queueUrl(logicalId: string): string;
   queueArn(logicalId: string): string;
@@ -92,7 +94,11 @@ export async function startLocalCloud(template: Template): Promise<LocalCloud> {
       `arn:aws:secretsmanager:${REGION}:${LOCAL_RESOURCES.accountId}:secret:${logicalId}-AbCdEf`,
     ]),
   );
-  const secrets = await startSecretsManager(new Map([...secretArns.values()].map((arn) => [arn, webhookSecret])));
+  const stripeSecret = `whsec_${randomBytes(24).toString('hex')}`;
+  // The Stripe function's secret holds a Stripe endpoint secret; every other one the webhook key.
+  const secrets = await startSecretsManager(
+    new Map([...secretArns].map(([logicalId, arn]) => [arn, logicalId.startsWith('StripeSigningSecret') ? stripeSecret : webhookSecret])),
+  );
   const webhook = await startWebhookReceiver(webhookSecret);
 
   /** A CloudFormation reference in a function's environment → the local resource's value. */
@@ -117,6 +123,7 @@ export async function startLocalCloud(template: Template): Promise<LocalCloud> {
     clients,
     webhook,
     webhookSecret,
+    stripeSecret,
     queueUrl(logicalId) {
       const url = queueUrls.get(logicalId);
       if (!url) throw new Error(`no queue ${logicalId} in the template`);
