@@ -14,7 +14,10 @@ export interface EventsClientOptions {
   endpoint: string;
   /** Signing region (default: AWS_REGION, AWS_DEFAULT_REGION, or the region in an execute-api host name). */
   region?: string;
-  /** Credentials or a provider (default: the AWS default chain: env, profile, SSO, container and instance roles). */
+  /**
+   * Credentials or a provider (default: the AWS default chain: env, profile, SSO, container and
+   * instance roles; when it finds none, requests go unsigned, which an API without IAM auth takes).
+   */
   credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   /** Requests in flight at once (default 4). */
   concurrency?: number;
@@ -49,9 +52,15 @@ export class EventsApiAuthError extends Error {
     readonly status: number,
     readonly serverMessage: string,
     region: string,
+    /** Set when the request went unsigned because the default chain had no credentials. */
+    readonly unsignedBecause?: string,
   ) {
     super(
-      `the ingest API refused the request (${status}): ${serverMessage}. Requests are signed with SigV4 (service execute-api, region ${region}) with credentials from the default AWS chain: check AWS_PROFILE, aws sso login or the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY variables, and that the identity may call execute-api:Invoke on this API`,
+      `the ingest API refused the request (${status} ${status === 401 ? 'Unauthorized' : 'Forbidden'}): ${serverMessage}. ${
+        unsignedBecause === undefined
+          ? `The request was signed with SigV4 (service execute-api, region ${region}): check that these credentials are the right ones and may call execute-api:Invoke on this API`
+          : `The request was not signed: no AWS credentials were found in the default chain (${unsignedBecause})`
+      }; credentials come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, aws sso login or an instance role`,
     );
     this.name = 'EventsApiAuthError';
   }
@@ -112,19 +121,25 @@ export function createEventsClient(options: EventsClientOptions): EventsClient {
     typeof given === 'function' ? given : given ? async () => given : fromNodeProviderChain();
   const agent = url.protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
 
+  /** Why requests go unsigned: the default chain found no credentials (an API without IAM auth still takes them). */
+  let unsignedBecause: string | undefined;
+
   async function post(body: Buffer): Promise<Attempt> {
-    let identity: AwsCredentialIdentity;
-    try {
-      identity = await credentials();
-    } catch (error) {
-      throw new Error(
-        `no AWS credentials to sign with (${(error as Error).message}); the default chain reads AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO and instance roles`,
-      );
+    let identity: AwsCredentialIdentity | undefined;
+    // The chain is asked once more per request only while it has answered: a failed probe of the
+    // instance metadata service costs seconds.
+    if (unsignedBecause === undefined) {
+      try {
+        identity = await credentials();
+      } catch (error) {
+        if (given !== undefined) throw error;
+        unsignedBecause = (error as Error).message;
+      }
     }
-    const headers = await signRequest(
-      { method: 'POST', url, headers: { 'content-type': 'application/x-ndjson', host: url.host }, body },
-      { region: region as string, credentials: identity },
-    );
+    const unsigned = { 'content-type': 'application/x-ndjson', host: url.host };
+    const headers = identity
+      ? await signRequest({ method: 'POST', url, headers: unsigned, body }, { region: region as string, credentials: identity })
+      : unsigned;
     const transport = url.protocol === 'https:' ? https : http;
     return new Promise((resolve) => {
       const request = transport.request(url, { method: 'POST', headers: { ...headers, 'content-length': String(body.length) }, agent });
@@ -159,7 +174,8 @@ export function createEventsClient(options: EventsClientOptions): EventsClient {
       const retryable = 'error' in answer || answer.status === 429 || (answer.status >= 500 && answer.status !== 503);
       let parsed: IngestResponse | undefined;
       if (!('error' in answer)) {
-        if (answer.status === 401 || answer.status === 403) throw new EventsApiAuthError(answer.status, messageOf(answer.body), region as string);
+        if (answer.status === 401 || answer.status === 403)
+          throw new EventsApiAuthError(answer.status, messageOf(answer.body), region as string, unsignedBecause);
         try {
           parsed = IngestResponseSchema.parse(JSON.parse(answer.body));
         } catch {
@@ -184,7 +200,10 @@ export function createEventsClient(options: EventsClientOptions): EventsClient {
         else results.push({ status: 'accepted', index: item.index, eventId: item.eventId });
       });
       if (retry.length > 0 && attempt >= maxAttempts)
-        return [...results, ...retry.map((i) => unstored(i, `${unstoredAt.get(pending.indexOf(i))?.reason ?? why} (after ${attempt} tries)`))];
+        return [
+          ...results,
+          ...retry.map((i) => unstored(i, `${unstoredAt.get(pending.indexOf(i))?.reason ?? why} (after ${attempt} tries)`)),
+        ];
       if (retry.length > 0) await backoff(attempt, answer.retryAfterMs);
       pending = retry;
     }
@@ -261,7 +280,8 @@ const unstored = (item: Item, reason: string): EventResult => ({ status: 'unstor
 
 function messageOf(body: string): string {
   try {
-    const message = (JSON.parse(body) as { message?: unknown; Message?: unknown }).message ?? (JSON.parse(body) as { Message?: unknown }).Message;
+    const message =
+      (JSON.parse(body) as { message?: unknown; Message?: unknown }).message ?? (JSON.parse(body) as { Message?: unknown }).Message;
     if (typeof message === 'string') return message;
   } catch {
     // not JSON: the text itself

@@ -55,7 +55,8 @@ function toHttpRequest(request: WireRequest): HttpRequest {
 
 export type Verification = { ok: true; accessKeyId: string } | { ok: false; message: string };
 
-const AUTHORIZATION = /^AWS4-HMAC-SHA256 Credential=([^/\s]+)\/(\d{8})\/([^/\s]+)\/([^/\s]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
+const AUTHORIZATION =
+  /^AWS4-HMAC-SHA256 Credential=([^/\s]+)\/(\d{8})\/([^/\s]+)\/([^/\s]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
 const refuse = (message: string): Verification => ({ ok: false, message });
@@ -110,8 +111,7 @@ export async function verifySignedRequest(
   const signer = new SignatureV4({ service: EXECUTE_API, region: options.region, credentials: identity, sha256, applyChecksum: false });
   const expected = await signer.sign(toHttpRequest({ ...request, headers }), { signingDate, signableHeaders: new Set(signedHeaders) });
   const expectedSignature = /Signature=([0-9a-f]{64})/.exec(expected.headers.authorization ?? '')?.[1] ?? '';
-  const same =
-    expectedSignature.length === signature.length && timingSafeEqual(Buffer.from(expectedSignature), Buffer.from(signature));
+  const same = expectedSignature.length === signature.length && timingSafeEqual(Buffer.from(expectedSignature), Buffer.from(signature));
   return same
     ? { ok: true, accessKeyId }
     : refuse(
