@@ -100,7 +100,7 @@ export function register(program: Command): void {
         });
         console.log(`churnguard API listening on ${api.url}`);
         console.error(
-          `data in ${stack.dataDir}${stack.owner ? '' : ' (joined the stack of another running process)'}${authorize ? `; IAM auth: SigV4 for execute-api in ${region}` : ''}; POST ${api.url}/events, GET ${api.url}/health; Ctrl-C stops`,
+          `${stack.external ? 'data in the services the environment names' : `data in ${stack.dataDir}`}${stack.owner || stack.external ? '' : ' (joined the stack of another running process)'}${authorize ? `; IAM auth: SigV4 for execute-api in ${region}` : ''}; POST ${api.url}/events, GET ${api.url}/health; Ctrl-C stops`,
         );
         const signal = await untilSignal();
         console.error(`churnguard: ${signal}, shutting down`);
