@@ -94,6 +94,19 @@ describe('ingest --endpoint against serve --auth iam', () => {
       // Only the signed run stored anything: listed through the serve's own stack.
       const listed = await cli(['events', '--customer', 'ember-labs', '--data-dir', dataDir, '--json'], shellEnv()).exited;
       expect(JSON.parse(listed.stdout)).toHaveLength(10);
+
+      const imported = await cli(
+        ['import', 'table', 'test/fixtures/telco-sample.csv', '--id', 'customerID', '--label', 'Churn', '--endpoint', url, '--json'],
+        shellEnv(CREDENTIALS),
+      ).exited;
+      expect(imported.code).toBe(0);
+      expect(JSON.parse(imported.stdout)).toMatchObject({ imported: 151, events: 453, stored: 453, unstored: [] });
+      const customer = await cli(['events', '--customer', '7590-VHVEG', '--data-dir', dataDir, '--json'], shellEnv()).exited;
+      expect((JSON.parse(customer.stdout) as Array<{ type: string }>).map((e) => e.type).sort()).toEqual([
+        'customer_profile',
+        'session_started',
+        'session_started',
+      ]);
     } finally {
       server.child.kill('SIGTERM');
     }
