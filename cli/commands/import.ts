@@ -14,7 +14,7 @@ import { parseDelimited } from '../../model/import/delimited.ts';
 import { type DelimitedRow, streamDelimited } from '../../model/import/delimitedStream.ts';
 import { planEventLogImport } from '../../model/import/eventLogImport.ts';
 import type { RowProblem } from '../../model/import/problems.ts';
-import { streamTableImport } from '../../model/import/tableImport.ts';
+import { streamTableImport, type TablePass } from '../../model/import/tableImport.ts';
 import { parseOptions } from '../../model/validation.ts';
 import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
 import { defaultReportFile, RejectionReport } from '../remote/rejectionReport.ts';
@@ -135,6 +135,10 @@ const list = (value: string, previous: string[] = []) => [
     .filter(Boolean),
 ];
 
+/** The passes over the file a progress bar shows (the header read counts as the checks; `repeats` only when ids may repeat). */
+const PASS_STAGES: TablePass[] = ['checks', 'repeats', 'types', 'events'];
+const PASS_NAMES = ['checking rows', 'confirming repeated ids', 'inferring column types', 'writing events'];
+
 const TableCliOptions = RemoteImportFlags.extend({
   id: z.string().optional(),
   label: z.string().optional(),
@@ -150,24 +154,16 @@ async function importTable(file: string, raw: unknown): Promise<void> {
   const o = parseOptions(TableCliOptions, raw, 'options');
   const asOf = o.asOf === undefined ? defaultAsOf() : parseInstant(o.asOf, '--as-of');
   const horizonDays = parseDuration(o.horizon);
-  // Three passes over the file as a stream (checks, types, events): memory holds ids, not rows.
-  const bar = passesBar((await stat(file)).size, ['checking rows', 'inferring column types', 'writing events']);
-  let opened = 0;
-  const stream = await (async () => {
-    try {
-      return await streamTableImport(
-        () => {
-          // Opened four times: the header, then the three passes.
-          const current = Math.max(0, opened++ - 1);
-          return fileRows(file, o.delimiter, (bytes) => bar.onBytes(current, bytes));
-        },
-        { idColumn: o.id, labelColumn: o.label, positive: o.positive, drop: o.drop, asOf, horizonDays },
-      );
-    } catch (error) {
-      bar.stop();
-      throw error;
-    }
-  })();
+  // Passes over the file as a stream (checks, types, events; repeated ids when some may repeat):
+  // memory holds at most 16 bytes per customer id, never the rows.
+  const bar = passesBar((await stat(file)).size, PASS_NAMES);
+  const stream = await streamTableImport(
+    (pass) => fileRows(file, o.delimiter, (bytes) => bar.onBytes(Math.max(0, PASS_STAGES.indexOf(pass)), bytes)),
+    { idColumn: o.id, labelColumn: o.label, positive: o.positive, drop: o.drop, asOf, horizonDays },
+  ).catch((error: unknown) => {
+    bar.stop();
+    throw error;
+  });
   let events = 0;
   async function* counted(): AsyncGenerator<ChurnEvent> {
     for await (const event of stream.events()) {

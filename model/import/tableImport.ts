@@ -5,6 +5,7 @@ import { validateEvent } from '../events/validate.ts';
 import { DAY_MS, parseInstant } from '../features/time.ts';
 import { parseOptions } from '../validation.ts';
 import { type DelimitedTable, resolveColumn } from './delimited.ts';
+import { IdRegistry } from './idRegistry.ts';
 import { type RowProblem, rejectionMessage } from './problems.ts';
 import { type ColumnType, ColumnTypeInference, cellValue, isBlank, toAttributeName } from './values.ts';
 
@@ -111,6 +112,7 @@ export function tableTimeline(asOf: string, horizonDays: number): TableTimeline 
 export function planTableImport(table: DelimitedTable, options: TableImportOptions): TableImportPlan {
   const planner = new TablePlanner(table.header, options);
   for (const row of table.rows) planner.checkRow(row);
+  if (planner.needsSecondLook) for (const row of table.rows) planner.lookAgain(row);
   planner.endChecks();
   for (const row of table.rows) planner.inferRow(row);
   planner.endInference();
@@ -120,40 +122,47 @@ export function planTableImport(table: DelimitedTable, options: TableImportOptio
 
 type Row = { line: number; cells: string[] };
 
+/** Why the file is read (again): each pass reads it whole. `repeats` only happens when ids may repeat. */
+export type TablePass = 'header' | 'checks' | 'repeats' | 'types' | 'events';
+
 /** A table import read as a stream: the plan's summary comes after `events()` has been consumed. */
 export interface TableImportStream {
   header: string[];
   planner: TablePlanner;
-  /** Pass 3: the events, row by row. */
+  /** The last pass: the events, row by row. */
   events(): AsyncGenerator<ChurnEvent>;
 }
 
 /**
- * `planTableImport` over a file read three times as a stream (`openRows` opens it again each
- * time; the first row is the header): checks and inference happen here, the events come from
- * `events()`.
+ * `planTableImport` over a file read as a stream, pass after pass (`openRows` opens it again
+ * each time; the first row is the header): checks and inference happen here, the events come
+ * from `events()`.
  */
-export async function streamTableImport(openRows: () => AsyncIterable<Row>, options: TableImportOptions): Promise<TableImportStream> {
+export async function streamTableImport(
+  openRows: (pass: TablePass) => AsyncIterable<Row>,
+  options: TableImportOptions,
+): Promise<TableImportStream> {
   let header: string[] | undefined;
-  for await (const row of openRows()) {
+  for await (const row of openRows('header')) {
     header = row.cells;
     break;
   }
   if (header === undefined) throw new Error('the file is empty: expected a header line naming the columns');
-  async function* dataRows(): AsyncGenerator<Row> {
+  async function* dataRows(pass: TablePass): AsyncGenerator<Row> {
     let first = true;
-    for await (const row of openRows()) {
+    for await (const row of openRows(pass)) {
       if (!first) yield row;
       first = false;
     }
   }
   const planner = new TablePlanner(header, options);
-  for await (const row of dataRows()) planner.checkRow(row);
+  for await (const row of dataRows('checks')) planner.checkRow(row);
+  if (planner.needsSecondLook) for await (const row of dataRows('repeats')) planner.lookAgain(row);
   planner.endChecks();
-  for await (const row of dataRows()) planner.inferRow(row);
+  for await (const row of dataRows('types')) planner.inferRow(row);
   planner.endInference();
   async function* events(): AsyncGenerator<ChurnEvent> {
-    for await (const row of dataRows()) yield* planner.eventsOf(row);
+    for await (const row of dataRows('events')) yield* planner.eventsOf(row);
   }
   return { header, planner, events };
 }
@@ -170,8 +179,8 @@ export class TablePlanner {
   private readonly idIndex: number;
   private readonly labelIndex: number;
   private readonly dropped: Set<number>;
-  private readonly firstLines = new Map<string, number>();
-  private readonly duplicates = new Map<string, number[]>();
+  private readonly ids = new IdRegistry();
+  private duplicates = new Map<string, number[]>();
   private readonly problems: RowProblem[] = [];
   private readonly inference: ColumnTypeInference[];
   private readonly labels = new Set<string>();
@@ -220,19 +229,25 @@ export class TablePlanner {
       this.problems.push({ line: row.line, message: problem });
       return;
     }
-    if (this.idIndex < 0) return; // ids by line never repeat
-    const id = this.idOf(row);
-    const first = this.firstLines.get(id);
-    if (first === undefined) this.firstLines.set(id, row.line);
-    else this.duplicates.set(id, [...(this.duplicates.get(id) ?? [first]), row.line]);
+    if (this.idIndex >= 0) this.ids.add(this.idOf(row)); // ids by line never repeat
+  }
+
+  /** Whether some ids may repeat: then `lookAgain` must see every row before `endChecks`. */
+  get needsSecondLook(): boolean {
+    return this.ids.hasSuspects;
+  }
+
+  /** Pass 1b: the lines of the ids that may repeat. */
+  lookAgain(row: Row): void {
+    if (this.idIndex >= 0 && this.rowProblem(row) === undefined) this.ids.confirm(this.idOf(row), row.line);
   }
 
   /** After pass 1: every row of a duplicated id is kept out. */
   endChecks(): void {
+    this.duplicates = this.ids.duplicates();
     for (const [id, lines] of this.duplicates)
       for (const line of lines)
         this.problems.push({ line, message: `duplicate customer id "${id}" (lines ${lines.join(', ')}): none of them is imported` });
-    this.firstLines.clear();
   }
 
   /** Pass 2: column types and label values, from the rows that will be imported. */

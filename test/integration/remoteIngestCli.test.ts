@@ -58,12 +58,26 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('ingest --endpoint against serve --auth iam', () => {
-  it('stores every valid event when signed with the credentials serve accepts, reports the rejections in one file, and fails with a clear 403 without credentials', async () => {
-    const dataDir = path.join(dir, 'iam');
-    const server = cli(['serve', '--auth', 'iam', '--port', '0', '--data-dir', dataDir], shellEnv(CREDENTIALS), LISTENING);
-    try {
-      const url = await server.ready;
+/** Each test runs several CLI processes (each a Node start with tsx): more than the default 60 s on a loaded machine. */
+const CLI_TEST_MS = 180_000;
+
+describe('ingest and import --endpoint against serve --auth iam', () => {
+  let server: ReturnType<typeof cli>;
+  let url: string;
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = path.join(dir, 'iam');
+    server = cli(['serve', '--auth', 'iam', '--port', '0', '--data-dir', dataDir], shellEnv(CREDENTIALS), LISTENING);
+    url = await server.ready;
+  });
+  afterAll(async () => {
+    server.child.kill('SIGTERM');
+    expect((await server.exited).code).toBe(0);
+  });
+
+  it(
+    'stores every valid event when signed with the credentials serve accepts, reports the rejections in one file, and fails with a clear 403 without credentials',
+    async () => {
       const report = path.join(dir, 'rejections.ndjson');
       const signed = await cli(['ingest', '--endpoint', `${url}/events`, SAMPLE, '--report', report, '--json'], shellEnv(CREDENTIALS))
         .exited;
@@ -94,7 +108,13 @@ describe('ingest --endpoint against serve --auth iam', () => {
       // Only the signed run stored anything: listed through the serve's own stack.
       const listed = await cli(['events', '--customer', 'ember-labs', '--data-dir', dataDir, '--json'], shellEnv()).exited;
       expect(JSON.parse(listed.stdout)).toHaveLength(10);
+    },
+    CLI_TEST_MS,
+  );
 
+  it(
+    'import table --endpoint streams the table to the API: the events of every row are stored',
+    async () => {
       const imported = await cli(
         ['import', 'table', 'test/fixtures/telco-sample.csv', '--id', 'customerID', '--label', 'Churn', '--endpoint', url, '--json'],
         shellEnv(CREDENTIALS),
@@ -107,46 +127,48 @@ describe('ingest --endpoint against serve --auth iam', () => {
         'session_started',
         'session_started',
       ]);
-    } finally {
-      server.child.kill('SIGTERM');
-    }
-    expect((await server.exited).code).toBe(0);
-  });
+    },
+    CLI_TEST_MS,
+  );
 });
 
 describe('the SDK endpoint variables', () => {
-  it('point one CLI process at the stack another one serves: no emulator of its own, a note on stderr, the events land there', async () => {
-    const servedDir = path.join(dir, 'served');
-    const server = cli(['serve', '--port', '0', '--data-dir', servedDir], shellEnv(), LISTENING);
-    try {
-      await server.ready;
-      const { endpoints } = JSON.parse(await readFile(path.join(servedDir, 'stack.json'), 'utf8')) as {
-        endpoints: { dynamodb: string; s3: string; sqs: string };
-      };
-      const pointed = shellEnv({
-        AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
-        AWS_ENDPOINT_URL_S3: endpoints.s3,
-        AWS_ENDPOINT_URL_SQS: endpoints.sqs,
-      });
-      const otherDir = path.join(dir, 'other');
-      const ingest = await cli(['ingest', SAMPLE, '--data-dir', otherDir, '--json'], pointed).exited;
-      expect(ingest.code).toBe(2);
-      expect(JSON.parse(ingest.stdout)).toMatchObject({ accepted: 52, rejectedCount: 2 });
-      expect(ingest.stderr).toContain(
-        `using DynamoDB at ${endpoints.dynamodb} (AWS_ENDPOINT_URL_DYNAMODB), S3 at ${endpoints.s3} (AWS_ENDPOINT_URL_S3), SQS at ${endpoints.sqs} (AWS_ENDPOINT_URL_SQS) set in the environment, instead of starting the embedded emulators`,
-      );
-      // It started nothing in its own data dir and took no lock there.
-      for (const file of ['stack.json', 'stack.lock', 'dynamodb', 's3']) expect(existsSync(path.join(otherDir, file))).toBe(false);
+  it(
+    'point one CLI process at the stack another one serves: no emulator of its own, a note on stderr, the events land there',
+    async () => {
+      const servedDir = path.join(dir, 'served');
+      const server = cli(['serve', '--port', '0', '--data-dir', servedDir], shellEnv(), LISTENING);
+      try {
+        await server.ready;
+        const { endpoints } = JSON.parse(await readFile(path.join(servedDir, 'stack.json'), 'utf8')) as {
+          endpoints: { dynamodb: string; s3: string; sqs: string };
+        };
+        const pointed = shellEnv({
+          AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+          AWS_ENDPOINT_URL_S3: endpoints.s3,
+          AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+        });
+        const otherDir = path.join(dir, 'other');
+        const ingest = await cli(['ingest', SAMPLE, '--data-dir', otherDir, '--json'], pointed).exited;
+        expect(ingest.code).toBe(2);
+        expect(JSON.parse(ingest.stdout)).toMatchObject({ accepted: 52, rejectedCount: 2 });
+        expect(ingest.stderr).toContain(
+          `using DynamoDB at ${endpoints.dynamodb} (AWS_ENDPOINT_URL_DYNAMODB), S3 at ${endpoints.s3} (AWS_ENDPOINT_URL_S3), SQS at ${endpoints.sqs} (AWS_ENDPOINT_URL_SQS) set in the environment, instead of starting the embedded emulators`,
+        );
+        // It started nothing in its own data dir and took no lock there.
+        for (const file of ['stack.json', 'stack.lock', 'dynamodb', 's3']) expect(existsSync(path.join(otherDir, file))).toBe(false);
 
-      const listedThere = await cli(['events', '--customer', 'ember-labs', '--data-dir', otherDir, '--json'], pointed).exited;
-      expect(JSON.parse(listedThere.stdout)).toHaveLength(10);
-      // The serving process's own stack has them: a process without the variables joins it by data dir.
-      const listedHere = await cli(['events', '--customer', 'ember-labs', '--data-dir', servedDir, '--json'], shellEnv()).exited;
-      expect(JSON.parse(listedHere.stdout)).toHaveLength(10);
-      expect(listedHere.stderr).not.toContain('set in the environment');
-    } finally {
-      server.child.kill('SIGTERM');
-    }
-    expect((await server.exited).code).toBe(0);
-  });
+        const listedThere = await cli(['events', '--customer', 'ember-labs', '--data-dir', otherDir, '--json'], pointed).exited;
+        expect(JSON.parse(listedThere.stdout)).toHaveLength(10);
+        // The serving process's own stack has them: a process without the variables joins it by data dir.
+        const listedHere = await cli(['events', '--customer', 'ember-labs', '--data-dir', servedDir, '--json'], shellEnv()).exited;
+        expect(JSON.parse(listedHere.stdout)).toHaveLength(10);
+        expect(listedHere.stderr).not.toContain('set in the environment');
+      } finally {
+        server.child.kill('SIGTERM');
+      }
+      expect((await server.exited).code).toBe(0);
+    },
+    CLI_TEST_MS,
+  );
 });

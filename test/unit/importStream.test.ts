@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseDelimited } from '../../model/import/delimited.ts';
 import { type DelimitedRow, streamDelimited } from '../../model/import/delimitedStream.ts';
+import { IdRegistry } from '../../model/import/idRegistry.ts';
 import { planTableImport, streamTableImport } from '../../model/import/tableImport.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
@@ -43,9 +44,9 @@ describe('streamDelimited reads a file as parseDelimited does, whatever the chun
 });
 
 describe('streamTableImport plans what planTableImport plans', () => {
-  const opened: number[] = [];
-  const open = (text: string) => () => {
-    opened.push(1);
+  const opened: string[] = [];
+  const open = (text: string) => (pass: string) => {
+    opened.push(pass);
     return streamDelimited(pieces(text, 1000));
   };
   const collect = async (text: string, options: Parameters<typeof planTableImport>[1]) => {
@@ -60,14 +61,26 @@ describe('streamTableImport plans what planTableImport plans', () => {
     const text = fixture('telco-sample.csv');
     opened.length = 0;
     expect(await collect(text, options)).toEqual(planTableImport(parseDelimited(text), options));
-    // The header, then checks, types and events: four reads of the file, never a copy of it.
-    expect(opened).toHaveLength(4);
+    // Unique ids: the header, then checks, types and events; never a copy of the file.
+    expect(opened).toEqual(['header', 'checks', 'types', 'events']);
   });
 
   it('on a table with bad rows: the same problems by line (duplicates found only after the whole file)', async () => {
-    const text = ['id,plan,seats,churned', 'a,pro,2,yes', 'b,pro,2', ',pro,2,no', 'c,pro,2,no', 'e,pro,2,no', 'c,team,4,yes', 'd#1,pro,2,no'].join('\n');
+    const text = [
+      'id,plan,seats,churned',
+      'a,pro,2,yes',
+      'b,pro,2',
+      ',pro,2,no',
+      'c,pro,2,no',
+      'e,pro,2,no',
+      'c,team,4,yes',
+      'd#1,pro,2,no',
+    ].join('\n');
     const options = { idColumn: 'id', labelColumn: 'churned', asOf: AS_OF };
+    opened.length = 0;
     const streamed = await collect(text, options);
+    // An id seen twice costs one more pass, which finds the lines of the repeated ids.
+    expect(opened).toEqual(['header', 'checks', 'repeats', 'types', 'events']);
     expect(streamed).toEqual(planTableImport(parseDelimited(text), options));
     expect(streamed.problems.map((p) => p.line)).toEqual([3, 4, 5, 7, 8]);
     expect(new Set(streamed.events.map((e) => e.customerId))).toEqual(new Set(['a', 'e']));
@@ -78,5 +91,30 @@ describe('streamTableImport plans what planTableImport plans', () => {
     await expect(
       streamTableImport(open('id,status\na,left\nb,stayed\nc,paused\n'), { idColumn: 'id', labelColumn: 'status', asOf: AS_OF }),
     ).rejects.toThrow(/which value of label column status means churned.*--positive/);
+  });
+});
+
+describe('IdRegistry', () => {
+  it('finds the ids that repeat among many, with all their lines, and nothing else', () => {
+    const registry = new IdRegistry();
+    const ids = Array.from({ length: 200_000 }, (_, i) => `C${i}`);
+    ids.push('C17', 'C199999', 'C17');
+    const flagged = ids.filter((id) => registry.add(id));
+    expect(flagged).toEqual(['C17', 'C199999', 'C17']);
+    expect(registry.hasSuspects).toBe(true);
+    ids.forEach((id, i) => registry.confirm(id, i + 2));
+    expect(registry.duplicates()).toEqual(
+      new Map([
+        ['C17', [19, 200_002, 200_004]],
+        ['C199999', [200_001, 200_003]],
+      ]),
+    );
+  });
+
+  it('has no suspects when every id is distinct (no second look needed)', () => {
+    const registry = new IdRegistry();
+    for (let i = 0; i < 50_000; i++) registry.add(`customer-${i}`);
+    expect(registry.hasSuspects).toBe(false);
+    expect(registry.duplicates().size).toBe(0);
   });
 });
