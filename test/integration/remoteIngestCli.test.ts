@@ -132,6 +132,46 @@ describe('ingest and import --endpoint against serve --auth iam', () => {
   );
 });
 
+describe('examples/producer.ts (the package export churnguard/client)', () => {
+  it(
+    'sends its events through createEventsClient, signed from the environment, to serve --auth iam',
+    async () => {
+      const dataDir = path.join(dir, 'producer');
+      const server = cli(['serve', '--auth', 'iam', '--port', '0', '--data-dir', dataDir], shellEnv(CREDENTIALS), LISTENING);
+      try {
+        const url = await server.ready;
+        const run = (env: NodeJS.ProcessEnv) =>
+          new Promise<{ code: number | null; out: string }>((resolve) => {
+            const child = spawn(process.execPath, ['--import', 'tsx', 'examples/producer.ts'], {
+              cwd: ROOT,
+              env,
+              stdio: ['ignore', 'pipe', 'pipe'],
+            });
+            let out = '';
+            child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+            child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+            child.on('close', (code) => resolve({ code, out }));
+          });
+        const signed = await run(shellEnv({ ...CREDENTIALS, EVENTS_URL: `${url}/events` }));
+        expect(signed).toEqual({ code: 0, out: `3 of 3 events accepted by ${url}/events\n` });
+        const unsigned = await run(shellEnv({ AWS_REGION: 'eu-west-1', EVENTS_URL: `${url}/events` }));
+        expect(unsigned.code).not.toBe(0);
+        expect(unsigned.out).toContain('EventsApiAuthError');
+        const listed = await cli(['events', '--customer', 'acme-corp', '--data-dir', dataDir, '--json'], shellEnv()).exited;
+        expect((JSON.parse(listed.stdout) as Array<{ type: string }>).map((e) => e.type).sort()).toEqual([
+          'feature_used',
+          'payment_failed',
+          'session_started',
+        ]);
+      } finally {
+        server.child.kill('SIGTERM');
+      }
+      expect((await server.exited).code).toBe(0);
+    },
+    CLI_TEST_MS,
+  );
+});
+
 describe('the SDK endpoint variables', () => {
   it(
     'point one CLI process at the stack another one serves: no emulator of its own, a note on stderr, the events land there',

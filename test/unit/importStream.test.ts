@@ -102,7 +102,7 @@ describe('IdRegistry', () => {
     const flagged = ids.filter((id) => registry.add(id));
     expect(flagged).toEqual(['C17', 'C199999', 'C17']);
     expect(registry.hasSuspects).toBe(true);
-    ids.forEach((id, i) => registry.confirm(id, i + 2));
+    for (const [i, id] of ids.entries()) registry.confirm(id, i + 2);
     expect(registry.duplicates()).toEqual(
       new Map([
         ['C17', [19, 200_002, 200_004]],
