@@ -113,7 +113,7 @@ describe('ingest and import --endpoint against serve --auth iam', () => {
   );
 
   it(
-    'import table --endpoint streams the table to the API: the events of every row are stored',
+    'import table and import events --endpoint send every planned event to the API',
     async () => {
       const imported = await cli(
         ['import', 'table', 'test/fixtures/telco-sample.csv', '--id', 'customerID', '--label', 'Churn', '--endpoint', url, '--json'],
@@ -127,6 +127,37 @@ describe('ingest and import --endpoint against serve --auth iam', () => {
         'session_started',
         'session_started',
       ]);
+
+      const log = await cli(
+        ['import', 'events', 'test/fixtures/cdnow-sample.txt', '--customer', 'customer_id', '--time', 'date', '--value', 'dollar_value'],
+        shellEnv(CREDENTIALS),
+      ).exited;
+      // Without --shift-years the 1997 log is refused before anything is sent.
+      expect(log.code).toBe(1);
+      expect(log.stderr).toContain('--shift-years 3');
+      const shifted = await cli(
+        [
+          ...[
+            'import',
+            'events',
+            'test/fixtures/cdnow-sample.txt',
+            '--customer',
+            'customer_id',
+            '--time',
+            'date',
+            '--value',
+            'dollar_value',
+          ],
+          '--shift-years',
+          '28',
+          '--endpoint',
+          url,
+          '--json',
+        ],
+        shellEnv(CREDENTIALS),
+      ).exited;
+      expect(shifted.code).toBe(0);
+      expect(JSON.parse(shifted.stdout)).toMatchObject({ imported: 199, stored: 199, unstored: [] });
     },
     CLI_TEST_MS,
   );
