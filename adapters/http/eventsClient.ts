@@ -27,6 +27,8 @@ export interface EventsClientOptions {
   baseDelayMs?: number;
   /** Time allowed for one request (default 30 s). */
   timeoutMs?: number;
+  /** Told once when the default chain has no credentials and requests go unsigned. */
+  onUnsigned?: (reason: string) => void;
 }
 
 /** Counts of a `sendStream` run. */
@@ -134,6 +136,7 @@ export function createEventsClient(options: EventsClientOptions): EventsClient {
       } catch (error) {
         if (given !== undefined) throw error;
         unsignedBecause = (error as Error).message;
+        options.onUnsigned?.(unsignedBecause);
       }
     }
     const unsigned = { 'content-type': 'application/x-ndjson', host: url.host };

@@ -75,7 +75,7 @@ async function withSink<T>(flags: z.output<typeof RemoteImportFlags>, source: st
   const { endpoint } = flags;
   if (endpoint === undefined) return withLocalStack(flags.dataDir, () => fn((events) => writeEvents(eventStoreFromEnv(), events)));
   const client = remoteClient({ ...flags, endpoint });
-  console.error(`sending to ${client.endpoint} (SigV4, region ${client.region})`);
+  console.error(`sending to ${client.endpoint} (SigV4 for execute-api in ${client.region})`);
   const report = new RejectionReport(flags.report ?? defaultReportFile('import'));
   try {
     return await fn((events) => sendEvents(events, client, report, source));

@@ -232,7 +232,7 @@ async function ingestRemote(
   format: FileFormat | undefined,
   onProgress: IngestProgress,
 ): Promise<IngestRunSummary> {
-  console.error(`sending to ${client.endpoint} (SigV4, region ${client.region})`);
+  console.error(`sending to ${client.endpoint} (SigV4 for execute-api in ${client.region})`);
   let authFailure: EventsApiAuthError | undefined;
   const run = await runFiles(files, async (file) => {
     if (authFailure) throw authFailure;

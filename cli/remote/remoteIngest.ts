@@ -34,6 +34,10 @@ export function remoteClient(flags: RemoteFlags & { endpoint: string }): EventsC
     endpoint: flags.endpoint,
     concurrency: flags.concurrency,
     ...(flags.region ? { region: flags.region } : {}),
+    onUnsigned: (reason) =>
+      console.error(
+        `churnguard: no AWS credentials in the default chain (${reason}): sending unsigned requests, which an API with IAM auth refuses`,
+      ),
   });
 }
 

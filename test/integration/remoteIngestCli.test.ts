@@ -97,6 +97,7 @@ describe('ingest and import --endpoint against serve --auth iam', () => {
       expect(unsigned.code).toBe(1);
       expect(unsigned.stderr).toMatch(/refused the request \(403 Forbidden\): Missing Authentication Token: the request is not signed/);
       expect(unsigned.stderr).toContain('no AWS credentials were found in the default chain');
+      expect(unsigned.stderr).toContain('churnguard: no AWS credentials in the default chain');
 
       const wrongSecret = await cli(
         ['ingest', '--endpoint', `${url}/events`, SAMPLE],
