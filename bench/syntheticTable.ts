@@ -3,8 +3,9 @@
  * streamed `import table`: `npx tsx bench/syntheticTable.ts scratch/big.csv 1000000` (about 70 MB).
  * Write it under the gitignored scratch/: benchmark data is never committed.
  */
-import { createWriteStream } from 'node:fs';
+
 import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 
 const [file, rowsArg = '1000000'] = process.argv.slice(2);
 if (!file) throw new Error('usage: tsx bench/syntheticTable.ts OUT.csv [ROWS]');
