@@ -1,18 +1,24 @@
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { Presets, SingleBar } from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { eventStoreFromEnv } from '../../lambdas/ingest/config.ts';
 import { type EventWriter, ingestEvents } from '../../model/events/ingest.ts';
 import { EVENT_LIMITS } from '../../model/events/limits.ts';
+import { decodeChunks } from '../../model/events/readers/sourceRecord.ts';
 import type { ChurnEvent } from '../../model/events/schemas.ts';
 import { parseDuration } from '../../model/features/churnDefinition.ts';
 import { DAY_MS, parseInstant } from '../../model/features/time.ts';
 import { parseDelimited } from '../../model/import/delimited.ts';
+import { type DelimitedRow, streamDelimited } from '../../model/import/delimitedStream.ts';
 import { planEventLogImport } from '../../model/import/eventLogImport.ts';
 import type { RowProblem } from '../../model/import/problems.ts';
-import { planTableImport } from '../../model/import/tableImport.ts';
+import { streamTableImport, type TablePass } from '../../model/import/tableImport.ts';
 import { parseOptions } from '../../model/validation.ts';
 import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
+import { defaultReportFile, RejectionReport } from '../remote/rejectionReport.ts';
+import { RemoteFlags, remoteClient, sendEvents, withRemoteOptions } from '../remote/remoteIngest.ts';
 
 /** Problems printed on stderr in human mode; `--json` lists them all. */
 const SHOWN_PROBLEMS = 20;
@@ -25,31 +31,91 @@ export interface WriteOutcome {
 
 /**
  * Writes events through the ingest path (validation + idempotent BatchWrite), in request-sized
- * chunks, reporting progress on stderr.
+ * chunks as they come.
  */
 export async function writeEvents(
   writer: EventWriter,
-  events: readonly ChurnEvent[],
+  events: AsyncIterable<ChurnEvent> | Iterable<ChurnEvent>,
   onProgress?: (done: number) => void,
 ): Promise<WriteOutcome> {
   const outcome: WriteOutcome = { stored: 0, unstored: [] };
-  for (let i = 0; i < events.length; i += EVENT_LIMITS.maxEventsPerRequest) {
-    const chunk = events.slice(i, i + EVENT_LIMITS.maxEventsPerRequest);
-    const result = await ingestEvents(writer, chunk, i);
+  let chunk: ChurnEvent[] = [];
+  let done = 0;
+  const flush = async () => {
+    const result = await ingestEvents(writer, chunk, done);
     outcome.stored += result.accepted;
     outcome.unstored.push(...result.unstored.map((u) => ({ eventId: u.eventId, reason: u.reason })));
     // The plan only holds valid events; a rejection here would be a bug in the importer.
     for (const r of result.rejected)
       outcome.unstored.push({ eventId: r.eventId ?? `#${r.index}`, reason: r.errors.map((e) => `${e.path}: ${e.message}`).join('; ') });
-    onProgress?.(Math.min(events.length, i + chunk.length));
+    done += chunk.length;
+    chunk = [];
+    onProgress?.(done);
+  };
+  for await (const event of events) {
+    chunk.push(event);
+    if (chunk.length >= EVENT_LIMITS.maxEventsPerRequest) await flush();
   }
+  if (chunk.length > 0) await flush();
   return outcome;
 }
 
-const progress = (total: number) => (done: number) => {
-  if (process.stderr.isTTY) process.stderr.write(`\rimport: ${done}/${total} events written`);
-  if (done === total && process.stderr.isTTY) process.stderr.write('\n');
-};
+/** Where an import's events go: the local stack, a deployed ingest API (`--endpoint`), or nowhere (`--dry-run`). */
+type EventSink = (events: AsyncIterable<ChurnEvent>) => Promise<WriteOutcome>;
+
+const RemoteImportFlags = RemoteFlags.extend({ dryRun: z.boolean().optional(), dataDir: z.string() });
+
+/** Runs `fn` with the sink the flags choose; with --endpoint, reports where the rejections went. */
+async function withSink<T>(flags: z.output<typeof RemoteImportFlags>, source: string, fn: (sink: EventSink) => Promise<T>): Promise<T> {
+  if (flags.dryRun)
+    return fn(async (events) => {
+      for await (const _ of events); // pass 3 still runs: its counts and problems are the summary
+      return { stored: 0, unstored: [] };
+    });
+  const { endpoint } = flags;
+  if (endpoint === undefined) return withLocalStack(flags.dataDir, () => fn((events) => writeEvents(eventStoreFromEnv(), events)));
+  const client = remoteClient({ ...flags, endpoint });
+  console.error(`sending to ${client.endpoint} (SigV4 for execute-api in ${client.region})`);
+  const report = new RejectionReport(flags.report ?? defaultReportFile('import'));
+  try {
+    return await fn((events) => sendEvents(events, client, report, source));
+  } finally {
+    const written = await report.close();
+    if (written) console.error(`${report.entries} rejected or unstored event(s) written to ${written}`);
+  }
+}
+
+/** A progress bar on stderr over the bytes of the passes an import reads the file in. */
+function passesBar(totalBytes: number, passes: string[]): { onBytes(pass: number, bytes: number): void; stop(): void } {
+  if (!process.stderr.isTTY) return { onBytes: () => {}, stop: () => {} };
+  const bar = new SingleBar(
+    { stream: process.stderr, format: 'import [{bar}] {percentage}% | {pass}', hideCursor: true },
+    Presets.shades_classic,
+  );
+  bar.start(Math.max(1, totalBytes * passes.length), 0, { pass: passes[0] });
+  return {
+    onBytes: (pass, bytes) => bar.update(pass * totalBytes + bytes, { pass: passes[pass] }),
+    stop: () => bar.stop(),
+  };
+}
+
+/** The rows of a delimited file, read as a stream; the file closes when the reader stops. */
+async function* fileRows(file: string, delimiter: string | undefined, onBytes: (bytes: number) => void): AsyncGenerator<DelimitedRow> {
+  const stream = createReadStream(file, { highWaterMark: 256 * 1024 });
+  let bytes = 0;
+  async function* counted(): AsyncGenerator<Uint8Array> {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
+      onBytes(bytes);
+      yield chunk;
+    }
+  }
+  try {
+    yield* streamDelimited(decodeChunks(counted()), delimiter);
+  } finally {
+    stream.destroy();
+  }
+}
 
 const printProblems = (problems: RowProblem[], file: string) => {
   for (const p of problems.slice(0, SHOWN_PROBLEMS)) console.error(`${file}:${p.line}: ${p.message}`);
@@ -69,7 +135,11 @@ const list = (value: string, previous: string[] = []) => [
     .filter(Boolean),
 ];
 
-const TableCliOptions = z.object({
+/** The passes over the file a progress bar shows (the header read counts as the checks; `repeats` only when ids may repeat). */
+const PASS_STAGES: TablePass[] = ['checks', 'repeats', 'types', 'events'];
+const PASS_NAMES = ['checking rows', 'confirming repeated ids', 'inferring column types', 'writing events'];
+
+const TableCliOptions = RemoteImportFlags.extend({
   id: z.string().optional(),
   label: z.string().optional(),
   positive: z.string().optional(),
@@ -77,20 +147,32 @@ const TableCliOptions = z.object({
   asOf: z.string().optional(),
   horizon: z.string().default('30d'),
   delimiter: z.string().optional(),
-  dryRun: z.boolean().optional(),
-  dataDir: z.string(),
   json: z.boolean().optional(),
 });
 
 async function importTable(file: string, raw: unknown): Promise<void> {
   const o = parseOptions(TableCliOptions, raw, 'options');
-  const table = parseDelimited(await readFile(file, 'utf8'), { delimiter: o.delimiter });
   const asOf = o.asOf === undefined ? defaultAsOf() : parseInstant(o.asOf, '--as-of');
   const horizonDays = parseDuration(o.horizon);
-  const plan = planTableImport(table, { idColumn: o.id, labelColumn: o.label, positive: o.positive, drop: o.drop, asOf, horizonDays });
-  const write = o.dryRun
-    ? { stored: 0, unstored: [] }
-    : await withLocalStack(o.dataDir, () => writeEvents(eventStoreFromEnv(), plan.events, progress(plan.events.length)));
+  // Passes over the file as a stream (checks, types, events; repeated ids when some may repeat):
+  // memory holds at most 16 bytes per customer id, never the rows.
+  const bar = passesBar((await stat(file)).size, PASS_NAMES);
+  const stream = await streamTableImport(
+    (pass) => fileRows(file, o.delimiter, (bytes) => bar.onBytes(Math.max(0, PASS_STAGES.indexOf(pass)), bytes)),
+    { idColumn: o.id, labelColumn: o.label, positive: o.positive, drop: o.drop, asOf, horizonDays },
+  ).catch((error: unknown) => {
+    bar.stop();
+    throw error;
+  });
+  let events = 0;
+  async function* counted(): AsyncGenerator<ChurnEvent> {
+    for await (const event of stream.events()) {
+      events++;
+      yield event;
+    }
+  }
+  const write = await withSink(o, file, (sink) => sink(counted())).finally(() => bar.stop());
+  const plan = { ...stream.planner.summary(), events: { length: events } };
   const { counts, timeline } = plan;
   const trainHint = `churnguard train --as-of ${timeline.asOf} --horizon ${horizonDays}d`;
   if (o.json) {
@@ -131,7 +213,7 @@ async function importTable(file: string, raw: unknown): Promise<void> {
   process.exitCode = exitCode(plan.problems.length, write.unstored.length);
 }
 
-const EventsCliOptions = z.object({
+const EventsCliOptions = RemoteImportFlags.extend({
   customer: z.string(),
   time: z.string(),
   type: z.string().optional(),
@@ -142,8 +224,6 @@ const EventsCliOptions = z.object({
   shiftYears: z.coerce.number().int().default(0),
   delimiter: z.string().optional(),
   header: z.boolean().default(true),
-  dryRun: z.boolean().optional(),
-  dataDir: z.string(),
   json: z.boolean().optional(),
 });
 
@@ -170,9 +250,10 @@ async function importEventLog(file: string, raw: unknown): Promise<void> {
     shiftYears: o.shiftYears,
     measureColumns,
   });
-  const write = o.dryRun
-    ? { stored: 0, unstored: [] }
-    : await withLocalStack(o.dataDir, () => writeEvents(eventStoreFromEnv(), plan.events, progress(plan.events.length)));
+  async function* planned(): AsyncGenerator<ChurnEvent> {
+    yield* plan.events;
+  }
+  const write = await withSink(o, file, (sink) => sink(planned()));
   if (o.json) {
     console.log(
       JSON.stringify(
@@ -202,7 +283,7 @@ async function importEventLog(file: string, raw: unknown): Promise<void> {
 /** `churnguard import table|events FILE`: bring your own data. */
 export function register(program: Command): void {
   const command = program.command('import').description('import your own data: a customer table (one row per customer) or an event log');
-  command
+  const table = command
     .command('table <file>')
     .description('import a customer table: each row becomes a profile; a label column becomes churn events that train learns from')
     .option('--id <column>', 'column of customer ids (default: row-<line>)')
@@ -214,9 +295,9 @@ export function register(program: Command): void {
     .option('--delimiter <char>', 'field delimiter: , ; | tab whitespace (default: guessed)')
     .option('--dry-run', 'check and summarise the file without writing')
     .addOption(dataDirOption())
-    .addOption(jsonOption())
-    .action((file: string, options: unknown) => importTable(file, options));
-  command
+    .addOption(jsonOption());
+  withRemoteOptions(table).action((file: string, options: unknown) => importTable(file, options));
+  const events = command
     .command('events <file>')
     .description('import an event log (one row per event), e.g. purchases')
     .requiredOption('--customer <column>', 'column of customer ids (name or 1-based position)')
@@ -231,6 +312,6 @@ export function register(program: Command): void {
     .option('--no-header', 'the first line is data; name columns by position (1, 2, ...)')
     .option('--dry-run', 'check and summarise the file without writing')
     .addOption(dataDirOption())
-    .addOption(jsonOption())
-    .action((file: string, options: unknown) => importEventLog(file, options));
+    .addOption(jsonOption());
+  withRemoteOptions(events).action((file: string, options: unknown) => importEventLog(file, options));
 }

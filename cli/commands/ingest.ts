@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
+import { EventsApiAuthError, type EventsClient } from '../../adapters/http/eventsClient.ts';
 import { eventStoreFromEnv } from '../../lambdas/ingest/config.ts';
 import type { EventWriter } from '../../model/events/ingest.ts';
 import { ingestRecords, type LocatedRejection, type LocatedUnstored, type RecordsSummary } from '../../model/events/ingestRecords.ts';
@@ -12,6 +13,8 @@ import { readJsonArray } from '../../model/events/readers/jsonArray.ts';
 import { readNdjson } from '../../model/events/readers/ndjson.ts';
 import type { SourceRecord } from '../../model/events/readers/sourceRecord.ts';
 import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
+import { defaultReportFile, RejectionReport } from '../remote/rejectionReport.ts';
+import { RemoteFlags, remoteClient, sendFile, withRemoteOptions } from '../remote/remoteIngest.ts';
 
 export const FILE_FORMATS = ['ndjson', 'json', 'csv'] as const;
 export type FileFormat = (typeof FILE_FORMATS)[number];
@@ -69,6 +72,28 @@ export async function ingestFile(
   onProgress?: IngestProgress,
   format?: FileFormat,
 ): Promise<FileIngestSummary> {
+  const source = await openRecords(file, format);
+  try {
+    const summary = await ingestRecords(store, source.records, {
+      onChunk: (s) => onProgress?.({ file, bytesRead: source.bytesRead(), totalBytes: source.totalBytes, summary: s }),
+    });
+    return { file, format: source.format, ...summary };
+  } finally {
+    source.close();
+  }
+}
+
+/** The records of a file, read as a stream, with how far the reading got. */
+export interface RecordSource {
+  format: FileFormat;
+  totalBytes: number;
+  bytesRead(): number;
+  records: AsyncIterable<SourceRecord>;
+  close(): void;
+}
+
+/** Opens a file of events (NDJSON, a JSON array or CSV) as a stream of records. */
+export async function openRecords(file: string, format?: FileFormat): Promise<RecordSource> {
   const chosen = format ?? (await detectFormat(file));
   const totalBytes = (await stat(file)).size;
   let bytesRead = 0;
@@ -79,17 +104,10 @@ export async function ingestFile(
       yield chunk;
     }
   }
-  try {
-    const summary = await ingestRecords(store, READERS[chosen](counted()), {
-      onChunk: (s) => onProgress?.({ file, bytesRead, totalBytes, summary: s }),
-    });
-    return { file, format: chosen, ...summary };
-  } finally {
-    stream.destroy();
-  }
+  return { format: chosen, totalBytes, bytesRead: () => bytesRead, records: READERS[chosen](counted()), close: () => stream.destroy() };
 }
 
-const IngestOptions = z.object({
+const IngestOptions = RemoteFlags.extend({
   dataDir: z.string().min(1),
   json: z.boolean().optional(),
   format: z.enum(['auto', ...FILE_FORMATS]).default('auto'),
@@ -120,7 +138,7 @@ export function ingestExitCode(run: IngestRunSummary): 0 | 1 | 2 {
   return run.rejectedCount > 0 ? 2 : 0;
 }
 
-function progressBar(totalBytes: number): { update: IngestProgress; stop(): void } {
+export function progressBar(totalBytes: number): { update: IngestProgress; stop(): void } {
   if (!process.stderr.isTTY) return { update: () => {}, stop: () => {} };
   const bar = new SingleBar(
     {
@@ -149,10 +167,15 @@ export async function ingestFiles(
   format: FileFormat | undefined,
   onProgress?: IngestProgress,
 ): Promise<IngestRunSummary> {
+  return runFiles(files, (file) => ingestFile(file, store, onProgress, format));
+}
+
+/** Runs `one` on every file (a file that cannot be read is reported and the others still go) and sums up. */
+export async function runFiles(files: readonly string[], one: (file: string) => Promise<FileIngestSummary>): Promise<IngestRunSummary> {
   const run: IngestRunSummary = { files: [], records: 0, accepted: 0, rejectedCount: 0, unstoredCount: 0, rejected: [], unstored: [] };
   for (const file of files) {
     try {
-      const s = await ingestFile(file, store, onProgress, format);
+      const s = await one(file);
       run.files.push({
         file,
         format: s.format,
@@ -201,8 +224,31 @@ function printHuman(run: IngestRunSummary): void {
   if (run.files.length > 1) console.log(`total: ${run.records} records, ${run.accepted} accepted, ${run.rejectedCount} rejected`);
 }
 
+/** Sends every file to a deployed ingest API; an authorization failure stops the run (every request would fail alike). */
+async function ingestRemote(
+  files: readonly string[],
+  client: EventsClient,
+  report: RejectionReport,
+  format: FileFormat | undefined,
+  onProgress: IngestProgress,
+): Promise<IngestRunSummary> {
+  console.error(`sending to ${client.endpoint} (SigV4 for execute-api in ${client.region})`);
+  let authFailure: EventsApiAuthError | undefined;
+  const run = await runFiles(files, async (file) => {
+    if (authFailure) throw authFailure;
+    try {
+      return await sendFile(file, await openRecords(file, format), client, report, onProgress);
+    } catch (error) {
+      if (error instanceof EventsApiAuthError) authFailure = error;
+      throw error;
+    }
+  });
+  if (authFailure) throw authFailure;
+  return run;
+}
+
 export function register(program: Command): void {
-  program
+  const command = program
     .command('ingest')
     .description('ingest events from NDJSON, JSON-array or CSV files into the local stack (same validation as POST /events)')
     .argument('<files...>', 'event files (.ndjson/.jsonl, .json, .csv)')
@@ -212,8 +258,12 @@ export function register(program: Command): void {
       new Option('--format <format>', 'file format (default: from the extension or the first character)')
         .choices(['auto', ...FILE_FORMATS])
         .default('auto'),
+    );
+  withRemoteOptions(command)
+    .addHelpText(
+      'after',
+      '\nWith --endpoint the files go to a deployed ingest API instead (SigV4, credentials from the default AWS chain);\nevery rejected or unstored event is written to the --report file.\n\nExit code: 0 all accepted, 2 some records rejected, 1 a file could not be read or events could not be stored.',
     )
-    .addHelpText('after', '\nExit code: 0 all accepted, 2 some records rejected, 1 a file could not be read or events could not be stored.')
     .action(async (files: string[], raw: unknown) => {
       const options = IngestOptions.parse(raw);
       const format = options.format === 'auto' ? undefined : options.format;
@@ -227,14 +277,20 @@ export function register(program: Command): void {
           ),
         )
       ).reduce((a, b) => a + b, 0);
-      const run = await withLocalStack(options.dataDir, async () => {
-        const bar = progressBar(totalBytes);
-        try {
-          return await ingestFiles(files, eventStoreFromEnv(), format, bar.update);
-        } finally {
-          bar.stop();
-        }
-      });
+      const { endpoint } = options;
+      const report = new RejectionReport(options.report ?? defaultReportFile('ingest'));
+      const bar = progressBar(totalBytes);
+      let run: IngestRunSummary;
+      try {
+        run =
+          endpoint === undefined
+            ? await withLocalStack(options.dataDir, () => ingestFiles(files, eventStoreFromEnv(), format, bar.update))
+            : await ingestRemote(files, remoteClient({ ...options, endpoint }), report, format, bar.update);
+      } finally {
+        bar.stop();
+        const written = await report.close();
+        if (written) console.error(`${report.entries} rejected or unstored event(s) written to ${written}`);
+      }
       if (options.json) console.log(JSON.stringify(run, null, 2));
       else printHuman(run);
       process.exitCode = ingestExitCode(run);

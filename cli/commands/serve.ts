@@ -1,6 +1,9 @@
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import type { AwsCredentialIdentity } from '@smithy/types';
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
-import { type ApiHandler, startHttpApi } from '../local/httpApi.ts';
+import { verifySignedRequest } from '../../adapters/http/sigv4.ts';
+import { type ApiHandler, type Authorizer, startHttpApi } from '../local/httpApi.ts';
 import { dataDirOption, withLocalStack } from '../options.ts';
 
 const ServeOptions = z.object({
@@ -10,7 +13,32 @@ const ServeOptions = z.object({
     .min(0, '--port must be 0 to 65535')
     .max(65_535, '--port must be 0 to 65535'),
   dataDir: z.string().min(1),
+  auth: z.enum(['none', 'iam']).default('none'),
+  region: z.string().min(1).optional(),
 });
+
+/**
+ * The identity `--auth iam` accepts: this process's own credentials from the default AWS chain,
+ * read before the local stack points the SDK at the emulators (whose fixed keys they replace).
+ */
+async function servingIdentity(): Promise<AwsCredentialIdentity> {
+  try {
+    return await fromNodeProviderChain()();
+  } catch (error) {
+    throw new Error(
+      `--auth iam needs AWS credentials to verify signatures against, and the default chain has none (${(error as Error).message}); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or AWS_PROFILE`,
+    );
+  }
+}
+
+/** Verifies SigV4 signatures like API Gateway's IAM authorization, logging each refusal on stderr. */
+const iamAuthorizer =
+  (identity: AwsCredentialIdentity, region: string): Authorizer =>
+  async (request) => {
+    const verdict = await verifySignedRequest(request, { region, identities: [identity] });
+    if (!verdict.ok) console.error(`${request.method} ${request.url.pathname} 403 (${verdict.message})`);
+    return verdict;
+  };
 
 /** Resolves on the first SIGINT or SIGTERM. */
 const untilSignal = (): Promise<NodeJS.Signals> =>
@@ -60,9 +88,17 @@ export function register(program: Command): void {
       'serve the ingest API (POST /events, GET /health, and POST /integrations/stripe when STRIPE_WEBHOOK_SECRET is set) on the local stack, through the Lambda handlers',
     )
     .addOption(new Option('--port <port>', 'TCP port on 127.0.0.1 (0 picks a free one)').default('8787'))
+    .addOption(
+      new Option('--auth <mode>', 'iam: accept only requests SigV4-signed with the credentials of this process (as API Gateway IAM auth)')
+        .choices(['none', 'iam'])
+        .default('none'),
+    )
+    .addOption(new Option('--region <region>', 'the region signatures are scoped to with --auth iam (default AWS_REGION, else us-east-1)'))
     .addOption(dataDirOption())
     .action(async (raw: unknown) => {
       const options = ServeOptions.parse(raw);
+      const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+      const authorize = options.auth === 'iam' ? iamAuthorizer(await servingIdentity(), region) : undefined;
       // Locally, EMF metric lines would flood stdout, and info logs belong to the access log.
       process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
       process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
@@ -75,12 +111,18 @@ export function register(program: Command): void {
           const stripe = await import('../../lambdas/stripe/handler.ts');
           routes['/integrations/stripe'] = withAccessLog((event) => stripe.handler(event));
         }
-        const api = await startHttpApi({ port: options.port, handler: withAccessLog((event) => handler(event)), routes });
+        const api = await startHttpApi({
+          port: options.port,
+          handler: withAccessLog((event) => handler(event)),
+          routes,
+          ...(authorize ? { authorize } : {}),
+        });
+        const stripeRoute = routes['/integrations/stripe'] !== undefined;
         console.log(`churnguard API listening on ${api.url}`);
         console.error(
-          `data in ${stack.dataDir}${stack.owner ? '' : ' (joined the stack of another running process)'}; POST ${api.url}/events, ${
-            routes['/integrations/stripe'] ? `POST ${api.url}/integrations/stripe, ` : ''
-          }GET ${api.url}/health; Ctrl-C stops${routes['/integrations/stripe'] ? '' : ' (set STRIPE_WEBHOOK_SECRET to enable /integrations/stripe)'}`,
+          `${stack.external ? 'data in the services the environment names' : `data in ${stack.dataDir}`}${stack.owner || stack.external ? '' : ' (joined the stack of another running process)'}${authorize ? `; IAM auth: SigV4 for execute-api in ${region}` : ''}; POST ${api.url}/events, ${
+            stripeRoute ? `POST ${api.url}/integrations/stripe, ` : ''
+          }GET ${api.url}/health; Ctrl-C stops${stripeRoute ? '' : ' (set STRIPE_WEBHOOK_SECRET to enable /integrations/stripe)'}`,
         );
         const signal = await untilSignal();
         console.error(`churnguard: ${signal}, shutting down`);

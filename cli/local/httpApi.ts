@@ -2,11 +2,15 @@ import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { Verification, WireRequest } from '../../adapters/http/sigv4.ts';
 
 /** The largest body API Gateway HTTP APIs pass to a function (10 MB); beyond it they answer 413 themselves. */
 export const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 export type ApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** Decides whether a request may reach the function, as API Gateway's authorization does before it. */
+export type Authorizer = (request: WireRequest) => Promise<Verification>;
 
 export interface HttpApi {
   url: string;
@@ -75,7 +79,20 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer | und
   });
 }
 
-async function route(request: IncomingMessage, response: ServerResponse, handlers: ReadonlyMap<string, ApiHandler>): Promise<void> {
+const wireRequest = (request: IncomingMessage, body: Buffer): WireRequest => {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  return { method: request.method ?? 'GET', url: new URL(request.url ?? '/', `http://${headers.host ?? 'localhost'}`), headers, body };
+};
+
+async function route(
+  request: IncomingMessage,
+  response: ServerResponse,
+  handlers: ReadonlyMap<string, ApiHandler>,
+  authorize?: Authorizer,
+): Promise<void> {
   const path = new URL(request.url ?? '/', 'http://localhost').pathname;
   if (path === '/health') {
     if (request.method !== 'GET' && request.method !== 'HEAD') return send(response, 405, { message: 'use GET /health' }, { allow: 'GET' });
@@ -90,6 +107,12 @@ async function route(request: IncomingMessage, response: ServerResponse, handler
     return send(response, 405, { message: `method ${request.method} is not allowed on ${path}; use POST` }, { allow: 'POST' });
   const body = await readBody(request, GATEWAY_MAX_BODY_BYTES);
   if (body === undefined) return send(response, 413, { message: 'Request Entity Too Large' });
+  // IAM auth guards the ingest route; Stripe's route authenticates by its own signature, as in the stack.
+  if (authorize && path === '/events') {
+    const verdict = await authorize(wireRequest(request, body));
+    // API Gateway answers 403 with { message } and never calls the function.
+    if (!verdict.ok) return send(response, 403, { message: verdict.message }, { 'x-amzn-errortype': 'ForbiddenException' });
+  }
   const result = await handler(toApiGatewayEvent(request, body, `POST ${path}`));
   const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]));
   const payload = result.body === undefined ? '' : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
@@ -100,18 +123,20 @@ async function route(request: IncomingMessage, response: ServerResponse, handler
 /**
  * Serves the ingest function on node:http the way API Gateway would: `POST /events` goes through
  * `handler` (the very Lambda handler), each of `routes` (e.g. `/integrations/stripe`) through its
- * own, and `GET /health` answers here.
+ * own, and `GET /health` answers here. With `authorize` (IAM auth), `POST /events` needs its
+ * consent first, as behind API Gateway's IAM authorization.
  */
 export function startHttpApi(options: {
   port: number;
   host?: string;
   handler: ApiHandler;
   routes?: Record<string, ApiHandler>;
+  authorize?: Authorizer;
 }): Promise<HttpApi> {
   const host = options.host ?? '127.0.0.1';
   const handlers = new Map<string, ApiHandler>([['/events', options.handler], ...Object.entries(options.routes ?? {})]);
   const server = http.createServer((request, response) => {
-    route(request, response, handlers).catch((error: unknown) => {
+    route(request, response, handlers, options.authorize).catch((error: unknown) => {
       if (!response.headersSent)
         send(response, 500, { message: `internal error: ${error instanceof Error ? error.message : String(error)}` });
       else response.destroy();

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { resetAwsClients } from '../../adapters/aws/clients.ts';
 import { startDurableSqs } from './durableSqs.ts';
+import { describeEndpoints, rememberWrittenEndpoint, SERVICES, type UserEndpoint, userEndpoints } from './environmentEndpoints.ts';
 import { ensureLocalResources, LOCAL_RESOURCES, migrateLegacySnapshot } from './localResources.ts';
 import { acquireLock, currentOwner, lockHolder, ownerAlive, ProcessOwner, releaseLock } from './stackLock.ts';
 import { readStateFile, type Warn, warnOnStderr, writeFileAtomic } from './stateFiles.ts';
@@ -21,8 +22,10 @@ const StackFile = z.object({ pid: z.number().int(), owner: ProcessOwner.optional
 export interface LocalStack {
   dataDir: string;
   endpoints: StackEndpoints;
-  /** True when this process runs the emulators; false when it joined another process's stack. */
+  /** True when this process runs the emulators; false when it joined another process's stack or uses the environment's endpoints. */
   owner: boolean;
+  /** True when every service comes from the SDK's endpoint variables (no emulator started or joined). */
+  external: boolean;
   close(): Promise<void>;
 }
 
@@ -75,24 +78,80 @@ const listen = (server: Server): Promise<string> =>
 const closeServer = (server: { close(cb: (err?: Error) => void): unknown }): Promise<void> =>
   new Promise((resolve) => server.close(() => resolve()));
 
-/** Points this process's AWS SDK clients at the stack. */
-export function applyStackEnv(endpoints: StackEndpoints): void {
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoints.dynamodb;
-  process.env.AWS_ENDPOINT_URL_S3 = endpoints.s3;
-  process.env.AWS_ENDPOINT_URL_SQS = endpoints.sqs;
+/**
+ * Points this process's AWS SDK clients at the stack. An endpoint the user set with the SDK's
+ * standard variables (`environmentEndpoints.ts`) is kept: that service is theirs. Returns the
+ * endpoints in effect.
+ */
+export function applyStackEnv(endpoints: StackEndpoints): StackEndpoints {
+  const fromUser = userEndpoints();
+  const effective = { ...endpoints };
+  for (const service of SERVICES) {
+    const theirs = fromUser[service];
+    if (theirs) {
+      effective[service] = theirs.url;
+      continue;
+    }
+    process.env[`AWS_ENDPOINT_URL_${service.toUpperCase()}`] = endpoints[service];
+    rememberWrittenEndpoint(endpoints[service]);
+  }
   // s3rver accepts only these credentials; dynalite and the SQS emulator accept any.
   process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
   process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;
   process.env.AWS_REGION = 'us-east-1';
+  applyResourceEnv(effective.sqs);
+  return effective;
+}
+
+/** The names of the local resources, for the clients and handlers of this process. */
+function applyResourceEnv(sqsEndpoint: string): void {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   process.env.S3_FORCE_PATH_STYLE = 'true';
   process.env.TABLE_NAME = LOCAL_RESOURCES.tableName;
   process.env.BUCKET_NAME = LOCAL_RESOURCES.bucketName;
-  process.env.OUTREACH_QUEUE_URL = `${endpoints.sqs}/${LOCAL_RESOURCES.accountId}/${LOCAL_RESOURCES.queueName}`;
-  process.env.OUTREACH_DLQ_URL = `${endpoints.sqs}/${LOCAL_RESOURCES.accountId}/${LOCAL_RESOURCES.dlqName}`;
+  process.env.OUTREACH_QUEUE_URL = `${sqsEndpoint}/${LOCAL_RESOURCES.accountId}/${LOCAL_RESOURCES.queueName}`;
+  process.env.OUTREACH_DLQ_URL = `${sqsEndpoint}/${LOCAL_RESOURCES.accountId}/${LOCAL_RESOURCES.dlqName}`;
   resetAwsClients();
+}
+
+/**
+ * Uses services the user already runs (LocalStack, DynamoDB Local, another `churnguard serve`),
+ * named by the SDK's endpoint variables: no emulator is started and the data dir's lock is not
+ * taken (the lock guards the embedded emulators' files, and none are opened). The user's
+ * credentials and region are kept; without any, the emulators' fixed keys and us-east-1 are used.
+ * The table, bucket and queues are created when missing.
+ */
+async function openEnvironmentStack(
+  dir: string,
+  found: Record<keyof StackEndpoints, UserEndpoint>,
+  applyEnv: boolean,
+  warn: Warn,
+): Promise<LocalStack> {
+  warn(`using ${describeEndpoints(found)} set in the environment, instead of starting the embedded emulators`);
+  const endpoints = { dynamodb: found.dynamodb.url, s3: found.s3.url, sqs: found.sqs.url };
+  const previousEnv = { ...process.env };
+  if (!process.env.AWS_ACCESS_KEY_ID && !process.env.AWS_PROFILE) {
+    process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
+    process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
+  }
+  process.env.AWS_REGION ??= process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  applyResourceEnv(endpoints.sqs);
+  try {
+    await ensureLocalResources();
+  } catch (error) {
+    process.env = previousEnv;
+    resetAwsClients();
+    throw new Error(
+      `the endpoints set in the environment (${describeEndpoints(found)}) could not be used: ${(error as Error).message}; unset the AWS_ENDPOINT_URL variables to use the embedded emulators`,
+    );
+  }
+  if (!applyEnv) {
+    process.env = previousEnv;
+    resetAwsClients();
+  }
+  return { dataDir: dir, endpoints, owner: false, external: true, close: async () => {} };
 }
 
 async function startEmulators(
@@ -125,7 +184,10 @@ async function startEmulators(
 
 /**
  * Opens the embedded stack on `dataDir`: joins the one another process is running there
- * (`churnguard serve`), or starts dynalite, s3rver and the SQS emulator in this process.
+ * (`churnguard serve`), or starts dynalite, s3rver and the SQS emulator in this process. When the
+ * SDK's endpoint variables (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`/`_S3`/`_SQS`) already
+ * name services, those are used instead, and a note on stderr says so: all three set, no emulator
+ * starts (`openEnvironmentStack`); some set, the emulators serve only the others.
  * State lives in the data dir, so a later run continues where this one stopped, whatever stopped
  * it: DynamoDB (LevelDB) and S3 write to disk, and every SQS message is journaled before its
  * sender is told it was sent (`durableSqs.ts`). State files are written atomically; an unreadable
@@ -137,12 +199,17 @@ export async function openLocalStack(dataDir: string, options: OpenLocalStackOpt
   await mkdir(dir, { recursive: true });
   const applyEnv = options.applyEnv ?? true;
   const warn = options.warn ?? warnOnStderr;
+  const fromUser = userEndpoints();
+  const { dynamodb, s3, sqs } = fromUser;
+  if (dynamodb && s3 && sqs) return openEnvironmentStack(dir, { dynamodb, s3, sqs }, applyEnv, warn);
+  if (Object.keys(fromUser).length > 0)
+    warn(`using ${describeEndpoints(fromUser)} set in the environment; the embedded emulators serve the other services`);
   const deadline = Date.now() + (options.lockWaitMs ?? 10_000);
   for (;;) {
     const running = await readRunningStack(dir, warn);
     if (running) {
-      if (applyEnv) applyStackEnv(running);
-      return { dataDir: dir, endpoints: running, owner: false, close: async () => {} };
+      const endpoints = applyEnv ? applyStackEnv(running) : running;
+      return { dataDir: dir, endpoints, owner: false, external: false, close: async () => {} };
     }
     if (await acquireLock(path.join(dir, LOCK_FILE), warn)) {
       try {
@@ -166,17 +233,17 @@ export async function openLocalStack(dataDir: string, options: OpenLocalStackOpt
 async function startOwnedStack(dir: string, applyEnv: boolean, warn: Warn): Promise<LocalStack> {
   await rm(path.join(dir, STACK_FILE), { force: true });
   const emulators = await startEmulators(dir, warn);
-  const { endpoints } = emulators;
   const previousEnv = { ...process.env };
+  let endpoints = emulators.endpoints;
   try {
-    applyStackEnv(endpoints);
+    endpoints = applyStackEnv(emulators.endpoints);
     await ensureLocalResources();
     emulators.restoreQueues();
     await migrateLegacySnapshot(dir, warn);
     const owner = currentOwner();
     await writeFileAtomic(
       path.join(dir, STACK_FILE),
-      JSON.stringify({ pid: process.pid, owner, endpoints, startedAt: new Date().toISOString() }, null, 2),
+      JSON.stringify({ pid: process.pid, owner, endpoints: emulators.endpoints, startedAt: new Date().toISOString() }, null, 2),
     );
   } catch (error) {
     // Never leave emulators listening (a process that cannot exit) behind a failed start.
@@ -194,6 +261,7 @@ async function startOwnedStack(dir: string, applyEnv: boolean, warn: Warn): Prom
     dataDir: dir,
     endpoints,
     owner: true,
+    external: false,
     async close() {
       if (closed) return;
       closed = true;

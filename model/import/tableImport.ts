@@ -5,8 +5,9 @@ import { validateEvent } from '../events/validate.ts';
 import { DAY_MS, parseInstant } from '../features/time.ts';
 import { parseOptions } from '../validation.ts';
 import { type DelimitedTable, resolveColumn } from './delimited.ts';
+import { IdRegistry } from './idRegistry.ts';
 import { type RowProblem, rejectionMessage } from './problems.ts';
-import { type ColumnType, cellValue, inferColumnType, isBlank, toAttributeName } from './values.ts';
+import { type ColumnType, ColumnTypeInference, cellValue, isBlank, toAttributeName } from './values.ts';
 
 export const TableImportOptions = z.object({
   /** Column of customer ids; without one, ids are `<idPrefix>-<line>`. */
@@ -66,13 +67,15 @@ const POSITIVE_PAIRS: ReadonlyArray<readonly [string, string]> = [
 ];
 
 /** The label value that means churned: the one given, or the positive side of a yes/no, true/false or 1/0 column. */
-function positiveValue(cells: string[], given: string | undefined, column: string): string {
+function positiveValue(values: ReadonlySet<string>, given: string | undefined, column: string): string {
   if (given !== undefined) return normaliseLabel(given);
-  const values = new Set(cells.filter((c) => !isBlank(c)).map(normaliseLabel));
   for (const [yes, no] of POSITIVE_PAIRS) if ([...values].every((v) => v === yes || v === no)) return yes;
   const shown = [...values].slice(0, 10).join(', ');
   throw new Error(`cannot tell which value of label column ${column} means churned (values: ${shown}): pass --positive VALUE`);
 }
+
+/** Distinct label values kept: enough to tell a yes/no pair from anything else and to show ten. */
+const MAX_LABEL_VALUES = 12;
 
 /**
  * The timeline (see README): a table has no time, so the importer gives it one that lines up with
@@ -107,77 +110,190 @@ export function tableTimeline(asOf: string, horizonDays: number): TableTimeline 
  * @throws Error for problems of the whole file: unknown column, ambiguous label values
  */
 export function planTableImport(table: DelimitedTable, options: TableImportOptions): TableImportPlan {
-  const o = parseOptions(TableImportOptions, options, 'table import options');
-  const idIndex = o.idColumn === undefined ? -1 : resolveColumn(table.header, o.idColumn, '--id');
-  const labelIndex = o.labelColumn === undefined ? -1 : resolveColumn(table.header, o.labelColumn, '--label');
-  const dropped = new Set(o.drop.map((d) => resolveColumn(table.header, d, '--drop')));
-  const problems: RowProblem[] = [];
-  const keepOut = (line: number, message: string): false => {
-    problems.push({ line, message });
-    return false;
-  };
-  const width = table.header.length;
+  const planner = new TablePlanner(table.header, options);
+  for (const row of table.rows) planner.checkRow(row);
+  if (planner.needsSecondLook) for (const row of table.rows) planner.lookAgain(row);
+  planner.endChecks();
+  for (const row of table.rows) planner.inferRow(row);
+  planner.endInference();
+  const events = table.rows.flatMap((row) => planner.eventsOf(row));
+  return { events, ...planner.summary() };
+}
 
-  const shaped = table.rows.filter((row) => {
-    return row.cells.length === width || keepOut(row.line, `has ${row.cells.length} fields, the header has ${width}`);
-  });
-  const idOf = (row: { line: number; cells: string[] }) => (idIndex < 0 ? `${o.idPrefix}-${row.line}` : (row.cells[idIndex] ?? '').trim());
-  const linesById = new Map<string, number[]>();
-  for (const row of shaped) {
-    const id = idOf(row);
-    linesById.set(id, [...(linesById.get(id) ?? []), row.line]);
+type Row = { line: number; cells: string[] };
+
+/** Why the file is read (again): each pass reads it whole. `repeats` only happens when ids may repeat. */
+export type TablePass = 'header' | 'checks' | 'repeats' | 'types' | 'events';
+
+/** A table import read as a stream: the plan's summary comes after `events()` has been consumed. */
+export interface TableImportStream {
+  header: string[];
+  planner: TablePlanner;
+  /** The last pass: the events, row by row. */
+  events(): AsyncGenerator<ChurnEvent>;
+}
+
+/**
+ * `planTableImport` over a file read as a stream, pass after pass (`openRows` opens it again
+ * each time; the first row is the header): checks and inference happen here, the events come
+ * from `events()`.
+ */
+export async function streamTableImport(
+  openRows: (pass: TablePass) => AsyncIterable<Row>,
+  options: TableImportOptions,
+): Promise<TableImportStream> {
+  let header: string[] | undefined;
+  for await (const row of openRows('header')) {
+    header = row.cells;
+    break;
   }
-  const rows = shaped.filter((row) => {
-    const id = idOf(row);
-    if (id === '') return keepOut(row.line, `empty customer id in column ${table.header[idIndex]}`);
-    if (!ID_PATTERN.test(id) || id.length > EVENT_LIMITS.maxIdLength) {
-      return keepOut(
-        row.line,
-        `customer id "${id}" may contain only letters, digits and . _ : @ - (at most ${EVENT_LIMITS.maxIdLength} characters)`,
+  if (header === undefined) throw new Error('the file is empty: expected a header line naming the columns');
+  async function* dataRows(pass: TablePass): AsyncGenerator<Row> {
+    let first = true;
+    for await (const row of openRows(pass)) {
+      if (!first) yield row;
+      first = false;
+    }
+  }
+  const planner = new TablePlanner(header, options);
+  for await (const row of dataRows('checks')) planner.checkRow(row);
+  if (planner.needsSecondLook) for await (const row of dataRows('repeats')) planner.lookAgain(row);
+  planner.endChecks();
+  for await (const row of dataRows('types')) planner.inferRow(row);
+  planner.endInference();
+  async function* events(): AsyncGenerator<ChurnEvent> {
+    for await (const row of dataRows('events')) yield* planner.eventsOf(row);
+  }
+  return { header, planner, events };
+}
+
+/**
+ * The table import one row at a time, in three passes over the rows, so that a file read as a
+ * stream never sits in memory: `checkRow` (shape and ids; duplicates are known only at the end),
+ * `inferRow` (column types and label values of the rows that will be imported), `eventsOf` (the
+ * events of each row). What it keeps grows with the customer ids (to find duplicates) and the
+ * problems, not with the cells.
+ */
+export class TablePlanner {
+  private readonly o: z.output<typeof TableImportOptions>;
+  private readonly idIndex: number;
+  private readonly labelIndex: number;
+  private readonly dropped: Set<number>;
+  private readonly ids = new IdRegistry();
+  private duplicates = new Map<string, number[]>();
+  private readonly problems: RowProblem[] = [];
+  private readonly inference: ColumnTypeInference[];
+  private readonly labels = new Set<string>();
+  private columns: Array<ImportedColumn & { index: number }> = [];
+  private readonly skippedColumns: string[] = [];
+  private positive: string | undefined;
+  readonly timeline: TableTimeline;
+  readonly counts = { rows: 0, imported: 0, churners: 0, stayers: 0, unlabelled: 0, rejected: 0 };
+
+  constructor(
+    private readonly header: readonly string[],
+    options: TableImportOptions,
+  ) {
+    this.o = parseOptions(TableImportOptions, options, 'table import options');
+    this.idIndex = this.o.idColumn === undefined ? -1 : resolveColumn(header, this.o.idColumn, '--id');
+    this.labelIndex = this.o.labelColumn === undefined ? -1 : resolveColumn(header, this.o.labelColumn, '--label');
+    this.dropped = new Set(this.o.drop.map((d) => resolveColumn(header, d, '--drop')));
+    this.inference = header.map(() => new ColumnTypeInference());
+    this.timeline = tableTimeline(this.o.asOf, this.o.horizonDays);
+  }
+
+  private idOf(row: Row): string {
+    return this.idIndex < 0 ? `${this.o.idPrefix}-${row.line}` : (row.cells[this.idIndex] ?? '').trim();
+  }
+
+  /** Why a row is kept out for its shape or its id, or undefined. */
+  private rowProblem(row: Row): string | undefined {
+    const width = this.header.length;
+    if (row.cells.length !== width) return `has ${row.cells.length} fields, the header has ${width}`;
+    const id = this.idOf(row);
+    if (id === '') return `empty customer id in column ${this.header[this.idIndex]}`;
+    if (!ID_PATTERN.test(id) || id.length > EVENT_LIMITS.maxIdLength)
+      return `customer id "${id}" may contain only letters, digits and . _ : @ - (at most ${EVENT_LIMITS.maxIdLength} characters)`;
+    return undefined;
+  }
+
+  private usable(row: Row): boolean {
+    return this.rowProblem(row) === undefined && !this.duplicates.has(this.idOf(row));
+  }
+
+  /** Pass 1: shape and id of every row. */
+  checkRow(row: Row): void {
+    this.counts.rows++;
+    const problem = this.rowProblem(row);
+    if (problem !== undefined) {
+      this.problems.push({ line: row.line, message: problem });
+      return;
+    }
+    if (this.idIndex >= 0) this.ids.add(this.idOf(row)); // ids by line never repeat
+  }
+
+  /** Whether some ids may repeat: then `lookAgain` must see every row before `endChecks`. */
+  get needsSecondLook(): boolean {
+    return this.ids.hasSuspects;
+  }
+
+  /** Pass 1b: the lines of the ids that may repeat. */
+  lookAgain(row: Row): void {
+    if (this.idIndex >= 0 && this.rowProblem(row) === undefined) this.ids.confirm(this.idOf(row), row.line);
+  }
+
+  /** After pass 1: every row of a duplicated id is kept out. */
+  endChecks(): void {
+    this.duplicates = this.ids.duplicates();
+    for (const [id, lines] of this.duplicates)
+      for (const line of lines)
+        this.problems.push({ line, message: `duplicate customer id "${id}" (lines ${lines.join(', ')}): none of them is imported` });
+  }
+
+  /** Pass 2: column types and label values, from the rows that will be imported. */
+  inferRow(row: Row): void {
+    if (!this.usable(row)) return;
+    for (const [index, inference] of this.inference.entries()) inference.add(row.cells[index]);
+    const label = this.labelIndex < 0 ? '' : (row.cells[this.labelIndex] ?? '');
+    if (!isBlank(label) && this.labels.size < MAX_LABEL_VALUES) this.labels.add(normaliseLabel(label));
+  }
+
+  /**
+   * After pass 2: the attribute columns and the positive label value.
+   *
+   * @throws Error when there are more attribute columns than a profile holds, or the label values are ambiguous
+   */
+  endInference(): void {
+    const usedNames = new Set<string>();
+    for (const [index, name] of this.header.entries()) {
+      const skip = index === this.idIndex || index === this.labelIndex || this.dropped.has(index);
+      const type = skip ? 'empty' : (this.inference[index]?.type() ?? 'empty');
+      if (type === 'empty') {
+        this.skippedColumns.push(name);
+        continue;
+      }
+      let attribute = toAttributeName(name, index);
+      for (let k = 2; usedNames.has(attribute); k++) attribute = `${toAttributeName(name, index)}_${k}`;
+      usedNames.add(attribute);
+      this.columns.push({ column: name, attribute, type, index });
+    }
+    if (this.columns.length > EVENT_LIMITS.maxProfileAttributes) {
+      throw new Error(
+        `the table has ${this.columns.length} attribute columns, a profile holds at most ${EVENT_LIMITS.maxProfileAttributes}: leave some out with --drop`,
       );
     }
-    const lines = linesById.get(id) ?? [];
-    return lines.length === 1 || keepOut(row.line, `duplicate customer id "${id}" (lines ${lines.join(', ')}): none of them is imported`);
-  });
-
-  const skippedColumns: string[] = [];
-  const columns: Array<ImportedColumn & { index: number }> = [];
-  const usedNames = new Set<string>();
-  for (const [index, name] of table.header.entries()) {
-    const type =
-      index === idIndex || index === labelIndex || dropped.has(index) ? 'empty' : inferColumnType(rows.map((row) => row.cells[index]));
-    if (type === 'empty') {
-      skippedColumns.push(name);
-      continue;
-    }
-    let attribute = toAttributeName(name, index);
-    for (let k = 2; usedNames.has(attribute); k++) attribute = `${toAttributeName(name, index)}_${k}`;
-    usedNames.add(attribute);
-    columns.push({ column: name, attribute, type, index });
-  }
-  if (columns.length > EVENT_LIMITS.maxProfileAttributes) {
-    throw new Error(
-      `the table has ${columns.length} attribute columns, a profile holds at most ${EVENT_LIMITS.maxProfileAttributes}: leave some out with --drop`,
-    );
+    this.positive = this.labelIndex < 0 ? undefined : positiveValue(this.labels, this.o.positive, this.header[this.labelIndex] ?? '');
   }
 
-  const positive =
-    labelIndex < 0
-      ? undefined
-      : positiveValue(
-          rows.map((r) => r.cells[labelIndex] ?? ''),
-          o.positive,
-          table.header[labelIndex] ?? '',
-        );
-  const timeline = tableTimeline(o.asOf, o.horizonDays);
-  const events: ChurnEvent[] = [];
-  const counts = { rows: table.rows.length, imported: 0, churners: 0, stayers: 0, unlabelled: 0, rejected: 0 };
-  for (const row of rows) {
-    const customerId = idOf(row);
-    const labelCell = labelIndex < 0 ? '' : (row.cells[labelIndex] ?? '');
-    const kind = isBlank(labelCell) ? 'unlabelled' : normaliseLabel(labelCell) === positive ? 'churner' : 'stayer';
+  /** Pass 3: the events of one row (none for a row kept out), validated by the event contract. */
+  eventsOf(row: Row): ChurnEvent[] {
+    if (!this.usable(row)) return [];
+    const { timeline } = this;
+    const customerId = this.idOf(row);
+    const labelCell = this.labelIndex < 0 ? '' : (row.cells[this.labelIndex] ?? '');
+    const kind = isBlank(labelCell) ? 'unlabelled' : normaliseLabel(labelCell) === this.positive ? 'churner' : 'stayer';
     const seenAt = kind === 'unlabelled' ? timeline.recentAt : timeline.labelledProfileAt;
-    const attributes = Object.fromEntries(columns.map((c) => [c.attribute, cellValue(row.cells[c.index], c.type)]));
+    const attributes = Object.fromEntries(this.columns.map((c) => [c.attribute, cellValue(row.cells[c.index], c.type)]));
     const drafts: ChurnEventInput[] = [
       { eventId: `import:${customerId}:profile`, customerId, type: 'customer_profile', occurredAt: seenAt, properties: { attributes } },
       { eventId: `import:${customerId}:seen`, customerId, type: 'session_started', occurredAt: seenAt, properties: {} },
@@ -199,26 +315,32 @@ export function planTableImport(table: DelimitedTable, options: TableImportOptio
         properties: {},
       });
     const checked = drafts.map((draft) => validateEvent(draft, row.line));
-    const failed = checked.find((c) => !c.ok);
-    if (failed && !failed.ok) {
-      problems.push({ line: row.line, message: rejectionMessage(failed.rejection) });
-      continue;
+    const events: ChurnEvent[] = [];
+    for (const c of checked) {
+      if (!c.ok) {
+        this.problems.push({ line: row.line, message: rejectionMessage(c.rejection) });
+        return [];
+      }
+      events.push(c.event);
     }
-    for (const c of checked) if (c.ok) events.push(c.event);
-    counts.imported++;
-    if (kind === 'churner') counts.churners++;
-    else if (kind === 'stayer') counts.stayers++;
-    else counts.unlabelled++;
+    this.counts.imported++;
+    if (kind === 'churner') this.counts.churners++;
+    else if (kind === 'stayer') this.counts.stayers++;
+    else this.counts.unlabelled++;
+    return events;
   }
-  counts.rejected = counts.rows - counts.imported;
-  problems.sort((a, b) => a.line - b.line);
-  return {
-    events,
-    problems,
-    columns: columns.map(({ column, attribute, type }) => ({ column, attribute, type })),
-    skippedColumns,
-    positive,
-    counts,
-    timeline,
-  };
+
+  /** After pass 3: everything but the events. */
+  summary(): Omit<TableImportPlan, 'events'> {
+    this.counts.rejected = this.counts.rows - this.counts.imported;
+    this.problems.sort((a, b) => a.line - b.line);
+    return {
+      problems: this.problems,
+      columns: this.columns.map(({ column, attribute, type }) => ({ column, attribute, type })),
+      skippedColumns: this.skippedColumns,
+      positive: this.positive,
+      counts: { ...this.counts },
+      timeline: this.timeline,
+    };
+  }
 }

@@ -34,18 +34,31 @@ export function parseBoolean(cell: string): boolean | undefined {
 
 /** Infers a column's type: every non-blank cell a number → number; every one true/false → boolean; else category. */
 export function inferColumnType(cells: Iterable<string | undefined>): ColumnType {
-  let seen = false;
-  let numbers = true;
-  let booleans = true;
+  const inference = new ColumnTypeInference();
   for (const cell of cells) {
-    if (cell === undefined || isBlank(cell)) continue;
-    seen = true;
-    if (numbers && parseNumber(cell) === undefined) numbers = false;
-    if (booleans && parseBoolean(cell) === undefined) booleans = false;
-    if (!numbers && !booleans) return 'category';
+    inference.add(cell);
+    if (inference.type() === 'category') return 'category';
   }
-  if (!seen) return 'empty';
-  return numbers ? 'number' : booleans ? 'boolean' : 'category';
+  return inference.type();
+}
+
+/** `inferColumnType` one cell at a time, for a file read as a stream: a few flags, whatever the rows. */
+export class ColumnTypeInference {
+  private seen = false;
+  private numbers = true;
+  private booleans = true;
+
+  add(cell: string | undefined): void {
+    if (cell === undefined || isBlank(cell) || (!this.numbers && !this.booleans)) return;
+    this.seen = true;
+    if (this.numbers && parseNumber(cell) === undefined) this.numbers = false;
+    if (this.booleans && parseBoolean(cell) === undefined) this.booleans = false;
+  }
+
+  type(): ColumnType {
+    if (!this.seen) return 'empty';
+    return this.numbers ? 'number' : this.booleans ? 'boolean' : 'category';
+  }
 }
 
 /** A cell as a profile attribute value of the column's type (blank → null: missing). */
