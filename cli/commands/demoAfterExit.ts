@@ -33,6 +33,8 @@ export interface AfterExitDemo {
     trueReason: string | null;
     returned: boolean;
   }>;
+  /** The messages the follow-up step delivered. */
+  followUpMessages: Array<{ customerId: string; playbook: string; reasonCode?: string | undefined }>;
 }
 
 /** The after-exit step at `asOf`, on the local stack, with the demo's budget. */
@@ -67,7 +69,7 @@ export async function feedBackAndFollowUp(input: {
   first: AfterExitSummary;
   budget: number | undefined;
   /** Delivers what the follow-up step queued (the demo's delivery step). */
-  deliver: (expected: number) => Promise<unknown>;
+  deliver: (expected: number) => Promise<{ messages: ReceivedDelivery[] }>;
 }): Promise<{ demo: AfterExitDemo; followUp: JobResult }> {
   const truthOf = new Map(input.truth.map((t) => [t.customerId, t]));
   const events: ChurnEvent[] = [];
@@ -110,6 +112,12 @@ export async function feedBackAndFollowUp(input: {
   const followUp = await afterExitStep(input.dataDir, followUpAsOf, input.budget);
   const summary = followUp.summary.afterExit;
   if (!summary) throw new Error('the after-exit step wrote no afterExit summary');
-  if (followUp.summary.outreach.sent > 0) await input.deliver(followUp.summary.outreach.sent);
-  return { demo: { first: input.first, followUp: summary, followUpAsOf, responses, winBacks }, followUp };
+  const followUpDelivered =
+    followUp.summary.outreach.sent > 0 ? afterExitMessages((await input.deliver(followUp.summary.outreach.sent)).messages) : [];
+  const followUpMessages = followUpDelivered.map((m) => ({
+    customerId: m.customerId,
+    playbook: m.playbook,
+    reasonCode: m.afterExit?.reasonCode,
+  }));
+  return { demo: { first: input.first, followUp: summary, followUpAsOf, responses, winBacks, followUpMessages }, followUp };
 }

@@ -10,6 +10,7 @@ import {
   type WinBackOffer,
 } from '../events/exitReasons.ts';
 import type { ChurnEvent } from '../events/schemas.ts';
+import { formatIssues } from '../validation.ts';
 
 /** The after-exit step's settings (job config; zod-validated at every boundary that sets them). */
 export const AfterExitConfig = z
@@ -26,6 +27,23 @@ export const AfterExitConfig = z
   .refine((c) => c.windowMinDays <= c.windowMaxDays, { message: 'windowMinDays must not exceed windowMaxDays', path: ['windowMinDays'] });
 export type AfterExitConfig = z.output<typeof AfterExitConfig>;
 export const DEFAULT_AFTER_EXIT_CONFIG: AfterExitConfig = AfterExitConfig.parse({});
+
+/**
+ * Reads the after-exit settings from JSON (the CLI's `--after-exit`), naming what is wrong.
+ *
+ * @example parseAfterExitConfig('{"windowMaxDays":45,"exitReasons":{"other":"avoidable"}}')
+ */
+export function parseAfterExitConfig(json: string): AfterExitConfig {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (error) {
+    throw new Error(`after-exit settings are not JSON: ${(error as Error).message}`);
+  }
+  const parsed = AfterExitConfig.safeParse(value);
+  if (!parsed.success) throw new Error(`after-exit settings: ${formatIssues(parsed.error, '(settings)')}`);
+  return parsed.data;
+}
 
 /**
  * The stated prior of P(return within the horizon | a win-back offer that fits the reason), used

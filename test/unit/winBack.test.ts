@@ -6,6 +6,7 @@ import {
   DEFAULT_AFTER_EXIT_CONFIG,
   MIN_REASON_HISTORY,
   PRIOR_WEIGHT,
+  parseAfterExitConfig,
   RETURN_PRIOR,
   ReturnModelTrainer,
   rankAfterExit,
@@ -32,6 +33,16 @@ describe('AfterExitConfig', () => {
     expect(DEFAULT_AFTER_EXIT_CONFIG).toMatchObject({ windowMinDays: 7, windowMaxDays: 60, returnHorizonDays: 60, exitReasons: {} });
     expect(() => AfterExitConfig.parse({ windowMinDays: 30, windowMaxDays: 10 })).toThrow(/windowMinDays must not exceed windowMaxDays/);
     expect(() => AfterExitConfig.parse({ windowDays: 3 })).toThrow(/windowDays/);
+  });
+
+  it("reads the CLI's JSON, naming the field that is wrong", () => {
+    expect(parseAfterExitConfig('{"windowMaxDays":45,"exitReasons":{"other":"avoidable"}}')).toMatchObject({
+      windowMinDays: 7,
+      windowMaxDays: 45,
+      exitReasons: { other: 'avoidable' },
+    });
+    expect(() => parseAfterExitConfig('{"exitReasons":{"boredom":"avoidable"}}')).toThrow(/exitReasons.*"boredom" is not an exit reason/);
+    expect(() => parseAfterExitConfig('{windowMaxDays:45}')).toThrow(/not JSON/);
   });
 });
 
