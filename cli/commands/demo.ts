@@ -142,9 +142,9 @@ async function runOnStack(
 ): Promise<DemoResult> {
   return withLocalStack(dataDir, async () => {
     const [ingest, ingestMs] = await timed(() => ingestStep(simulation, demoDir, options.progress));
-    // The after-exit step first: the day's budget is shared, and its candidates are few and already lost.
-    const [exit, exitMs] = await timed(() => afterExitStep(dataDir, window.end, options.budget));
     const [job, jobMs] = await timed(() => jobStep(dataDir, window, options.budget, options.scanSegments, options.progress));
+    // Then the after-exit step, with what is left of the day's budget: customers still here come first.
+    const [exit, exitMs] = await timed(() => afterExitStep(dataDir, window.end, options.budget));
     const deliver = (expected: number) => deliveryStep(dataDir, expected, options.maxDrainMs, options.progress);
     const [delivery, deliveryMs] = await timed(() => deliver(job.summary.outreach.sent + exit.summary.outreach.sent));
     const first = exit.summary.afterExit as NonNullable<typeof exit.summary.afterExit>;

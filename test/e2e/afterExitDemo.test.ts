@@ -22,7 +22,8 @@ let demo: DemoResult;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'churnguard-after-exit-demo-'));
-  demo = await runDemo({ ...BUSINESS, dataDir, progress: false, scanSegments: 1 });
+  // A budget the at-risk outreach (66 here) and the after-exit step (about 25) share without running out.
+  demo = await runDemo({ ...BUSINESS, dataDir, progress: false, scanSegments: 1, budget: 200 });
 }, 300_000);
 
 afterAll(async () => {
