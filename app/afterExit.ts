@@ -1,7 +1,5 @@
-import { MonthlyChurnAccumulator } from '../model/analytics/churnByMonth.ts';
-import { ChurnByReasonAccumulator } from '../model/analytics/churnByReason.ts';
-import { ChurnBySegmentAccumulator } from '../model/analytics/churnBySegment.ts';
-import { avoidableReasons } from '../model/events/exitReasons.ts';
+import { type ChurnKindRules, type HistoryLike, MonthlyChurnAccumulator } from '../model/analytics/churnByMonth.ts';
+import { avoidableReasons, type ExitReasonCode } from '../model/events/exitReasons.ts';
 import type { AfterExitSummary } from '../model/outreach/afterExitSummary.ts';
 import { buildOutreachMessage, MAX_MESSAGE_BYTES, type OutreachMessage, outreachDedupId } from '../model/outreach/message.ts';
 import { allocateOutreach, type RankedCandidate } from '../model/outreach/selection.ts';
@@ -16,69 +14,97 @@ import {
 } from '../model/outreach/winBack.ts';
 import { type RunSummary, SUMMARY_VERSION } from '../model/runSummary.ts';
 import type { ScoredCustomer } from '../model/scoring.ts';
+import { ExitAnalytics } from './exitAnalytics.ts';
 import type { JobResult, Run } from './job.ts';
 import type { JobDependencies, OutreachRecord } from './ports.ts';
+import type { SendingRun } from './selectAndSend.ts';
 
 const DAY_MS = 86_400_000;
-
-/**
- * The control-group seam: true for a candidate to hold out (not contacted, kept for comparison).
- * Not wired here: the lead connects it to the at-risk outreach's control-group function.
- */
-export type HoldOut = (candidate: AfterExitCandidate) => boolean;
 
 /** A candidate as allocateOutreach sees it (it ranks ScoredCustomers). */
 type Claimable = ScoredCustomer & { candidate: AfterExitCandidate };
 
 /**
- * The after-exit step (`mode: 'after-exit'`, scheduled daily after the score run): one scan of the
- * histories gives the customers who cancelled recently, the P(return) model (point in time: only
- * cancellations whose label is known at asOf) and the churn analytics; then, through the same
- * ledger, daily budget and cooldown as the at-risk outreach:
+ * The after-exit step: from one scan of the histories, the customers who cancelled recently, the
+ * P(return) model (point in time: only cancellations whose label is known at asOf) and the funnel;
+ * then, through the same ledger, daily budget and cooldown as the at-risk outreach:
  * - a cancellation without a known reason gets one `exit_survey` message, once per cancellation;
  * - a cancellation for an avoidable reason gets one `win_back` message inside its window
  *   (default 7–60 days), ranked by P(return) × MRR, with the offer that fits the reason;
  * - a customer who came back, or left for an unavoidable reason, gets nothing.
- * Re-running the same run id sends nobody twice (the claim says already-sent).
+ * Every run that sends at-risk outreach (score, train-and-score) runs it after the at-risk
+ * selection, on the same scan, with what is left of the day's budget; `mode: 'after-exit'` runs it
+ * alone. Re-running the same run id sends nobody twice (the claim says already-sent).
  */
-export async function runAfterExit(run: Run, deps: JobDependencies, hooks: { holdOut?: HoldOut } = {}): Promise<JobResult> {
+export class AfterExitCollector {
+  readonly #asOf: string;
+  readonly #asOfMs: number;
+  readonly #config: AfterExitConfig;
+  readonly #rules: ChurnKindRules;
+  readonly #avoidable: ReadonlySet<ExitReasonCode>;
+  readonly #trainer: ReturnModelTrainer;
+  readonly #candidates: NonNullable<CustomerAfterExit['candidate']>[] = [];
+  /** Customers whose latest exit is recent enough to have had a win-back within the funnel's span. */
+  readonly #recent: Array<{ customerId: string; returnedAtMs?: number }> = [];
+  readonly #recentFromMs: number;
+
+  constructor(asOf: string, config: AfterExitConfig, rules: ChurnKindRules) {
+    this.#asOf = asOf;
+    this.#asOfMs = Date.parse(asOf);
+    this.#config = config;
+    this.#rules = rules;
+    this.#avoidable = avoidableReasons(config.exitReasons);
+    this.#trainer = new ReturnModelTrainer(this.#asOfMs, config.returnHorizonDays);
+    this.#recentFromMs = this.#asOfMs - (config.windowMaxDays + config.returnHorizonDays) * DAY_MS;
+  }
+
+  add(history: HistoryLike): void {
+    const { exits, candidate } = afterExitOf(history.customerId, history.events, this.#asOf, this.#config, this.#rules, this.#avoidable);
+    for (const exit of exits) this.#trainer.addExit(exit);
+    if (candidate) this.#candidates.push(candidate);
+    const latest = exits.at(-1);
+    if (latest?.cancelled && latest.endedAtMs >= this.#recentFromMs)
+      this.#recent.push({
+        customerId: history.customerId,
+        ...(latest.returnedAtMs === undefined ? {} : { returnedAtMs: latest.returnedAtMs }),
+      });
+  }
+
+  /** Ranks, claims and queues; the `afterExit` part of the run summary and its outreach counts. */
+  async send(run: SendingRun, deps: JobDependencies): Promise<{ afterExit: AfterExitSummary; outreach: RunSummary['outreach'] }> {
+    const config = this.#config;
+    const model = this.#trainer.model();
+    const ranked = rankAfterExit(this.#candidates, model, deps.config.unknownMrrValueCents);
+    const ledger = new Map<string, OutreachRecord[]>();
+    for (const { customerId } of this.#recent) ledger.set(customerId, await deps.outreach.list(customerId));
+    const sent = await sendAfterExit(ranked, run, deps, ledger, deps.afterExitHoldOut);
+    const funnel = winBackFunnel(this.#recent, ledger, this.#asOfMs, config.returnHorizonDays, sent.selected);
+    const afterExit: AfterExitSummary = {
+      windowMinDays: config.windowMinDays,
+      windowMaxDays: config.windowMaxDays,
+      returnHorizonDays: config.returnHorizonDays,
+      ...sent.counts,
+      funnel: { ...funnel, heldOut: sent.counts.winBack.heldOut },
+      returnModel: model.byReason,
+    };
+    deps.log('after-exit outreach', { runId: run.runId, exitSurveys: afterExit.exitSurveys.sent, winBack: afterExit.winBack.sent });
+    return { afterExit, outreach: sent.outreach };
+  }
+}
+
+/** `mode: 'after-exit'`: the after-exit step alone, with the run's churn analytics; its own summary. */
+export async function runAfterExit(run: Run, deps: JobDependencies): Promise<JobResult> {
   const config: AfterExitConfig = deps.config.afterExit ?? DEFAULT_AFTER_EXIT_CONFIG;
-  const asOfMs = Date.parse(run.asOf);
   const rules = { inactivityDays: deps.config.passiveInactivityDays };
   const churn = new MonthlyChurnAccumulator({ asOf: run.asOf, ...rules });
-  const byReason = new ChurnByReasonAccumulator({ asOf: run.asOf, ...rules, exitReasons: config.exitReasons });
-  const bySegment = new ChurnBySegmentAccumulator({ asOf: run.asOf, ...rules });
-  const trainer = new ReturnModelTrainer(asOfMs, config.returnHorizonDays);
-  const avoidable = avoidableReasons(config.exitReasons);
-  const candidates: NonNullable<CustomerAfterExit['candidate']>[] = [];
-  /** Customers whose latest exit is recent enough to have had a win-back within the funnel's span. */
-  const recent: Array<{ customerId: string; returnedAtMs?: number }> = [];
-  const recentFromMs = asOfMs - (config.windowMaxDays + config.returnHorizonDays) * DAY_MS;
+  const analytics = new ExitAnalytics(run.asOf, rules.inactivityDays, config);
+  const collector = new AfterExitCollector(run.asOf, config, rules);
   for await (const history of deps.histories({ totalSegments: run.totalSegments })) {
     churn.add(history);
-    byReason.add(history);
-    bySegment.add(history);
-    const { exits, candidate } = afterExitOf(history.customerId, history.events, run.asOf, config, rules, avoidable);
-    for (const exit of exits) trainer.addExit(exit);
-    if (candidate) candidates.push(candidate);
-    const latest = exits.at(-1);
-    if (latest?.cancelled && latest.endedAtMs >= recentFromMs)
-      recent.push({ customerId: history.customerId, ...(latest.returnedAtMs === undefined ? {} : { returnedAtMs: latest.returnedAtMs }) });
+    analytics.add(history);
+    collector.add(history);
   }
-  const model = trainer.model();
-  const ranked = rankAfterExit(candidates, model, deps.config.unknownMrrValueCents);
-  const ledger = new Map<string, OutreachRecord[]>();
-  for (const { customerId } of recent) ledger.set(customerId, await deps.outreach.list(customerId));
-  const sent = await sendAfterExit(ranked, run, deps, ledger, hooks.holdOut);
-  const funnel = winBackFunnel(recent, ledger, asOfMs, config.returnHorizonDays, sent.selected);
-  const afterExit: AfterExitSummary = {
-    windowMinDays: config.windowMinDays,
-    windowMaxDays: config.windowMaxDays,
-    returnHorizonDays: config.returnHorizonDays,
-    ...sent.counts,
-    funnel: { ...funnel, heldOut: sent.counts.winBack.heldOut },
-    returnModel: model.byReason,
-  };
+  const { afterExit, outreach } = await collector.send(run, deps);
   const summary: RunSummary = {
     summaryVersion: SUMMARY_VERSION,
     runId: run.runId,
@@ -89,12 +115,11 @@ export async function runAfterExit(run: Run, deps: JobDependencies, hooks: { hol
     modelVersion: null,
     training: null,
     scoring: { customersScored: 0, bands: { high: 0, medium: 0, low: 0 }, expectedMrrAtRiskCents: 0, riskHistogram: [] },
-    outreach: sent.outreach,
+    outreach,
     churnByMonth: churn.result(),
     drift: [],
     topAtRisk: [],
-    churnByReason: byReason.result(),
-    churnBySegment: bySegment.result(),
+    ...analytics.result(),
     afterExit,
   };
   const summaryKey = await deps.runs.putSummary(summary);
@@ -108,10 +133,10 @@ const alreadyContacted = (records: readonly OutreachRecord[], candidate: AfterEx
 
 async function sendAfterExit(
   ranked: AfterExitCandidate[],
-  run: Run,
+  run: SendingRun,
   deps: JobDependencies,
   ledger: ReadonlyMap<string, OutreachRecord[]>,
-  holdOut: HoldOut | undefined,
+  holdOut: ((candidate: AfterExitCandidate) => boolean) | undefined,
 ) {
   let already = 0;
   let heldOut = 0;

@@ -6,9 +6,10 @@ import { Instant } from '../model/features/time.ts';
 import { type FeatureDistribution, featureDistribution, featureDrift } from '../model/monitoring/drift.ts';
 import { assignBands, type BandGuide, bandReason } from '../model/outreach/bands.ts';
 import { type RankedCandidate, rankForOutreach } from '../model/outreach/selection.ts';
+import { DEFAULT_AFTER_EXIT_CONFIG } from '../model/outreach/winBack.ts';
 import { type RunSummary, SUMMARY_VERSION } from '../model/runSummary.ts';
 import { parseOptions } from '../model/validation.ts';
-import { runAfterExit } from './afterExit.ts';
+import { AfterExitCollector, runAfterExit } from './afterExit.ts';
 import { resolveAsOf } from './asOf.ts';
 import { ExitAnalytics } from './exitAnalytics.ts';
 import { type ChurnQuestion, describeQuestion, sameQuestion, scoringQuestion } from './modelDefinition.ts';
@@ -117,15 +118,19 @@ export async function runJob(rawInput: JobInput, deps: JobDependencies): Promise
   let scoringMatrix: FeatureMatrix;
   let churn: MonthlyChurnAccumulator;
   let exitAnalytics: ExitAnalytics;
+  let afterExit: AfterExitCollector | undefined;
   try {
     const question = champion && scoringQuestion(champion, deps.config);
     // Non-contractual churn: the analytics' passive churn follows the model's N days.
     const inactivityDays = question?.churn.kind === 'inactive' ? question.churn.days : deps.config.passiveInactivityDays;
     churn = new MonthlyChurnAccumulator({ asOf: run.asOf, inactivityDays });
     exitAnalytics = new ExitAnalytics(run.asOf, inactivityDays, deps.config.afterExit);
+    // A run that sends at-risk outreach also runs the after-exit step, on the same scan.
+    if (sendsOutreach) afterExit = new AfterExitCollector(run.asOf, deps.config.afterExit ?? DEFAULT_AFTER_EXIT_CONFIG, { inactivityDays });
     const observe = (history: HistoryLike) => {
       churn.add(history);
       exitAnalytics.add(history);
+      afterExit?.add(history);
     };
     features = await buildFeatures(run, deps, observe, question, trainsFirstModel);
     if (run.input.mode === 'train-and-score' || trainsFirstModel) champion = await deps.registry.loadChampion();
@@ -142,6 +147,8 @@ export async function runJob(rawInput: JobInput, deps: JobDependencies): Promise
     ? rankForOutreach(scored, { threshold: champion.threshold, unknownMrrValueCents: deps.config.unknownMrrValueCents }).ranked
     : [];
   const outreach = sendsOutreach ? await selectAndSend(ranked, run, deps) : emptyOutreach();
+  // After the at-risk selection: customers still here have first call on the day's budget.
+  const afterExitSent = afterExit ? await afterExit.send(run, deps) : undefined;
   const summary: RunSummary = {
     summaryVersion: SUMMARY_VERSION,
     runId: run.runId,
@@ -155,6 +162,7 @@ export async function runJob(rawInput: JobInput, deps: JobDependencies): Promise
     outreach,
     churnByMonth: churn.result(),
     ...exitAnalytics.result(),
+    ...(afterExitSent ? { afterExit: afterExitSent.afterExit } : {}),
     drift: driftBaseline ? featureDrift(driftBaseline, scoringMatrix) : [],
     topAtRisk: ranked.slice(0, deps.config.topAtRisk).map((candidate, i) => ({
       ...atRiskEntry(candidate),

@@ -22,7 +22,7 @@ import { ingestSimulation } from '../report/ingestSimulation.ts';
 import { type StackProcess, startStackProcess } from '../report/stackProcess.ts';
 import { stepBar } from '../report/stepBar.ts';
 import { type ReceivedDelivery, startWebhookReceiver } from '../report/webhookReceiver.ts';
-import { type AfterExitDemo, afterExitMessages, afterExitStep, feedBackAndFollowUp } from './demoAfterExit.ts';
+import { type AfterExitDemo, afterExitMessages, feedBackAndFollowUp } from './demoAfterExit.ts';
 import { drainLocalOutreach, localWebhookSecret } from './outreach.ts';
 import { type WrittenReport, writeReportFile } from './report.ts';
 
@@ -142,12 +142,11 @@ async function runOnStack(
 ): Promise<DemoResult> {
   return withLocalStack(dataDir, async () => {
     const [ingest, ingestMs] = await timed(() => ingestStep(simulation, demoDir, options.progress));
+    // The job also runs the after-exit step (exit surveys, win-back) after the at-risk selection.
     const [job, jobMs] = await timed(() => jobStep(dataDir, window, options.budget, options.scanSegments, options.progress));
-    // Then the after-exit step, with what is left of the day's budget: customers still here come first.
-    const [exit, exitMs] = await timed(() => afterExitStep(dataDir, window.end, options.budget));
+    const first = job.summary.afterExit as NonNullable<typeof job.summary.afterExit>;
     const deliver = (expected: number) => deliveryStep(dataDir, expected, options.maxDrainMs, options.progress);
-    const [delivery, deliveryMs] = await timed(() => deliver(job.summary.outreach.sent + exit.summary.outreach.sent));
-    const first = exit.summary.afterExit as NonNullable<typeof exit.summary.afterExit>;
+    const [delivery, deliveryMs] = await timed(() => deliver(job.summary.outreach.sent + first.exitSurveys.sent + first.winBack.sent));
     const [afterExit, afterExitMs] = await timed(() =>
       feedBackAndFollowUp({
         dataDir,
@@ -175,7 +174,7 @@ async function runOnStack(
       report,
       truth: ingest.truth,
       afterExit: afterExit.demo,
-      stepsMs: { ingest: ingestMs, job: jobMs, delivery: deliveryMs, afterExit: exitMs + afterExitMs, report: reportMs },
+      stepsMs: { ingest: ingestMs, job: jobMs, delivery: deliveryMs, afterExit: afterExitMs, report: reportMs },
     };
   });
 }

@@ -9,16 +9,16 @@ import type { ReceivedDelivery } from '../report/webhookReceiver.ts';
 import { runLocalJob } from './run.ts';
 
 /**
- * The demo's after-exit part: the scheduled step at the window's end (exit surveys, win-back),
- * the simulated customers' answers and returns fed back into the event store, and the same step
- * again `FOLLOW_UP_DAYS` later, which sees the returns (the win-back funnel), sends nothing to a
+ * The demo's after-exit part: the job at the window's end ran the after-exit step (exit surveys,
+ * win-back); here the simulated customers' answers and returns are fed back into the event store,
+ * and the step runs again alone (`mode: 'after-exit'`) `FOLLOW_UP_DAYS` later, which sees the returns (the win-back funnel), sends nothing to a
  * customer who came back, and offers a win-back to customers whose survey answer gave an
  * avoidable reason.
  */
 export const FOLLOW_UP_DAYS = 21;
 
 export interface AfterExitDemo {
-  /** The step at the window's end. */
+  /** The step at the window's end (part of the job's run). */
   first: AfterExitSummary;
   /** The step FOLLOW_UP_DAYS later: its funnel counts the returns. */
   followUp: AfterExitSummary;

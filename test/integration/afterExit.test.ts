@@ -15,7 +15,7 @@ import { type LocalStack, openLocalStack } from '../../cli/local/localStack.ts';
 import type { ChurnEvent } from '../../model/events/schemas.ts';
 import { OutreachMessage } from '../../model/outreach/message.ts';
 import type { RunSummary } from '../../model/runSummary.ts';
-import { event } from '../unit/outreachFactories.ts';
+import { event, tinyMatrix } from '../unit/outreachFactories.ts';
 
 /**
  * The after-exit step against the emulators with the real ledger (DynamoDB), queue (SQS) and run
@@ -175,5 +175,34 @@ describe('the after-exit step (mode after-exit) on the emulators', () => {
     const may = steps.afterReturn.summary.churnByReason?.find((row) => row.month === '2026-05');
     expect(may).toMatchObject({ avoidable: 2, unavoidable: 1, unknown: 0 });
     expect(may?.byReason).toMatchObject({ price: 1, no_longer_needed: 1, competitor: 1 });
+  });
+});
+
+describe('a score run on the emulators', () => {
+  it('runs the after-exit step after the at-risk selection, on the same scan, and reports it in its summary', async () => {
+    const histories: History[] = [
+      cancelled('score-price', '2026-05-01T10:00:00Z', { reasonCode: 'missing_feature' }, 9_900),
+      cancelled('score-need', '2026-05-01T10:00:00Z', { reasonCode: 'no_longer_needed' }),
+    ];
+    const deps: JobDependencies = {
+      ...dependencies(histories),
+      buildScoringMatrix: async (customers, asOf) => {
+        for await (const _ of customers);
+        return tinyMatrix([], [], [], asOf);
+      },
+      registry: {
+        register: async () => ({ version: 'x', promoted: false, reason: '', kind: 'mlp' as const }),
+        loadChampion: async () => ({ version: 'm-none', threshold: 0.5, score: () => [], dispose: () => {} }),
+      },
+    };
+    await takeAll();
+    const { summary } = await runJob({ mode: 'score', asOf: '2026-05-12', runId: 'score-with-after-exit' }, deps);
+    const messages = await takeAll();
+    expect(sent(messages)).toEqual(['win_back:score-price']);
+    expect(messages[0]?.afterExit).toMatchObject({ reasonCode: 'missing_feature', offer: 'feature_news' });
+    expect(summary.afterExit?.winBack).toMatchObject({ candidates: 1, sent: 1, byReason: { missing_feature: 1 } });
+    // The at-risk outreach counts stay the at-risk step's own.
+    expect(summary.outreach.sent).toBe(0);
+    expect(summary.churnByReason?.find((row) => row.month === '2026-05')).toMatchObject({ avoidable: 1, unavoidable: 1 });
   });
 });
