@@ -79,6 +79,11 @@ export function formatRunSummary(summary: RunSummary, keys: { summaryKey: string
   lines.push(
     `  outreach: ${o.sent} queued${playbooks ? ` (${playbooks})` : ''}, ${o.skippedCooldown} in cooldown, ${o.skippedBudget} over budget, ${o.failed} failed`,
   );
+  const exit = summary.afterExit;
+  if (exit)
+    lines.push(
+      `  after exit: ${exit.exitSurveys.sent} exit surveys, ${exit.winBack.sent} win-backs (of ${exit.winBack.candidates}); funnel: ${exit.funnel.contacted} contacted in ${exit.returnHorizonDays} days, ${exit.funnel.reactivated} came back`,
+    );
   const flagged = summary.drift.filter((d) => d.flagged);
   lines.push(
     summary.drift.length
