@@ -6,9 +6,12 @@ import { Instant } from '../model/features/time.ts';
 import { type FeatureDistribution, featureDistribution, featureDrift } from '../model/monitoring/drift.ts';
 import { assignBands, type BandGuide, bandReason } from '../model/outreach/bands.ts';
 import { type RankedCandidate, rankForOutreach } from '../model/outreach/selection.ts';
+import { DEFAULT_AFTER_EXIT_CONFIG } from '../model/outreach/winBack.ts';
 import { type RunSummary, SUMMARY_VERSION } from '../model/runSummary.ts';
 import { parseOptions } from '../model/validation.ts';
+import { AfterExitCollector, runAfterExit } from './afterExit.ts';
 import { resolveAsOf } from './asOf.ts';
+import { ExitAnalytics } from './exitAnalytics.ts';
 import { type ChurnQuestion, describeQuestion, sameQuestion, scoringQuestion } from './modelDefinition.ts';
 import type { JobDependencies, ScoringModel } from './ports.ts';
 import { reconcileOutreach } from './reconcile.ts';
@@ -22,8 +25,9 @@ import { type Training, trainAndRegister } from './trainModel.ts';
  * - `train`, `score`, `train-and-score`: a whole-table run (EventBridge Scheduler, CLI).
  * - `score-segment`: one worker of the Step Functions fan-out: scores its Scan segment, writes RISK items, sends nothing.
  * - `send`: the fan-out's last step: selects from the RISK items its workers wrote for the runId, and sends.
+ * - `after-exit`: exit surveys and win-back for customers who cancelled (app/afterExit.ts).
  */
-export const JOB_MODES = ['train', 'score', 'train-and-score', 'score-segment', 'send'] as const;
+export const JOB_MODES = ['train', 'score', 'train-and-score', 'score-segment', 'send', 'after-exit'] as const;
 export type JobMode = (typeof JOB_MODES)[number];
 
 const RUN_ID_PATTERN = /^[A-Za-z0-9._:-]{1,100}$/;
@@ -94,13 +98,15 @@ export const defaultRunId = (mode: JobMode, asOf: string): string =>
 export async function runJob(rawInput: JobInput, deps: JobDependencies): Promise<JobResult> {
   const run = await resolveRun(rawInput, deps);
   deps.log('run started', { runId: run.runId, mode: run.input.mode, asOf: run.asOf });
-  const sendsOutreach = run.input.mode === 'train-and-score' || run.input.mode === 'score' || run.input.mode === 'send';
+  const sendsOutreach =
+    run.input.mode === 'train-and-score' || run.input.mode === 'score' || run.input.mode === 'send' || run.input.mode === 'after-exit';
   // The ledger first: what earlier runs left open is re-sent or marked failed before anyone new is selected.
   if (sendsOutreach) {
     const { resendAfterMs, maxSends } = deps.config;
     await reconcileOutreach(deps, { resendAfterMs, maxSends, redrive: run.input.redrive ?? false });
   }
   if (run.input.mode === 'send') return sendFromStoredRisks(run, deps);
+  if (run.input.mode === 'after-exit') return runAfterExit(run, deps);
   // Scoring without training: the champion's churn definition and horizon decide who is scored.
   const scoresOnly = run.input.mode === 'score' || run.input.mode === 'score-segment';
   let champion = scoresOnly ? await deps.registry.loadChampion() : undefined;
@@ -111,12 +117,22 @@ export async function runJob(rawInput: JobInput, deps: JobDependencies): Promise
   let features: Features;
   let scoringMatrix: FeatureMatrix;
   let churn: MonthlyChurnAccumulator;
+  let exitAnalytics: ExitAnalytics;
+  let afterExit: AfterExitCollector | undefined;
   try {
     const question = champion && scoringQuestion(champion, deps.config);
     // Non-contractual churn: the analytics' passive churn follows the model's N days.
     const inactivityDays = question?.churn.kind === 'inactive' ? question.churn.days : deps.config.passiveInactivityDays;
     churn = new MonthlyChurnAccumulator({ asOf: run.asOf, inactivityDays });
-    features = await buildFeatures(run, deps, (history) => churn.add(history), question, trainsFirstModel);
+    exitAnalytics = new ExitAnalytics(run.asOf, inactivityDays, deps.config.afterExit);
+    // A run that sends at-risk outreach also runs the after-exit step, on the same scan.
+    if (sendsOutreach) afterExit = new AfterExitCollector(run.asOf, deps.config.afterExit ?? DEFAULT_AFTER_EXIT_CONFIG, { inactivityDays });
+    const observe = (history: HistoryLike) => {
+      churn.add(history);
+      exitAnalytics.add(history);
+      afterExit?.add(history);
+    };
+    features = await buildFeatures(run, deps, observe, question, trainsFirstModel);
     if (run.input.mode === 'train-and-score' || trainsFirstModel) champion = await deps.registry.loadChampion();
     scoringMatrix = await matrixForChampion(champion, features.scoringMatrix, run, deps, trainsFirstModel);
   } catch (error) {
@@ -131,6 +147,8 @@ export async function runJob(rawInput: JobInput, deps: JobDependencies): Promise
     ? rankForOutreach(scored, { threshold: champion.threshold, unknownMrrValueCents: deps.config.unknownMrrValueCents }).ranked
     : [];
   const outreach = sendsOutreach ? await selectAndSend(ranked, run, deps) : emptyOutreach();
+  // After the at-risk selection: customers still here have first call on the day's budget.
+  const afterExitSent = afterExit ? await afterExit.send(run, deps) : undefined;
   const summary: RunSummary = {
     summaryVersion: SUMMARY_VERSION,
     runId: run.runId,
@@ -143,6 +161,8 @@ export async function runJob(rawInput: JobInput, deps: JobDependencies): Promise
     scoring: { ...summariseScores(scored), ...(bandGuide ? { bandGuide } : {}) },
     outreach,
     churnByMonth: churn.result(),
+    ...exitAnalytics.result(),
+    ...(afterExitSent ? { afterExit: afterExitSent.afterExit } : {}),
     drift: driftBaseline ? featureDrift(driftBaseline, scoringMatrix) : [],
     topAtRisk: ranked.slice(0, deps.config.topAtRisk).map((candidate, i) => ({
       ...atRiskEntry(candidate),

@@ -1,6 +1,7 @@
 import { type ChurnDefinition, DEFAULT_CHURN } from '../model/features/churnDefinition.ts';
 import { DEFAULT_PAYMENT_RECOVERY_DELAY_HOURS } from '../model/outreach/dunning.ts';
 import { DEFAULT_COOLDOWN_DAYS } from '../model/outreach/selection.ts';
+import type { AfterExitConfig } from '../model/outreach/winBack.ts';
 import { DEFAULT_RECONCILE } from './reconcile.ts';
 
 /** The knobs of a run: the environment in AWS (lambdas/train-score/config.ts), flags locally. */
@@ -39,6 +40,8 @@ export interface JobConfig {
    * disagrees with it (app/modelDefinition.ts).
    */
   requested?: { horizonDays?: number | undefined; churn?: ChurnDefinition | undefined };
+  /** The after-exit step: win-back window, P(return) horizon, avoidable mapping (default DEFAULT_AFTER_EXIT_CONFIG). */
+  afterExit?: AfterExitConfig;
 }
 
 export const DEFAULT_JOB_CONFIG: JobConfig = {

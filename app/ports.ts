@@ -10,6 +10,7 @@ import type { TrainResult } from '../model/nn/trainChurnModel.ts';
 import type { OutreachMessage } from '../model/outreach/message.ts';
 import type { Playbook } from '../model/outreach/playbooks.ts';
 import type { ClaimOutcome } from '../model/outreach/selection.ts';
+import type { AfterExitCandidate } from '../model/outreach/winBack.ts';
 import type { ModelKind } from '../model/registry/promotion.ts';
 import type { RunSummary } from '../model/runSummary.ts';
 import type { ScoredCustomer } from '../model/scoring.ts';
@@ -346,4 +347,10 @@ export interface JobDependencies extends EventWatermark {
   /** The outreach DLQ, when the job can see it: reconcile reports its depth and redrives it on request. */
   deadLetters?: DeadLetterQueue;
   runs: RunStore;
+  /**
+   * The after-exit step's control-group seam: true for a win-back candidate to hold out (not
+   * contacted, counted in the funnel). Unset: nobody is held out. To be connected to the at-risk
+   * outreach's control-group function.
+   */
+  afterExitHoldOut?: (candidate: AfterExitCandidate) => boolean;
 }

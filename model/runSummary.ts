@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import { MonthlyChurnByReason } from './analytics/churnByReason.ts';
+import { ChurnBySegment } from './analytics/churnBySegment.ts';
 import { CalibrationBin, GainsPoint, ModelMetrics } from './nn/metricSchemas.ts';
+import { AfterExitSummary } from './outreach/afterExitSummary.ts';
 
 /**
  * The summary of one train-and-score run, written to `runs/<runId>/summary.json`.
@@ -49,7 +52,7 @@ export const RunSummary = z.object({
    * RISK items its segment workers wrote and has no churnByMonth or drift (empty arrays): those are
    * in each worker's `score-segment` summary (runs/<runId>/segment-<i>-of-<n>/summary.json).
    */
-  mode: z.enum(['train', 'score', 'train-and-score', 'score-segment', 'send']),
+  mode: z.enum(['train', 'score', 'train-and-score', 'score-segment', 'send', 'after-exit']),
   asOf: z.string(),
   startedAt: z.string(),
   finishedAt: z.string(),
@@ -109,5 +112,11 @@ export const RunSummary = z.object({
   churnByMonth: z.array(MonthlyChurn),
   drift: z.array(FeatureDrift),
   topAtRisk: z.array(AtRiskCustomer),
+  /** Monthly churn split into avoidable, unavoidable and unknown, and by exit reason (older summaries lack it). */
+  churnByReason: z.array(MonthlyChurnByReason).optional(),
+  /** Churn by segment over the last quarter, with 95% intervals (older summaries lack it). */
+  churnBySegment: ChurnBySegment.optional(),
+  /** The after-exit step: exit surveys, win-back and its funnel (an `after-exit` run, or merged in by the demo). */
+  afterExit: AfterExitSummary.optional(),
 });
 export type RunSummary = z.output<typeof RunSummary>;

@@ -1,6 +1,5 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Presets, SingleBar } from 'cli-progress';
 import Table from 'cli-table3';
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
@@ -21,7 +20,9 @@ import type { DrainResult } from '../local/sqsPoller.ts';
 import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
 import { ingestSimulation } from '../report/ingestSimulation.ts';
 import { type StackProcess, startStackProcess } from '../report/stackProcess.ts';
+import { stepBar } from '../report/stepBar.ts';
 import { type ReceivedDelivery, startWebhookReceiver } from '../report/webhookReceiver.ts';
+import { type AfterExitDemo, afterExitMessages, feedBackAndFollowUp } from './demoAfterExit.ts';
 import { drainLocalOutreach, localWebhookSecret } from './outreach.ts';
 import { type WrittenReport, writeReportFile } from './report.ts';
 
@@ -81,7 +82,9 @@ export interface DemoResult {
   delivery: DrainResult & { verified: number; badSignatures: number; messages: ReceivedDelivery[] };
   report: WrittenReport;
   truth: CustomerTruth[];
-  stepsMs: Record<'ingest' | 'job' | 'delivery' | 'report', number>;
+  /** Exit surveys and win-back at the window's end, the simulated answers and returns, and the follow-up step. */
+  afterExit: AfterExitDemo;
+  stepsMs: Record<'ingest' | 'job' | 'delivery' | 'afterExit' | 'report', number>;
 }
 
 const SimulationMarker = z.object({
@@ -93,31 +96,6 @@ const SimulationMarker = z.object({
   events: z.number(),
   accepted: z.number(),
 });
-
-/**
- * A progress bar on stderr per long step. When stderr is not a terminal (a log file, CI) it
- * writes a plain line at every tenth of the way instead; nothing when progress is off.
- */
-function stepBar(enabled: boolean, format: string, total: number, payload: Record<string, unknown> = {}) {
-  if (!enabled) return { update: (_v: number, _p?: Record<string, unknown>) => {}, stop: () => {} };
-  if (!process.stderr.isTTY) {
-    const step = format.split(' ')[0];
-    let shown = 0;
-    return {
-      update: (value: number) => {
-        const tenth = Math.floor((value / Math.max(1, total)) * 10);
-        if (total > 1 && tenth > shown && tenth < 10) {
-          shown = tenth;
-          say(`${step} ${tenth * 10}% (${value.toLocaleString('en-US')} of ${total.toLocaleString('en-US')})`);
-        }
-      },
-      stop: () => {},
-    };
-  }
-  const bar = new SingleBar({ stream: process.stderr, format, hideCursor: true, etaBuffer: 50 }, Presets.shades_classic);
-  bar.start(Math.max(1, total), 0, payload);
-  return { update: (value: number, p?: Record<string, unknown>) => bar.update(value, p), stop: () => bar.stop() };
-}
 
 const say = (message: string) => console.error(`churnguard demo: ${message}`);
 
@@ -164,11 +142,25 @@ async function runOnStack(
 ): Promise<DemoResult> {
   return withLocalStack(dataDir, async () => {
     const [ingest, ingestMs] = await timed(() => ingestStep(simulation, demoDir, options.progress));
+    // The job also runs the after-exit step (exit surveys, win-back) after the at-risk selection.
     const [job, jobMs] = await timed(() => jobStep(dataDir, window, options.budget, options.scanSegments, options.progress));
-    const [delivery, deliveryMs] = await timed(() =>
-      deliveryStep(dataDir, job.summary.outreach.sent, options.maxDrainMs, options.progress),
+    const first = job.summary.afterExit as NonNullable<typeof job.summary.afterExit>;
+    const deliver = (expected: number) => deliveryStep(dataDir, expected, options.maxDrainMs, options.progress);
+    const [delivery, deliveryMs] = await timed(() => deliver(job.summary.outreach.sent + first.exitSurveys.sent + first.winBack.sent));
+    const [afterExit, afterExitMs] = await timed(() =>
+      feedBackAndFollowUp({
+        dataDir,
+        seed: options.seed,
+        sentAt: window.end,
+        truth: ingest.truth,
+        delivered: afterExitMessages(delivery.messages),
+        first,
+        budget: options.budget,
+        deliver,
+      }),
     );
-    const [report, reportMs] = await timed(() => writeReportFile(job.summary, options.reportPath ?? path.join(dataDir, 'report.html')));
+    const reported = { ...job.summary, afterExit: afterExit.demo.followUp };
+    const [report, reportMs] = await timed(() => writeReportFile(reported, options.reportPath ?? path.join(dataDir, 'report.html')));
     const atRiskRows = await atRisk(job);
     const atRiskByPlaybook: Record<string, number> = {};
     for (const row of atRiskRows) atRiskByPlaybook[row.playbook] = (atRiskByPlaybook[row.playbook] ?? 0) + 1;
@@ -181,7 +173,8 @@ async function runOnStack(
       delivery,
       report,
       truth: ingest.truth,
-      stepsMs: { ingest: ingestMs, job: jobMs, delivery: deliveryMs, report: reportMs },
+      afterExit: afterExit.demo,
+      stepsMs: { ingest: ingestMs, job: jobMs, delivery: deliveryMs, afterExit: afterExitMs, report: reportMs },
     };
   });
 }
@@ -285,6 +278,10 @@ async function atRisk(job: JobResult): Promise<ScoreRow[]> {
   return rows.filter((row) => row.band !== 'low');
 }
 
+const afterExitLine = ({ first, followUp, responses }: AfterExitDemo): string =>
+  `${first.exitSurveys.sent} exit surveys (${responses.exitSurveyAnswers} answered), ${first.winBack.sent + followUp.winBack.sent} win-backs; ` +
+  `${followUp.funnel.reactivated} of ${followUp.funnel.contacted} contacted came back`;
+
 /** The closing table of the demo. */
 export function demoTable(result: DemoResult): string {
   // Plain borders when piped: colour codes are noise in a log file.
@@ -326,6 +323,7 @@ export function demoTable(result: DemoResult): string {
       'messages delivered',
       `${result.delivery.verified} this run, signature verified (${summary.outreach.sent} queued in total for run ${summary.runId}; ${result.delivery.badSignatures} bad signatures; ${result.delivery.failedAttempts} retried)`,
     ],
+    ['after exit', afterExitLine(result.afterExit)],
     ['report', result.report.path],
     [
       'took',

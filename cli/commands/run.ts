@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { JOB_MODES, type JobInput, type JobResult, runJob } from '../../app/job.ts';
 import type { JobConfig } from '../../app/jobConfig.ts';
 import type { JobDependencies } from '../../app/ports.ts';
+import { parseAfterExitConfig } from '../../model/outreach/winBack.ts';
 import type { RunSummary } from '../../model/runSummary.ts';
 import { parseOptions } from '../../model/validation.ts';
 import { withLocalJob } from '../localJob.ts';
@@ -17,6 +18,19 @@ const RunOptions = PointInTimeFlags.pick({ horizon: true, churn: true }).extend(
   segment: z.coerce.number({ error: '--segment must be a number' }).int().nonnegative().optional(),
   totalSegments: z.coerce.number({ error: '--total-segments must be a number' }).int().positive().optional(),
   redrive: z.boolean().optional(),
+  /** JSON of AfterExitConfig: the win-back window, the return horizon, the avoidable mapping. */
+  afterExit: z
+    .string()
+    .optional()
+    .transform((json, ctx) => {
+      if (json === undefined) return undefined;
+      try {
+        return parseAfterExitConfig(json);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
   json: z.boolean().optional(),
   dataDir: z.string(),
 });
@@ -67,6 +81,11 @@ export function formatRunSummary(summary: RunSummary, keys: { summaryKey: string
       o.heldForDunning ? `${o.heldForDunning} held while the payment processor retries, ` : ''
     }${o.failed} failed`,
   );
+  const exit = summary.afterExit;
+  if (exit)
+    lines.push(
+      `  after exit: ${exit.exitSurveys.sent} exit surveys, ${exit.winBack.sent} win-backs (of ${exit.winBack.candidates}); funnel: ${exit.funnel.contacted} contacted in ${exit.returnHorizonDays} days, ${exit.funnel.reactivated} came back`,
+    );
   const flagged = summary.drift.filter((d) => d.flagged);
   lines.push(
     summary.drift.length
@@ -98,6 +117,10 @@ export function register(program: Command): void {
       '--redrive',
       'before selecting, move the outreach dead-letter queue back to the queue (reconcile runs at the start of every run that sends)',
     )
+    .option(
+      '--after-exit <json>',
+      'after-exit settings as JSON, e.g. \'{"windowMinDays":7,"windowMaxDays":60,"returnHorizonDays":60,"exitReasons":{"other":"avoidable"}}\'',
+    )
     .addOption(jsonOption())
     .addOption(dataDirOption())
     .action(async (raw: unknown) => {
@@ -106,6 +129,7 @@ export function register(program: Command): void {
         ...pointInTimeOverrides({ horizon: options.horizon, churn: options.churn, segments: undefined }),
         maxMessages: options.budget,
         cooldownDays: options.cooldownDays,
+        ...(options.afterExit ? { afterExit: options.afterExit } : {}),
       });
       if (options.json) console.log(JSON.stringify({ summaryKey, scoresKey, summary }, null, 2));
       else console.log(formatRunSummary(summary, { summaryKey, ...(scoresKey ? { scoresKey } : {}) }));

@@ -66,7 +66,8 @@ export interface ChurnKindRules {
 /**
  * Splits one history into tenures. Rules (stated once, tested), in this order:
  * - a customer exists from their first event;
- * - `subscription_cancelled` ends the tenure at that instant:
+ * - `subscription_cancelled` ends the tenure at that instant (another cancel, or an exit-survey answer,
+ *   from a customer already gone does not start a tenure):
  *   1. **involuntary** when a failed payment was still unrecovered (no later `payment_succeeded`);
  *   2. else **passive** when their last use of the product (or the tenure's start, if they never
  *      used it) was at least `passiveInactivityDays` before the cancel: they had already left;
@@ -90,6 +91,8 @@ export function churnTenures(events: readonly ChurnEvent[], asOfMs: number, rule
     if (!(ms < asOfMs)) break;
     if (current === undefined) {
       if (event.type === 'subscription_cancelled') continue; // a cancel of someone already gone changes nothing
+      // Nor does their answer to an exit survey: it says why they left, not that they came back.
+      if (event.type === 'survey_response' && event.properties.exitReasonCode !== undefined) continue;
       current = { startMs: ms };
       lastActivityMs = ms;
       lastUsageMs = ms;

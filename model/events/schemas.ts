@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ExitReasonCode } from './exitReasons.ts';
 import { EVENT_LIMITS, ID_PATTERN, NAME_PATTERN } from './limits.ts';
 
 /** Version of the event contract; producers may send it, the store records it. */
@@ -144,10 +145,21 @@ export const EventProperties = {
   survey_response: z.strictObject({
     score: z.number().int('score must be a whole number').min(0, 'score must be 0 to 10').max(10, 'score must be 0 to 10'),
     comment: text('comment').optional(),
+    /** An exit survey's answer: why the customer left (model/events/exitReasons.ts). */
+    exitReasonCode: ExitReasonCode.optional(),
   }),
   subscription_started: z.strictObject({ plan: name('plan'), mrrCents: cents('mrrCents') }),
   plan_changed: z.strictObject({ fromPlan: name('fromPlan'), toPlan: name('toPlan'), mrrCents: cents('mrrCents') }),
-  subscription_cancelled: z.strictObject({ reason: name('reason').optional() }).default({}),
+  subscription_cancelled: z
+    .strictObject({
+      /** Free-form reason code of older producers; read as a taxonomy code when it clearly says one. */
+      reason: name('reason').optional(),
+      /** Why the customer left, from the exit-reason taxonomy (model/events/exitReasons.ts). */
+      reasonCode: ExitReasonCode.optional(),
+      /** The customer's own words. */
+      comment: text('comment').optional(),
+    })
+    .default({}),
   subscription_reactivated: z.strictObject({ plan: name('plan').optional(), mrrCents: cents('mrrCents').optional() }).default({}),
   customer_profile: z.strictObject({ attributes: ProfileAttributes }),
   custom: z.strictObject({ name: name('name'), quantity: quantity('quantity').default(1), measures: Measures }),

@@ -17,6 +17,21 @@ export const OutreachDriver = z
   })
   .meta({ title: 'OutreachDriver' });
 
+/** The messages after a cancellation (app/afterExit.ts): ask why (once), and win back an avoidable loss (once per cancellation). */
+export const AFTER_EXIT_PLAYBOOKS = ['exit_survey', 'win_back'] as const;
+export type AfterExitPlaybook = (typeof AFTER_EXIT_PLAYBOOKS)[number];
+
+export const AfterExitDetails = z
+  .object({
+    cancelledAt: z.iso.datetime({ offset: true }).describe('When the customer cancelled'),
+    reasonCode: z.string().optional().describe('win_back: why they left (model/events/exitReasons.ts)'),
+    offer: z.string().optional().describe('win_back: the offer that fits the reason, e.g. discount_or_cheaper_plan'),
+    offerText: z.string().optional().describe('win_back: the offer in words'),
+    pReturn: z.number().min(0).max(1).optional().describe('win_back: estimated probability of return'),
+    expectedValueCents: z.number().nonnegative().optional().describe('win_back: P(return) × MRR, cents per month'),
+  })
+  .meta({ title: 'AfterExitDetails' });
+
 /** One at-risk customer for the retention team: the public contract of the outreach queue. */
 export const OutreachMessage = z
   .object({
@@ -32,7 +47,10 @@ export const OutreachMessage = z
       .nullable()
       .describe('Expected monthly revenue at risk in cents (risk × MRR); null when the MRR is unknown'),
     drivers: z.array(OutreachDriver).max(10).describe('Top risk drivers, strongest first'),
-    playbook: z.enum(PLAYBOOKS),
+    playbook: z
+      .enum([...PLAYBOOKS, ...AFTER_EXIT_PLAYBOOKS])
+      .describe('What to do; exit_survey and win_back are for customers who already cancelled (see afterExit)'),
+    afterExit: AfterExitDetails.optional().describe('exit_survey and win_back messages: the cancellation and the offer'),
     dedupId: z
       .string()
       .min(1)

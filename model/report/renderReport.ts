@@ -9,6 +9,7 @@ import {
   type ReportChart,
   riskDistributionChart,
 } from './charts.ts';
+import { afterExitCard, exitPanels, segmentTable } from './exitSections.ts';
 import { escapeHtml, humanise, jsonForScript, metric, type NumberFormat, scriptForHtml } from './html.ts';
 import { REPORT_CSS } from './styles.ts';
 import { loadVegaScripts, type VegaScripts } from './vegaScripts.ts';
@@ -57,6 +58,8 @@ ${bandsCard(summary)}
 ${panels.map(panelHtml).join('\n')}
 </section>
 ${atRiskTable(summary, options.maxAtRisk)}
+${afterExitCard(summary)}
+${segmentTable(summary)}
 ${summary.training ? metricsTable(summary.training.model, summary.training.baseline) : ''}
 <footer>churnguard · run <span>${escapeHtml(summary.runId)}</span> · generated from runs/${escapeHtml(summary.runId)}/summary.json (summary v${summary.summaryVersion})</footer>
 </main>
@@ -114,6 +117,7 @@ export function reportPanels(summary: RunSummary): Panel[] {
       ? { chart: playbookChart(summary, humanise) }
       : { title: 'Outreach by playbook', note: 'No outreach messages were queued in this run.' },
   );
+  panels.push(...exitPanels(summary));
   return panels;
 }
 

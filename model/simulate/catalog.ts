@@ -95,10 +95,3 @@ export const loyaltyFactor = (tenureDays: number): number => 0.45 + 1.4 * Math.e
  * passes the analytics' default passive rule (≥ 14 days without use before the cancel).
  */
 export const PASSIVE_QUIET_DAYS = { min: 14, max: 28 } as const;
-
-export const CANCEL_REASONS: Record<ChurnCause, readonly string[]> = {
-  involuntary: ['payment_failed'],
-  passive: ['not_using', 'no_longer_needed'],
-  voluntary: ['too_expensive', 'switched_to_competitor', 'budget_cuts', 'missing_features'],
-  support: ['poor_support', 'product_issues'],
-};

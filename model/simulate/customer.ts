@@ -1,6 +1,6 @@
+import type { ExitReasonCode } from '../events/exitReasons.ts';
 import type { ChurnEvent, EventOf, EventType } from '../events/schemas.ts';
 import {
-  CANCEL_REASONS,
   CHANNEL_MIX,
   CHANNELS,
   type ChurnCause,
@@ -19,6 +19,7 @@ import {
   SIZE_MIX,
   UPGRADE,
 } from './catalog.ts';
+import { drawExitReason, REASON_RECORDED_SHARE } from './exitBehaviour.ts';
 import type { Random } from './random.ts';
 import type { CustomerFrame, CustomerTruth, SimulatedCustomer } from './types.ts';
 
@@ -58,6 +59,7 @@ export class CustomerSimulation {
   private churnedDay: number | null = null;
   private cancelledAt: string | null = null;
   private churnCause: ChurnCause | null = null;
+  private exit: { reason: ExitReasonCode; recorded: boolean } | null = null;
   /** Days on which a failed payment is retried (dunning) in the current process. */
   private readonly retryDays = new Set<number>();
   private readonly openTickets: Array<{ id: string; resolveDay: number | null }> = [];
@@ -106,6 +108,8 @@ export class CustomerSimulation {
       churned: this.churnedDay !== null,
       cause: this.churnCause,
       churnedAt: this.churnedDay === null ? null : iso(this.churnedDay),
+      exitReason: this.exit?.reason ?? null,
+      exitReasonRecorded: this.exit?.recorded ?? false,
       atEnd:
         this.churnedDay === null && p !== null
           ? { cause: p.cause, startedAt: iso(p.startDay), churnsAt: p.churnDay === null ? null : iso(p.churnDay) }
@@ -251,9 +255,12 @@ export class CustomerSimulation {
   }
 
   private cancel(day: number, cause: ChurnCause): void {
-    const reason = this.rng.pick(CANCEL_REASONS[cause]);
+    // The reason is drawn where the free-text reason was (one draw), so every other event stays as it was.
+    const reason = drawExitReason(this.rng, cause);
     const ms = this.at(day, this.rng.int(9 * 3600, 18 * 3600));
-    this.emit('subscription_cancelled', ms, { reason });
+    const recorded = this.rng.chance(REASON_RECORDED_SHARE);
+    this.exit = { reason, recorded };
+    this.emit('subscription_cancelled', ms, recorded ? { reasonCode: reason } : {});
     this.cancelledAt = new Date(ms).toISOString();
     this.churnedDay = day;
     this.churnCause = cause;

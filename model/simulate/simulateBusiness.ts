@@ -7,7 +7,7 @@ import { deriveSeed, Random } from './random.ts';
 import type { CustomerTruth, SimulatedCustomer } from './types.ts';
 
 /** Bumped whenever the same options would simulate a different business (stored demo data is then stale). */
-export const SIMULATOR_VERSION = 4;
+export const SIMULATOR_VERSION = 5;
 
 /** The default end of the simulated window: fixed, so a seed gives the same data on any day. */
 export const DEFAULT_SIMULATION_END = '2026-06-30';

@@ -1,3 +1,4 @@
+import type { ExitReasonCode } from '../events/exitReasons.ts';
 import type { ChurnEvent } from '../events/schemas.ts';
 import type { ChurnCause, PlanName } from './catalog.ts';
 
@@ -10,6 +11,9 @@ export interface CustomerTruth {
   churned: boolean;
   cause: ChurnCause | null;
   churnedAt: string | null;
+  /** The true reason the customer left (null while they stay), and whether the cancellation stated it. */
+  exitReason: ExitReasonCode | null;
+  exitReasonRecorded: boolean;
   /**
    * A churn process under way when the window ends: what a model scoring at the end should
    * notice. `churnsAt` is null for a false alarm (signals, then recovery); it may lie after the end.
