@@ -155,14 +155,20 @@ export interface ClaimRequest {
   dailyBudget?: number;
   /** The message's raw JSON body, kept on the ledger record so that reconcile re-sends the same bytes. */
   body?: string;
+  /**
+   * `control`: held out of the outreach (the control group). Recorded with the same fields and the
+   * same cooldown, settled at once (status `control`), never sent, and no unit of the daily budget.
+   */
+  arm?: 'treated' | 'control';
 }
 
 /**
  * Where one outreach stands in the delivery ledger (the OUT# item): claimed by a run → queued (sent
  * to SQS, `sends` times) → delivered (a 2xx from the webhook, or the dry-run log) or failed (given up,
- * with the reason). Only the consumer writes `delivered`; only reconcile writes `failed`.
+ * with the reason). Only the consumer writes `delivered`; only reconcile writes `failed`. A customer
+ * held out as the control group is recorded as `control`: settled from the start, never sent.
  */
-export const OUTREACH_STATES = ['claimed', 'queued', 'delivered', 'failed'] as const;
+export const OUTREACH_STATES = ['claimed', 'queued', 'delivered', 'failed', 'control'] as const;
 export type OutreachState = (typeof OUTREACH_STATES)[number];
 
 export interface OutreachRecord {

@@ -103,6 +103,9 @@ export const RunSummary = z.object({
     skippedBudget: z.number().int(),
     failed: z.number().int(),
     byPlaybook: z.record(z.string(), z.number().int()),
+    /** Held out as the control group (recorded, never sent, no budget), in all and per playbook (older summaries lack them). */
+    control: z.number().int().optional(),
+    controlByPlaybook: z.record(z.string(), z.number().int()).optional(),
   }),
   churnByMonth: z.array(MonthlyChurn),
   drift: z.array(FeatureDrift),

@@ -14,6 +14,11 @@ const RunOptions = PointInTimeFlags.pick({ horizon: true, churn: true }).extend(
   runId: z.string().optional(),
   budget: z.coerce.number({ error: '--budget must be a number' }).int().nonnegative().optional(),
   cooldownDays: z.coerce.number({ error: '--cooldown-days must be a number' }).int().nonnegative().optional(),
+  controlShare: z.coerce
+    .number({ error: '--control-share must be a number' })
+    .min(0, '--control-share must be at least 0')
+    .lt(1, '--control-share must be below 1')
+    .optional(),
   segment: z.coerce.number({ error: '--segment must be a number' }).int().nonnegative().optional(),
   totalSegments: z.coerce.number({ error: '--total-segments must be a number' }).int().positive().optional(),
   redrive: z.boolean().optional(),
@@ -63,7 +68,7 @@ export function formatRunSummary(summary: RunSummary, keys: { summaryKey: string
     .map(([p, n]) => `${p} ${n}`)
     .join(', ');
   lines.push(
-    `  outreach: ${o.sent} queued${playbooks ? ` (${playbooks})` : ''}, ${o.skippedCooldown} in cooldown, ${o.skippedBudget} over budget, ${o.failed} failed`,
+    `  outreach: ${o.sent} queued${playbooks ? ` (${playbooks})` : ''}, ${o.skippedCooldown} in cooldown, ${o.skippedBudget} over budget, ${o.failed} failed${o.control ? `, ${o.control} held out as control` : ''}`,
   );
   const flagged = summary.drift.filter((d) => d.flagged);
   lines.push(
@@ -90,6 +95,10 @@ export function register(program: Command): void {
     .option('--run-id <id>', 'run id (default <mode>-<as-of day>: re-running resumes without re-sending)')
     .option('--budget <n>', 'maximum outreach messages of the run (env BUDGET_MAX_MESSAGES, default 100)')
     .option('--cooldown-days <n>', 'days before a customer may be contacted again (env COOLDOWN_DAYS, default 14)')
+    .option(
+      '--control-share <share>',
+      'share of selected customers held out as the control group, 0 turns it off (env OUTREACH_CONTROL_SHARE, default 0.1)',
+    )
     .option('--segment <n>', 'score-segment: the Scan segment of this worker')
     .option('--total-segments <n>', 'score-segment: the number of Scan segments; send: Scan segments read in parallel')
     .option(
@@ -104,6 +113,7 @@ export function register(program: Command): void {
         ...pointInTimeOverrides({ horizon: options.horizon, churn: options.churn, segments: undefined }),
         maxMessages: options.budget,
         cooldownDays: options.cooldownDays,
+        controlShare: options.controlShare,
       });
       if (options.json) console.log(JSON.stringify({ summaryKey, scoresKey, summary }, null, 2));
       else console.log(formatRunSummary(summary, { summaryKey, ...(scoresKey ? { scoresKey } : {}) }));
