@@ -10,6 +10,7 @@ import { type RunSummary, SUMMARY_VERSION } from '../model/runSummary.ts';
 import { parseOptions } from '../model/validation.ts';
 import { resolveAsOf } from './asOf.ts';
 import { type ChurnQuestion, describeQuestion, sameQuestion, scoringQuestion } from './modelDefinition.ts';
+import { SelectionOutcomes } from './outreachEffect.ts';
 import type { JobDependencies, ScoringModel } from './ports.ts';
 import { reconcileOutreach } from './reconcile.ts';
 import { type Scored, scoreWithPlaybooks } from './scoreCustomers.ts';
@@ -111,12 +112,28 @@ export async function runJob(rawInput: JobInput, deps: JobDependencies): Promise
   let features: Features;
   let scoringMatrix: FeatureMatrix;
   let churn: MonthlyChurnAccumulator;
+  let outcomes: SelectionOutcomes | undefined;
   try {
     const question = champion && scoringQuestion(champion, deps.config);
     // Non-contractual churn: the analytics' passive churn follows the model's N days.
     const inactivityDays = question?.churn.kind === 'inactive' ? question.churn.days : deps.config.passiveInactivityDays;
     churn = new MonthlyChurnAccumulator({ asOf: run.asOf, inactivityDays });
-    features = await buildFeatures(run, deps, (history) => churn.add(history), question, trainsFirstModel);
+    // Earlier runs' selections, resolved from the same Scan: the outreach effect of the run summary.
+    const horizonDays = question?.horizonDays ?? deps.config.horizonDays;
+    outcomes = sendsOutreach
+      ? new SelectionOutcomes(await deps.outreach.records(), { asOf: run.asOf, horizonDays, rules: { inactivityDays } })
+      : undefined;
+    const effect = outcomes;
+    features = await buildFeatures(
+      run,
+      deps,
+      (history) => {
+        churn.add(history);
+        effect?.add(history);
+      },
+      question,
+      trainsFirstModel,
+    );
     if (run.input.mode === 'train-and-score' || trainsFirstModel) champion = await deps.registry.loadChampion();
     scoringMatrix = await matrixForChampion(champion, features.scoringMatrix, run, deps, trainsFirstModel);
   } catch (error) {
@@ -144,6 +161,7 @@ export async function runJob(rawInput: JobInput, deps: JobDependencies): Promise
     outreach,
     churnByMonth: churn.result(),
     drift: driftBaseline ? featureDrift(driftBaseline, scoringMatrix) : [],
+    ...(outcomes ? { outreachEffect: outcomes.report() } : {}),
     topAtRisk: ranked.slice(0, deps.config.topAtRisk).map((candidate, i) => ({
       ...atRiskEntry(candidate),
       bandReason: bandReason(candidate.customer.band, candidate.customer.risk, champion?.threshold ?? 0, i + 1, reach),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OutreachEffectReport } from './analytics/outreachEffect.ts';
 import { CalibrationBin, GainsPoint, ModelMetrics } from './nn/metricSchemas.ts';
 
 /**
@@ -110,5 +111,10 @@ export const RunSummary = z.object({
   churnByMonth: z.array(MonthlyChurn),
   drift: z.array(FeatureDrift),
   topAtRisk: z.array(AtRiskCustomer),
+  /**
+   * Did contacting them help? Earlier runs' selections whose horizon has passed, treated against
+   * control, per playbook and overall (runs that send; older summaries lack it).
+   */
+  outreachEffect: OutreachEffectReport.optional(),
 });
 export type RunSummary = z.output<typeof RunSummary>;

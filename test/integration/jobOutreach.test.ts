@@ -621,6 +621,12 @@ describe('the control group', () => {
     const laterIds = (await ledger.records({ runId: 'ctl-later' })).map((r) => r.customerId);
     expect(laterIds.filter((id) => records.some((r) => r.customerId === id))).toEqual([]);
     expect(later.summary.outreach.skippedCooldown).toBe(12 + control);
+    // The later run's summary counts the first run's selections, still within their horizon
+    expect(later.summary.outreachEffect?.overall).toMatchObject({
+      shown: false,
+      treated: { pending: 12, resolved: 0 },
+      control: { pending: control, resolved: 0 },
+    });
   });
 
   it('holds out nobody with a share of 0', async () => {
