@@ -9,6 +9,7 @@ import { S3RunStore } from '../../adapters/aws/runStore.ts';
 import type { JobResult } from '../../app/job.ts';
 import type { ScoreRow } from '../../app/ports.ts';
 import { eventStoreFromEnv } from '../../lambdas/ingest/config.ts';
+import type { OutreachEffectReport } from '../../model/analytics/outreachEffect.ts';
 import {
   type CustomerTruth,
   DEFAULT_SIMULATION_END,
@@ -20,6 +21,7 @@ import {
 import type { DrainResult } from '../local/sqsPoller.ts';
 import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
 import { ingestSimulation } from '../report/ingestSimulation.ts';
+import { effectSummary, outreachOverTimeStep } from '../report/outreachOverTime.ts';
 import { type StackProcess, startStackProcess } from '../report/stackProcess.ts';
 import { type ReceivedDelivery, startWebhookReceiver } from '../report/webhookReceiver.ts';
 import { drainLocalOutreach, localWebhookSecret } from './outreach.ts';
@@ -58,6 +60,9 @@ export const DemoOptions = z.object({
   maxDrainMs: z.number().int().positive().default(60_000),
   /** Run the emulators in a child process (faster ingest on two cores); falls back to in-process. */
   stackProcess: z.boolean().default(true),
+  /** Weekly outreach runs over the last weeks (0: none), and their control share (large: the demo's business is small). */
+  outreachWeeks: z.number().int().nonnegative().default(6),
+  controlShare: z.number().min(0).lt(1).default(0.5),
 });
 export type DemoOptions = z.input<typeof DemoOptions>;
 
@@ -81,7 +86,9 @@ export interface DemoResult {
   delivery: DrainResult & { verified: number; badSignatures: number; messages: ReceivedDelivery[] };
   report: WrittenReport;
   truth: CustomerTruth[];
-  stepsMs: Record<'ingest' | 'job' | 'delivery' | 'report', number>;
+  /** Measured against true effect of the weekly outreach runs, per playbook. */
+  outreachEffect?: OutreachEffectReport;
+  stepsMs: Record<'ingest' | 'job' | 'delivery' | 'report' | 'outreachOverTime', number>;
 }
 
 const SimulationMarker = z.object({
@@ -168,7 +175,12 @@ async function runOnStack(
     const [delivery, deliveryMs] = await timed(() =>
       deliveryStep(dataDir, job.summary.outreach.sent, options.maxDrainMs, options.progress),
     );
-    const [report, reportMs] = await timed(() => writeReportFile(job.summary, options.reportPath ?? path.join(dataDir, 'report.html')));
+    const weeks = options.outreachWeeks;
+    const [overTime, overTimeMs] = await timed(async () =>
+      weeks ? outreachOverTimeStep(dataDir, simulation, { ...options, weeks }) : undefined,
+    );
+    const summary = overTime ? { ...job.summary, outreachEffect: overTime.effect } : job.summary;
+    const [report, reportMs] = await timed(() => writeReportFile(summary, options.reportPath ?? path.join(dataDir, 'report.html')));
     const atRiskRows = await atRisk(job);
     const atRiskByPlaybook: Record<string, number> = {};
     for (const row of atRiskRows) atRiskByPlaybook[row.playbook] = (atRiskByPlaybook[row.playbook] ?? 0) + 1;
@@ -181,7 +193,8 @@ async function runOnStack(
       delivery,
       report,
       truth: ingest.truth,
-      stepsMs: { ingest: ingestMs, job: jobMs, delivery: deliveryMs, report: reportMs },
+      ...(overTime ? { outreachEffect: overTime.effect } : {}),
+      stepsMs: { ingest: ingestMs, job: jobMs, delivery: deliveryMs, report: reportMs, outreachOverTime: overTimeMs },
     };
   });
 }
@@ -326,10 +339,11 @@ export function demoTable(result: DemoResult): string {
       'messages delivered',
       `${result.delivery.verified} this run, signature verified (${summary.outreach.sent} queued in total for run ${summary.runId}; ${result.delivery.badSignatures} bad signatures; ${result.delivery.failedAttempts} retried)`,
     ],
+    ...(result.outreachEffect ? [['outreach effect', effectSummary(result.outreachEffect)]] : []),
     ['report', result.report.path],
     [
       'took',
-      `ingest ${(result.stepsMs.ingest / 1000).toFixed(1)} s, job ${(result.stepsMs.job / 1000).toFixed(1)} s, outreach ${(result.stepsMs.delivery / 1000).toFixed(1)} s`,
+      `ingest ${(result.stepsMs.ingest / 1000).toFixed(1)} s, job ${(result.stepsMs.job / 1000).toFixed(1)} s, outreach ${(result.stepsMs.delivery / 1000).toFixed(1)} s, weekly runs ${(result.stepsMs.outreachOverTime / 1000).toFixed(1)} s`,
     ],
   );
   return table.toString();

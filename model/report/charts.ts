@@ -27,7 +27,7 @@ const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Ar
 const HEIGHT = 220;
 
 /** Shared look: system font, quiet axes, no chart border; charts fill their card's width. */
-const base = (spec: VegaLiteSpec): VegaLiteSpec => ({
+export const base = (spec: VegaLiteSpec): VegaLiteSpec => ({
   $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
   width: 'container',
   height: HEIGHT,

@@ -29,7 +29,7 @@ export interface ExperimentOptions {
   /** Treated customers per run at most (the budget). */
   budget: number;
   /** Chooses and ranks the candidates of a run from the customers' events before its as-of. */
-  select: (histories: readonly HistoryBefore[], asOf: string) => ExperimentCandidate[];
+  select: (histories: readonly HistoryBefore[], asOf: string) => ExperimentCandidate[] | Promise<ExperimentCandidate[]>;
 }
 
 /** One selection of one run: the unit the effect is measured on. */
@@ -77,7 +77,7 @@ function eventsBefore(events: readonly ChurnEvent[], asOf: string): ChurnEvent[]
  * the simulator also knows the counterfactual: the same customer with this outreach toggled, all
  * else equal, which gives the true uplift the measured one is judged against. Deterministic.
  */
-export function runOutreachExperiment(options: ExperimentOptions): ExperimentResult {
+export async function runOutreachExperiment(options: ExperimentOptions): Promise<ExperimentResult> {
   const customers = [...simulateCustomers(options.simulation)];
   const treatments = new Map<string, Treatment[]>();
   const treatmentsOf = (customerId: string) => treatments.get(customerId);
@@ -87,9 +87,9 @@ export function runOutreachExperiment(options: ExperimentOptions): ExperimentRes
     const day = dayOf(asOf);
     const runId = `sim-${asOf.slice(0, 10)}`;
     const histories = customers.map((c) => ({ customerId: c.truth.customerId, events: eventsBefore(c.events, asOf) }));
-    const candidates = options
-      .select(histories, asOf)
-      .filter((c) => !(day - (lastSelectedDay.get(c.customerId) ?? Number.NEGATIVE_INFINITY) < options.cooldownDays));
+    const candidates = (await options.select(histories, asOf)).filter(
+      (c) => !(day - (lastSelectedDay.get(c.customerId) ?? Number.NEGATIVE_INFINITY) < options.cooldownDays),
+    );
     const control = assignControl(candidates, {
       share: options.controlShare,
       seed: runId,

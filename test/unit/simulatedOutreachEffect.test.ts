@@ -26,8 +26,8 @@ const simulation = (seed: number) => ({ customers: 4000, days: 90, seed, end: EN
 const RUNS = [77, 70, 63, 56, 49, 42, 35].map((d) => new Date(Date.parse(END) - d * DAY_MS).toISOString());
 
 /** The experiment of one seed, measured as the job measures the ledger: records → outcomes from events → estimates. */
-function measured(seed: number): { experiment: ExperimentResult; report: OutreachEffectReport } {
-  const experiment = runOutreachExperiment({
+async function measured(seed: number): Promise<{ experiment: ExperimentResult; report: OutreachEffectReport }> {
+  const experiment = await runOutreachExperiment({
     simulation: simulation(seed),
     runs: RUNS,
     horizonDays: HORIZON_DAYS,
@@ -107,11 +107,11 @@ describe('the effect estimate against the simulator’s true effect, over seeds'
   // (1, 2, 3…) simulate largely the same customers under other numbers; these give disjoint populations.
   const SEEDS = [0, 1, 2, 3, 4, 5].map((k) => k * 1_048_576 + 7);
 
-  it('the 95% interval of the two largest playbooks contains the true uplift in most seeds, and that of loyalty rewards (no effect) contains 0', () => {
+  it('the 95% interval of the two largest playbooks contains the true uplift in most seeds, and that of loyalty rewards (no effect) contains 0', async () => {
     const coverage: Record<'largest' | 'second' | 'loyaltyZero', number> = { largest: 0, second: 0, loyaltyZero: 0 };
     const rows: string[] = [];
     for (const seed of SEEDS) {
-      const { experiment, report } = measured(seed);
+      const { experiment, report } = await measured(seed);
       const [largest, second] = report.playbooks;
       const loyalty = report.playbooks.find((p) => p.playbook === 'loyalty_reward');
       expect(largest?.shown && second?.shown).toBe(true);
