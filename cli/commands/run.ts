@@ -7,6 +7,7 @@ import type { RunSummary } from '../../model/runSummary.ts';
 import { parseOptions } from '../../model/validation.ts';
 import { withLocalJob } from '../localJob.ts';
 import { asOfOption, churnOption, dataDirOption, horizonOption, jsonOption, PointInTimeFlags, pointInTimeOverrides } from '../options.ts';
+import { effectSummary } from './outreachEffect.ts';
 
 const RunOptions = PointInTimeFlags.pick({ horizon: true, churn: true }).extend({
   mode: z.enum(JOB_MODES),
@@ -70,6 +71,8 @@ export function formatRunSummary(summary: RunSummary, keys: { summaryKey: string
   lines.push(
     `  outreach: ${o.sent} queued${playbooks ? ` (${playbooks})` : ''}, ${o.skippedCooldown} in cooldown, ${o.skippedBudget} over budget, ${o.failed} failed${o.control ? `, ${o.control} held out as control` : ''}`,
   );
+  if (summary.outreachEffect)
+    lines.push(`  outreach effect (earlier runs, control vs contacted): ${effectSummary(summary.outreachEffect)}`);
   const flagged = summary.drift.filter((d) => d.flagged);
   lines.push(
     summary.drift.length

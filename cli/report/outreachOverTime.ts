@@ -94,15 +94,5 @@ export async function outreachOverTimeStep(
   );
 }
 
-/** The demo table's line: measured uplift per shown playbook beside the true one. */
-export function effectSummary(effect: OutreachEffectReport): string {
-  const pts = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}`;
-  const shown = [...effect.playbooks, effect.overall].filter((p) => p.shown && p.uplift !== null && p.interval !== null);
-  if (shown.length === 0) return `not enough resolved outcomes yet (≥ ${effect.rule.minResolvedPerArm} per arm)`;
-  return shown
-    .map(
-      (p) =>
-        `${p.playbook} ${pts(p.uplift as number)} pts [${pts((p.interval as [number, number])[0])}, ${pts((p.interval as [number, number])[1])}]${p.trueUplift === undefined ? '' : ` (true ${pts(p.trueUplift)})`}`,
-    )
-    .join('; ');
-}
+/** The demo table's line (shared with `run` and `outreach effect`). */
+export { effectSummary } from '../commands/outreachEffect.ts';
