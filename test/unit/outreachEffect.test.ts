@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveSelections, selectionsOf } from '../../app/outreachEffect.ts';
 import type { OutreachRecord } from '../../app/ports.ts';
+import { effectSummary, formatEffectLine } from '../../cli/commands/outreachEffect.ts';
 import {
   EFFECT_RULE,
   estimateOutreachEffect,
@@ -148,6 +149,11 @@ describe('estimateOutreachEffect', () => {
     const report = estimateOutreachEffect(selections, { asOf: 'x', horizonDays: 30, trueUplift: { offer: 0.12, all: 0.12 } });
     expect(report.playbooks[0]?.trueUplift).toBe(0.12);
     expect(report.overall.trueUplift).toBe(0.12);
+    // What the demo table, `run` and `outreach effect` print
+    expect(effectSummary(report)).toBe('offer +10.0 pts [-4.3, +24.2] (true +12.0); all +10.0 pts [-4.3, +24.2] (true +12.0)');
+    expect(formatEffectLine(report.overall)).toBe(
+      'all: treated 50 (churn 10.0%), control 50 (churn 20.0%); uplift +10.0 pts (95% -4.3 pts to +24.2 pts), saved 5.0 customers, $500 MRR/month; true +12.0 pts',
+    );
   });
 });
 
