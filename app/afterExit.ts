@@ -1,6 +1,7 @@
 import { type ChurnKindRules, type HistoryLike, MonthlyChurnAccumulator } from '../model/analytics/churnByMonth.ts';
 import { avoidableReasons, type ExitReasonCode } from '../model/events/exitReasons.ts';
 import type { AfterExitSummary } from '../model/outreach/afterExitSummary.ts';
+import { assignControl, DEFAULT_CONTROL_SHARE } from '../model/outreach/controlGroup.ts';
 import { buildOutreachMessage, MAX_MESSAGE_BYTES, type OutreachMessage, outreachDedupId } from '../model/outreach/message.ts';
 import { allocateOutreach, type RankedCandidate } from '../model/outreach/selection.ts';
 import {
@@ -77,7 +78,7 @@ export class AfterExitCollector {
     const ranked = rankAfterExit(this.#candidates, model, deps.config.unknownMrrValueCents);
     const ledger = new Map<string, OutreachRecord[]>();
     for (const { customerId } of this.#recent) ledger.set(customerId, await deps.outreach.list(customerId));
-    const sent = await sendAfterExit(ranked, run, deps, ledger, deps.afterExitHoldOut);
+    const sent = await sendAfterExit(ranked, run, deps, ledger);
     const funnel = winBackFunnel(this.#recent, ledger, this.#asOfMs, config.returnHorizonDays, sent.selected);
     const afterExit: AfterExitSummary = {
       windowMinDays: config.windowMinDays,
@@ -136,10 +137,8 @@ async function sendAfterExit(
   run: SendingRun,
   deps: JobDependencies,
   ledger: ReadonlyMap<string, OutreachRecord[]>,
-  holdOut: ((candidate: AfterExitCandidate) => boolean) | undefined,
 ) {
   let already = 0;
-  let heldOut = 0;
   let exitSurveyCandidates = 0;
   let winBackCandidates = 0;
   const eligible: RankedCandidate<Claimable>[] = [];
@@ -150,10 +149,6 @@ async function sendAfterExit(
     }
     if (candidate.kind === 'exit_survey') exitSurveyCandidates++;
     else winBackCandidates++;
-    if (candidate.kind === 'win_back' && holdOut?.(candidate)) {
-      heldOut++;
-      continue;
-    }
     const customer: Claimable = {
       customerId: candidate.customerId,
       risk: 1,
@@ -166,25 +161,42 @@ async function sendAfterExit(
     };
     eligible.push({ customer, expectedLossCents: candidate.expectedValueCents });
   }
+  // The at-risk outreach's control group, per exit reason: held-out win-backs are recorded as
+  // control (cooldown, no budget, never sent), so the funnel can set returns after contact beside returns without.
+  const control = assignControl(
+    eligible.filter(({ customer }) => customer.candidate.kind === 'win_back'),
+    {
+      share: deps.config.controlShare ?? DEFAULT_CONTROL_SHARE,
+      seed: `${deps.config.seed}:${run.runId}`,
+      stratum: ({ customer }) => `win_back|${customer.candidate.reason ?? 'unknown'}`,
+      id: ({ customer }) => customer.customerId,
+    },
+  );
   const createdAt = deps.now().toISOString();
   const messages = new Map<string, OutreachMessage>();
-  const allocation = await allocateOutreach(eligible, { maxMessages: deps.config.maxMessages }, ({ customer }) => {
-    const message = afterExitMessage(customer, run.runId, createdAt);
-    messages.set(customer.customerId, message);
-    const body = JSON.stringify(message);
-    return deps.outreach.claim({
-      customerId: customer.customerId,
-      runId: run.runId,
-      dedupId: message.dedupId,
-      claimAt: run.asOf,
-      cooldownDays: deps.config.cooldownDays,
-      playbook: customer.candidate.kind,
-      risk: customer.risk,
-      modelVersion: customer.modelVersion,
-      dailyBudget: deps.config.maxMessages,
-      ...(Buffer.byteLength(body, 'utf8') <= MAX_MESSAGE_BYTES ? { body } : {}),
-    });
-  });
+  const allocation = await allocateOutreach(
+    eligible,
+    { maxMessages: deps.config.maxMessages },
+    ({ customer }, arm) => {
+      const message = afterExitMessage(customer, run.runId, createdAt);
+      messages.set(customer.customerId, message);
+      const body = JSON.stringify(message);
+      return deps.outreach.claim({
+        customerId: customer.customerId,
+        runId: run.runId,
+        dedupId: message.dedupId,
+        claimAt: run.asOf,
+        cooldownDays: deps.config.cooldownDays,
+        playbook: customer.candidate.kind,
+        risk: customer.risk,
+        modelVersion: customer.modelVersion,
+        dailyBudget: deps.config.maxMessages,
+        arm,
+        ...(Buffer.byteLength(body, 'utf8') <= MAX_MESSAGE_BYTES ? { body } : {}),
+      });
+    },
+    ({ customer }) => control.has(customer.customerId),
+  );
   const toQueue = allocation.toSend.map((c) => c.customer);
   const outcomes = toQueue.length ? await deps.queue.send(toQueue.map((c) => messages.get(c.customerId) as OutreachMessage)) : [];
   const delivered: Claimable[] = allocation.alreadySent.map((c) => c.customer);
@@ -211,7 +223,7 @@ async function sendAfterExit(
     exitSurveys: { candidates: exitSurveyCandidates, sent: byPlaybook.exit_survey ?? 0 },
     winBack: {
       candidates: winBackCandidates,
-      heldOut,
+      heldOut: allocation.control.length,
       selected: [...allocation.toSend, ...allocation.alreadySent].filter((c) => c.customer.candidate.kind === 'win_back').length,
       sent: byPlaybook.win_back ?? 0,
       byReason: winBackByReason,
@@ -258,17 +270,22 @@ function winBackFunnel(
   asOfMs: number,
   horizonDays: number,
   selected: number,
-): { selected: number; contacted: number; reactivated: number } {
+): { selected: number; contacted: number; reactivated: number; control: number; controlReactivated: number } {
   const fromMs = asOfMs - horizonDays * DAY_MS;
-  let contacted = 0;
-  let reactivated = 0;
+  const funnel = { selected, contacted: 0, reactivated: 0, control: 0, controlReactivated: 0 };
   for (const { customerId, returnedAtMs } of recent) {
     const claim = (ledger.get(customerId) ?? []).find(
       (r) => r.playbook === 'win_back' && r.status !== 'failed' && Date.parse(r.claimAt) >= fromMs && Date.parse(r.claimAt) < asOfMs,
     );
     if (!claim) continue;
-    contacted++;
-    if (returnedAtMs !== undefined && returnedAtMs >= Date.parse(claim.claimAt)) reactivated++;
+    const returned = returnedAtMs !== undefined && returnedAtMs >= Date.parse(claim.claimAt);
+    if (claim.status === 'control') {
+      funnel.control++;
+      if (returned) funnel.controlReactivated++;
+    } else {
+      funnel.contacted++;
+      if (returned) funnel.reactivated++;
+    }
   }
-  return { selected, contacted, reactivated };
+  return funnel;
 }

@@ -13,6 +13,7 @@ import { AfterExitCollector, runAfterExit } from './afterExit.ts';
 import { resolveAsOf } from './asOf.ts';
 import { ExitAnalytics } from './exitAnalytics.ts';
 import { type ChurnQuestion, describeQuestion, sameQuestion, scoringQuestion } from './modelDefinition.ts';
+import { SelectionOutcomes } from './outreachEffect.ts';
 import type { JobDependencies, ScoringModel } from './ports.ts';
 import { reconcileOutreach } from './reconcile.ts';
 import { type Scored, scoreWithPlaybooks } from './scoreCustomers.ts';
@@ -119,6 +120,7 @@ export async function runJob(rawInput: JobInput, deps: JobDependencies): Promise
   let churn: MonthlyChurnAccumulator;
   let exitAnalytics: ExitAnalytics;
   let afterExit: AfterExitCollector | undefined;
+  let outcomes: SelectionOutcomes | undefined;
   try {
     const question = champion && scoringQuestion(champion, deps.config);
     // Non-contractual churn: the analytics' passive churn follows the model's N days.
@@ -127,10 +129,17 @@ export async function runJob(rawInput: JobInput, deps: JobDependencies): Promise
     exitAnalytics = new ExitAnalytics(run.asOf, inactivityDays, deps.config.afterExit);
     // A run that sends at-risk outreach also runs the after-exit step, on the same scan.
     if (sendsOutreach) afterExit = new AfterExitCollector(run.asOf, deps.config.afterExit ?? DEFAULT_AFTER_EXIT_CONFIG, { inactivityDays });
+    // Earlier runs' selections, resolved from the same Scan: the outreach effect of the run summary.
+    const horizonDays = question?.horizonDays ?? deps.config.horizonDays;
+    outcomes = sendsOutreach
+      ? new SelectionOutcomes(await deps.outreach.records(), { asOf: run.asOf, horizonDays, rules: { inactivityDays } })
+      : undefined;
+    const effect = outcomes;
     const observe = (history: HistoryLike) => {
       churn.add(history);
       exitAnalytics.add(history);
       afterExit?.add(history);
+      effect?.add(history);
     };
     features = await buildFeatures(run, deps, observe, question, trainsFirstModel);
     if (run.input.mode === 'train-and-score' || trainsFirstModel) champion = await deps.registry.loadChampion();
@@ -164,6 +173,7 @@ export async function runJob(rawInput: JobInput, deps: JobDependencies): Promise
     ...exitAnalytics.result(),
     ...(afterExitSent ? { afterExit: afterExitSent.afterExit } : {}),
     drift: driftBaseline ? featureDrift(driftBaseline, scoringMatrix) : [],
+    ...(outcomes ? { outreachEffect: outcomes.report() } : {}),
     topAtRisk: ranked.slice(0, deps.config.topAtRisk).map((candidate, i) => ({
       ...atRiskEntry(candidate),
       bandReason: bandReason(candidate.customer.band, candidate.customer.risk, champion?.threshold ?? 0, i + 1, reach),

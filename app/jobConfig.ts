@@ -1,4 +1,5 @@
 import { type ChurnDefinition, DEFAULT_CHURN } from '../model/features/churnDefinition.ts';
+import { DEFAULT_CONTROL_SHARE } from '../model/outreach/controlGroup.ts';
 import { DEFAULT_PAYMENT_RECOVERY_DELAY_HOURS } from '../model/outreach/dunning.ts';
 import { DEFAULT_COOLDOWN_DAYS } from '../model/outreach/selection.ts';
 import type { AfterExitConfig } from '../model/outreach/winBack.ts';
@@ -9,6 +10,11 @@ export interface JobConfig {
   /** Outreach messages per day (UTC day of asOf), shared by every run of that day. */
   maxMessages: number;
   cooldownDays: number;
+  /**
+   * Share of the selected customers held out as the control group, stratified by playbook × band
+   * (0 turns it off). Older callers leave it out: the default then applies.
+   */
+  controlShare?: number;
   costLostCustomer: number;
   costIntervention: number;
   /** Value of a customer with unknown MRR when ranking by expected loss (cents). */
@@ -47,6 +53,7 @@ export interface JobConfig {
 export const DEFAULT_JOB_CONFIG: JobConfig = {
   maxMessages: 100,
   cooldownDays: DEFAULT_COOLDOWN_DAYS,
+  controlShare: DEFAULT_CONTROL_SHARE,
   costLostCustomer: 500,
   costIntervention: 50,
   unknownMrrValueCents: 1,

@@ -156,14 +156,20 @@ export interface ClaimRequest {
   dailyBudget?: number;
   /** The message's raw JSON body, kept on the ledger record so that reconcile re-sends the same bytes. */
   body?: string;
+  /**
+   * `control`: held out of the outreach (the control group). Recorded with the same fields and the
+   * same cooldown, settled at once (status `control`), never sent, and no unit of the daily budget.
+   */
+  arm?: 'treated' | 'control';
 }
 
 /**
  * Where one outreach stands in the delivery ledger (the OUT# item): claimed by a run → queued (sent
  * to SQS, `sends` times) → delivered (a 2xx from the webhook, or the dry-run log) or failed (given up,
- * with the reason). Only the consumer writes `delivered`; only reconcile writes `failed`.
+ * with the reason). Only the consumer writes `delivered`; only reconcile writes `failed`. A customer
+ * held out as the control group is recorded as `control`: settled from the start, never sent.
  */
-export const OUTREACH_STATES = ['claimed', 'queued', 'delivered', 'failed'] as const;
+export const OUTREACH_STATES = ['claimed', 'queued', 'delivered', 'failed', 'control'] as const;
 export type OutreachState = (typeof OUTREACH_STATES)[number];
 
 export interface OutreachRecord {
@@ -347,10 +353,4 @@ export interface JobDependencies extends EventWatermark {
   /** The outreach DLQ, when the job can see it: reconcile reports its depth and redrives it on request. */
   deadLetters?: DeadLetterQueue;
   runs: RunStore;
-  /**
-   * The after-exit step's control-group seam: true for a win-back candidate to hold out (not
-   * contacted, counted in the funnel). Unset: nobody is held out. To be connected to the at-risk
-   * outreach's control-group function.
-   */
-  afterExitHoldOut?: (candidate: AfterExitCandidate) => boolean;
 }

@@ -93,7 +93,7 @@ async function reconcileOne(entry: OpenOutreach, deps: ReconcileDependencies, se
     deps.log('outreach claim released: its run never wrote the record', { customerId, runId });
     return 'released';
   }
-  if (record.status === 'delivered' || record.status === 'failed') {
+  if (record.status === 'delivered' || record.status === 'failed' || record.status === 'control') {
     await deps.outreach.closeOpen(customerId, runId);
     return 'settled';
   }

@@ -1,3 +1,4 @@
+import { assignControl, DEFAULT_CONTROL_SHARE, playbookBandStratum } from '../model/outreach/controlGroup.ts';
 import { holdDuringDunning } from '../model/outreach/dunning.ts';
 import { buildOutreachMessage, MAX_MESSAGE_BYTES, type OutreachMessage, outreachDedupId } from '../model/outreach/message.ts';
 import { allocateOutreach, type RankedCandidate } from '../model/outreach/selection.ts';
@@ -36,24 +37,39 @@ export async function selectAndSend(
   // Before any claim: a held customer starts no cooldown and stays eligible once the dunning ends.
   const { eligible, held } = holdDuringDunning(ranked, asOf, deps.config.paymentRecoveryDelayHours);
   if (held.length > 0) deps.log('payment_recovery held while the payment processor retries', { runId, count: held.length, first: held[0] });
-  const allocation = await allocateOutreach(eligible, { maxMessages: deps.config.maxMessages }, ({ customer }) => {
-    const message = buildOutreachMessage({ customer, playbook: customer.playbook, runId, createdAt });
-    messages.set(customer.customerId, message);
-    const body = JSON.stringify(message);
-    return deps.outreach.claim({
-      customerId: customer.customerId,
-      runId,
-      dedupId: outreachDedupId(runId, customer.customerId),
-      claimAt: asOf,
-      cooldownDays: deps.config.cooldownDays,
-      playbook: customer.playbook,
-      risk: customer.risk,
-      modelVersion: customer.modelVersion,
-      dailyBudget: deps.config.maxMessages,
-      // The ledger keeps the body, so reconcile can re-send the very same message (an oversized one fails to queue anyway).
-      ...(Buffer.byteLength(body, 'utf8') <= MAX_MESSAGE_BYTES ? { body } : {}),
-    });
+  // The control group: a seeded share of the ranking, per playbook × band, recorded but never sent.
+  // Seeded by the run, so a resumed run holds out the same customers.
+  const control = assignControl(eligible, {
+    share: deps.config.controlShare ?? DEFAULT_CONTROL_SHARE,
+    seed: `${deps.config.seed}:${runId}`,
+    stratum: ({ customer }) => playbookBandStratum(customer),
+    id: ({ customer }) => customer.customerId,
   });
+  const isControl = ({ customer }: RankedCandidate<Scored>) => control.has(customer.customerId);
+  const allocation = await allocateOutreach(
+    eligible,
+    { maxMessages: deps.config.maxMessages },
+    ({ customer }, arm) => {
+      const message = buildOutreachMessage({ customer, playbook: customer.playbook, runId, createdAt });
+      messages.set(customer.customerId, message);
+      const body = JSON.stringify(message);
+      return deps.outreach.claim({
+        customerId: customer.customerId,
+        runId,
+        dedupId: outreachDedupId(runId, customer.customerId),
+        claimAt: asOf,
+        cooldownDays: deps.config.cooldownDays,
+        playbook: customer.playbook,
+        risk: customer.risk,
+        modelVersion: customer.modelVersion,
+        dailyBudget: deps.config.maxMessages,
+        arm,
+        // The ledger keeps the body, so reconcile can re-send the very same message (an oversized one fails to queue anyway).
+        ...(Buffer.byteLength(body, 'utf8') <= MAX_MESSAGE_BYTES ? { body } : {}),
+      });
+    },
+    isControl,
+  );
   const { queued, failed } = await queueClaimed(
     allocation.toSend.map((c) => messages.get(c.customer.customerId) as OutreachMessage),
     allocation.toSend.map((c) => c.customer),
@@ -65,6 +81,8 @@ export async function selectAndSend(
   const sentCustomers = [...queued, ...allocation.alreadySent.map((c) => c.customer)];
   const byPlaybook: Record<string, number> = {};
   for (const { playbook } of sentCustomers) byPlaybook[playbook] = (byPlaybook[playbook] ?? 0) + 1;
+  const controlByPlaybook: Record<string, number> = {};
+  for (const { customer } of allocation.control) controlByPlaybook[customer.playbook] = (controlByPlaybook[customer.playbook] ?? 0) + 1;
   return {
     selected: allocation.toSend.length + allocation.alreadySent.length,
     sent: sentCustomers.length,
@@ -73,6 +91,8 @@ export async function selectAndSend(
     heldForDunning: held.length,
     failed,
     byPlaybook,
+    control: allocation.control.length,
+    controlByPlaybook,
   };
 }
 

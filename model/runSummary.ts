@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MonthlyChurnByReason } from './analytics/churnByReason.ts';
 import { ChurnBySegment } from './analytics/churnBySegment.ts';
+import { OutreachEffectReport } from './analytics/outreachEffect.ts';
 import { CalibrationBin, GainsPoint, ModelMetrics } from './nn/metricSchemas.ts';
 import { AfterExitSummary } from './outreach/afterExitSummary.ts';
 
@@ -108,6 +109,9 @@ export const RunSummary = z.object({
     heldForDunning: z.number().int().optional(),
     failed: z.number().int(),
     byPlaybook: z.record(z.string(), z.number().int()),
+    /** Held out as the control group (recorded, never sent, no budget), in all and per playbook (older summaries lack them). */
+    control: z.number().int().optional(),
+    controlByPlaybook: z.record(z.string(), z.number().int()).optional(),
   }),
   churnByMonth: z.array(MonthlyChurn),
   drift: z.array(FeatureDrift),
@@ -118,5 +122,10 @@ export const RunSummary = z.object({
   churnBySegment: ChurnBySegment.optional(),
   /** The after-exit step: exit surveys, win-back and its funnel (an `after-exit` run, or merged in by the demo). */
   afterExit: AfterExitSummary.optional(),
+  /**
+   * Did contacting them help? Earlier runs' selections whose horizon has passed, treated against
+   * control, per playbook and overall (runs that send; older summaries lack it).
+   */
+  outreachEffect: OutreachEffectReport.optional(),
 });
 export type RunSummary = z.output<typeof RunSummary>;

@@ -43,6 +43,9 @@ export const isConditionFailure = (error: unknown): boolean =>
  * 2. `OUT#<runId>`: put with `attribute_not_exists(SK)`. If it exists this run claimed before:
  *    `queued` → `already-sent`, `claimed` → `resumed` (crashed between claim and send).
  *
+ * A `control` claim (the held-out group) writes the same lock and record with status `control`,
+ * leaves the open list at once and takes no budget.
+ *
  * 3. With a daily budget, a new claim then takes one unit of the day's ledger (`BUDGET#<day>`,
  *    `ADD used 1` if `used < :max`: atomic, so overlapping runs of one day share the budget). When
  *    the day is spent the claim is undone and the outcome is `over-budget`.
@@ -106,7 +109,7 @@ export class DynamoOutreachStore implements OutreachStore {
             customerId: request.customerId,
             runId: request.runId,
             dedupId: request.dedupId,
-            status: 'claimed',
+            status: request.arm === 'control' ? 'control' : 'claimed',
             claimAt: request.claimAt,
             claimedAt: new Date().toISOString(),
             playbook: request.playbook,
@@ -120,11 +123,17 @@ export class DynamoOutreachStore implements OutreachStore {
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       const existing = (await this.get(request.customerId, request.runId)) as (OutreachRecord & { budgetDay?: string }) | undefined;
-      if (existing?.status === 'delivered' || existing?.status === 'failed') await this.closeOpen(request.customerId, request.runId);
+      if (existing?.status === 'delivered' || existing?.status === 'failed' || existing?.status === 'control')
+        await this.closeOpen(request.customerId, request.runId);
       if (existing !== undefined && existing.status !== 'claimed') return 'already-sent';
       // A crash right after step 2 left a claim without its unit of budget: take it now.
       if (existing?.budgetDay === undefined) return this.#takeBudget(request, 'resumed');
       return 'resumed';
+    }
+    // The control group is settled at once: never sent, so nothing for reconcile, and no budget.
+    if (request.arm === 'control') {
+      await this.closeOpen(request.customerId, request.runId);
+      return 'claimed';
     }
     return this.#takeBudget(request, 'claimed');
   }

@@ -1,6 +1,5 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import Table from 'cli-table3';
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { createAwsClients } from '../../adapters/aws/clients.ts';
@@ -8,6 +7,7 @@ import { S3RunStore } from '../../adapters/aws/runStore.ts';
 import type { JobResult } from '../../app/job.ts';
 import type { ScoreRow } from '../../app/ports.ts';
 import { eventStoreFromEnv } from '../../lambdas/ingest/config.ts';
+import type { OutreachEffectReport } from '../../model/analytics/outreachEffect.ts';
 import {
   type CustomerTruth,
   DEFAULT_SIMULATION_END,
@@ -18,22 +18,15 @@ import {
 } from '../../model/simulate/index.ts';
 import type { DrainResult } from '../local/sqsPoller.ts';
 import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
+import { demoTable } from '../report/demoTable.ts';
 import { ingestSimulation } from '../report/ingestSimulation.ts';
+import { outreachOverTimeStep } from '../report/outreachOverTime.ts';
 import { type StackProcess, startStackProcess } from '../report/stackProcess.ts';
 import { stepBar } from '../report/stepBar.ts';
 import { type ReceivedDelivery, startWebhookReceiver } from '../report/webhookReceiver.ts';
 import { type AfterExitDemo, afterExitMessages, feedBackAndFollowUp } from './demoAfterExit.ts';
 import { drainLocalOutreach, localWebhookSecret } from './outreach.ts';
 import { type WrittenReport, writeReportFile } from './report.ts';
-
-/** Which model the run made champion, in the words of the summary table. */
-const trainingDecision = (t: { promoted: boolean; candidateVersion: string; kind?: 'mlp' | 'logistic' | undefined }): string => {
-  if (!t.promoted) return 'not promoted: the champion stays';
-  // The summary says which kind was promoted (older summaries: the baseline's version ends in -lr).
-  return (t.kind ?? (t.candidateVersion.endsWith('-lr') ? 'logistic' : 'mlp')) === 'logistic'
-    ? 'the MLP did not beat it: baseline promoted'
-    : 'MLP promoted';
-};
 
 import { runLocalJob } from './run.ts';
 
@@ -59,6 +52,9 @@ export const DemoOptions = z.object({
   maxDrainMs: z.number().int().positive().default(60_000),
   /** Run the emulators in a child process (faster ingest on two cores); falls back to in-process. */
   stackProcess: z.boolean().default(true),
+  /** Weekly outreach runs over the last weeks (0: none), and their control share (large: the demo's business is small). */
+  outreachWeeks: z.number().int().nonnegative().default(6),
+  controlShare: z.number().min(0).lt(1).default(0.5),
 });
 export type DemoOptions = z.input<typeof DemoOptions>;
 
@@ -84,7 +80,9 @@ export interface DemoResult {
   truth: CustomerTruth[];
   /** Exit surveys and win-back at the window's end, the simulated answers and returns, and the follow-up step. */
   afterExit: AfterExitDemo;
-  stepsMs: Record<'ingest' | 'job' | 'delivery' | 'afterExit' | 'report', number>;
+  /** Measured against true effect of the weekly outreach runs, per playbook. */
+  outreachEffect?: OutreachEffectReport;
+  stepsMs: Record<'ingest' | 'job' | 'delivery' | 'afterExit' | 'outreachOverTime' | 'report', number>;
 }
 
 const SimulationMarker = z.object({
@@ -159,7 +157,15 @@ async function runOnStack(
         deliver,
       }),
     );
-    const reported = { ...job.summary, afterExit: afterExit.demo.followUp };
+    const weeks = options.outreachWeeks;
+    const [overTime, overTimeMs] = await timed(async () =>
+      weeks ? outreachOverTimeStep(dataDir, simulation, { ...options, weeks }) : undefined,
+    );
+    const reported = {
+      ...job.summary,
+      afterExit: afterExit.demo.followUp,
+      ...(overTime ? { outreachEffect: overTime.effect } : {}),
+    };
     const [report, reportMs] = await timed(() => writeReportFile(reported, options.reportPath ?? path.join(dataDir, 'report.html')));
     const atRiskRows = await atRisk(job);
     const atRiskByPlaybook: Record<string, number> = {};
@@ -174,7 +180,15 @@ async function runOnStack(
       report,
       truth: ingest.truth,
       afterExit: afterExit.demo,
-      stepsMs: { ingest: ingestMs, job: jobMs, delivery: deliveryMs, afterExit: afterExitMs, report: reportMs },
+      ...(overTime ? { outreachEffect: overTime.effect } : {}),
+      stepsMs: {
+        ingest: ingestMs,
+        job: jobMs,
+        delivery: deliveryMs,
+        afterExit: afterExitMs,
+        outreachOverTime: overTimeMs,
+        report: reportMs,
+      },
     };
   });
 }
@@ -276,61 +290,6 @@ async function atRisk(job: JobResult): Promise<ScoreRow[]> {
   const { s3 } = createAwsClients();
   const rows = await new S3RunStore(s3, z.string().parse(process.env.BUCKET_NAME)).getScores(job.scoresKey);
   return rows.filter((row) => row.band !== 'low');
-}
-
-const afterExitLine = ({ first, followUp, responses }: AfterExitDemo): string =>
-  `${first.exitSurveys.sent} exit surveys (${responses.exitSurveyAnswers} answered), ${first.winBack.sent + followUp.winBack.sent} win-backs; ` +
-  `${followUp.funnel.reactivated} of ${followUp.funnel.contacted} contacted came back`;
-
-/** The closing table of the demo. */
-export function demoTable(result: DemoResult): string {
-  // Plain borders when piped: colour codes are noise in a log file.
-  const style = process.stdout.isTTY ? { head: ['cyan'] } : { head: [], border: [] };
-  const table = new Table({ head: ['', 'result'], style, wordWrap: true, colWidths: [26, 64] });
-  const { summary } = result.job;
-  const t = summary.training;
-  const fmt = (n: number) => n.toLocaleString('en-US');
-  table.push(
-    ['business', `${fmt(result.ingest.customers)} customers, ${result.window.start.slice(0, 10)} → ${result.window.end.slice(0, 10)}`],
-    [
-      'events ingested',
-      result.ingest.skipped
-        ? `${fmt(result.ingest.events)} (stored by an earlier run: not re-sent)`
-        : `${fmt(result.ingest.accepted)} in ${(result.ingest.elapsedMs / 1000).toFixed(1)} s = ${fmt(Math.round(result.ingest.eventsPerSecond ?? 0))} events/s`,
-    ],
-    [
-      'model ROC AUC',
-      t
-        ? `${t.model.rocAuc.toFixed(3)} vs logistic baseline ${t.baseline.rocAuc.toFixed(3)} (${trainingDecision(t)}, ${t.backend})`
-        : 'no training this run',
-    ],
-    [
-      'customers scored',
-      `${fmt(summary.scoring.customersScored)}: ${summary.scoring.bands.high} high, ${summary.scoring.bands.medium} medium risk`,
-    ],
-    [
-      'at risk by playbook',
-      Object.entries(result.atRiskByPlaybook)
-        .sort((a, b) => b[1] - a[1])
-        .map(([p, n]) => `${p} ${n}`)
-        .join(', ') || 'none',
-    ],
-    [
-      'expected MRR at risk',
-      `$${(summary.scoring.expectedMrrAtRiskCents / 100).toLocaleString('en-US', { maximumFractionDigits: 0 })} per month`,
-    ],
-    [
-      'messages delivered',
-      `${result.delivery.verified} this run, signature verified (${summary.outreach.sent} queued in total for run ${summary.runId}; ${result.delivery.badSignatures} bad signatures; ${result.delivery.failedAttempts} retried)`,
-    ],
-    ['after exit', afterExitLine(result.afterExit)],
-    ['report', result.report.path],
-    [
-      'took',
-      `ingest ${(result.stepsMs.ingest / 1000).toFixed(1)} s, job ${(result.stepsMs.job / 1000).toFixed(1)} s, outreach ${(result.stepsMs.delivery / 1000).toFixed(1)} s`,
-    ],
-  );
-  return table.toString();
 }
 
 const count = (what: string, min: number) => (value: string) => {

@@ -10,6 +10,7 @@ import { consumerFromEnv, OutreachConsumerEnv } from '../../lambdas/outreach/con
 import { VISIBILITY_TIMEOUT_FACTOR } from '../local/localResources.ts';
 import { type DrainResult, drainOutreach, type PeekedMessage, peekQueue } from '../local/sqsPoller.ts';
 import { dataDirOption, jsonOption, withLocalStack } from '../options.ts';
+import { registerEffectCommand } from './outreachEffect.ts';
 import { registerLedgerCommands } from './outreachLedger.ts';
 
 const SECRET_FILE = 'webhook-secret';
@@ -153,4 +154,5 @@ export function register(program: Command): void {
       }
     });
   registerLedgerCommands(outreach);
+  registerEffectCommand(outreach);
 }

@@ -26,7 +26,8 @@ function outreachParts() {
   };
 }
 
-const counts = (c: StateCounts) => `${c.delivered} delivered, ${c.queued} queued, ${c.claimed} claimed, ${c.failed} failed`;
+const counts = (c: StateCounts) =>
+  `${c.delivered} delivered, ${c.queued} queued, ${c.claimed} claimed, ${c.failed} failed${c.control ? `, ${c.control} held out (control)` : ''}`;
 
 const StatusOptions = z.object({ run: z.string().min(1).optional(), json: z.boolean().optional(), dataDir: z.string() });
 const ReconcileOptions = z.object({
@@ -134,7 +135,7 @@ async function redrive(raw: unknown): Promise<void> {
 export function registerLedgerCommands(outreach: Command): void {
   outreach
     .command('status')
-    .description('every outreach by state (claimed, queued, delivered, failed), per run and playbook, and the DLQ depth')
+    .description('every outreach by state (claimed, queued, delivered, failed, control), per run and playbook, and the DLQ depth')
     .option('--run <id>', 'only this run')
     .addOption(jsonOption())
     .addOption(dataDirOption())

@@ -8,6 +8,7 @@ import type { RunSummary } from '../../model/runSummary.ts';
 import { parseOptions } from '../../model/validation.ts';
 import { withLocalJob } from '../localJob.ts';
 import { asOfOption, churnOption, dataDirOption, horizonOption, jsonOption, PointInTimeFlags, pointInTimeOverrides } from '../options.ts';
+import { effectSummary } from './outreachEffect.ts';
 
 const RunOptions = PointInTimeFlags.pick({ horizon: true, churn: true }).extend({
   mode: z.enum(JOB_MODES),
@@ -15,6 +16,11 @@ const RunOptions = PointInTimeFlags.pick({ horizon: true, churn: true }).extend(
   runId: z.string().optional(),
   budget: z.coerce.number({ error: '--budget must be a number' }).int().nonnegative().optional(),
   cooldownDays: z.coerce.number({ error: '--cooldown-days must be a number' }).int().nonnegative().optional(),
+  controlShare: z.coerce
+    .number({ error: '--control-share must be a number' })
+    .min(0, '--control-share must be at least 0')
+    .lt(1, '--control-share must be below 1')
+    .optional(),
   segment: z.coerce.number({ error: '--segment must be a number' }).int().nonnegative().optional(),
   totalSegments: z.coerce.number({ error: '--total-segments must be a number' }).int().positive().optional(),
   redrive: z.boolean().optional(),
@@ -79,8 +85,10 @@ export function formatRunSummary(summary: RunSummary, keys: { summaryKey: string
   lines.push(
     `  outreach: ${o.sent} queued${playbooks ? ` (${playbooks})` : ''}, ${o.skippedCooldown} in cooldown, ${o.skippedBudget} over budget, ${
       o.heldForDunning ? `${o.heldForDunning} held while the payment processor retries, ` : ''
-    }${o.failed} failed`,
+    }${o.failed} failed${o.control ? `, ${o.control} held out as control` : ''}`,
   );
+  if (summary.outreachEffect)
+    lines.push(`  outreach effect (earlier runs, control vs contacted): ${effectSummary(summary.outreachEffect)}`);
   const exit = summary.afterExit;
   if (exit)
     lines.push(
@@ -111,6 +119,10 @@ export function register(program: Command): void {
     .option('--run-id <id>', 'run id (default <mode>-<as-of day>: re-running resumes without re-sending)')
     .option('--budget <n>', 'maximum outreach messages of the run (env BUDGET_MAX_MESSAGES, default 100)')
     .option('--cooldown-days <n>', 'days before a customer may be contacted again (env COOLDOWN_DAYS, default 14)')
+    .option(
+      '--control-share <share>',
+      'share of selected customers held out as the control group, 0 turns it off (env OUTREACH_CONTROL_SHARE, default 0.1)',
+    )
     .option('--segment <n>', 'score-segment: the Scan segment of this worker')
     .option('--total-segments <n>', 'score-segment: the number of Scan segments; send: Scan segments read in parallel')
     .option(
@@ -130,6 +142,7 @@ export function register(program: Command): void {
         maxMessages: options.budget,
         cooldownDays: options.cooldownDays,
         ...(options.afterExit ? { afterExit: options.afterExit } : {}),
+        controlShare: options.controlShare,
       });
       if (options.json) console.log(JSON.stringify({ summaryKey, scoresKey, summary }, null, 2));
       else console.log(formatRunSummary(summary, { summaryKey, ...(scoresKey ? { scoresKey } : {}) }));

@@ -12,6 +12,7 @@ import {
   type SimulationWindow,
   simulateCustomers,
   simulationWindow,
+  TRUE_PLAYBOOK_EFFECTS,
 } from '../../model/simulate/index.ts';
 import { jsonOption } from '../options.ts';
 
@@ -55,7 +56,8 @@ export async function simulateToFile(
   await once(out, 'finish');
   const truthPath = truthPathFor(eventsPath);
   const window = simulationWindow(options);
-  await writeFile(truthPath, `${JSON.stringify({ window, customers: truth }, null, 0)}\n`);
+  // The answer key: who churned and why, and what each playbook truly does (the share of the churn it targets it prevents).
+  await writeFile(truthPath, `${JSON.stringify({ window, trueEffects: TRUE_PLAYBOOK_EFFECTS, customers: truth }, null, 0)}\n`);
   return { eventsPath, truthPath, customers: truth.length, events, churned: truth.filter((t) => t.churned).length, window };
 }
 

@@ -3,6 +3,7 @@ import { BaseEnv, parseEnv } from '../../adapters/aws/env.ts';
 import type { JobResources } from '../../adapters/aws/jobDependencies.ts';
 import { DEFAULT_JOB_CONFIG, type JobConfig } from '../../app/jobConfig.ts';
 import { type ChurnDefinition, parseChurnOption } from '../../model/features/churnDefinition.ts';
+import { DEFAULT_CONTROL_SHARE } from '../../model/outreach/controlGroup.ts';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const positiveNumber = (fallback: number) => z.coerce.number().positive().default(fallback);
@@ -22,6 +23,8 @@ export const JobEnv = BaseEnv.extend({
   OUTREACH_QUEUE_URL: z.url(),
   BUDGET_MAX_MESSAGES: z.coerce.number().int().nonnegative().default(DEFAULT_JOB_CONFIG.maxMessages),
   COOLDOWN_DAYS: z.coerce.number().int().nonnegative().default(DEFAULT_JOB_CONFIG.cooldownDays),
+  /** Share of selected customers held out as the control group (0 ≤ share < 1; 0 turns it off). */
+  OUTREACH_CONTROL_SHARE: z.coerce.number().min(0).lt(1).default(DEFAULT_CONTROL_SHARE),
   COST_LOST_CUSTOMER: positiveNumber(DEFAULT_JOB_CONFIG.costLostCustomer),
   COST_INTERVENTION: positiveNumber(DEFAULT_JOB_CONFIG.costIntervention),
   HORIZON_DAYS: positiveInt(DEFAULT_JOB_CONFIG.horizonDays),
@@ -60,6 +63,7 @@ export function jobSettingsFromEnv(env: NodeJS.ProcessEnv = process.env, overrid
       ...DEFAULT_JOB_CONFIG,
       maxMessages: parsed.BUDGET_MAX_MESSAGES,
       cooldownDays: parsed.COOLDOWN_DAYS,
+      controlShare: parsed.OUTREACH_CONTROL_SHARE,
       costLostCustomer: parsed.COST_LOST_CUSTOMER,
       costIntervention: parsed.COST_INTERVENTION,
       unknownMrrValueCents: parsed.UNKNOWN_MRR_VALUE_CENTS,

@@ -163,6 +163,19 @@ export const EventProperties = {
   subscription_reactivated: z.strictObject({ plan: name('plan').optional(), mrrCents: cents('mrrCents').optional() }).default({}),
   customer_profile: z.strictObject({ attributes: ProfileAttributes }),
   custom: z.strictObject({ name: name('name'), quantity: quantity('quantity').default(1), measures: Measures }),
+  /**
+   * What the CRM did with an outreach message (`dedupId` of the message): `contacted` (a person or
+   * campaign reached out), `responded` (the customer answered), `accepted` / `declined` (the offer or
+   * fix). It never changes churn or features: it lets the effect report split the treated by response.
+   */
+  outreach_outcome: z.strictObject({
+    dedupId: z.string().min(1, 'dedupId must not be empty').max(300, 'dedupId must be at most 300 characters'),
+    status: z.enum(['contacted', 'responded', 'accepted', 'declined'], {
+      error: 'status must be one of: contacted, responded, accepted, declined',
+    }),
+    playbook: name('playbook').optional(),
+    note: text('note').optional(),
+  }),
 } as const;
 
 export type EventType = keyof typeof EventProperties;
@@ -195,6 +208,7 @@ export const ChurnEvent = z.discriminatedUnion(
     variant('subscription_reactivated'),
     variant('customer_profile'),
     variant('custom'),
+    variant('outreach_outcome'),
   ],
   { error: (issue) => (issue.code === 'invalid_union' ? `type must be one of: ${EVENT_TYPES.join(', ')}` : undefined) },
 );

@@ -41,9 +41,13 @@ export interface StreamAggregate {
   measures: Map<string, MeasureAggregate>;
 }
 
-/** The stream an event belongs to: its type, `custom:<name>` for custom events; none for profiles. */
+/**
+ * The stream an event belongs to: its type, `custom:<name>` for custom events; none for profiles,
+ * nor for `outreach_outcome` (what the CRM did is the treatment, not a signal of churn: a feature of
+ * it would let the model learn from the experiment it is measured by).
+ */
 export function streamKey(event: ChurnEvent): string | undefined {
-  if (event.type === 'customer_profile') return undefined;
+  if (event.type === 'customer_profile' || event.type === 'outreach_outcome') return undefined;
   return event.type === 'custom' ? `custom:${event.properties.name}` : event.type;
 }
 

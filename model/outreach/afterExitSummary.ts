@@ -27,14 +27,17 @@ export const AfterExitSummary = z.object({
   failed: z.number().int(),
   /**
    * The win-back funnel over the last `returnHorizonDays`: win-back messages claimed in that span
-   * (contacted), and those customers who came back after it (reactivated); held out: customers the
-   * control hook kept from contact, and those of them who came back anyway.
+   * (contacted), and those customers who came back after it (reactivated); held out: this run's
+   * win-back candidates held out as the control group; control and controlReactivated: the control
+   * records of the same span, and those of them who came back anyway (older summaries lack them).
    */
   funnel: z.object({
     selected: z.number().int(),
     contacted: z.number().int(),
     reactivated: z.number().int(),
     heldOut: z.number().int(),
+    control: z.number().int().optional(),
+    controlReactivated: z.number().int().optional(),
   }),
   /** P(return) per reason: the rate used, how many labelled past cancellations, and whether it is the prior. */
   returnModel: z.record(

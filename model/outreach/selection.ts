@@ -1,4 +1,5 @@
 import type { ScoredCustomer } from '../scoring.ts';
+import type { OutreachArm } from './controlGroup.ts';
 
 /**
  * Days after a contact during which a customer is not contacted again. The job's claims and the
@@ -71,6 +72,8 @@ export interface Allocation<C extends ScoredCustomer> {
   /** Customers to send to now, best first. */
   toSend: RankedCandidate<C>[];
   alreadySent: RankedCandidate<C>[];
+  /** Held out as the control group: recorded, never sent, not counted against the budget. */
+  control: RankedCandidate<C>[];
   skippedCooldown: number;
   skippedBudget: number;
 }
@@ -78,22 +81,31 @@ export interface Allocation<C extends ScoredCustomer> {
 /**
  * Walks the ranked candidates best first and claims each until the run's budget, or the day's
  * (the claim answers `over-budget`), is spent. Messages this run already sent count against the
- * budget; customers in cooldown do not. The claim is injected
+ * budget; customers in cooldown do not. Candidates `isControl` holds out are claimed as `control`
+ * (the cooldown applies to them too) but take no budget: the walk stops only when the treated
+ * customers have spent it. The claim is injected
  * (a conditional write in the store), so this stays pure and testable.
  */
 export async function allocateOutreach<C extends ScoredCustomer>(
   ranked: readonly RankedCandidate<C>[],
   budget: { maxMessages: number },
-  claim: (candidate: RankedCandidate<C>) => Promise<ClaimOutcome>,
+  claim: (candidate: RankedCandidate<C>, arm: OutreachArm) => Promise<ClaimOutcome>,
+  isControl: (candidate: RankedCandidate<C>) => boolean = () => false,
 ): Promise<Allocation<C>> {
-  const allocation: Allocation<C> = { toSend: [], alreadySent: [], skippedCooldown: 0, skippedBudget: 0 };
+  const allocation: Allocation<C> = { toSend: [], alreadySent: [], control: [], skippedCooldown: 0, skippedBudget: 0 };
   let used = 0;
   for (const [index, candidate] of ranked.entries()) {
     if (used >= budget.maxMessages) {
       allocation.skippedBudget = ranked.length - index;
       break;
     }
-    const outcome = await claim(candidate);
+    if (isControl(candidate)) {
+      const outcome = await claim(candidate, 'control');
+      if (outcome === 'cooldown') allocation.skippedCooldown++;
+      else allocation.control.push(candidate);
+      continue;
+    }
+    const outcome = await claim(candidate, 'treated');
     if (outcome === 'over-budget') {
       allocation.skippedBudget = ranked.length - index;
       break;

@@ -132,7 +132,12 @@ export function winBackFunnelChart(afterExit: NonNullable<RunSummary['afterExit'
     { stage: 'selected (this run)', customers: funnel.selected },
     { stage: `contacted (last ${afterExit.returnHorizonDays} days)`, customers: funnel.contacted },
     { stage: 'reactivated after contact', customers: funnel.reactivated },
-    ...(funnel.heldOut > 0 ? [{ stage: 'held out (control)', customers: funnel.heldOut }] : []),
+    ...(funnel.control
+      ? [
+          { stage: `held out as control (last ${afterExit.returnHorizonDays} days)`, customers: funnel.control },
+          { stage: 'reactivated without contact (control)', customers: funnel.controlReactivated ?? 0 },
+        ]
+      : []),
   ];
   return {
     id: 'chart-win-back',

@@ -9,6 +9,7 @@ import {
   type ReportChart,
   riskDistributionChart,
 } from './charts.ts';
+import { outreachEffectChart } from './effectChart.ts';
 import { afterExitCard, exitPanels, segmentTable } from './exitSections.ts';
 import { escapeHtml, humanise, jsonForScript, metric, type NumberFormat, scriptForHtml } from './html.ts';
 import { REPORT_CSS } from './styles.ts';
@@ -118,8 +119,16 @@ export function reportPanels(summary: RunSummary): Panel[] {
       : { title: 'Outreach by playbook', note: 'No outreach messages were queued in this run.' },
   );
   panels.push(...exitPanels(summary));
+  if (summary.outreachEffect) {
+    const chart = outreachEffectChart(summary.outreachEffect, humanise);
+    panels.push(chart ? { chart } : { title: 'Did the outreach help?', note: effectNote(summary.outreachEffect) });
+  }
   return panels;
 }
+
+/** Why the effect chart is not drawn yet: what the rule still waits for. */
+const effectNote = (effect: NonNullable<RunSummary['outreachEffect']>): string =>
+  `Not enough outcomes yet: an estimate is shown once both the contacted and the held-out customers of a playbook have ${effect.rule.minResolvedPerArm} resolved outcomes and ${effect.rule.minChurned} churned. So far: ${effect.overall.treated.resolved} contacted and ${effect.overall.control.resolved} held out resolved, ${effect.overall.treated.pending + effect.overall.control.pending} within their horizon.`;
 
 function panelHtml(panel: Panel): string {
   if ('note' in panel) {

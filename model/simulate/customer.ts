@@ -21,14 +21,12 @@ import {
 } from './catalog.ts';
 import { drawExitReason, REASON_RECORDED_SHARE } from './exitBehaviour.ts';
 import type { Random } from './random.ts';
+import { outreachSaves, type TreatmentTruth } from './treatment.ts';
 import type { CustomerFrame, CustomerTruth, SimulatedCustomer } from './types.ts';
 
 export const DAY_MS = 86_400_000;
 
-/**
- * Weeks simulated before the window for customers who already subscribe, so the window opens in
- * a steady state (churn processes already under way) and early cutoffs have a usage history.
- */
+/** Weeks simulated before the window for existing subscribers: it opens in a steady state (churn under way, usage history). */
 export const WARMUP_DAYS = 56;
 
 /** A churn process: the weeks of signals before a customer leaves, or a false alarm. */
@@ -65,6 +63,7 @@ export class CustomerSimulation {
   private readonly openTickets: Array<{ id: string; resolveDay: number | null }> = [];
   private pendingPaymentRecovery: number | null = null;
   private signupMs = Number.NEGATIVE_INFINITY;
+  private readonly treated: TreatmentTruth[] = [];
 
   constructor(
     private readonly rng: Random,
@@ -114,11 +113,13 @@ export class CustomerSimulation {
         this.churnedDay === null && p !== null
           ? { cause: p.cause, startedAt: iso(p.startDay), churnsAt: p.churnDay === null ? null : iso(p.churnDay) }
           : null,
+      ...(this.treated.length ? { treatments: this.treated } : {}),
     };
   }
 
   private simulateDay(day: number): void {
     const tenure = day - this.frame.signupDay;
+    for (const treatment of this.frame.treatments ?? []) if (treatment.day === day) this.treat(treatment, day);
     if (this.process && day >= this.process.endDay) {
       if (this.process.churnDay !== null) {
         this.cancel(day, this.process.cause);
@@ -252,6 +253,21 @@ export class CustomerSimulation {
     }
     const churnDay = falseAlarm ? null : day + rng.int(18, 40);
     return { cause: 'support', startDay: day, churnDay, endDay: churnDay ?? day + 21, usage: () => (falseAlarm ? 1 : 0.85) };
+  }
+
+  /** An outreach that saves the customer turns the churn process under way into a recovery (model/simulate/treatment.ts). */
+  private treat(treatment: NonNullable<CustomerFrame['treatments']>[number], day: number): void {
+    const p = this.process;
+    const saved = p !== null && p.churnDay !== null && day < p.churnDay && outreachSaves(treatment, p.cause, this.frame.treatmentSeed ?? 0);
+    this.treated.push({ at: new Date(day * DAY_MS).toISOString(), playbook: treatment.playbook, saved });
+    if (!saved || p === null) return;
+    // Card updated, usage back, the plan kept, the ticket owned: the signals fade over a week or two.
+    if (p.cause === 'involuntary') {
+      this.retryDays.clear();
+      this.pendingPaymentRecovery = day + 1;
+    }
+    const from = p.usage(day);
+    this.process = { ...p, churnDay: null, endDay: day + 14, usage: (d) => from + ((1 - from) * Math.min(14, d - day)) / 14 };
   }
 
   private cancel(day: number, cause: ChurnCause): void {

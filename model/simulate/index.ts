@@ -16,7 +16,11 @@ export {
   SIMULATOR_VERSION,
   SimulationOptions,
   simulateBusiness,
+  simulateCustomer,
   simulateCustomers,
+  simulatedCustomerIndex,
   simulationWindow,
+  type TreatmentsOf,
 } from './simulateBusiness.ts';
+export { outreachSaves, TRUE_PLAYBOOK_EFFECTS, type Treatment, type TreatmentTruth } from './treatment.ts';
 export type { CustomerTruth, SimulatedCustomer } from './types.ts';

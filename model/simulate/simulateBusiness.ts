@@ -4,6 +4,7 @@ import type { ChurnEvent } from '../events/schemas.ts';
 import { RATES } from './catalog.ts';
 import { CustomerSimulation, DAY_MS } from './customer.ts';
 import { deriveSeed, Random } from './random.ts';
+import type { Treatment } from './treatment.ts';
 import type { CustomerTruth, SimulatedCustomer } from './types.ts';
 
 /** Bumped whenever the same options would simulate a different business (stored demo data is then stale). */
@@ -77,25 +78,53 @@ export function simulationWindow(options: SimulationOptions): SimulationWindow {
   return { start: new Date(window.startDay * DAY_MS).toISOString(), end: new Date(window.endDay * DAY_MS).toISOString() };
 }
 
+/** Outreach per customer id: what the simulated retention team did (undefined: nothing). */
+export type TreatmentsOf = (customerId: string) => readonly Treatment[] | undefined;
+
 /**
  * Simulates customers one at a time, so 50,000 customers (about 10 million events) stream in
- * constant memory. Customer `i` depends only on (seed, i): the output is the same whether it
- * is collected, streamed or cut short.
+ * constant memory. Customer `i` depends only on (seed, i) and the outreach they receive: the
+ * output is the same whether it is collected, streamed or cut short.
  */
-export function* simulateCustomers(options: SimulationOptions): Generator<SimulatedCustomer> {
-  const { customers, days, seed, window } = resolve(options);
+export function* simulateCustomers(options: SimulationOptions, treatmentsOf?: TreatmentsOf): Generator<SimulatedCustomer> {
+  const resolved = resolve(options);
+  for (let i = 0; i < resolved.customers; i++) yield customerAt(resolved, i, treatmentsOf);
+}
+
+/**
+ * Customer `index` (0-based) of a simulation, with the outreach `treatmentsOf` gives them: the
+ * same customer as in `simulateCustomers` until their first outreach, then their life with it.
+ */
+export function simulateCustomer(options: SimulationOptions, index: number, treatmentsOf?: TreatmentsOf): SimulatedCustomer {
+  const resolved = resolve(options);
+  if (!(Number.isInteger(index) && index >= 0 && index < resolved.customers))
+    throw new Error(`customer index must be 0 to ${resolved.customers - 1}, got ${index}`);
+  return customerAt(resolved, index, treatmentsOf);
+}
+
+/** The index of a simulated customer id (`cus-00042` → 41). */
+export const simulatedCustomerIndex = (customerId: string): number => Number(customerId.slice(customerId.lastIndexOf('-') + 1)) - 1;
+
+function customerAt(resolved: ReturnType<typeof resolve>, i: number, treatmentsOf?: TreatmentsOf): SimulatedCustomer {
+  const { customers, days, seed, window } = resolved;
   const width = Math.max(5, String(customers).length);
-  for (let i = 0; i < customers; i++) {
-    const rng = new Random(deriveSeed(seed, i));
-    const existing = rng.chance(RATES.existingShare);
-    // Existing customers signed up over the previous years, recent ones more often; new ones
-    // arrive through the window, a little faster towards its end (the business grows).
-    const signupDay = existing
-      ? Math.max(FIRST_DAY, window.startDay - 1 - Math.min(RATES.maxPriorTenureDays, Math.floor(-Math.log(1 - rng.next()) * 300)))
-      : window.startDay + Math.min(days - 1, Math.floor(rng.next() ** 0.8 * days));
-    const customerId = `cus-${String(i + 1).padStart(width, '0')}`;
-    yield new CustomerSimulation(rng, { customerId, signupDay, startDay: window.startDay, endDay: window.endDay }).run();
-  }
+  const customerSeed = deriveSeed(seed, i);
+  const rng = new Random(customerSeed);
+  const existing = rng.chance(RATES.existingShare);
+  // Existing customers signed up over the previous years, recent ones more often; new ones
+  // arrive through the window, a little faster towards its end (the business grows).
+  const signupDay = existing
+    ? Math.max(FIRST_DAY, window.startDay - 1 - Math.min(RATES.maxPriorTenureDays, Math.floor(-Math.log(1 - rng.next()) * 300)))
+    : window.startDay + Math.min(days - 1, Math.floor(rng.next() ** 0.8 * days));
+  const customerId = `cus-${String(i + 1).padStart(width, '0')}`;
+  const treatments = treatmentsOf?.(customerId);
+  return new CustomerSimulation(rng, {
+    customerId,
+    signupDay,
+    startDay: window.startDay,
+    endDay: window.endDay,
+    ...(treatments?.length ? { treatments, treatmentSeed: customerSeed } : {}),
+  }).run();
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { ExitReasonCode } from '../events/exitReasons.ts';
 import type { ChurnEvent } from '../events/schemas.ts';
 import type { ChurnCause, PlanName } from './catalog.ts';
+import type { Treatment, TreatmentTruth } from './treatment.ts';
 
 /** What really happened to one simulated customer: the answer key a model is judged against. */
 export interface CustomerTruth {
@@ -19,6 +20,8 @@ export interface CustomerTruth {
    * notice. `churnsAt` is null for a false alarm (signals, then recovery); it may lie after the end.
    */
   atEnd: { cause: ChurnCause; startedAt: string; churnsAt: string | null } | null;
+  /** The outreach the customer received in the simulation, and whether each saved them (absent when none). */
+  treatments?: TreatmentTruth[];
 }
 
 export interface SimulatedCustomer {
@@ -34,4 +37,8 @@ export interface CustomerFrame {
   /** First simulated day of the window; existing customers are simulated from a warm-up before it. */
   startDay: number;
   endDay: number;
+  /** Outreach the customer receives during the simulation (the demo's runs decide it). */
+  treatments?: readonly Treatment[];
+  /** Seed of the treatments' draws (see outreachSaves). */
+  treatmentSeed?: number;
 }

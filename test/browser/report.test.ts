@@ -4,6 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { estimateOutreachEffect, type ResolvedSelection } from '../../model/analytics/outreachEffect.ts';
 import { renderReport } from '../../model/report/index.ts';
 import { RunSummary } from '../../model/runSummary.ts';
 
@@ -148,6 +149,50 @@ describe('the HTML report in a browser', () => {
     // Assess
     expect(await page.evaluate('window.__pwned')).toBeUndefined();
     expect(await page.textContent('#at-risk tbody tr:first-child td.id')).toBe('<img src=x onerror="window.__pwned = 2">');
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('draws the outreach effect: measured uplift, its interval and the true effect per playbook, with no console error', async () => {
+    // Prepare: two playbooks with enough outcomes, one without
+    const arm = (playbook: string, which: 'treated' | 'control', n: number, churned: number): ResolvedSelection[] =>
+      Array.from({ length: n }, (_, i) => ({
+        customerId: `${playbook}-${which}-${i}`,
+        runId: 'r',
+        playbook,
+        arm: which,
+        mrrCents: 9_900,
+        outcome: i < churned ? { status: 'churned', kind: 'involuntary', churnedAt: '2026-06-01T00:00:00.000Z' } : { status: 'retained' },
+      }));
+    const outreachEffect = estimateOutreachEffect(
+      [
+        ...arm('payment_recovery', 'treated', 200, 30),
+        ...arm('payment_recovery', 'control', 60, 24),
+        ...arm('loyalty_reward', 'treated', 80, 12),
+        ...arm('loyalty_reward', 'control', 40, 6),
+        ...arm('offer', 'treated', 20, 5),
+        ...arm('offer', 'control', 5, 2),
+      ],
+      { asOf: '2026-06-30T00:00:00.000Z', horizonDays: 30, trueUplift: { payment_recovery: 0.22, loyalty_reward: 0, all: 0.12 } },
+    );
+    // Act
+    const { page, consoleErrors } = await openReport({ ...fixture, outreachEffect }, 'effect');
+    const charts = await marksPerChart(page);
+    // Assess: one dot per shown row (two playbooks and all), a diamond per true effect, the zero line
+    const effect = charts.find((c) => c.id === 'chart-outreach-effect');
+    expect(effect).toMatchObject({ rendered: 'true' });
+    const symbols = await page.$$eval('#chart-outreach-effect svg .mark-symbol path', (paths) => paths.length);
+    expect(symbols).toBe(3 + 3);
+    expect(await page.textContent('body')).toContain('1 playbook(s) not shown');
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('says what the outreach effect still waits for when no playbook has enough outcomes', async () => {
+    const outreachEffect = estimateOutreachEffect([], { asOf: '2026-06-30T00:00:00.000Z', horizonDays: 30 });
+    const { page, consoleErrors } = await openReport({ ...fixture, outreachEffect }, 'effect-empty');
+    expect((await marksPerChart(page)).map((c) => c.id)).not.toContain('chart-outreach-effect');
+    expect(await page.textContent('body')).toContain('Not enough outcomes yet');
     expect(consoleErrors).toEqual([]);
     await page.close();
   });

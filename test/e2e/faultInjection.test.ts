@@ -85,6 +85,8 @@ const childEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
   OUTREACH_WEBHOOK_TIMEOUT_MS: String(WEBHOOK_TIMEOUT_MS),
   OUTREACH_RESEND_AFTER_SECONDS: '3',
   OUTREACH_MAX_SENDS: '50',
+  // Delivery under faults is the subject: no control group, every selected customer is sent.
+  OUTREACH_CONTROL_SHARE: '0',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   POWERTOOLS_METRICS_DISABLED: 'true',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -229,7 +231,7 @@ describe('kill -9 at seeded random points, a faulty receiver, then recovery', ()
     expect(followedRedirects).toBe(0);
     expect([...processed.keys()].sort()).toEqual([...expected].sort());
     // The ledger accounts for every record: all delivered, none stuck in queued or claimed, none failed.
-    expect(report?.totals).toEqual({ claimed: 0, queued: 0, delivered: expected.length, failed: 0 });
+    expect(report?.totals).toEqual({ claimed: 0, queued: 0, delivered: expected.length, failed: 0, control: 0 });
     expect(report?.records.map((r) => r.dedupId).sort()).toEqual([...expected].sort());
     expect(report?.records.every((r) => r.status === 'delivered' && typeof r.deliveredAt === 'string')).toBe(true);
   }, 60_000);

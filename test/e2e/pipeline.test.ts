@@ -99,20 +99,37 @@ describe('the demo pipeline end to end', () => {
 
   it('delivers exactly the customers it selected, within the daily budget, and a second run takes none of it', () => {
     const { outreach } = first.job.summary;
-    const selected = stored.outreach.map((r) => r.customerId).sort();
+    const contacted = stored.outreach.filter((r) => r.status !== 'control');
+    const heldOut = stored.outreach.filter((r) => r.status === 'control');
+    const selected = contacted.map((r) => r.customerId).sort();
     const delivered = first.delivery.messages.map((m) => (m.body as { customerId: string }).customerId).sort();
     const atRisk = new Set(stored.scores.filter((row) => row.band !== 'low').map((row) => row.customerId));
     expect(selected).toHaveLength(outreach.selected);
     expect(delivered).toEqual(selected);
-    expect(stored.outreach.every((r) => r.status === 'delivered')).toBe(true);
+    expect(contacted.every((r) => r.status === 'delivered')).toBe(true);
     expect(selected.every((id) => atRisk.has(id))).toBe(true);
+    // The control group: held out (10% by default), recorded, never delivered, outside the budget.
+    expect(heldOut).toHaveLength(outreach.control ?? 0);
+    expect(heldOut.every((r) => atRisk.has(r.customerId) && !delivered.includes(r.customerId))).toBe(true);
     // More customers are at risk (66 here) than the budget allows: it binds, and holds.
     expect(atRisk.size).toBeGreaterThan(BUDGET);
-    expect(outreach.selected + outreach.skippedBudget + outreach.skippedCooldown).toBe(atRisk.size);
+    expect(outreach.selected + (outreach.control ?? 0) + outreach.skippedBudget + outreach.skippedCooldown).toBe(atRisk.size);
     expect(outreach.skippedBudget).toBeGreaterThan(0);
     // The day's budget ledger, read after both runs: one unit per selected customer, the second run took none.
     expect(stored.budgetUsed).toBe(BUDGET);
     expect(selected).toHaveLength(BUDGET);
+  });
+
+  it('measures the weekly outreach runs: treated and control per playbook, beside the true effect', () => {
+    const effect = first.outreachEffect;
+    expect(effect?.method).toBe('newcombe-hybrid-wilson');
+    expect(effect?.playbooks.length).toBeGreaterThan(0);
+    for (const playbook of effect?.playbooks ?? []) {
+      expect(playbook.treated.resolved + playbook.control.resolved).toBeGreaterThan(0);
+      expect(typeof playbook.trueUplift).toBe('number');
+      if (playbook.shown) expect(playbook.interval?.[0]).toBeLessThanOrEqual(playbook.uplift as number);
+    }
+    expect(effect?.overall.trueUplift).toBeGreaterThan(0);
   });
 
   it('trains a model whose validation ROC AUC beats or ties the logistic baseline, which is trained the same way', () => {

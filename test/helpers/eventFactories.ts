@@ -18,6 +18,7 @@ export const SAMPLE_PROPERTIES: { [T in EventType]: Extract<ChurnEventInput, { t
   subscription_reactivated: { plan: 'pro', mrrCents: 4900 },
   customer_profile: { attributes: { country: 'DE', seats: 12, annual: true, segment: null } },
   custom: { name: 'export_csv', quantity: 2 },
+  outreach_outcome: { dedupId: 'score-2026-06-01:cus-1', status: 'accepted', playbook: 'offer' },
 };
 
 let counter = 0;

@@ -323,7 +323,12 @@ describe('6. an outage parks messages in the DLQ', () => {
     // Act + Assess: visible
     const status = await outreachStatus(ledger, { runId: 'outage', deadLetters: () => deadLetters.depth() });
     expect(status.runs).toEqual([
-      { runId: 'outage', total: 2, byState: { claimed: 0, queued: 2, delivered: 0, failed: 0 }, byPlaybook: expect.any(Object) },
+      {
+        runId: 'outage',
+        total: 2,
+        byState: { claimed: 0, queued: 2, delivered: 0, failed: 0, control: 0 },
+        byPlaybook: expect.any(Object),
+      },
     ]);
     expect(status.deadLetters).toBe(2);
     expect((await deadLetters.peek()).map((l) => l.dedupId).sort()).toEqual(ids.sort());
@@ -338,7 +343,7 @@ describe('6. an outage parks messages in the DLQ', () => {
     expect(await deadLetters.redrive({ maxWaitMs: 15_000 })).toMatchObject({ status: 'COMPLETED', moved: 2 });
     await consume(1_000, 10_000);
     const final = await outreachStatus(ledger, { runId: 'outage', deadLetters: () => deadLetters.depth() });
-    expect(final.runs[0]?.byState).toEqual({ claimed: 0, queued: 0, delivered: 2, failed: 0 });
+    expect(final.runs[0]?.byState).toEqual({ claimed: 0, queued: 0, delivered: 2, failed: 0, control: 0 });
     expect(final.deadLetters).toBe(0);
     expect((await ledger.get('out-a', 'outage'))?.failureReason).toBeUndefined();
   });

@@ -101,7 +101,7 @@ function dependencies(
   const table = process.env.TABLE_NAME as string;
   const bucket = process.env.BUCKET_NAME as string;
   return {
-    config: { ...DEFAULT_JOB_CONFIG, maxMessages: 10, ...config },
+    config: { ...DEFAULT_JOB_CONFIG, maxMessages: 10, controlShare: 0, ...config },
     now: () => new Date(),
     log: () => {},
     latestEventAt: async () =>
@@ -213,6 +213,8 @@ describe('runJob (score) on the emulators', () => {
       heldForDunning: 0,
       failed: 0,
       byPlaybook: { payment_recovery: 10 },
+      control: 0,
+      controlByPlaybook: {},
     });
     expect(summary.scoring.customersScored).toBe(20);
     const { summary: stored, risk } = steps.firstStored;
@@ -582,6 +584,60 @@ describe('the daily budget', () => {
   });
 });
 
+describe('the control group', () => {
+  it('holds out a share of the selected customers: recorded as control, never sent, no budget, and in cooldown like the contacted', async () => {
+    // Prepare: 50 customers, 30 eligible (all payment_recovery); a budget of 12 and a 25% hold-out
+    const histories = business('ctl', 50);
+    const deps = dependencies(histories, {}, { maxMessages: 12, controlShare: 0.25 });
+    // Act
+    const first = await runJob({ mode: 'score', asOf: '2027-01-01', runId: 'ctl-first' }, deps);
+    const sent = await takeAll();
+    const resumed = await runJob({ mode: 'score', asOf: '2027-01-01', runId: 'ctl-first' }, deps);
+    const resent = await takeAll();
+    const later = await runJob({ mode: 'score', asOf: '2027-01-05', runId: 'ctl-later' }, deps);
+    await takeAll();
+    // Assess: the budget counts only the contacted; the control customers are recorded with the same fields
+    const { control = 0 } = first.summary.outreach;
+    expect(first.summary.outreach).toMatchObject({ sent: 12, selected: 12 });
+    expect(control).toBeGreaterThanOrEqual(3);
+    expect(first.summary.outreach.controlByPlaybook).toEqual({ payment_recovery: control });
+    const ledger = deps.outreach as DynamoOutreachLedger;
+    const records = await ledger.records({ runId: 'ctl-first' });
+    const held = records.filter((r) => r.status === 'control');
+    expect(held).toHaveLength(control);
+    expect(new Set(held.map((r) => r.customerId)).size).toBe(control);
+    expect(held.some((r) => sent.some((m) => m.customerId === r.customerId))).toBe(false);
+    for (const record of held) {
+      expect(record).toMatchObject({ playbook: 'payment_recovery', modelVersion: 'm-fake', claimAt: '2027-01-01T00:00:00.000Z' });
+      expect(OutreachMessage.parse(JSON.parse(record.body as string)).customerId).toBe(record.customerId);
+    }
+    expect(await ledger.budgetUsed('2027-01-01')).toBe(12);
+    expect((await ledger.openOutreach()).filter((o) => o.runId === 'ctl-first' && held.some((r) => r.customerId === o.customerId))).toEqual(
+      [],
+    );
+    // A resumed run holds out the same customers and sends nobody again
+    expect(resent).toEqual([]);
+    expect(resumed.summary.outreach.control).toBe(control);
+    // Within the cooldown neither group is selected again
+    const laterIds = (await ledger.records({ runId: 'ctl-later' })).map((r) => r.customerId);
+    expect(laterIds.filter((id) => records.some((r) => r.customerId === id))).toEqual([]);
+    expect(later.summary.outreach.skippedCooldown).toBe(12 + control);
+    // The later run's summary counts the first run's selections, still within their horizon
+    expect(later.summary.outreachEffect?.overall).toMatchObject({
+      shown: false,
+      treated: { pending: 12, resolved: 0 },
+      control: { pending: control, resolved: 0 },
+    });
+  });
+
+  it('holds out nobody with a share of 0', async () => {
+    const deps = dependencies(business('noctl', 20), {}, { maxMessages: 100, controlShare: 0 });
+    const { summary } = await runJob({ mode: 'score', asOf: '2027-02-01', runId: 'noctl' }, deps);
+    await takeAll();
+    expect(summary.outreach).toMatchObject({ sent: 12, control: 0 });
+  });
+});
+
 describe('scale-out: score-segment workers, then one send step', () => {
   // Prepare: 20 customers over 2 Scan segments (even / odd index); 12 eligible, a budget of 10.
   const histories = business('fan', 20);
@@ -673,6 +729,8 @@ describe('scale-out: score-segment workers, then one send step', () => {
       heldForDunning: 0,
       failed: 0,
       byPlaybook: { payment_recovery: 10 },
+      control: 0,
+      controlByPlaybook: {},
     });
     // Every eligible customer, best expected loss first: the ten sent, then the two over budget.
     expect(summary.topAtRisk).toHaveLength(12);

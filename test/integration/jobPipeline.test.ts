@@ -112,7 +112,10 @@ describe('train-and-score with the real features, model and registry', () => {
     // More customers are at risk than the budget reaches: exactly the budget is queued.
     const { high, medium } = later.summary.scoring.bands;
     expect(high + medium).toBeGreaterThan(25);
-    expect(later.summary.outreach).toMatchObject({ selected: 25, sent: 25, failed: 0, skippedBudget: high + medium - 25 });
+    // The control group (10% by default) is held out of the ranking walk and takes no budget.
+    const control = later.summary.outreach.control ?? 0;
+    expect(control).toBeGreaterThan(0);
+    expect(later.summary.outreach).toMatchObject({ selected: 25, sent: 25, failed: 0, skippedBudget: high + medium - 25 - control });
     expect(messages).toHaveLength(25); // each parsed against the v1 contract; after the re-run, so it queued none again
     expect(new Set(messages.map((m) => m.customerId)).size).toBe(messages.length);
     expect(messages.every((m) => m.modelVersion === first.summary.modelVersion)).toBe(true);

@@ -27,6 +27,7 @@ const INVALID_PROPERTIES: Record<EventType, { properties: unknown; path: string 
   subscription_reactivated: { properties: { mrrCents: -5 }, path: 'properties.mrrCents' },
   customer_profile: { properties: { attributes: { nested: { a: 1 } } }, path: 'properties.attributes.nested' },
   custom: { properties: { name: 'ok', quantity: Number.POSITIVE_INFINITY }, path: 'properties.quantity' },
+  outreach_outcome: { properties: { dedupId: 'run:c', status: 'ignored' }, path: 'properties.status' },
 };
 
 describe('event contract: measures (named numbers of an event)', () => {

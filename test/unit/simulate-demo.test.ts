@@ -50,6 +50,8 @@ describe('simulateToFile', () => {
     expect(lines.map((line) => JSON.parse(line))).toEqual(simulateBusiness(options).events);
     expect(truth.customers).toHaveLength(50);
     expect(truth.window).toEqual(result.window);
+    expect(truth.trueEffects.payment_recovery).toEqual({ prevents: ['involuntary'], share: 0.6 });
+    expect(truth.trueEffects.loyalty_reward).toEqual({ prevents: [], share: 0 });
   });
 });
 
