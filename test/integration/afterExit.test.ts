@@ -55,10 +55,11 @@ const cancelled = (id: string, on: string, properties: Record<string, unknown>, 
   ],
 });
 
-function dependencies(histories: History[]): JobDependencies {
+/** The scenarios specify who is contacted, so no control group unless a test asks for one. */
+function dependencies(histories: History[], controlShare = 0): JobDependencies {
   const table = process.env.TABLE_NAME as string;
   return {
-    config: { ...DEFAULT_JOB_CONFIG, maxMessages: 10 },
+    config: { ...DEFAULT_JOB_CONFIG, maxMessages: 10, controlShare },
     now: () => new Date(),
     log: () => {},
     latestEventAt: async () => undefined,
@@ -168,13 +169,51 @@ describe('the after-exit step (mode after-exit) on the emulators', () => {
 
   it('sends nothing after the customer came back, and counts them in the funnel as reactivated', () => {
     expect(steps.afterReturn.messages).toEqual([]);
-    expect(steps.afterReturn.summary.afterExit?.funnel).toEqual({ selected: 0, contacted: 2, reactivated: 1, heldOut: 0 });
+    expect(steps.afterReturn.summary.afterExit?.funnel).toEqual({
+      selected: 0,
+      contacted: 2,
+      reactivated: 1,
+      heldOut: 0,
+      control: 0,
+      controlReactivated: 0,
+    });
   });
 
   it('splits the churn of the run by reason and avoidability in its summary', () => {
     const may = steps.afterReturn.summary.churnByReason?.find((row) => row.month === '2026-05');
     expect(may).toMatchObject({ avoidable: 2, unavoidable: 1, unknown: 0 });
     expect(may?.byReason).toMatchObject({ price: 1, no_longer_needed: 1, competitor: 1 });
+  });
+});
+
+describe('the after-exit step with a control group', () => {
+  it('holds out its share of the win-back candidates as control: recorded, never sent, counted apart in the funnel with their returns', async () => {
+    const leavers = Array.from({ length: 10 }, (_, i) =>
+      cancelled(`ctl-${i}`, '2026-05-01T10:00:00Z', { reasonCode: 'price' }, 4_000 + 100 * i),
+    );
+    await takeAll();
+    const first = await runJob({ mode: 'after-exit', asOf: '2026-05-10', runId: 'after-exit-control' }, dependencies(leavers, 0.5));
+    const messages = await takeAll();
+    const ledger = new DynamoOutreachLedger(clients.documents, process.env.TABLE_NAME as string);
+    const records = (await Promise.all(leavers.map((h) => ledger.list(h.customerId)))).flat();
+    const control = records.filter((r) => r.status === 'control').map((r) => r.customerId);
+    // Half of one stratum (price) of 10: exactly 5 held out, the other 5 offered a win-back.
+    expect(control).toHaveLength(5);
+    expect(first.summary.afterExit?.winBack).toMatchObject({ candidates: 10, heldOut: 5, sent: 5 });
+    expect(messages.map((m) => m.customerId).sort()).toEqual(
+      leavers
+        .map((h) => h.customerId)
+        .filter((id) => !control.includes(id))
+        .sort(),
+    );
+    // Two held-out and one contacted customer come back; a later run sends nothing more to anyone.
+    const contacted = messages.map((m) => m.customerId);
+    for (const id of [control[0], control[1], contacted[0]]) {
+      leavers.find((h) => h.customerId === id)?.events.push(event(id as string, 'subscription_reactivated', '2026-05-15T09:00:00Z'));
+    }
+    const later = await runJob({ mode: 'after-exit', asOf: '2026-05-20', runId: 'after-exit-control-later' }, dependencies(leavers, 0.5));
+    expect(await takeAll()).toEqual([]);
+    expect(later.summary.afterExit?.funnel).toMatchObject({ contacted: 5, reactivated: 1, control: 5, controlReactivated: 2 });
   });
 });
 
