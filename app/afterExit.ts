@@ -22,6 +22,8 @@ import type { SendingRun } from './selectAndSend.ts';
 
 const DAY_MS = 86_400_000;
 
+/** Ledger Queries in flight while the after-exit step reads its leavers' records. */
+const LEDGER_READ_CONCURRENCY = 16;
 /** A candidate as allocateOutreach sees it (it ranks ScoredCustomers). */
 type Claimable = ScoredCustomer & { candidate: AfterExitCandidate };
 
@@ -77,7 +79,12 @@ export class AfterExitCollector {
     const model = this.#trainer.model();
     const ranked = rankAfterExit(this.#candidates, model, deps.config.unknownMrrValueCents);
     const ledger = new Map<string, OutreachRecord[]>();
-    for (const { customerId } of this.#recent) ledger.set(customerId, await deps.outreach.list(customerId));
+    // One Query per recent leaver: a few at a time, not one after another (thousands at scale).
+    const pending = this.#recent.map(({ customerId }) => customerId);
+    const worker = async () => {
+      for (let id = pending.pop(); id !== undefined; id = pending.pop()) ledger.set(id, await deps.outreach.list(id));
+    };
+    await Promise.all(Array.from({ length: LEDGER_READ_CONCURRENCY }, worker));
     const sent = await sendAfterExit(ranked, run, deps, ledger);
     const funnel = winBackFunnel(this.#recent, ledger, this.#asOfMs, config.returnHorizonDays, sent.selected);
     const afterExit: AfterExitSummary = {

@@ -1,6 +1,7 @@
 import type { ChurnKindRules, HistoryLike } from '../model/analytics/churnByMonth.ts';
 import { estimateOutreachEffect, type OutreachEffectReport, type ResolvedSelection } from '../model/analytics/outreachEffect.ts';
 import type { ChurnEvent } from '../model/events/schemas.ts';
+import { AFTER_EXIT_PLAYBOOKS } from '../model/outreach/message.ts';
 import { latestCrmStatus, mrrAt, resolveOutcome } from '../model/outreach/outcomes.ts';
 import type { EventStore, OutreachLedger, OutreachRecord } from './ports.ts';
 
@@ -21,7 +22,13 @@ export interface EffectSettings {
  */
 export function selectionsOf(records: readonly OutreachRecord[], since?: string): OutreachRecord[] {
   const sinceMs = since === undefined ? Number.NEGATIVE_INFINITY : Date.parse(since);
-  return records.filter((r) => Date.parse(r.claimAt) >= sinceMs && typeof r.playbook === 'string');
+  // At-risk selections only: win-back and exit surveys go to customers already gone (the win-back funnel measures them).
+  return records.filter(
+    (r) =>
+      Date.parse(r.claimAt) >= sinceMs &&
+      typeof r.playbook === 'string' &&
+      !(AFTER_EXIT_PLAYBOOKS as readonly string[]).includes(r.playbook),
+  );
 }
 
 /** Resolves one customer's selections from their events. */

@@ -31,6 +31,8 @@ export interface EventsClientOptions {
   onUnsigned?: (reason: string) => void;
 }
 
+/** The longest wait between two tries of a batch, whatever the server's Retry-After says. */
+const MAX_BACKOFF_MS = 20_000;
 /** Counts of a `sendStream` run. */
 export interface SendSummary {
   sent: number;
@@ -165,8 +167,11 @@ export function createEventsClient(options: EventsClientOptions): EventsClient {
     });
   }
 
+  // A Retry-After is honoured up to the backoff's own ceiling: one answer must not stall a backfill for an hour.
   const backoff = (attempt: number, retryAfterMs?: number) =>
-    sleep(Math.max(retryAfterMs ?? 0, Math.random() * Math.min(20_000, baseDelayMs * 2 ** (attempt - 1))));
+    sleep(
+      Math.min(MAX_BACKOFF_MS, Math.max(retryAfterMs ?? 0, Math.random() * Math.min(MAX_BACKOFF_MS, baseDelayMs * 2 ** (attempt - 1)))),
+    );
 
   /** Sends one batch until every event has a final result. */
   async function sendBatch(items: Item[]): Promise<EventResult[]> {

@@ -100,8 +100,9 @@ export async function verifySignedRequest(
   if (!signedHeaders.includes('host')) return refuse('the signature must cover the host header');
   const claimedHash = request.headers['x-amz-content-sha256'];
   const bodyHash = createHash('sha256').update(request.body).digest('hex');
-  if (claimedHash !== undefined && claimedHash !== 'UNSIGNED-PAYLOAD' && claimedHash !== bodyHash)
-    return refuse('The x-amz-content-sha256 header does not match the body');
+  // execute-api signs the body: an unsigned payload would let a captured request carry another body.
+  if (claimedHash === 'UNSIGNED-PAYLOAD') return refuse('x-amz-content-sha256 is UNSIGNED-PAYLOAD: sign the body for execute-api');
+  if (claimedHash !== undefined && claimedHash !== bodyHash) return refuse('The x-amz-content-sha256 header does not match the body');
   const headers: Record<string, string> = {};
   for (const name of signedHeaders) {
     const value = request.headers[name];

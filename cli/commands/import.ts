@@ -26,6 +26,8 @@ const SHOWN_PROBLEMS = 20;
 /** What writing the planned events did. */
 export interface WriteOutcome {
   stored: number;
+  /** Every event not stored; `unstored` may list only the first ones (a remote import's report file has them all). */
+  unstoredCount: number;
   unstored: Array<{ eventId: string; reason: string }>;
 }
 
@@ -38,7 +40,7 @@ export async function writeEvents(
   events: AsyncIterable<ChurnEvent> | Iterable<ChurnEvent>,
   onProgress?: (done: number) => void,
 ): Promise<WriteOutcome> {
-  const outcome: WriteOutcome = { stored: 0, unstored: [] };
+  const outcome: WriteOutcome = { stored: 0, unstoredCount: 0, unstored: [] };
   let chunk: ChurnEvent[] = [];
   let done = 0;
   const flush = async () => {
@@ -48,6 +50,7 @@ export async function writeEvents(
     // The plan only holds valid events; a rejection here would be a bug in the importer.
     for (const r of result.rejected)
       outcome.unstored.push({ eventId: r.eventId ?? `#${r.index}`, reason: r.errors.map((e) => `${e.path}: ${e.message}`).join('; ') });
+    outcome.unstoredCount = outcome.unstored.length;
     done += chunk.length;
     chunk = [];
     onProgress?.(done);
@@ -70,7 +73,7 @@ async function withSink<T>(flags: z.output<typeof RemoteImportFlags>, source: st
   if (flags.dryRun)
     return fn(async (events) => {
       for await (const _ of events); // pass 3 still runs: its counts and problems are the summary
-      return { stored: 0, unstored: [] };
+      return { stored: 0, unstoredCount: 0, unstored: [] };
     });
   const { endpoint } = flags;
   if (endpoint === undefined) return withLocalStack(flags.dataDir, () => fn((events) => writeEvents(eventStoreFromEnv(), events)));
@@ -206,11 +209,11 @@ async function importTable(file: string, raw: unknown): Promise<void> {
     console.log(
       o.dryRun
         ? `dry run: ${plan.events.length} events not written`
-        : `${write.stored} events written${write.unstored.length > 0 ? `, ${write.unstored.length} NOT stored (re-run the import: it is idempotent)` : ''}`,
+        : `${write.stored} events written${write.unstoredCount > 0 ? `, ${write.unstoredCount} NOT stored (re-run the import: it is idempotent)` : ''}`,
     );
     console.log(`labelled customers are examples at ${timeline.labelledCutoff}; train and score with the same as-of: ${trainHint}`);
   }
-  process.exitCode = exitCode(plan.problems.length, write.unstored.length);
+  process.exitCode = exitCode(plan.problems.length, write.unstoredCount);
 }
 
 const EventsCliOptions = RemoteImportFlags.extend({
@@ -274,10 +277,10 @@ async function importEventLog(file: string, raw: unknown): Promise<void> {
     console.log(
       o.dryRun
         ? `dry run: ${plan.events.length} events not written`
-        : `${write.stored} events written${write.unstored.length > 0 ? `, ${write.unstored.length} NOT stored (re-run the import: it is idempotent)` : ''}`,
+        : `${write.stored} events written${write.unstoredCount > 0 ? `, ${write.unstoredCount} NOT stored (re-run the import: it is idempotent)` : ''}`,
     );
   }
-  process.exitCode = exitCode(plan.problems.length, write.unstored.length);
+  process.exitCode = exitCode(plan.problems.length, write.unstoredCount);
 }
 
 /** `churnguard import table|events FILE`: bring your own data. */

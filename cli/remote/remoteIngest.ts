@@ -104,6 +104,8 @@ export async function sendFile(
 /** What sending planned events did, as the importers report it. */
 export interface SendOutcome {
   stored: number;
+  /** Every event not stored (the details below stop at MAX_DETAILS; the report file has them all). */
+  unstoredCount: number;
   unstored: Array<{ eventId: string; reason: string }>;
 }
 
@@ -119,11 +121,12 @@ export async function sendEvents(
   onProgress?: (done: number) => void,
 ): Promise<SendOutcome> {
   const summary = emptySummary();
-  const outcome: SendOutcome = { stored: 0, unstored: [] };
+  const outcome: SendOutcome = { stored: 0, unstoredCount: 0, unstored: [] };
   let done = 0;
   await client.sendStream(events, (results) => {
     recordResults(summary, results, report, source, () => undefined);
     for (const r of results) {
+      if (r.status !== 'accepted') outcome.unstoredCount++;
       if (r.status === 'rejected' && outcome.unstored.length < MAX_DETAILS)
         outcome.unstored.push({ eventId: r.eventId ?? `#${r.index}`, reason: r.errors.map((e) => `${e.path}: ${e.message}`).join('; ') });
       if (r.status === 'unstored' && outcome.unstored.length < MAX_DETAILS)

@@ -80,6 +80,22 @@ export interface ChurnKindRules {
  * Only events before `asOf` count.
  */
 export function churnTenures(events: readonly ChurnEvent[], asOfMs: number, rules: ChurnKindRules): Tenure[] {
+  // The run's analytics (month, reason, segment, exits, outcomes) each ask for the same history's tenures.
+  const key = `${events.length}|${asOfMs}|${rules.inactivityDays}|${rules.passiveInactivityDays ?? ''}`;
+  const cached = tenureCache.get(events)?.get(key);
+  if (cached) return cached;
+  const tenures = computeTenures(events, asOfMs, rules);
+  const byKey = tenureCache.get(events) ?? new Map<string, Tenure[]>();
+  if (byKey.size >= 8) byKey.clear();
+  byKey.set(key, tenures);
+  tenureCache.set(events, byKey);
+  return tenures;
+}
+
+/** Tenures per events array (a history's, while the scan holds it) and as-of and rules. */
+const tenureCache = new WeakMap<readonly ChurnEvent[], Map<string, Tenure[]>>();
+
+function computeTenures(events: readonly ChurnEvent[], asOfMs: number, rules: ChurnKindRules): Tenure[] {
   const passiveMs = (rules.passiveInactivityDays ?? Math.min(DEFAULT_PASSIVE_INACTIVITY_DAYS, rules.inactivityDays)) * DAY_MS;
   const tenures: Tenure[] = [];
   let current: Tenure | undefined;
