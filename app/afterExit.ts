@@ -18,7 +18,7 @@ import type { ScoredCustomer } from '../model/scoring.ts';
 import { ExitAnalytics } from './exitAnalytics.ts';
 import type { JobResult, Run } from './job.ts';
 import type { JobDependencies, OutreachRecord } from './ports.ts';
-import type { SendingRun } from './selectAndSend.ts';
+import { controlHoldUntil, type SendingRun } from './selectAndSend.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -85,7 +85,7 @@ export class AfterExitCollector {
       for (let id = pending.pop(); id !== undefined; id = pending.pop()) ledger.set(id, await deps.outreach.list(id));
     };
     await Promise.all(Array.from({ length: LEDGER_READ_CONCURRENCY }, worker));
-    const sent = await sendAfterExit(ranked, run, deps, ledger);
+    const sent = await sendAfterExit(ranked, run, deps, ledger, config.returnHorizonDays);
     const funnel = winBackFunnel(this.#recent, ledger, this.#asOfMs, config.returnHorizonDays, sent.selected);
     const afterExit: AfterExitSummary = {
       windowMinDays: config.windowMinDays,
@@ -144,6 +144,7 @@ async function sendAfterExit(
   run: SendingRun,
   deps: JobDependencies,
   ledger: ReadonlyMap<string, OutreachRecord[]>,
+  returnHorizonDays: number,
 ) {
   let already = 0;
   let exitSurveyCandidates = 0;
@@ -199,6 +200,7 @@ async function sendAfterExit(
         modelVersion: customer.modelVersion,
         dailyBudget: deps.config.maxMessages,
         arm,
+        ...(arm === 'control' ? { holdUntil: controlHoldUntil(run.asOf, returnHorizonDays) } : {}),
         ...(Buffer.byteLength(body, 'utf8') <= MAX_MESSAGE_BYTES ? { body } : {}),
       });
     },

@@ -31,6 +31,25 @@ export function selectionsOf(records: readonly OutreachRecord[], since?: string)
   );
 }
 
+/**
+ * One customer's selections that count as units: the first, then each one made after the horizon
+ * of the last counted one had ended. A customer selected again inside their horizon (after the
+ * cooldown) is the same experiment going on: counting them twice would narrow the interval, and a
+ * contacted customer drawn into control the second time would dilute the control arm. Decided by
+ * selection dates alone, never by outcomes.
+ */
+export function firstPerHorizon(records: readonly OutreachRecord[], horizonDays: number): OutreachRecord[] {
+  const kept: OutreachRecord[] = [];
+  let openUntilMs = Number.NEGATIVE_INFINITY;
+  for (const record of [...records].sort((a, b) => (a.claimAt < b.claimAt ? -1 : a.claimAt > b.claimAt ? 1 : 0))) {
+    const claimMs = Date.parse(record.claimAt);
+    if (claimMs < openUntilMs) continue;
+    kept.push(record);
+    openUntilMs = claimMs + horizonDays * 86_400_000;
+  }
+  return kept;
+}
+
 /** Resolves one customer's selections from their events. */
 export function resolveSelections(
   records: readonly OutreachRecord[],
@@ -74,6 +93,7 @@ export class SelectionOutcomes {
       const list = this.#byCustomer.get(record.customerId) ?? this.#byCustomer.set(record.customerId, []).get(record.customerId)!;
       list.push(record);
     }
+    for (const [customerId, list] of this.#byCustomer) this.#byCustomer.set(customerId, firstPerHorizon(list, settings.horizonDays));
   }
 
   /** Customers with a selection to resolve. */

@@ -161,6 +161,12 @@ export interface ClaimRequest {
    * same cooldown, settled at once (status `control`), never sent, and no unit of the daily budget.
    */
   arm?: 'treated' | 'control';
+  /**
+   * Control only: no other run may claim the customer before this instant (the end of the
+   * selection's horizon), whatever the cooldown. A held-out customer contacted inside their own
+   * horizon would count as untreated and pull the measured effect towards zero.
+   */
+  holdUntil?: string;
 }
 
 /**

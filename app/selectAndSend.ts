@@ -64,6 +64,7 @@ export async function selectAndSend(
         modelVersion: customer.modelVersion,
         dailyBudget: deps.config.maxMessages,
         arm,
+        ...(arm === 'control' ? { holdUntil: controlHoldUntil(asOf, deps.config.horizonDays) } : {}),
         // The ledger keeps the body, so reconcile can re-send the very same message (an oversized one fails to queue anyway).
         ...(Buffer.byteLength(body, 'utf8') <= MAX_MESSAGE_BYTES ? { body } : {}),
       });
@@ -119,3 +120,7 @@ async function queueClaimed(
   }
   return { queued, failed };
 }
+
+/** The end of a held-out customer's horizon: no run contacts them before it (the effect counts them as untreated until then). */
+export const controlHoldUntil = (asOf: string, horizonDays: number): string =>
+  new Date(Date.parse(asOf) + horizonDays * 86_400_000).toISOString();

@@ -77,6 +77,9 @@ export class DynamoOutreachStore implements OutreachStore {
       // Plainly in another run's cooldown: nothing to write (the conditional put below is the real check).
       // (A lock without lastClaimAt compares false here, and the conditional put refuses it.)
       if (previous && previous.runId !== request.runId && (previous.lastClaimAt as string) >= cooldownStart) return 'cooldown';
+      // A control customer's horizon not over yet: held out until it is.
+      if (previous && previous.runId !== request.runId && typeof previous.holdUntil === 'string' && previous.holdUntil > request.claimAt)
+        return 'cooldown';
       await this.#open(request.customerId, request.runId);
       await this.documents.send(
         new PutCommand({
@@ -88,9 +91,11 @@ export class DynamoOutreachStore implements OutreachStore {
             lastClaimAt: request.claimAt,
             // What to restore if this claim is released; the lock it replaces.
             previousClaimAt: previous?.runId === request.runId ? previous.previousClaimAt : previous?.lastClaimAt,
+            ...(request.arm === 'control' && request.holdUntil !== undefined ? { holdUntil: request.holdUntil } : {}),
           },
-          ConditionExpression: 'attribute_not_exists(PK) OR lastClaimAt < :cooldownStart OR runId = :runId',
-          ExpressionAttributeValues: { ':cooldownStart': cooldownStart, ':runId': request.runId },
+          ConditionExpression:
+            'attribute_not_exists(PK) OR runId = :runId OR (lastClaimAt < :cooldownStart AND (attribute_not_exists(holdUntil) OR holdUntil <= :claimAt))',
+          ExpressionAttributeValues: { ':cooldownStart': cooldownStart, ':runId': request.runId, ':claimAt': request.claimAt },
         }),
       );
     } catch (error) {

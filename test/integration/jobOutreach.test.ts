@@ -557,6 +557,32 @@ describe('DynamoOutreachStore claims', () => {
       ['day-16', 'queued'],
     ]);
   });
+  it('keeps a control customer out of every other run until its horizon ends, past the cooldown; a contacted one only for the cooldown', async () => {
+    const store = new DynamoOutreachStore(clients.documents, process.env.TABLE_NAME as string);
+    const request = (customerId: string, runId: string, claimAt: string) => ({
+      customerId,
+      runId,
+      dedupId: `${runId}:${customerId}`,
+      claimAt,
+      cooldownDays: 14,
+      playbook: 'offer',
+      risk: 0.5,
+      modelVersion: 'm',
+    });
+    expect(
+      await store.claim({ ...request('held', 'c-0', '2026-02-01T00:00:00.000Z'), arm: 'control', holdUntil: '2026-03-03T00:00:00.000Z' }),
+    ).toBe('claimed');
+    expect(await store.claim(request('contacted', 'c-0', '2026-02-01T00:00:00.000Z'))).toBe('claimed');
+    // Day 20: the cooldown is over for both, the horizon (30 days) only for nobody.
+    expect(await store.claim(request('held', 'c-20', '2026-02-21T00:00:00.000Z'))).toBe('cooldown');
+    expect(await store.claim(request('contacted', 'c-20', '2026-02-21T00:00:00.000Z'))).toBe('claimed');
+    // Day 30: the held-out customer's horizon has ended.
+    expect(await store.claim(request('held', 'c-30', '2026-03-03T00:00:00.000Z'))).toBe('claimed');
+    expect((await store.list('held')).map((r) => [r.runId, r.status])).toEqual([
+      ['c-0', 'control'],
+      ['c-30', 'claimed'],
+    ]);
+  });
 });
 
 describe('the daily budget', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveSelections, selectionsOf } from '../../app/outreachEffect.ts';
+import { firstPerHorizon, resolveSelections, selectionsOf } from '../../app/outreachEffect.ts';
 import type { OutreachRecord } from '../../app/ports.ts';
 import { effectSummary, formatEffectLine } from '../../cli/commands/outreachEffect.ts';
 import {
@@ -180,6 +180,29 @@ describe('selections of the ledger', () => {
       ['a', 'treated', 'retained'],
       ['b', 'treated', 'retained'],
       ['c', 'control', 'retained'],
+    ]);
+  });
+
+  it('counts at-risk selections only: win-back and exit-survey records (customers already gone) are left out', () => {
+    const records = [
+      record('a', 'delivered', '2026-05-01T00:00:00.000Z'),
+      { ...record('w', 'delivered', '2026-05-01T00:00:00.000Z'), playbook: 'win_back' },
+      { ...record('x', 'control', '2026-05-01T00:00:00.000Z'), playbook: 'win_back' },
+      { ...record('s', 'delivered', '2026-05-01T00:00:00.000Z'), playbook: 'exit_survey' },
+    ];
+    expect(selectionsOf(records).map((r) => r.customerId)).toEqual(['a']);
+  });
+  it('counts a customer once per horizon: a selection inside the horizon of the one counted before is the same experiment', () => {
+    const records = [
+      record('a', 'delivered', '2026-05-20T00:00:00.000Z'),
+      record('a', 'control', '2026-05-01T00:00:00.000Z'),
+      record('a', 'delivered', '2026-05-31T00:00:00.000Z'),
+      record('a', 'delivered', '2026-06-15T00:00:00.000Z'),
+    ];
+    // Counted: May 1 (control); May 20 is inside its 30 days; May 31 is the first after them; June 15 is inside May 31's.
+    expect(firstPerHorizon(records, 30).map((r) => [r.claimAt.slice(0, 10), r.status])).toEqual([
+      ['2026-05-01', 'control'],
+      ['2026-05-31', 'delivered'],
     ]);
   });
 });
