@@ -18,7 +18,7 @@ import type { ScoredCustomer } from '../model/scoring.ts';
 import { ExitAnalytics } from './exitAnalytics.ts';
 import type { JobResult, Run } from './job.ts';
 import type { JobDependencies, OutreachRecord } from './ports.ts';
-import { controlHoldUntil, type SendingRun } from './selectAndSend.ts';
+import { controlHoldUntil, queueClaimed, type SendingRun } from './selectAndSend.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -207,20 +207,13 @@ async function sendAfterExit(
     ({ customer }) => control.has(customer.customerId),
   );
   const toQueue = allocation.toSend.map((c) => c.customer);
-  const outcomes = toQueue.length ? await deps.queue.send(toQueue.map((c) => messages.get(c.customerId) as OutreachMessage)) : [];
-  const delivered: Claimable[] = allocation.alreadySent.map((c) => c.customer);
-  let failed = 0;
-  for (const [i, outcome] of outcomes.entries()) {
-    const customer = toQueue[i] as Claimable;
-    if (outcome.ok) {
-      await deps.outreach.markQueued(customer.customerId, run.runId, outcome.messageId);
-      delivered.push(customer);
-    } else {
-      failed++;
-      deps.log('after-exit message not queued', { runId: run.runId, customerId: customer.customerId, error: outcome.error });
-      await deps.outreach.release(customer.customerId, run.runId);
-    }
-  }
+  const { queued, failed } = await queueClaimed(
+    toQueue.map((c) => messages.get(c.customerId) as OutreachMessage),
+    toQueue,
+    run.runId,
+    deps,
+  );
+  const delivered: Claimable[] = [...allocation.alreadySent.map((c) => c.customer), ...queued];
   const byPlaybook: Record<string, number> = {};
   const winBackByReason: Record<string, number> = {};
   for (const { candidate } of delivered) {

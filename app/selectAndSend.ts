@@ -98,17 +98,18 @@ export async function selectAndSend(
 }
 
 /** Sends the claimed customers' messages; marks each queued, or releases the claim of one that failed. */
-async function queueClaimed(
+/** Sends the claimed customers' messages; marks each queued, or releases its claim when SQS refused it. */
+export async function queueClaimed<C extends { customerId: string }>(
   messages: OutreachMessage[],
-  customers: Scored[],
+  customers: C[],
   runId: string,
-  deps: JobDependencies,
-): Promise<{ queued: Scored[]; failed: number }> {
+  deps: Pick<JobDependencies, 'queue' | 'outreach' | 'log'>,
+): Promise<{ queued: C[]; failed: number }> {
   const outcomes = messages.length ? await deps.queue.send(messages) : [];
-  const queued: Scored[] = [];
+  const queued: C[] = [];
   let failed = 0;
   for (const [i, outcome] of outcomes.entries()) {
-    const customer = customers[i] as Scored;
+    const customer = customers[i] as C;
     if (outcome.ok) {
       await deps.outreach.markQueued(customer.customerId, runId, outcome.messageId);
       queued.push(customer);

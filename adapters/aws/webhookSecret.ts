@@ -13,10 +13,11 @@ export const staticSecret = (secrets: string): WebhookSecretSource => {
 };
 
 /**
- * The secrets from AWS Secrets Manager (OUTREACH_WEBHOOK_SECRET_ARN), fetched once per warm
- * container and cached for `ttlMs` so a rotation is picked up. Accepts a plain string (one secret,
- * or the new and the old one separated by a space during a rotation), or JSON `{ "secret": "..." }`
- * or `{ "secrets": ["new", "old"] }`.
+ * Signing secrets from AWS Secrets Manager, fetched once per warm container and cached for `ttlMs`
+ * so a rotation is picked up within minutes. By default the webhook's (OUTREACH_WEBHOOK_SECRET_ARN):
+ * a plain string (one secret, or the new and the old one separated by a space during a rotation),
+ * or JSON `{ "secret": "..." }` or `{ "secrets": ["new", "old"] }`; `parse` reads another kind
+ * (Stripe's, adapters/aws/stripeSecret.ts).
  */
 export class SecretsManagerSecret implements WebhookSecretSource {
   #cached?: { value: string[]; until: number };
@@ -25,12 +26,13 @@ export class SecretsManagerSecret implements WebhookSecretSource {
     private readonly secretId: string,
     private readonly client: Pick<SecretsManagerClient, 'send'> = new SecretsManagerClient({}),
     private readonly ttlMs = 5 * 60_000,
+    private readonly parse: (text: string | undefined, secretId: string) => string[] = parseSecret,
   ) {}
 
   async get(): Promise<string[]> {
     if (this.#cached && this.#cached.until > Date.now()) return this.#cached.value;
     const result = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }));
-    const value = parseSecret(result.SecretString, this.secretId);
+    const value = this.parse(result.SecretString, this.secretId);
     this.#cached = { value, until: Date.now() + this.ttlMs };
     return value;
   }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseEnv } from '../../adapters/aws/env.ts';
-import { StripeSigningSecret } from '../../adapters/aws/stripeSecret.ts';
+import { stripeSigningSecret } from '../../adapters/aws/stripeSecret.ts';
 import { parseStripeSecrets } from '../../adapters/stripe/stripeSignature.ts';
 import type { StripeCustomerLookup } from '../../model/integrations/stripe/stripeCustomer.ts';
 import { IngestEnv } from '../ingest/config.ts';
@@ -35,7 +35,7 @@ export function stripeSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Str
     ? { by: 'metadata', key: config.STRIPE_CUSTOMER_METADATA_KEY }
     : { by: 'customer-id' };
   if (config.STRIPE_WEBHOOK_SECRET_ARN) {
-    const source = new StripeSigningSecret(config.STRIPE_WEBHOOK_SECRET_ARN);
+    const source = stripeSigningSecret(config.STRIPE_WEBHOOK_SECRET_ARN);
     return { secrets: () => source.get(), lookup };
   }
   if (config.STRIPE_WEBHOOK_SECRET) {

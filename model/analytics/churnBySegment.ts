@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ChurnEvent } from '../events/schemas.ts';
 import { type ChurnKindRules, churnTenures, type HistoryLike } from './churnByMonth.ts';
+import { wilsonInterval } from './intervals.ts';
 
 /** The segment dimensions: the plan, three profile attributes, and the tenure band. */
 export const SEGMENT_DIMENSIONS = ['plan', 'acquisitionChannel', 'companySize', 'country', 'tenureBand'] as const;
@@ -45,18 +46,6 @@ export const ChurnBySegment = z.object({
   hidden: z.number().int(),
 });
 export type ChurnBySegment = z.output<typeof ChurnBySegment>;
-
-const Z95 = 1.959963984540054;
-
-/** Wilson score interval of a proportion `successes / n` (95% by default); [0, 0] for n = 0. */
-export function wilsonInterval(successes: number, n: number, z = Z95): { low: number; high: number } {
-  if (n <= 0) return { low: 0, high: 0 };
-  const p = successes / n;
-  const z2 = z * z;
-  const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
-  const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / (1 + z2 / n);
-  return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
-}
 
 const DAY_MS = 86_400_000;
 const PROFILE_KEYS: Record<Exclude<SegmentDimension, 'plan' | 'tenureBand'>, string> = {

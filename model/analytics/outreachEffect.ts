@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { OutreachArm } from '../outreach/controlGroup.ts';
 import { type CrmStatus, isChurn, type OutreachOutcome } from '../outreach/outcomes.ts';
+import { wilsonInterval, Z95 } from './intervals.ts';
 
 /** One selection with its arm and outcome: the unit of the effect estimates. */
 export interface ResolvedSelection {
@@ -22,7 +23,6 @@ export interface ResolvedSelection {
 export const EFFECT_RULE = { minResolvedPerArm: 30, minChurned: 5 } as const;
 
 /** 97.5th percentile of the standard normal: a two-sided 95% interval. */
-const Z95 = 1.959963984540054;
 
 export const ArmStats = z.object({
   /** Selections whose horizon has passed. */
@@ -73,16 +73,6 @@ export const OutreachEffectReport = z.object({
 });
 export type OutreachEffectReport = z.output<typeof OutreachEffectReport>;
 
-/** Wilson score interval of a proportion (k of n), 95%. */
-export function wilsonInterval(k: number, n: number, z = Z95): [number, number] {
-  if (n === 0) return [0, 1];
-  const p = k / n;
-  const z2 = z * z;
-  const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
-  const half = ((z / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) as number;
-  return [Math.max(0, centre - half), Math.min(1, centre + half)];
-}
-
 /**
  * Newcombe's hybrid score interval (1998, method 10) for a difference of proportions p1 − p2: the
  * Wilson intervals of each proportion, combined. Good coverage at small counts and rates near 0,
@@ -91,8 +81,8 @@ export function wilsonInterval(k: number, n: number, z = Z95): [number, number] 
 export function newcombeInterval(k1: number, n1: number, k2: number, n2: number, z = Z95): [number, number] {
   const p1 = k1 / n1;
   const p2 = k2 / n2;
-  const [l1, u1] = wilsonInterval(k1, n1, z);
-  const [l2, u2] = wilsonInterval(k2, n2, z);
+  const { low: l1, high: u1 } = wilsonInterval(k1, n1, z);
+  const { low: l2, high: u2 } = wilsonInterval(k2, n2, z);
   const d = p1 - p2;
   return [d - Math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + Math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)];
 }

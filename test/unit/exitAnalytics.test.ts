@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { MonthlyChurnAccumulator } from '../../model/analytics/churnByMonth.ts';
 import { ChurnByReasonAccumulator } from '../../model/analytics/churnByReason.ts';
-import { ChurnBySegmentAccumulator, wilsonInterval } from '../../model/analytics/churnBySegment.ts';
+import { ChurnBySegmentAccumulator } from '../../model/analytics/churnBySegment.ts';
 import { customerExits } from '../../model/analytics/exits.ts';
+import { wilsonInterval } from '../../model/analytics/intervals.ts';
 import { avoidableReasons, ExitReasonMapping, reasonFromText } from '../../model/events/exitReasons.ts';
 import { ChurnEvent } from '../../model/events/schemas.ts';
 import { event } from './outreachFactories.ts';
@@ -139,7 +140,7 @@ describe('ChurnBySegmentAccumulator', () => {
     const { low, high } = wilsonInterval(3, 30);
     expect(low).toBeCloseTo(0.0346, 3);
     expect(high).toBeCloseTo(0.2562, 3);
-    expect(wilsonInterval(0, 0)).toEqual({ low: 0, high: 0 });
+    expect(wilsonInterval(0, 0)).toEqual({ low: 0, high: 1 });
   });
 
   it('rates churn per plan, profile attribute and tenure band at the period start, hiding segments under the minimum', () => {

@@ -2,13 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { firstPerHorizon, resolveSelections, selectionsOf } from '../../app/outreachEffect.ts';
 import type { OutreachRecord } from '../../app/ports.ts';
 import { effectSummary, formatEffectLine } from '../../cli/commands/outreachEffect.ts';
-import {
-  EFFECT_RULE,
-  estimateOutreachEffect,
-  newcombeInterval,
-  type ResolvedSelection,
-  wilsonInterval,
-} from '../../model/analytics/outreachEffect.ts';
+import { wilsonInterval } from '../../model/analytics/intervals.ts';
+import { EFFECT_RULE, estimateOutreachEffect, newcombeInterval, type ResolvedSelection } from '../../model/analytics/outreachEffect.ts';
 import type { ChurnEvent } from '../../model/events/schemas.ts';
 import { latestCrmStatus, mrrAt, type OutreachOutcome, resolveOutcome } from '../../model/outreach/outcomes.ts';
 import { event } from './outreachFactories.ts';
@@ -79,7 +74,7 @@ describe('Newcombe’s hybrid score interval', () => {
   });
 
   it('builds on the Wilson interval, which stays within [0, 1]', () => {
-    const [lo, hi] = wilsonInterval(0, 20);
+    const { low: lo, high: hi } = wilsonInterval(0, 20);
     expect(lo).toBe(0);
     expect(hi).toBeCloseTo(0.1611, 4);
   });
