@@ -202,9 +202,11 @@ describe('the consumer bundle, fed SQS batches of the outreach queue', () => {
   };
 
   let firstBatch: ReturnType<typeof sqsBatch>;
+  /** Messages a run queued: its at-risk outreach and, in the same run, its exit surveys and win-backs. */
+  const queuedBy = (run: typeof summary) => run.outreach.sent + (run.afterExit?.exitSurveys.sent ?? 0) + (run.afterExit?.winBack.sent ?? 0);
 
   it('delivers each queued message to the webhook once, signed with the key from Secrets Manager', async () => {
-    const sent = summary.outreach.sent + nextDaySummary.outreach.sent;
+    const sent = queuedBy(summary) + queuedBy(nextDaySummary);
     const messages = await receiveAll(sent);
     assert.equal(messages.length, sent);
     for (let i = 0; i < messages.length; i += 10) {
@@ -241,7 +243,7 @@ describe('the consumer bundle, fed SQS batches of the outreach queue', () => {
         ExpressionAttributeValues: { ':pk': IDEMPOTENCY_PK },
       }),
     );
-    assert.equal(Items.length, summary.outreach.sent + nextDaySummary.outreach.sent);
+    assert.equal(Items.length, queuedBy(summary) + queuedBy(nextDaySummary));
     const now = Date.now() / 1000;
     for (const item of Items) {
       assert.equal(item.expiration, undefined);
