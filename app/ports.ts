@@ -10,7 +10,6 @@ import type { TrainResult } from '../model/nn/trainChurnModel.ts';
 import type { OutreachMessage } from '../model/outreach/message.ts';
 import type { Playbook } from '../model/outreach/playbooks.ts';
 import type { ClaimOutcome } from '../model/outreach/selection.ts';
-import type { AfterExitCandidate } from '../model/outreach/winBack.ts';
 import type { ModelKind } from '../model/registry/promotion.ts';
 import type { RunSummary } from '../model/runSummary.ts';
 import type { ScoredCustomer } from '../model/scoring.ts';

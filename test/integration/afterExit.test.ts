@@ -1,9 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AwsClients, createAwsClients } from '../../adapters/aws/clients.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoOutreachLedger } from '../../adapters/aws/outreachLedger.ts';
 import { SqsOutreachQueue } from '../../adapters/aws/outreachQueue.ts';
 import { DynamoRiskStore } from '../../adapters/aws/riskStore.ts';
@@ -11,10 +7,10 @@ import { S3RunStore } from '../../adapters/aws/runStore.ts';
 import { runJob } from '../../app/job.ts';
 import { DEFAULT_JOB_CONFIG } from '../../app/jobConfig.ts';
 import type { JobDependencies } from '../../app/ports.ts';
-import { type LocalStack, openLocalStack } from '../../cli/local/localStack.ts';
 import type { ChurnEvent } from '../../model/events/schemas.ts';
 import { OutreachMessage } from '../../model/outreach/message.ts';
 import type { RunSummary } from '../../model/runSummary.ts';
+import { useEmulatorStack } from '../helpers/emulatorStack.ts';
 import { event, tinyMatrix } from '../unit/outreachFactories.ts';
 
 /**
@@ -25,20 +21,7 @@ import { event, tinyMatrix } from '../unit/outreachFactories.ts';
  * exit survey.
  */
 
-let dataDir: string;
-let stack: LocalStack;
-let clients: AwsClients;
-
-beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'churnguard-after-exit-'));
-  stack = await openLocalStack(dataDir);
-  clients = createAwsClients();
-});
-
-afterAll(async () => {
-  await stack?.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
+const emulators = useEmulatorStack('after-exit');
 
 /** A customer whose events the scenario may add to between runs. */
 interface History {
@@ -81,10 +64,10 @@ function dependencies(histories: History[], controlShare = 0): JobDependencies {
       register: async () => ({ version: 'x', promoted: false, reason: '', kind: 'mlp' as const }),
       loadChampion: async () => undefined,
     },
-    risks: new DynamoRiskStore(clients.documents, table),
-    outreach: new DynamoOutreachLedger(clients.documents, table),
-    queue: new SqsOutreachQueue(clients.sqs, process.env.OUTREACH_QUEUE_URL as string),
-    runs: new S3RunStore(clients.s3, process.env.BUCKET_NAME as string),
+    risks: new DynamoRiskStore(emulators.clients.documents, table),
+    outreach: new DynamoOutreachLedger(emulators.clients.documents, table),
+    queue: new SqsOutreachQueue(emulators.clients.sqs, process.env.OUTREACH_QUEUE_URL as string),
+    runs: new S3RunStore(emulators.clients.s3, process.env.BUCKET_NAME as string),
   };
 }
 
@@ -92,12 +75,12 @@ async function takeAll(): Promise<OutreachMessage[]> {
   const queueUrl = process.env.OUTREACH_QUEUE_URL as string;
   const taken: OutreachMessage[] = [];
   for (;;) {
-    const { Messages = [] } = await clients.sqs.send(
+    const { Messages = [] } = await emulators.clients.sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 30, WaitTimeSeconds: 0 }),
     );
     if (Messages.length === 0) return taken;
     taken.push(...Messages.map((m) => OutreachMessage.parse(JSON.parse(m.Body ?? ''))));
-    await clients.sqs.send(
+    await emulators.clients.sqs.send(
       new DeleteMessageBatchCommand({
         QueueUrl: queueUrl,
         Entries: Messages.map((m, i) => ({ Id: `d${i}`, ReceiptHandle: m.ReceiptHandle as string })),
@@ -194,7 +177,7 @@ describe('the after-exit step with a control group', () => {
     await takeAll();
     const first = await runJob({ mode: 'after-exit', asOf: '2026-05-10', runId: 'after-exit-control' }, dependencies(leavers, 0.5));
     const messages = await takeAll();
-    const ledger = new DynamoOutreachLedger(clients.documents, process.env.TABLE_NAME as string);
+    const ledger = new DynamoOutreachLedger(emulators.clients.documents, process.env.TABLE_NAME as string);
     const records = (await Promise.all(leavers.map((h) => ledger.list(h.customerId)))).flat();
     const control = records.filter((r) => r.status === 'control').map((r) => r.customerId);
     // Half of one stratum (price) of 10: exactly 5 held out, the other 5 offered a win-back.

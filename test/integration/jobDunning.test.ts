@@ -1,9 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AwsClients, createAwsClients } from '../../adapters/aws/clients.ts';
+import { describe, expect, it } from 'vitest';
 import { DynamoOutreachLedger } from '../../adapters/aws/outreachLedger.ts';
 import { SqsOutreachQueue } from '../../adapters/aws/outreachQueue.ts';
 import { DynamoRiskStore } from '../../adapters/aws/riskStore.ts';
@@ -11,12 +7,12 @@ import { S3RunStore } from '../../adapters/aws/runStore.ts';
 import { runJob } from '../../app/job.ts';
 import { DEFAULT_JOB_CONFIG } from '../../app/jobConfig.ts';
 import type { JobDependencies, ScoringModel } from '../../app/ports.ts';
-import { type LocalStack, openLocalStack } from '../../cli/local/localStack.ts';
 import type { ChurnEvent } from '../../model/events/schemas.ts';
 import { buildFeatureMatrix } from '../../model/features/datasets.ts';
 import type { CustomerHistory } from '../../model/features/history.ts';
 import { OutreachMessage } from '../../model/outreach/message.ts';
 import { dunningOfRow } from '../../model/scoring.ts';
+import { useEmulatorStack } from '../helpers/emulatorStack.ts';
 import { ev } from '../unit/featuresFixtures.ts';
 
 /**
@@ -26,20 +22,7 @@ import { ev } from '../unit/featuresFixtures.ts';
  * send step reads the same from the RISK items.
  */
 
-let dataDir: string;
-let stack: LocalStack;
-let clients: AwsClients;
-
-beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'churnguard-dunning-'));
-  stack = await openLocalStack(dataDir);
-  clients = createAwsClients();
-});
-
-afterAll(async () => {
-  await stack?.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
+const emulators = useEmulatorStack('dunning');
 
 /** `<prefix>-retrying`: a failure on May 30 with a retry announced for June 3; `-final`: the last attempt failed May 20; `-recovered`: failed, then paid. */
 function customers(prefix: string): CustomerHistory[] {
@@ -105,10 +88,10 @@ function dependencies(histories: CustomerHistory[], config: Partial<JobDependenc
       register: async () => ({ version: 'x', promoted: false, reason: '', kind: 'mlp' as const }),
       loadChampion: async () => scorer(),
     },
-    risks: new DynamoRiskStore(clients.documents, table),
-    outreach: new DynamoOutreachLedger(clients.documents, table),
-    queue: new SqsOutreachQueue(clients.sqs, process.env.OUTREACH_QUEUE_URL as string),
-    runs: new S3RunStore(clients.s3, process.env.BUCKET_NAME as string),
+    risks: new DynamoRiskStore(emulators.clients.documents, table),
+    outreach: new DynamoOutreachLedger(emulators.clients.documents, table),
+    queue: new SqsOutreachQueue(emulators.clients.sqs, process.env.OUTREACH_QUEUE_URL as string),
+    runs: new S3RunStore(emulators.clients.s3, process.env.BUCKET_NAME as string),
   };
 }
 
@@ -116,12 +99,12 @@ async function queuedCustomers(): Promise<string[]> {
   const queueUrl = process.env.OUTREACH_QUEUE_URL as string;
   const taken: string[] = [];
   for (;;) {
-    const { Messages = [] } = await clients.sqs.send(
+    const { Messages = [] } = await emulators.clients.sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
     );
     if (Messages.length === 0) return taken.sort();
     taken.push(...Messages.map((m) => OutreachMessage.parse(JSON.parse(m.Body ?? '')).customerId));
-    await clients.sqs.send(
+    await emulators.clients.sqs.send(
       new DeleteMessageBatchCommand({
         QueueUrl: queueUrl,
         Entries: Messages.map((m, i) => ({ Id: `d${i}`, ReceiptHandle: m.ReceiptHandle as string })),
