@@ -55,7 +55,7 @@ export function demoTable(result: DemoResult): string {
     ],
     [
       'messages delivered',
-      `${result.delivery.verified} this run, signature verified (${summary.outreach.sent} queued in total for run ${summary.runId}; ${result.delivery.badSignatures} bad signatures; ${result.delivery.failedAttempts} retried)`,
+      `${result.delivery.verified} this run, signature verified: ${summary.outreach.sent} at-risk (run ${summary.runId}${summary.outreach.control ? `, ${summary.outreach.control} more held out as control` : ''}) and ${result.afterExit.first.exitSurveys.sent + result.afterExit.first.winBack.sent} after exit; ${result.delivery.badSignatures} bad signatures; ${result.delivery.failedAttempts} retried`,
     ],
     ['after exit', afterExitLine(result.afterExit)],
     ...(result.outreachEffect ? [['outreach effect', effectSummary(result.outreachEffect)]] : []),
