@@ -49,6 +49,17 @@ describe('SigV4 verification (serve --auth iam, as API Gateway IAM auth)', () =>
     });
   });
 
+  it('refuses a request signed over UNSIGNED-PAYLOAD, whose signature would not cover the body', async () => {
+    const request = await signed({
+      headers: { 'content-type': 'application/x-ndjson', host: '127.0.0.1:8787', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+    });
+    expect(request.headers['x-amz-content-sha256']).toBe('UNSIGNED-PAYLOAD');
+    expect(await verifySignedRequest({ ...request, body: Buffer.from('{"eventId":"swapped"}\n') }, options)).toEqual({
+      ok: false,
+      message: expect.stringContaining('UNSIGNED-PAYLOAD'),
+    });
+  });
+
   it('refuses a signature made with the wrong secret', async () => {
     const verdict = await verifySignedRequest(await signed({}, { ...KEY, secretAccessKey: 'wrong' }), options);
     expect(verdict).toEqual({ ok: false, message: expect.stringContaining('signature we calculated does not match') });
