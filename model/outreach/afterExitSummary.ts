@@ -14,7 +14,7 @@ export const AfterExitSummary = z.object({
   winBack: z.object({
     /** Gone for an avoidable reason, inside the window, never offered for this cancellation. */
     candidates: z.number().int(),
-    /** Candidates the control-group hook held out (not contacted, compared against). */
+    /** Candidates held out as the control group (recorded, not contacted, compared against). */
     heldOut: z.number().int(),
     selected: z.number().int(),
     sent: z.number().int(),

@@ -193,21 +193,20 @@ export function calibrationChart(training: NonNullable<RunSummary['training']>):
 }
 
 const CHURN_TYPES = ['involuntary', 'voluntary', 'passive'] as const;
-type MonthRow = RunSummary['churnByMonth'][number];
 
 /**
  * The months worth charting: from the first month anyone churned (years of sign-ups before the
  * event history begins would be a long run of empty bars), at most the last `max` of them.
  */
-export function chartedMonths(months: readonly MonthRow[], max = 12): MonthRow[] {
-  const first = months.findIndex((m) => m.voluntary + m.involuntary + m.passive > 0);
+export function chartedMonths<T>(months: readonly T[], lost: (month: T) => number, max = 12): T[] {
+  const first = months.findIndex((m) => lost(m) > 0);
   if (first === -1) return months.slice(-max);
   return months.slice(Math.max(first, months.length - max));
 }
 
 /** Monthly churn rate stacked by type: failed payments, decisions to leave, fading usage. */
 export function churnByMonthChart(summary: RunSummary): ReportChart {
-  const months = chartedMonths(summary.churnByMonth);
+  const months = chartedMonths(summary.churnByMonth, (m) => m.voluntary + m.involuntary + m.passive);
   const values = months.flatMap((m) =>
     CHURN_TYPES.map((type) => ({
       month: m.month,

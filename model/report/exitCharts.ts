@@ -1,19 +1,13 @@
 import type { MonthlyChurnByReason } from '../analytics/churnByReason.ts';
 import { EXIT_REASON_CODES } from '../events/exitReasons.ts';
 import type { RunSummary } from '../runSummary.ts';
-import { base, COLORS, type ReportChart } from './charts.ts';
-
-/** Up to the last 12 months, from the first with any churn (as the churn-by-type chart). */
-function chartedMonths(rows: readonly MonthlyChurnByReason[], max = 12): MonthlyChurnByReason[] {
-  const first = rows.findIndex((m) => m.lost > 0);
-  return first === -1 ? rows.slice(-max) : rows.slice(Math.max(first, rows.length - max));
-}
+import { base, COLORS, chartedMonths, type ReportChart } from './charts.ts';
 
 const SPLIT = ['avoidable', 'unavoidable', 'unknown'] as const;
 
 /** Monthly churn rate stacked into avoidable, unavoidable and unknown reason: the bars add up to the standard churn rate. */
 export function avoidableChurnChart(rows: readonly MonthlyChurnByReason[]): ReportChart {
-  const months = chartedMonths(rows);
+  const months = chartedMonths(rows, (m) => m.lost);
   const values = months.flatMap((m) =>
     SPLIT.map((part) => ({
       month: m.month,
@@ -55,7 +49,7 @@ export function avoidableChurnChart(rows: readonly MonthlyChurnByReason[]): Repo
 
 /** Monthly churn rate stacked by exit reason. */
 export function churnByReasonChart(rows: readonly MonthlyChurnByReason[]): ReportChart {
-  const months = chartedMonths(rows);
+  const months = chartedMonths(rows, (m) => m.lost);
   const reasons = [...EXIT_REASON_CODES, 'unknown'];
   const values = months.flatMap((m) =>
     reasons.map((reason) => ({

@@ -1,11 +1,10 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderReport } from '../../model/report/index.ts';
 import { RunSummary } from '../../model/runSummary.ts';
+import { openReport } from '../helpers/reportPage.ts';
 
 /**
  * The report's after-exit sections in headless Chromium: churn split avoidable/unavoidable and by
@@ -36,24 +35,7 @@ afterAll(async () => {
 
 describe('the after-exit sections of the report in a browser', () => {
   it('draws the avoidable, by-reason, segment and win-back charts with marks, the tables, and logs no error', async () => {
-    const file = path.join(dir, 'exit.html');
-    await writeFile(file, renderReport(summary));
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const consoleErrors: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') consoleErrors.push(message.text());
-    });
-    page.on('pageerror', (error) => consoleErrors.push(error.message));
-    page.on('request', (request) => requests.push(request.url()));
-    await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
-    await page.waitForFunction(
-      `[...document.querySelectorAll('[data-chart]')].every((el) => el.hasAttribute('data-rendered'))`,
-      undefined,
-      {
-        timeout: 20_000,
-      },
-    );
+    const { page, consoleErrors, requests } = await openReport(browser, dir, summary, 'exit');
     const charts = await page.$$eval('[data-chart]', (els) =>
       els.map((el) => ({
         id: el.id,

@@ -1,21 +1,14 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { estimateOutreachEffect, type ResolvedSelection } from '../../model/analytics/outreachEffect.ts';
-import { renderReport } from '../../model/report/index.ts';
 import { RunSummary } from '../../model/runSummary.ts';
+import { openReport as openRenderedReport, type PageRun } from '../helpers/reportPage.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve('test-artifacts');
-
-interface PageRun {
-  page: Page;
-  consoleErrors: string[];
-  requests: string[];
-}
 
 /** SVG elements as the page sees them (the project compiles without DOM types). */
 type Boxed = { getBBox(): { x: number; y: number; width: number; height: number } };
@@ -25,23 +18,8 @@ let dir: string;
 let fixture: RunSummary;
 
 /** Opens a rendered report and waits until every chart container says it is done. */
-async function openReport(summary: RunSummary, name: string, viewport = { width: 1280, height: 900 }): Promise<PageRun> {
-  const file = path.join(dir, `${name}.html`);
-  await writeFile(file, renderReport(summary));
-  const page = await browser.newPage({ viewport, deviceScaleFactor: 1 });
-  const consoleErrors: string[] = [];
-  const requests: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') consoleErrors.push(message.text());
-  });
-  page.on('pageerror', (error) => consoleErrors.push(error.message));
-  page.on('request', (request) => requests.push(request.url()));
-  await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
-  await page.waitForFunction(`[...document.querySelectorAll('[data-chart]')].every((el) => el.hasAttribute('data-rendered'))`, undefined, {
-    timeout: 20_000,
-  });
-  return { page, consoleErrors, requests };
-}
+const openReport = (summary: RunSummary, name: string, viewport?: { width: number; height: number }): Promise<PageRun> =>
+  openRenderedReport(browser, dir, summary, name, viewport);
 
 /** Marks drawn in each chart: SVG shapes Vega renders for data, keyed by chart id. */
 const marksPerChart = (page: Page) =>
