@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,36 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type IngestRunSummary, ingestExitCode, ingestFile, ingestFiles } from '../../cli/commands/ingest.ts';
 import { type LocalStack, openLocalStack } from '../../cli/local/localStack.ts';
 import { eventStoreFromEnv } from '../../lambdas/ingest/config.ts';
+import { ROOT, spawnCli } from '../helpers/cliProcess.ts';
 import { makeEvent } from '../helpers/eventFactories.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 let dir: string;
 
 /** Runs the CLI in a child process (one node process: tsx as an import hook). */
-function cli(args: string[], options: { until?: RegExp } = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, CHURNGUARD_DATA_DIR: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code) => resolve({ code, stdout, stderr })),
-  );
-  const ready = new Promise<string>((resolve, reject) => {
-    if (!options.until) return resolve('');
-    const check = () => {
-      const match = options.until?.exec(stdout);
-      if (match) resolve(match[0]);
-    };
-    child.stdout.on('data', check);
-    child.on('close', () => reject(new Error(`exited before ${String(options.until)}: ${stderr}`)));
-  });
-  return { child, exited, ready };
-}
+const cli = (args: string[], options: { until?: RegExp } = {}) => spawnCli(args, options);
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'churnguard-cli-'));

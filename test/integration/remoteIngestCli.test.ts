@@ -4,8 +4,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LISTENING, ROOT, spawnCli } from '../helpers/cliProcess.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const SAMPLE = 'examples/sample-events.ndjson';
 let dir: string;
 
@@ -26,28 +26,9 @@ function shellEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   };
 }
 
-/** Runs the CLI in a child process; `until` resolves `ready` with the first stdout match. */
-function cli(args: string[], env: NodeJS.ProcessEnv, until?: RegExp) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code) => resolve({ code, stdout, stderr })),
-  );
-  const ready = new Promise<string>((resolve, reject) => {
-    if (!until) return resolve('');
-    child.stdout.on('data', () => {
-      const match = until.exec(stdout);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.on('close', () => reject(new Error(`exited before ${String(until)}: ${stderr}`)));
-  });
-  return { child, exited, ready };
-}
+/** Runs the CLI in a child process with `env`; `until` resolves `ready` with its first capture. */
+const cli = (args: string[], env: NodeJS.ProcessEnv, until?: RegExp) => spawnCli(args, { env, ...(until ? { until } : {}) });
 
-const LISTENING = /churnguard API listening on (http:\/\/127\.0\.0\.1:\d+)/;
 const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'AKIDSERVETEST', AWS_SECRET_ACCESS_KEY: 'serve-test-secret', AWS_REGION: 'eu-west-1' };
 
 beforeAll(async () => {

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, openLocalStack } from '../../cli/local/localStack.ts';
 import { eventStoreFromEnv } from '../../lambdas/ingest/config.ts';
+import { type CliProcess, LISTENING, spawnCli } from '../helpers/cliProcess.ts';
 import { STRIPE_TEST_SECRET, stripeFixture, stripeFixtureText, stripeSignature } from '../helpers/stripeFixtures.ts';
 
 /**
@@ -13,12 +13,10 @@ import { STRIPE_TEST_SECRET, stripeFixture, stripeFixtureText, stripeSignature }
  * under the customer the metadata key names; a tampered or stale one is refused and stores nothing.
  */
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 let dir: string;
 let dataDir: string;
 let url: string;
-let server: ReturnType<typeof spawn>;
-let exited: Promise<{ code: number | null; stderr: string }>;
+let server: CliProcess;
 let joined: LocalStack;
 
 const post = async (body: string, signature: string | undefined) => {
@@ -35,34 +33,22 @@ const storedFor = (customerId: string) => eventStoreFromEnv().listCustomerEvents
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'churnguard-stripe-'));
   dataDir = path.join(dir, 'data');
-  server = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'serve', '--port', '0', '--data-dir', dataDir], {
-    cwd: ROOT,
+  server = spawnCli(['serve', '--port', '0', '--data-dir', dataDir], {
     env: {
       ...process.env,
       CHURNGUARD_DATA_DIR: '',
       STRIPE_WEBHOOK_SECRET: STRIPE_TEST_SECRET,
       STRIPE_CUSTOMER_METADATA_KEY: 'churnguard_id',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    until: LISTENING,
   });
-  let stdout = '';
-  let stderr = '';
-  server.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  exited = new Promise((resolve) => server.on('close', (code) => resolve({ code, stderr })));
-  url = await new Promise<string>((resolve, reject) => {
-    server.stdout?.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      const match = /churnguard API listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
-      if (match?.[1]) resolve(match[1]);
-    });
-    server.on('close', () => reject(new Error(`serve exited: ${stderr}`)));
-  });
+  url = await server.ready;
   joined = await openLocalStack(dataDir);
 }, 60_000);
 
 afterAll(async () => {
-  server?.kill('SIGTERM');
-  await exited;
+  server?.child.kill('SIGTERM');
+  await server?.exited;
   await joined?.close();
   await rm(dir, { recursive: true, force: true });
 });
